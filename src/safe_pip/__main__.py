@@ -1,0 +1,3 @@
+from safe_pip.cli import main
+
+raise SystemExit(main())

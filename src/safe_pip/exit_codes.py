@@ -1,0 +1,6 @@
+"""Process exit codes. These are a public interface: keep them stable."""
+
+OK = 0  # installed / checked, possibly with warnings
+BLOCKED = 1  # a finding was blocked by policy; nothing was installed
+USAGE = 2  # bad command line, configuration or input file
+CANNOT_CHECK = 3  # the checks could not run (no database, index unreachable, pip failed)

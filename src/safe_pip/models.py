@@ -1,0 +1,153 @@
+"""The data every part of safe-pip passes around: plan items, findings and the verdict.
+
+A *plan* is the exact list of distributions an installer is about to install. Every
+producer (pip's dry-run report, the in-process pip hook, uv, lock files, an installed
+environment) turns its input into ``PlanItem`` objects; every consumer (checks, policy,
+report, vetted install) reads only these.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ArtifactSource(str, enum.Enum):
+    """Where an artifact comes from. Only ``INDEX`` artifacts can be verified against an index."""
+
+    INDEX = "index"
+    DIRECT_URL = "url"  # name @ https://host/file.whl
+    LOCAL_PATH = "path"  # ./dist/file.whl, a local directory
+    VCS = "vcs"  # git+https://...
+    EDITABLE = "editable"  # -e ./project
+    INSTALLED = "installed"  # already in the environment (check --installed)
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One distribution that would be installed."""
+
+    name: str  # PEP 503-normalized project name
+    version: str
+    source: ArtifactSource = ArtifactSource.INDEX
+    url: str | None = None  # artifact URL (without the #hash fragment)
+    filename: str | None = None  # artifact file name, e.g. pkg-1.0-py3-none-any.whl
+    sha256: str | None = None  # sha256 the installer will verify, lower-case hex
+    requested: bool = False  # named directly by the user (not a transitive dependency)
+    index_url: str | None = None  # simple-API base URL of the index it came from, if known
+    yanked: bool | None = None  # None: not known yet
+    yanked_reason: str | None = None
+    pinned_hashes: tuple[str, ...] = ()  # sha256 values the user pinned (requirements --hash)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+class Category(str, enum.Enum):
+    """What kind of problem a finding is. The string values appear in JSON output."""
+
+    MALICIOUS = "malicious"
+    VULNERABILITY = "vulnerability"
+    YANKED = "yanked"
+    HASH_MISMATCH = "hash-mismatch"
+    UNVERIFIABLE = "unverifiable"  # direct URL, local path, VCS, editable: no index to verify
+
+
+class Action(str, enum.Enum):
+    BLOCK = "block"
+    WARN = "warn"
+    IGNORE = "ignore"  # suppressed by an ignore/allow rule; kept so reports can say so
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem with one plan item, before policy decides what to do about it."""
+
+    name: str
+    version: str
+    category: Category
+    id: str  # advisory id (PYSEC-/GHSA-/MAL-), or a stable check id such as "HASH-INDEX"
+    summary: str
+    aliases: tuple[str, ...] = ()
+    fixed_in: str | None = None  # first version that is not affected, if the advisory says
+    severity: float | None = None  # CVSS base score when the advisory carries one
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A finding together with what policy decided about it."""
+
+    finding: Finding
+    action: Action
+    reason: str | None = None  # why it was ignored/downgraded (the ignore's reason)
+
+
+@dataclass
+class Verdict:
+    plan: list[PlanItem]
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(d.action is Action.BLOCK for d in self.decisions)
+
+    @property
+    def warnings(self) -> list[Decision]:
+        return [d for d in self.decisions if d.action is Action.WARN]
+
+
+def plan_to_json(plan: list[PlanItem], index_urls: list[str] | None = None) -> dict[str, object]:
+    """The plan exchange format (``safe-pip check --plan FILE``, the pip hook, JSON reports)."""
+    return {
+        "items": [
+            {
+                "name": item.name,
+                "version": item.version,
+                "source": item.source.value,
+                "url": item.url,
+                "filename": item.filename,
+                "sha256": item.sha256,
+                "requested": item.requested,
+                "index_url": item.index_url,
+                "yanked": item.yanked,
+                "yanked_reason": item.yanked_reason,
+                "pinned_hashes": list(item.pinned_hashes),
+            }
+            for item in plan
+        ],
+        "index_urls": list(index_urls or []),
+    }
+
+
+def plan_from_json(data: object) -> tuple[list[PlanItem], list[str]]:
+    """Inverse of ``plan_to_json``; raises ``ValueError`` with a short reason on bad input."""
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        raise ValueError("plan JSON must be an object with an 'items' list")
+    items: list[PlanItem] = []
+    for raw in data["items"]:
+        if not isinstance(raw, dict) or not raw.get("name") or not raw.get("version"):
+            raise ValueError("every plan item needs 'name' and 'version'")
+        try:
+            source = ArtifactSource(raw.get("source", "index"))
+        except ValueError as exc:
+            raise ValueError(f"unknown plan item source {raw.get('source')!r}") from exc
+        items.append(
+            PlanItem(
+                name=str(raw["name"]),
+                version=str(raw["version"]),
+                source=source,
+                url=raw.get("url"),
+                filename=raw.get("filename"),
+                sha256=raw.get("sha256"),
+                requested=bool(raw.get("requested", False)),
+                index_url=raw.get("index_url"),
+                yanked=raw.get("yanked"),
+                yanked_reason=raw.get("yanked_reason"),
+                pinned_hashes=tuple(raw.get("pinned_hashes") or ()),
+            )
+        )
+    index_urls = data.get("index_urls") or []
+    if not isinstance(index_urls, list):
+        raise ValueError("'index_urls' must be a list")
+    return items, [str(u) for u in index_urls]

@@ -1,0 +1,43 @@
+"""Where safe-pip keeps its files: the user cache and config dirs (platformdirs).
+
+``SAFE_PIP_CACHE_DIR`` and ``SAFE_PIP_CONFIG_FILE`` override the defaults (tests use them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "safe-pip"
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("SAFE_PIP_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def advisory_db_path() -> Path:
+    """The SQLite advisory database built by ``safe-pip db update``."""
+    return cache_dir() / "advisories.sqlite"
+
+
+def advisory_db_lock_path() -> Path:
+    return cache_dir() / "advisories.lock"
+
+
+def seen_hashes_path() -> Path:
+    """Trust-on-first-use record: sha256 of every artifact filename safe-pip vetted before."""
+    return cache_dir() / "seen-hashes.sqlite"
+
+
+def user_config_file() -> Path:
+    override = os.environ.get("SAFE_PIP_CONFIG_FILE")
+    if override:
+        return Path(override)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
