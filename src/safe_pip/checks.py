@@ -1,0 +1,198 @@
+"""Turn a plan plus its data sources (advisories, index pages, seen hashes) into findings.
+
+This module only *finds* problems; ``policy.decide`` says what to do about them. The data
+sources are described as small protocols so any object of the right shape works:
+``advisory_db.AdvisoryDatabase``, ``index_client.IndexFile``, ``seen_hashes.SeenHashes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from packaging.utils import canonicalize_name
+
+from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
+
+# Stable ids of the findings that do not come from an advisory.
+YANKED_ID = "YANKED"
+HASH_INDEX_ID = "HASH-INDEX"
+HASH_PINNED_ID = "HASH-PINNED"
+HASH_CHANGED_ID = "HASH-CHANGED"
+UNVERIFIED_SOURCE_ID = "UNVERIFIED-SOURCE"
+NO_HASH_ID = "NO-HASH"
+
+# Most serious first: the order findings are reported in.
+CATEGORY_ORDER: tuple[Category, ...] = (
+    Category.MALICIOUS,
+    Category.HASH_MISMATCH,
+    Category.VULNERABILITY,
+    Category.YANKED,
+    Category.UNVERIFIABLE,
+)
+
+_UNVERIFIABLE_SOURCES = frozenset(
+    {ArtifactSource.DIRECT_URL, ArtifactSource.LOCAL_PATH, ArtifactSource.VCS, ArtifactSource.EDITABLE}
+)
+# Artifacts downloaded from somewhere: the same file name must always mean the same bytes.
+# Local paths, VCS checkouts and editables are built here, so their hashes legitimately vary.
+_DOWNLOADED_SOURCES = frozenset({ArtifactSource.INDEX, ArtifactSource.DIRECT_URL})
+
+
+class AdvisoryMatchLike(Protocol):
+    """One advisory that affects one version (``advisory_db.AdvisoryMatch``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def fixed_in(self) -> str | None: ...
+    @property
+    def severity(self) -> float | None: ...
+    @property
+    def malicious(self) -> bool: ...
+
+
+class AdvisorySource(Protocol):
+    def matches(self, name: str, version: str) -> Sequence[AdvisoryMatchLike]: ...
+
+
+class IndexFileLike(Protocol):
+    """One file listed on an index project page (``index_client.IndexFile``)."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def sha256(self) -> str | None: ...
+    @property
+    def yanked(self) -> bool: ...
+    @property
+    def yanked_reason(self) -> str | None: ...
+    @property
+    def index_url(self) -> str: ...
+
+
+class SeenHashLike(Protocol):
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def first_seen(self) -> str: ...
+
+
+class SeenHashesLike(Protocol):
+    def lookup(self, filename: str) -> SeenHashLike | None: ...
+
+
+def find_problems(
+    plan: Sequence[PlanItem],
+    advisories: AdvisorySource,
+    index_files: Mapping[str, Sequence[IndexFileLike]],
+    seen: SeenHashesLike,
+) -> list[Finding]:
+    """Every problem with every plan item, most serious category first."""
+    files_by_name = {canonicalize_name(name): files for name, files in index_files.items()}
+    findings: list[Finding] = []
+    for item in plan:
+        published = _published_files(item, files_by_name.get(canonicalize_name(item.name), ()))
+        findings.extend(_advisory_findings(item, advisories))
+        findings.extend(_yanked_findings(item, published))
+        findings.extend(_hash_findings(item, published, seen))
+        findings.extend(_unverifiable_findings(item))
+    return sorted(findings, key=_sort_key)
+
+
+def _sort_key(finding: Finding) -> tuple[int, str, str, str]:
+    return (CATEGORY_ORDER.index(finding.category), finding.name, finding.version, finding.id)
+
+
+def _published_files(item: PlanItem, files: Sequence[IndexFileLike]) -> list[IndexFileLike]:
+    """The index entries for exactly this artifact, preferring the index it came from."""
+    if item.source not in _DOWNLOADED_SOURCES or not item.filename:
+        return []
+    same_name = [f for f in files if f.filename == item.filename]
+    from_its_index = [f for f in same_name if _same_index(f.index_url, item.index_url)]
+    return from_its_index or same_name
+
+
+def _same_index(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.rstrip("/") == b.rstrip("/")
+
+
+def _advisory_findings(item: PlanItem, advisories: AdvisorySource) -> list[Finding]:
+    return [
+        Finding(
+            name=item.name,
+            version=item.version,
+            category=Category.MALICIOUS if match.malicious else Category.VULNERABILITY,
+            id=match.id,
+            summary=match.summary,
+            aliases=tuple(match.aliases),
+            fixed_in=match.fixed_in,
+            severity=match.severity,
+        )
+        for match in advisories.matches(item.name, item.version)
+    ]
+
+
+def _yanked_findings(item: PlanItem, published: Sequence[IndexFileLike]) -> list[Finding]:
+    yanked_files = [f for f in published if f.yanked]
+    if not item.yanked and not yanked_files:
+        return []
+    reasons = [item.yanked_reason] + [f.yanked_reason for f in yanked_files]
+    reason = next((r.strip() for r in reasons if r and r.strip()), None)
+    summary = f"yanked: {reason}" if reason else "yanked (no reason given)"
+    return [_finding(item, Category.YANKED, YANKED_ID, summary)]
+
+
+def _hash_findings(
+    item: PlanItem, published: Sequence[IndexFileLike], seen: SeenHashesLike
+) -> list[Finding]:
+    findings: list[Finding] = []
+    actual = item.sha256.lower() if item.sha256 else None
+
+    published_hashes = {f.sha256.lower() for f in published if f.sha256}
+    if actual and published_hashes and actual not in published_hashes:
+        expected = ", ".join(_short(h) for h in sorted(published_hashes))
+        summary = f"sha256 {_short(actual)} differs from the one the index publishes: {expected}"
+        findings.append(_finding(item, Category.HASH_MISMATCH, HASH_INDEX_ID, summary))
+
+    pinned = {h.lower() for h in item.pinned_hashes}
+    if pinned and actual not in pinned:
+        got = f"sha256 {_short(actual)}" if actual else "no sha256 known"
+        summary = f"{got}, not one of the hashes pinned in the requirements"
+        findings.append(_finding(item, Category.HASH_MISMATCH, HASH_PINNED_ID, summary))
+
+    if actual and item.filename and item.source in _DOWNLOADED_SOURCES:
+        first = seen.lookup(item.filename)
+        if first is not None and first.sha256.lower() != actual:
+            summary = (
+                f"artifact changed since first seen on {first.first_seen[:10]}: "
+                f"sha256 was {_short(first.sha256.lower())}, now {_short(actual)}"
+            )
+            findings.append(_finding(item, Category.HASH_MISMATCH, HASH_CHANGED_ID, summary))
+    return findings
+
+
+def _short(sha256: str) -> str:
+    """Enough of a hash to tell two apart in a one-line message."""
+    return sha256[:16] + "..." if len(sha256) > 16 else sha256
+
+
+def _unverifiable_findings(item: PlanItem) -> list[Finding]:
+    if item.source in _UNVERIFIABLE_SOURCES:
+        where = item.url or item.filename or item.source.value
+        summary = f"{item.source.value} source cannot be checked against an index: {where}"
+        return [_finding(item, Category.UNVERIFIABLE, UNVERIFIED_SOURCE_ID, summary)]
+    if item.source is ArtifactSource.INDEX and not item.sha256:
+        summary = "no sha256 known for the artifact, so it cannot be verified"
+        return [_finding(item, Category.UNVERIFIABLE, NO_HASH_ID, summary)]
+    return []
+
+
+def _finding(item: PlanItem, category: Category, finding_id: str, summary: str) -> Finding:
+    return Finding(
+        name=item.name, version=item.version, category=category, id=finding_id, summary=summary
+    )

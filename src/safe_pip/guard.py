@@ -1,0 +1,129 @@
+"""The one pipeline every front end shares: plan -> checks -> policy -> verdict.
+
+Front ends (``safe-pip install``, ``safe-pip check``, the pip hook, the uv wrapper) produce a
+plan, call :func:`check_plan`, print the verdict with :func:`print_verdict`, and install only
+when the verdict is not blocked.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from safe_pip import exit_codes
+from safe_pip.errors import CannotCheckError
+from typing import TypeVar
+
+from safe_pip.models import Decision, PlanItem, Verdict
+from safe_pip.policy import Policy
+
+
+@dataclass
+class GuardResult:
+    """A verdict plus the notes that are not findings (stale DB, fail-open skips)."""
+
+    verdict: Verdict
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_codes.BLOCKED if self.verdict.blocked else exit_codes.OK
+
+
+def check_plan(
+    plan: Sequence[PlanItem],
+    policy: Policy,
+    index_urls: Sequence[str],
+    *,
+    today: date | None = None,
+    record_seen: bool = True,
+) -> GuardResult:
+    """Run every check on ``plan`` and apply ``policy``.
+
+    Raises :class:`CannotCheckError` when a check cannot run and policy is fail-closed;
+    with ``fail-mode = "open"`` the failure becomes a note and the remaining checks still run.
+    When the verdict allows the plan and ``record_seen`` is true, the artifacts' hashes are
+    recorded for trust-on-first-use.
+    """
+    from safe_pip.advisory_db import AdvisoryDatabase
+    from safe_pip.checks import find_problems
+    from safe_pip.index_client import fetch_index_files
+    from safe_pip.policy import decide
+    from safe_pip.seen_hashes import SeenHashes
+
+    notes: list[str] = []
+    items = list(plan)
+    names = sorted({item.name for item in items})
+
+    advisories = _unless_fail_open(AdvisoryDatabase.open, policy, notes)
+    index_files = None
+    if index_urls and names:
+        index_files = _unless_fail_open(
+            lambda: fetch_index_files(index_urls, names), policy, notes
+        )
+    seen = SeenHashes.open()
+    try:
+        if advisories is not None:
+            notes.extend(_staleness_notes(advisories, policy))
+        findings = find_problems(
+            items, advisories or _NO_ADVISORIES, index_files or {}, seen
+        )
+        decisions: list[Decision] = decide(findings, policy, today or date.today())
+        verdict = Verdict(plan=items, decisions=decisions)
+        if record_seen and not verdict.blocked:
+            seen.record(items)
+    finally:
+        if advisories is not None:
+            advisories.close()
+    return GuardResult(verdict=verdict, notes=notes)
+
+
+T = TypeVar("T")
+
+
+class _NoAdvisories:
+    """Stands in for the database when fail-mode is open and it could not be opened."""
+
+    def matches(self, name: str, version: str) -> list[object]:
+        return []
+
+
+_NO_ADVISORIES = _NoAdvisories()
+
+
+def _unless_fail_open(load: Callable[[], T], policy: Policy, notes: list[str]) -> T | None:
+    """Run ``load``; on failure re-raise when fail-closed, else note it and return None."""
+    try:
+        return load()
+    except CannotCheckError as exc:
+        if policy.fail_mode != "open":
+            raise
+        notes.append(f"check skipped (fail-mode is open): {exc}")
+        return None
+
+
+def _staleness_notes(advisories: object, policy: Policy) -> list[str]:
+    status = advisories.status()  # type: ignore[attr-defined]
+    max_days = policy.max_db_age_days
+    if max_days and status.age.days > max_days:
+        return [
+            f"advisory database is {status.age.days} days old (limit {max_days}); "
+            "run `safe-pip db update`"
+        ]
+    return []
+
+
+def print_verdict(result: GuardResult, output_format: str) -> None:
+    """Print the report: text to stderr-friendly stdout, or JSON for machines."""
+    from safe_pip.report import render_json, render_text
+
+    if output_format == "json":
+        sys.stdout.write(render_json(result.verdict) + "\n")
+        for note in result.notes:
+            sys.stderr.write(f"safe-pip: warning: {note}\n")
+        return
+    for note in result.notes:
+        sys.stderr.write(f"safe-pip: warning: {note}\n")
+    sys.stdout.write(render_text(result.verdict) + "\n")
