@@ -32,7 +32,12 @@ CATEGORY_ORDER: tuple[Category, ...] = (
 )
 
 _UNVERIFIABLE_SOURCES = frozenset(
-    {ArtifactSource.DIRECT_URL, ArtifactSource.LOCAL_PATH, ArtifactSource.VCS, ArtifactSource.EDITABLE}
+    {
+        ArtifactSource.DIRECT_URL,
+        ArtifactSource.LOCAL_PATH,
+        ArtifactSource.VCS,
+        ArtifactSource.EDITABLE,
+    }
 )
 # Artifacts downloaded from somewhere: the same file name must always mean the same bytes.
 # Local paths, VCS checkouts and editables are built here, so their hashes legitimately vary.
@@ -156,7 +161,7 @@ def _hash_findings(
     published_hashes = {f.sha256.lower() for f in published if f.sha256}
     if actual and published_hashes and actual not in published_hashes:
         expected = ", ".join(_short(h) for h in sorted(published_hashes))
-        summary = f"sha256 {_short(actual)} differs from the one the index publishes: {expected}"
+        summary = f"sha256 {_short(actual)} differs from the index's {expected}"
         findings.append(_finding(item, Category.HASH_MISMATCH, HASH_INDEX_ID, summary))
 
     pinned = {h.lower() for h in item.pinned_hashes}
@@ -170,15 +175,15 @@ def _hash_findings(
         if first is not None and first.sha256.lower() != actual:
             summary = (
                 f"artifact changed since first seen on {first.first_seen[:10]}: "
-                f"sha256 was {_short(first.sha256.lower())}, now {_short(actual)}"
+                f"was {_short(first.sha256.lower())}, now {_short(actual)}"
             )
             findings.append(_finding(item, Category.HASH_MISMATCH, HASH_CHANGED_ID, summary))
     return findings
 
 
 def _short(sha256: str) -> str:
-    """Enough of a hash to tell two apart in a one-line message."""
-    return sha256[:16] + "..." if len(sha256) > 16 else sha256
+    """Enough of a hash to tell two apart in a one-line message (like a short git hash)."""
+    return sha256[:10]
 
 
 def _unverifiable_findings(item: PlanItem) -> list[Finding]:

@@ -11,11 +11,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from safe_pip import exit_codes
 from safe_pip.errors import CannotCheckError
-from typing import TypeVar
-
 from safe_pip.models import Decision, PlanItem, Verdict
 from safe_pip.policy import Policy
 
@@ -60,16 +59,12 @@ def check_plan(
     advisories = _unless_fail_open(AdvisoryDatabase.open, policy, notes)
     index_files = None
     if index_urls and names:
-        index_files = _unless_fail_open(
-            lambda: fetch_index_files(index_urls, names), policy, notes
-        )
+        index_files = _unless_fail_open(lambda: fetch_index_files(index_urls, names), policy, notes)
     seen = SeenHashes.open()
     try:
         if advisories is not None:
             notes.extend(_staleness_notes(advisories, policy))
-        findings = find_problems(
-            items, advisories or _NO_ADVISORIES, index_files or {}, seen
-        )
+        findings = find_problems(items, advisories or _NO_ADVISORIES, index_files or {}, seen)
         decisions: list[Decision] = decide(findings, policy, today or date.today())
         verdict = Verdict(plan=items, decisions=decisions)
         if record_seen and not verdict.blocked:

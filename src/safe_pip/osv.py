@@ -137,7 +137,9 @@ def _pypi_packages(affected: object, where: str) -> tuple[AffectedPackage, ...]:
                 name=canonicalize_name(name.strip()),
                 ranges=_ecosystem_ranges(entry.get("ranges", []), where),
                 versions=tuple(
-                    dict.fromkeys(normalize_version(v) for v in _string_list(entry, "versions", where))
+                    dict.fromkeys(
+                        normalize_version(v) for v in _string_list(entry, "versions", where)
+                    )
                 ),
             )
         )

@@ -46,20 +46,13 @@ def split_own_options(args: Sequence[str]) -> tuple[OwnOptions, list[str]]:
         if arg == "--":
             rest.extend(args[i:])
             break
-        name, has_inline, inline_value = arg.partition("=")
+        name, has_inline, _ = arg.partition("=")
         if name in _FLAG_OPTIONS and not has_inline:
             own.warn_only = True
             i += 1
             continue
         if name in _VALUE_OPTIONS:
-            if has_inline:
-                value = inline_value
-                i += 1
-            elif i + 1 < len(args):
-                value = args[i + 1]
-                i += 2
-            else:
-                raise UsageError(f"{name} needs a value")
+            value, i = _option_value(args, i)
             _store(own, name, value)
             continue
         rest.append(arg)
@@ -92,17 +85,20 @@ def take_python_option(args: Sequence[str]) -> tuple[str | None, list[str]]:
     rest: list[str] = []
     i = 0
     while i < len(args):
-        name, has_inline, inline_value = args[i].partition("=")
-        if name == "--python":
-            if has_inline:
-                python = inline_value
-                i += 1
-            elif i + 1 < len(args):
-                python = args[i + 1]
-                i += 2
-            else:
-                raise UsageError("--python needs a value")
+        if args[i].partition("=")[0] == "--python":
+            python, i = _option_value(args, i)
             continue
         rest.append(args[i])
         i += 1
     return python, rest
+
+
+def _option_value(args: Sequence[str], i: int) -> tuple[str, int]:
+    """The value of the option at ``args[i]`` (``--opt=value`` or ``--opt value``) and the
+    index of the next argument."""
+    name, has_inline, inline_value = args[i].partition("=")
+    if has_inline:
+        return inline_value, i + 1
+    if i + 1 < len(args):
+        return args[i + 1], i + 2
+    raise UsageError(f"{name} needs a value")

@@ -10,9 +10,10 @@ whole range (``"*"`` = no cap). Events whose version cannot be parsed are skippe
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
+from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 INTRODUCED = "introduced"
@@ -45,13 +46,16 @@ def parse_version(text: str) -> Version | None:
         return None
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_version(text: str) -> str:
-    """The canonical form of a version (``"1.0.0-RC1"`` -> ``"1.0.0rc1"``); unparsable as is."""
-    parsed = parse_version(text)
-    return str(parsed) if parsed is not None else text
+    """A comparison key: equal for equal versions (``"1.0"``, ``"1.0.0"`` -> ``"1"``).
+
+    Unparsable versions are kept as they are (they can only match by exact string).
+    """
+    return canonicalize_version(text) if parse_version(text) is not None else text
 
 
-def is_affected(version: str, ranges: Iterable[Range], versions: Collection[str]) -> bool:
+def is_affected(version: str, ranges: Iterable[Range], versions: Container[str]) -> bool:
     """Whether ``version`` is affected.
 
     ``versions`` must hold normalized versions (see ``normalize_version``); an unparsable
@@ -65,7 +69,7 @@ def is_affected(version: str, ranges: Iterable[Range], versions: Collection[str]
     return any(_in_range(parsed, events) for events in ranges)
 
 
-def first_fixed(version: str, ranges: Iterable[Range], versions: Collection[str]) -> str | None:
+def first_fixed(version: str, ranges: Iterable[Range], versions: Container[str]) -> str | None:
     """The first fixed version above ``version`` that is itself not affected, if any.
 
     This is the "first safe version" to upgrade to; ``None`` when no fix is known.
@@ -87,41 +91,37 @@ def first_fixed(version: str, ranges: Iterable[Range], versions: Collection[str]
 
 
 def _in_range(version: Version, events: Range) -> bool:
-    ordered: list[tuple[Version | None, int, RangeEvent]] = []
+    """OSV's "evaluate events in version order" without sorting.
+
+    The state after the ordered walk is set by the last event that fires for ``version``
+    (``introduced <= version``, ``fixed <= version``, ``last_affected < version``), and at
+    equal versions an opening event sorts before a closing one. So: affected iff some
+    introduced event fires and it is strictly above every closing event that fires.
+    """
+    opened = closed = False
+    opened_at: Version | None = None  # None with ``opened``: introduced "0" (minus infinity)
+    closed_at: Version | None = None
     limits: list[Version] = []
-    unlimited = False
     for event in events:
-        if event.kind == INTRODUCED and event.version == "0":
-            ordered.append((None, _TIE_ORDER[INTRODUCED], event))
-            continue
-        if event.kind == LIMIT and event.version == "*":
-            unlimited = True
-            continue
-        parsed = parse_version(event.version)
-        if parsed is None or event.kind not in _TIE_ORDER:
-            continue  # unusable event: skip it, never crash
         if event.kind == LIMIT:
-            limits.append(parsed)
-        else:
-            ordered.append((parsed, _TIE_ORDER[event.kind], event))
-    if limits and not unlimited and not any(version < limit for limit in limits):
+            if event.version == "*":
+                return _walk_result(opened, closed, opened_at, closed_at, events, version)
+            bound = parse_version(event.version)
+            if bound is not None:
+                limits.append(bound)
+            continue
+        if event.kind == INTRODUCED and event.version == "0":
+            opened = True
+            continue
+        bound = parse_version(event.version)
+        if bound is None:
+            continue  # unusable event: skip it, never crash
+        if event.kind == INTRODUCED and version >= bound:
+            opened = True
+            opened_at = bound if opened_at is None else max(opened_at, bound)
+        elif _closes_range(event.kind, bound, version):
+            closed = True
+            closed_at = bound if closed_at is None else max(closed_at, bound)
+    if limits and not any(version < limit for limit in limits):
         return False
-    ordered.sort(key=_event_sort_key)
-    affected = False
-    for event_version, _, event in ordered:
-        if event.kind == INTRODUCED:
-            if event_version is None or version >= event_version:
-                affected = True
-        elif event_version is not None:
-            if event.kind == FIXED and version >= event_version:
-                affected = False
-            elif event.kind == LAST_AFFECTED and version > event_version:
-                affected = False
-    return affected
-
-
-def _event_sort_key(item: tuple[Version | None, int, RangeEvent]) -> tuple[int, Version, int]:
-    event_version, tie, _ = item
-    if event_version is None:  # introduced "0": before every version
-        return (0, Version("0"), tie)
-    return (1, event_version, tie)
+    ...

@@ -1,0 +1,46 @@
+# safe-pip environment variables, for shells and CI configuration.
+#
+# They override pyproject.toml [tool.safe-pip] and the user config file; command-line
+# options override them. Empty values are ignored. Every line is commented out and shows
+# the default: uncomment only what you want to change (setting a variable to its default
+# still overrides what a project's pyproject.toml says).
+
+# When a check cannot run (no advisory database, index unreachable):
+# "closed" refuses to install (exit 3); "open" warns and continues.
+# export SAFE_PIP_FAIL_MODE=closed
+
+# Known vulnerabilities: block | warn
+# export SAFE_PIP_VULNERABILITY=block
+
+# Vulnerabilities with a CVSS score below this warn instead of block:
+# any | low | medium | high | critical | a score 0-10 (unscored vulnerabilities meet it)
+# export SAFE_PIP_MIN_SEVERITY=any
+
+# Yanked files: warn | block
+# export SAFE_PIP_YANKED=warn
+
+# Hash mismatches (index-published, pinned with --hash, first seen): block | warn
+# export SAFE_PIP_HASH_MISMATCH=block
+
+# Direct URLs, local paths, VCS, editables, index files without a hash: warn | block
+# export SAFE_PIP_UNVERIFIABLE=warn
+
+# Warn when the advisory database is older than this many days; 0 disables.
+# export SAFE_PIP_MAX_DB_AGE_DAYS=30
+
+# 1/true/yes: every block becomes a warning, except malicious packages. 0/false/no: off.
+# export SAFE_PIP_WARN_ONLY=0
+
+# Comma-separated package names whose vulnerability/yanked/unverifiable findings are
+# ignored (added to the configured list; never malicious packages or hash mismatches).
+# export SAFE_PIP_ALLOW=
+# export SAFE_PIP_ALLOW="my-company-utils,my-other-lib"
+
+# "ID:reason" entries separated by ";", added to the configured ignores. The reason is
+# required. ID is an advisory id or any alias (CVE, GHSA), or a check id such as YANKED.
+# export SAFE_PIP_IGNORE=
+# export SAFE_PIP_IGNORE="PYSEC-2018-28:no redirects in our use;CVE-2023-32681:same issue"
+
+# Where safe-pip keeps its files (defaults come from platformdirs):
+# export SAFE_PIP_CACHE_DIR="$HOME/.cache/safe-pip"                # advisory DB, seen hashes
+# export SAFE_PIP_CONFIG_FILE="$HOME/.config/safe-pip/config.toml"  # user config file

@@ -1,0 +1,87 @@
+"""safe-pip's pip hook, started from ``safe_pip_hook.pth`` at every interpreter start.
+
+Written by ``safe-pip hook install``; removed by ``safe-pip hook uninstall``. At startup it only
+puts one finder on ``sys.meta_path`` (no other import, no I/O). The finder reacts to exactly
+one module, pip's install command, and patches it right after pip loads it, so that pip's
+resolved plan is checked by safe-pip before anything is installed.
+
+Environment: ``SAFE_PIP_ACTIVE=1`` (set by safe-pip for its own pip runs) turns the hook off
+silently; ``SAFE_PIP_DISABLE=1`` lets pip run unguarded with a warning;
+``SAFE_PIP_HOOK_FAIL_OPEN=1`` lets pip run unchecked (with a warning) when the hook cannot
+do its job, instead of refusing to install.
+
+Stdlib only, and nothing is imported at startup beyond what the interpreter already has.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
+
+PIP_INSTALL_MODULE = "pip._internal.commands.install"
+
+
+def install_finder() -> None:
+    """Called by the ``.pth`` line: watch for pip's install command (unless safe-pip runs)."""
+    if os.environ.get("SAFE_PIP_ACTIVE", "") in ("", "0"):
+        sys.meta_path.insert(0, PipInstallFinder())
+
+
+class PipInstallFinder:
+    """A meta path finder that only answers for pip's install command module."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
+        if fullname != PIP_INSTALL_MODULE:
+            return None
+        return _spec_with_patching_loader(self, fullname, path, target)
+
+
+def _spec_with_patching_loader(
+    finder: PipInstallFinder,
+    fullname: str,
+    path: Sequence[str] | None,
+    target: ModuleType | None,
+) -> ModuleSpec | None:
+    """The spec the other finders give, with a loader that patches the module it executes."""
+    for other in sys.meta_path:
+        find_spec = getattr(other, "find_spec", None)
+        if other is finder or find_spec is None:
+            continue
+        spec: ModuleSpec | None = find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchingLoader(spec.loader)  # type: ignore[assignment]
+            return spec
+    return None
+
+
+class _PatchingLoader:
+    """Delegates to pip's own loader, then patches the freshly executed module."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        from .pip_patch import patch_install_module
+
+        patch_install_module(module)
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, PipInstallFinder)]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)

@@ -1,0 +1,74 @@
+"""Run safe-pip's checker (``<python> -m safe_pip check --plan -``) on a plan.
+
+The command was recorded in ``config.json`` next to this file by ``safe-pip hook install``:
+the interpreter of the safe-pip installation that installed the hook. The checker's report
+goes straight to the user; its exit code says what to do (0 allowed, 1 blocked, 2 usage or
+configuration error, 3 could not check).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CONFIG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.json")
+
+
+class CheckerUnavailable(Exception):
+    """The checker command is not recorded or cannot be started (one line)."""
+
+
+def checker_command(config_file: str = CONFIG_FILE) -> list[str]:
+    """The recorded command that runs safe-pip (without the ``check`` arguments)."""
+    try:
+        with open(config_file, encoding="utf-8") as file:
+            command = json.load(file).get("checker")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise CheckerUnavailable(f"cannot read the hook's settings {config_file}: {exc}") from None
+    if not isinstance(command, list) or not command or not all(
+        isinstance(part, str) for part in command
+    ):
+        raise CheckerUnavailable(f"the hook's settings {config_file} name no checker command")
+    return command
+
+
+def run_checker(plan: dict[str, Any], *, report_on_stderr: bool = False) -> int:
+    """Pipe ``plan`` to the checker, let its report through, return its exit code.
+
+    ``report_on_stderr``: pip writes its own JSON report to stdout (``--report -``), so the
+    checker's report must not land there.
+    """
+    command = [*checker_command(), "check", "--plan", "-"]
+    env = dict(os.environ, SAFE_PIP_ACTIVE="1")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    stdout = _stderr_fd() if report_on_stderr else None
+    try:
+        completed = subprocess.run(
+            command,
+            input=json.dumps(plan).encode("utf-8"),
+            stdout=stdout,
+            env=env,
+            check=False,
+        )
+    except OSError as exc:
+        raise CheckerUnavailable(
+            f"cannot run the safe-pip checker {command[0]}: {exc.strerror or exc}"
+        ) from None
+    if completed.stdout:  # stderr had no file descriptor: pass the report on by hand
+        sys.stderr.write(completed.stdout.decode("utf-8", "replace"))
+    return completed.returncode if completed.returncode >= 0 else 3
+
+
+def _stderr_fd() -> int:
+    """stderr's file descriptor, or ``PIPE`` to capture when it has none."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return subprocess.PIPE

@@ -1,0 +1,124 @@
+"""Turn pip's resolved ``RequirementSet`` into safe-pip's plan JSON (``models.plan_to_json``).
+
+Reads only attributes that pip's resolver has filled in by the time ``resolve()`` returns.
+A missing attribute raises ``AttributeError``; the caller treats that as "pip not supported".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_HASH_CHUNK = 1 << 20
+
+
+class PlanError(Exception):
+    """The plan cannot be built for a reason other than pip's internals (one line)."""
+
+
+def plan_json(requirement_set: Any, options: Any) -> dict[str, Any]:
+    """The plan for ``requirement_set.requirements_to_install`` and the index URLs in use."""
+    index_urls = index_urls_from_options(options)
+    items = [plan_item(req, index_urls) for req in requirement_set.requirements_to_install]
+    return {"items": items, "index_urls": index_urls}
+
+
+def index_urls_from_options(options: Any) -> list[str]:
+    """``--index-url`` and ``--extra-index-url`` as pip resolved them (config included)."""
+    if getattr(options, "no_index", False):
+        return []
+    urls = [options.index_url, *(options.extra_index_urls or [])]
+    return list(dict.fromkeys(url for url in urls if url))
+
+
+def plan_item(req: Any, index_urls: list[str]) -> dict[str, Any]:
+    """One plan item from one ``InstallRequirement`` that pip is about to install."""
+    # A wheel pip built earlier from an sdist replaces ``req.link``; the sdist link is the
+    # artifact that was resolved from the index.
+    link = getattr(req, "cached_wheel_source_link", None) or req.link
+    source = _source(req, link)
+    from_index = source == "index"
+    return {
+        "name": normalize_name(req.name),
+        "version": _version(req),
+        "source": source,
+        "url": link.url_without_fragment,
+        "filename": _filename(link, source),
+        "sha256": _sha256(req, link),
+        "requested": bool(req.user_supplied),
+        "index_url": _index_url(link, index_urls) if from_index else None,
+        "yanked": bool(link.is_yanked) if from_index else None,
+        "yanked_reason": (link.yanked_reason or None) if from_index else None,
+        "pinned_hashes": [h.lower() for h in req.hash_options.get("sha256", [])],
+    }
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalization (the same as ``packaging.utils.canonicalize_name``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _version(req: Any) -> str:
+    version = req.metadata["Version"]
+    if not version:
+        raise PlanError(f"safe-pip hook: {req.name} has no version in its metadata")
+    return str(version)
+
+
+def _source(req: Any, link: Any) -> str:
+    if req.editable:
+        return "editable"
+    if link.is_vcs:
+        return "vcs"
+    if req.original_link is not None:  # named by URL or path on the command line
+        return "path" if link.is_file else "url"
+    return "index"
+
+
+def _filename(link: Any, source: str) -> str | None:
+    if source in ("editable", "vcs") or (link.is_file and link.is_existing_dir()):
+        return None
+    return str(link.filename)
+
+
+def _sha256(req: Any, link: Any) -> str | None:
+    """The sha256 pip will verify: the link's hash, pip's download info, or the local file."""
+    if link.hash_name == "sha256" and link.hash:
+        return str(link.hash).lower()
+    download_info = getattr(req, "download_info", None)
+    hashes = getattr(getattr(download_info, "info", None), "hashes", None)
+    if isinstance(hashes, dict) and hashes.get("sha256"):
+        return str(hashes["sha256"]).lower()
+    local_file = req.local_file_path
+    if link is req.link and local_file and os.path.isfile(local_file):
+        return _file_sha256(local_file)
+    return None
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as file:
+            for chunk in iter(lambda: file.read(_HASH_CHUNK), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise PlanError(f"safe-pip hook: cannot read {path}: {exc.strerror or exc}") from None
+    return digest.hexdigest()
+
+
+def _index_url(link: Any, index_urls: list[str]) -> str | None:
+    """The ``index_urls`` entry whose project page the link was found on, if any."""
+    page = link.comes_from
+    page_url = page if isinstance(page, str) else getattr(page, "url", None)
+    if not isinstance(page_url, str):
+        return None
+    base = page_url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[0]
+    for index_url in index_urls:
+        if index_url.rstrip("/") == base:
+            return index_url
+    return None

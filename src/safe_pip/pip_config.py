@@ -1,0 +1,204 @@
+"""The index URLs the target interpreter's pip will use for an install.
+
+pip decides them from, in order: its built-in default, config files, ``PIP_*`` environment
+variables, the command line, then index options inside requirement files. safe-pip asks the
+target pip itself (a tiny script run with the target interpreter that parses the install
+arguments with pip's own option parser), so it never needs to know a registry's address.
+Requirement-file options are applied on top, with pip's semantics.
+
+The lookup runs as a child process and can overlap with the dry run:
+
+    pending = start_effective_index_urls(python, args)
+    plan = resolve_plan(python, args)
+    index_urls = pending.result()
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+
+from safe_pip.errors import PipError
+from safe_pip.pip_args import InstallArgs
+from safe_pip.pip_plan import check_interpreter, pip_child_env
+from safe_pip.requirements_hashes import RequirementFileOption, read_requirement_files
+
+LOOKUP_TIMEOUT = 60.0
+
+# Runs inside the target interpreter: print pip's idea of the index options as JSON.
+# 1. pip's own parser for ``pip install ARGS`` (defaults + config files + env + arguments);
+# 2. else pip's configuration and default index (older or reorganised pip internals).
+_LOOKUP_SCRIPT = r"""
+import json, sys
+argv = json.loads(sys.argv[1])
+isolated = "--isolated" in argv
+out = {}
+try:
+    from pip._internal.commands import create_command
+    command = create_command("install", isolated=isolated)
+    options, _ = command.parse_args(argv)
+    out["parsed"] = {
+        "index_url": options.index_url,
+        "extra_index_urls": list(options.extra_index_urls or []),
+        "no_index": bool(options.no_index),
+    }
+except SystemExit:
+    out["argument_error"] = True
+except Exception as error:
+    out["parser_error"] = repr(error)
+if "parsed" not in out:
+    try:
+        from pip._internal.configuration import Configuration
+        from pip._internal.models.index import PyPI
+        configuration = Configuration(isolated=isolated)
+        configuration.load()
+        values = {}
+        for section in ("global", "install", ":env:"):
+            for key, value in configuration.items():
+                if key.startswith(section + "."):
+                    values[key[len(section) + 1:]] = value
+        out["config"] = {
+            "index_url": values.get("index-url"),
+            "extra_index_urls": (values.get("extra-index-url") or "").split(),
+            "no_index": (values.get("no-index") or "").lower() in ("1", "true", "yes", "on"),
+        }
+        out["default_index_url"] = PyPI.simple_url
+    except Exception as error:
+        out["config_error"] = repr(error)
+sys.stdout.write(json.dumps(out))
+"""
+
+
+class PendingIndexUrls:
+    """A running lookup; ``result()`` waits for it. Use as a context manager to clean up."""
+
+    def __init__(self, python: str, install_args: InstallArgs, process: subprocess.Popen[bytes]):
+        self._python = python
+        self._install_args = install_args
+        self._process = process
+        self._result: list[str] | None = None
+
+    def result(self, timeout: float = LOOKUP_TIMEOUT) -> list[str]:
+        if self._result is None:
+            self._result = self._collect(timeout)
+        return list(self._result)
+
+    def cancel(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+
+    def __enter__(self) -> PendingIndexUrls:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+    def _collect(self, timeout: float) -> list[str]:
+        try:
+            stdout, stderr = self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            raise PipError(f"pip in {self._python} did not report its index URLs in time") from None
+        try:
+            answer = json.loads(stdout.decode("utf-8", errors="replace"))
+        except json.JSONDecodeError:
+            reason = _last_line(stderr.decode("utf-8", errors="replace")) or "no answer"
+            raise PipError(
+                f"could not read pip's index settings from {self._python}: {reason}"
+            ) from None
+        if not isinstance(answer, dict):
+            raise PipError(f"could not read pip's index settings from {self._python}")
+        return index_urls_from_answer(answer, self._install_args, self._python)
+
+
+def start_effective_index_urls(
+    python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
+) -> PendingIndexUrls:
+    """Start looking up pip's index URLs in the background (see ``PendingIndexUrls``)."""
+    interpreter = check_interpreter(python)
+    process = subprocess.Popen(
+        [interpreter, "-c", _LOOKUP_SCRIPT, json.dumps(list(install_args.dry_run_args))],
+        env=pip_child_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    return PendingIndexUrls(python, install_args, process)
+
+
+def effective_index_urls(
+    python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """The simple-API base URLs pip will search, in pip's order; [] with ``--no-index``."""
+    if install_args.no_index:
+        return []
+    with start_effective_index_urls(python, install_args, env) as pending:
+        return pending.result()
+
+
+def index_urls_from_answer(
+    answer: Mapping[str, object], install_args: InstallArgs, python: str = sys.executable
+) -> list[str]:
+    """Combine the target pip's answer with the command line and requirement-file options."""
+    if install_args.no_index:
+        return []
+    parsed = answer.get("parsed")
+    config = answer.get("config")
+    if isinstance(parsed, dict):
+        no_index = bool(parsed.get("no_index"))
+        base = _urls(parsed.get("index_url"), parsed.get("extra_index_urls"))
+    elif isinstance(config, dict) and isinstance(answer.get("default_index_url"), str):
+        no_index = bool(config.get("no_index"))
+        index_url = install_args.index_url or config.get("index_url") or answer["default_index_url"]
+        extras = list(config.get("extra_index_urls") or []) + list(install_args.extra_index_urls)
+        base = _urls(index_url, extras)
+    elif answer.get("argument_error"):
+        raise PipError(f"pip in {python} rejected the install arguments")
+    else:
+        reason = answer.get("config_error") or answer.get("parser_error") or "unknown reason"
+        raise PipError(f"could not read pip's index settings from {python}: {reason}")
+    if no_index:
+        return []
+    options = read_requirement_files(install_args.requirement_files).options
+    return apply_requirement_file_options(base, options)
+
+
+def apply_requirement_file_options(
+    index_urls: Sequence[str], options: Sequence[RequirementFileOption]
+) -> list[str]:
+    """pip's rules: ``--no-index`` empties the list for good, ``--index-url`` replaces it."""
+    urls = list(index_urls)
+    no_index = False
+    for option in options:
+        if option.name == "--no-index":
+            no_index, urls = True, []
+        elif option.name == "--index-url" and option.value and not no_index:
+            urls = [option.value]
+        elif option.name == "--extra-index-url" and option.value and not no_index:
+            urls.append(option.value)
+    return _unique(urls)
+
+
+def _urls(index_url: object, extras: object) -> list[str]:
+    urls = [index_url] if isinstance(index_url, str) and index_url else []
+    if isinstance(extras, list):
+        urls.extend(str(url) for url in extras if url)
+    return _unique(urls)
+
+
+def _unique(urls: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(urls))
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""

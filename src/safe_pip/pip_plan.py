@@ -1,0 +1,141 @@
+"""Ask the target interpreter's pip for its exact install plan (``--dry-run --report -``).
+
+pip resolves; safe-pip only reads the report. The user's arguments go to pip unchanged
+(see ``pip_args``), so the plan is exactly what ``pip install ARGS`` would install.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+
+from safe_pip.errors import PipError, UsageError
+from safe_pip.models import PlanItem
+from safe_pip.pip_args import InstallArgs
+from safe_pip.pip_report import HashMismatch, hash_mismatches, parse_report
+from safe_pip.requirements_hashes import pinned_hashes
+
+# Set in every pip child process safe-pip starts: the pip hook must not vet it again.
+ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TOO_OLD_MARKERS = ("no such option: --report", "no such option: --dry-run")
+_RESOLUTION_HINT = "ResolutionImpossible"
+
+
+class PinnedHashMismatchError(PipError):
+    """A downloaded file did not match a hash the user pinned in a requirements file."""
+
+    def __init__(self, message: str, mismatches: list[HashMismatch]) -> None:
+        super().__init__(message)
+        self.mismatches = mismatches
+
+
+def pip_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a pip child process: the given one plus the recursion guard."""
+    child = dict(os.environ if env is None else env)
+    child[ACTIVE_ENV_VAR] = "1"
+    child.setdefault("PYTHONIOENCODING", "utf-8")
+    return child
+
+
+def check_interpreter(python: str) -> str:
+    """The interpreter path to run, or ``UsageError`` when there is none."""
+    found = shutil.which(python)
+    if found is None:
+        raise UsageError(f"Python interpreter not found: {python}")
+    return found
+
+
+def dry_run_command(python: str, install_args: InstallArgs) -> list[str]:
+    return [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--report",
+        "-",
+        "--quiet",
+        "--disable-pip-version-check",
+        *install_args.dry_run_args,
+    ]
+
+
+def resolve_plan(
+    python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
+) -> list[PlanItem]:
+    """The exact list of distributions ``pip install ARGS`` would install into ``python``.
+
+    Raises ``UsageError`` (no such interpreter, broken requirements file) or ``PipError``
+    (pip failed, is too old, or a pinned hash did not match).
+    """
+    interpreter = check_interpreter(python)
+    pins = pinned_hashes(install_args.requirement_files)  # UsageError before pip runs
+    try:
+        completed = subprocess.run(
+            dry_run_command(interpreter, install_args),
+            env=pip_child_env(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except OSError as error:
+        raise UsageError(f"cannot run Python interpreter {python}: {error.strerror}") from None
+    stdout = completed.stdout.decode("utf-8", errors="replace")
+    stderr = _ANSI_ESCAPE.sub("", completed.stderr.decode("utf-8", errors="replace"))
+    if completed.returncode != 0:
+        raise _pip_failure(python, completed.returncode, stderr)
+    if not stdout.strip():
+        raise PipError("could not read pip's installation report: pip printed none")
+    try:
+        report = json.loads(stdout)
+    except json.JSONDecodeError as error:
+        raise PipError(f"could not read pip's installation report: not JSON ({error})") from None
+    return [_with_pins(item, pins) for item in parse_report(report)]
+
+
+def _with_pins(item: PlanItem, pins: Mapping[str, set[str]]) -> PlanItem:
+    pinned = pins.get(item.name)
+    if not pinned:
+        return item
+    return dataclasses.replace(item, pinned_hashes=tuple(sorted(pinned)))
+
+
+def _pip_failure(python: str, returncode: int, stderr: str) -> PipError:
+    if any(marker in stderr for marker in _TOO_OLD_MARKERS):
+        return PipError(
+            f"pip in {python} is too old: safe-pip needs pip >= 22.2 (for --dry-run --report); "
+            f"upgrade it with: {python} -m pip install --upgrade pip"
+        )
+    if "No module named pip" in stderr:
+        return PipError(
+            f"pip is not installed in {python} (install it with: {python} -m ensurepip)"
+        )
+    mismatches = hash_mismatches(stderr)
+    if mismatches:
+        described = "; ".join(mismatch.describe() for mismatch in mismatches)
+        return PinnedHashMismatchError(
+            f"a downloaded file does not match the hash pinned in the requirements: {described}",
+            mismatches,
+        )
+    return PipError(f"pip could not resolve the install plan: {pip_error_line(stderr, returncode)}")
+
+
+def pip_error_line(stderr: str, returncode: int) -> str:
+    """The most telling single line of pip's error output."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    if len(errors) > 1 and _RESOLUTION_HINT in errors[-1]:
+        return errors[-2]
+    if errors:
+        return errors[-1]
+    diagnostics = [line for line in lines if line.lower().startswith("error:")]
+    if diagnostics:
+        return diagnostics[0]
+    return lines[-1] if lines else f"pip exited with code {returncode}"

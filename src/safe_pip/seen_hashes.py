@@ -1,0 +1,156 @@
+"""Trust on first use: the sha256 of every artifact file name safe-pip has vetted before.
+
+An index never legitimately serves two different files under one file name, so if a
+file name comes back with a different hash than the first time, something changed it.
+The record lives in a small SQLite file (``paths.seen_hashes_path()``); writes happen
+under a ``filelock.FileLock`` next to it so concurrent safe-pip processes never race.
+Entries are never overwritten: the first hash seen is the trusted one. To start over,
+delete the file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+
+from filelock import FileLock, Timeout
+
+from safe_pip import paths
+from safe_pip.errors import DatabaseError
+from safe_pip.models import ArtifactSource, PlanItem
+
+_LOCK_TIMEOUT_SECONDS = 60.0
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen_hashes (
+    filename TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    url TEXT
+)
+"""
+# Only downloaded artifacts have a stable name -> content relation; local builds do not.
+_RECORDED_SOURCES = frozenset({ArtifactSource.INDEX, ArtifactSource.DIRECT_URL})
+
+
+@dataclass(frozen=True)
+class SeenHash:
+    filename: str
+    sha256: str  # lower-case hex
+    first_seen: str  # UTC ISO 8601, e.g. 2024-05-01T12:00:00+00:00
+    url: str | None
+
+
+class SeenHashes:
+    """The trust-on-first-use record. Use ``SeenHashes.open()``; close it (or use ``with``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = FileLock(str(path.with_name(path.name + ".lock")))
+        self._connection: sqlite3.Connection | None = None
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> SeenHashes:
+        """Open the record; a missing file is an empty record (created on the first write)."""
+        record = cls(path if path is not None else paths.seen_hashes_path())
+        if record.path.exists():
+            with record._sqlite_errors():
+                record._connect().execute(
+                    "SELECT filename, sha256, first_seen, url FROM seen_hashes LIMIT 1"
+                ).fetchall()
+        return record
+
+    def lookup(self, filename: str) -> SeenHash | None:
+        """The hash first seen for ``filename``, or None if it was never seen."""
+        if self._connection is None and not self.path.exists():
+            return None
+        with self._sqlite_errors():
+            row = (
+                self._connect()
+                .execute(
+                    "SELECT filename, sha256, first_seen, url FROM seen_hashes WHERE filename = ?",
+                    (filename,),
+                )
+                .fetchone()
+            )
+        return None if row is None else SeenHash(row[0], row[1], row[2], row[3])
+
+    def record(self, items: Iterable[PlanItem], now: datetime | None = None) -> int:
+        """Remember the hash of every downloaded artifact not seen before; return how many.
+
+        Known file names are left untouched, even when the hash differs: the first one
+        seen stays the trusted one (a difference is reported by the checks instead).
+        """
+        first_seen = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        stamp = first_seen.isoformat(timespec="seconds")
+        rows = [
+            (item.filename, item.sha256.lower(), stamp, item.url)
+            for item in items
+            if item.filename and item.sha256 and item.source in _RECORDED_SOURCES
+        ]
+        if not rows:
+            return 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._lock.acquire(timeout=_LOCK_TIMEOUT_SECONDS), self._sqlite_errors():
+                connection = self._connect()
+                with connection:
+                    before = connection.total_changes
+                    connection.executemany(
+                        "INSERT OR IGNORE INTO seen_hashes (filename, sha256, first_seen, url)"
+                        " VALUES (?, ?, ?, ?)",
+                        rows,
+                    )
+                    return connection.total_changes - before
+        except Timeout as exc:
+            raise DatabaseError(
+                f"seen-hash record {self.path} is locked by another safe-pip process"
+                f" (lock file {self._lock.lock_file})"
+            ) from exc
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot write seen-hash record {self.path}: {exc.strerror or exc}"
+            ) from exc
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> SeenHashes:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(str(self.path), timeout=_LOCK_TIMEOUT_SECONDS)
+            try:
+                connection.execute(_SCHEMA)
+                connection.commit()
+            except BaseException:
+                connection.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+    @contextmanager
+    def _sqlite_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            self.close()
+            raise DatabaseError(
+                f"seen-hash record {self.path} is unusable ({exc});"
+                " delete it to reset trust-on-first-use"
+            ) from exc

@@ -1,0 +1,93 @@
+"""Shared fixtures. Sections: processes, package index, virtual environments, data.
+
+Add new fixtures to the matching section (or a new, titled one); keep helpers in
+``tests/support/`` and only thin fixtures here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from support.index_server import LocalIndex
+from support.isolation import isolated_env as make_isolated_env
+from support.isolation import run as run_command
+from support.venvs import BUNDLED, NEWEST, VenvTemplates, venv_python
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_ADVISORIES_ZIP = (
+    Path(__file__).resolve().parents[2] / "shared" / "advisories" / "osv-pypi-pysec.zip"
+)
+
+# ---------------------------------------------------------------- processes
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for pip/uv/safe-pip subprocesses: no PIP_*/UV_* leaks, caches in tmp_path."""
+    return make_isolated_env(tmp_path / "isolated")
+
+
+@pytest.fixture
+def run() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``support.isolation.run``: ``run(cmd, env, *, cwd, input, timeout, check)``."""
+    return run_command
+
+
+# ---------------------------------------------------------------- package index
+
+
+@pytest.fixture
+def local_index(tmp_path: Path) -> Iterator[LocalIndex]:
+    """A running ``LocalIndex`` on 127.0.0.1 (empty; publish with ``.add``)."""
+    with LocalIndex(tmp_path / "local-index") as index:
+        yield index
+
+
+# ---------------------------------------------------------------- virtual environments
+
+
+@pytest.fixture(scope="session")
+def venv_templates(tmp_path_factory: pytest.TempPathFactory) -> VenvTemplates:
+    """Template venvs, each kind built once per session on first use."""
+    return VenvTemplates(tmp_path_factory.mktemp("venv-templates"), sys.executable)
+
+
+@pytest.fixture
+def pip_venv(venv_templates: VenvTemplates, tmp_path: Path) -> Callable[[str], Path]:
+    """Factory: ``pip_venv("bundled" | "newest")`` -> python of a fresh venv copy."""
+    created: list[Path] = []
+
+    def make(kind: str = BUNDLED) -> Path:
+        dest = tmp_path / f"venv-{kind}-{len(created)}"
+        created.append(venv_templates.copy(kind, dest))
+        return venv_python(dest)
+
+    return make
+
+
+@pytest.fixture
+def target_venv(pip_venv: Callable[[str], Path]) -> Path:
+    """Python of a fresh venv with this Python's bundled pip."""
+    return pip_venv(BUNDLED)
+
+
+@pytest.fixture
+def newest_pip_venv(pip_venv: Callable[[str], Path]) -> Path:
+    """Python of a fresh venv with the newest pip (the test runner's)."""
+    return pip_venv(NEWEST)
+
+
+# ---------------------------------------------------------------- data
+
+
+@pytest.fixture(scope="session")
+def shared_advisories_zip() -> Path:
+    """The real OSV PYSEC snapshot at ``<repo>/../shared/advisories/`` (read-only)."""
+    if not SHARED_ADVISORIES_ZIP.is_file():
+        pytest.skip(f"shared advisory snapshot not found at {SHARED_ADVISORIES_ZIP}")
+    return SHARED_ADVISORIES_ZIP

@@ -1,0 +1,100 @@
+"""Subprocess environments that nothing on the machine leaks into, and a helper to run them.
+
+The machine has a global pip config (extra index URLs, find-links, constraints) and PIP_*
+variables; every pip, uv or safe-pip subprocess in a test runs with ``isolated_env``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Union
+
+DROPPED_PREFIXES = ("PIP_", "UV_", "SAFE_PIP_")
+DROPPED_NAMES = frozenset(
+    {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "CONDA_PREFIX"}
+)
+DEFAULT_TIMEOUT = 120.0
+
+Command = Sequence[Union[str, "os.PathLike[str]"]]
+
+
+def isolated_env(tmp: Path) -> dict[str, str]:
+    """A copy of ``os.environ`` with pip/uv/safe-pip settings removed and caches under ``tmp``.
+
+    ``SAFE_PIP_CONFIG_FILE`` points to a file that is not created; ``HOME`` and the XDG dirs
+    are fresh directories, so no user or system config (``/etc/xdg/pip``) is found.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(DROPPED_PREFIXES) and key not in DROPPED_NAMES
+    }
+    home = tmp / "home"
+    xdg = {
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_CACHE_HOME": home / ".cache",
+        "XDG_DATA_HOME": home / ".local" / "share",
+        "XDG_STATE_HOME": home / ".local" / "state",
+        "XDG_CONFIG_DIRS": tmp / "xdg-config-dirs",
+        "XDG_DATA_DIRS": tmp / "xdg-data-dirs",
+    }
+    for directory in (home, *xdg.values()):
+        directory.mkdir(parents=True, exist_ok=True)
+    env.update({key: str(path) for key, path in xdg.items()})
+    env.update(
+        {
+            "HOME": str(home),
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_INPUT": "1",
+            "PIP_CACHE_DIR": str(tmp / "pip-cache"),
+            "UV_NO_CONFIG": "1",
+            "UV_CACHE_DIR": str(tmp / "uv-cache"),
+            "UV_PYTHON_DOWNLOADS": "never",
+            "SAFE_PIP_CACHE_DIR": str(tmp / "safe-pip-cache"),
+            "SAFE_PIP_CONFIG_FILE": str(tmp / "safe-pip-config.toml"),
+        }
+    )
+    return env
+
+
+def run(
+    cmd: Command,
+    env: Mapping[str, str],
+    *,
+    cwd: Path | None = None,
+    input: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` with text output captured; stdin is empty unless ``input`` is given.
+
+    ``check=True`` fails the test with the command's full output if it exits non-zero.
+    """
+    args = [os.fspath(part) for part in cmd]
+    completed = subprocess.run(
+        args,
+        env=dict(env),
+        cwd=cwd,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and completed.returncode != 0:
+        raise AssertionError(describe(completed))
+    return completed
+
+
+def describe(completed: subprocess.CompletedProcess[str]) -> str:
+    """The command, exit code and output, for assertion messages."""
+    command = " ".join(str(part) for part in completed.args)
+    return (
+        f"command: {command}\nexit code: {completed.returncode}\n"
+        f"--- stdout ---\n{completed.stdout}\n--- stderr ---\n{completed.stderr}"
+    )

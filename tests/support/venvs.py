@@ -1,0 +1,150 @@
+"""Target virtual environments for tests: templates built once, cheap copies handed out.
+
+Two kinds of template:
+
+* ``bundled``: ``python -m venv`` -- the pip that ships with this Python (ensurepip).
+* ``newest``: ``python -m venv --without-pip`` plus the ``pip`` package and its dist-info
+  copied from the test runner's own site-packages (the test extra pins ``pip>=25``), so no
+  network is needed.
+
+A copy is ``shutil.copytree(symlinks=True)`` with the template's path rewritten in ``bin/``
+scripts (shebangs, activate) and ``pyvenv.cfg``, so ``copy/bin/pip`` works on the copy.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from support.isolation import isolated_env
+
+BUNDLED = "bundled"
+NEWEST = "newest"
+KINDS = (BUNDLED, NEWEST)
+
+_PIP_SCRIPT = """\
+#!{python}
+# -*- coding: utf-8 -*-
+import re
+import sys
+from pip._internal.cli.main import main
+if __name__ == "__main__":
+    sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
+    sys.exit(main())
+"""
+
+
+def _scripts_dir(venv: Path) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin")
+
+
+def venv_python(path: Path) -> Path:
+    """The interpreter of the virtual environment at ``path``."""
+    return _scripts_dir(path) / ("python.exe" if os.name == "nt" else "python")
+
+
+def venv_site_packages(path: Path) -> Path:
+    if os.name == "nt":
+        return path / "Lib" / "site-packages"
+    candidates = sorted(path.glob("lib/python3*/site-packages"))
+    if len(candidates) != 1:
+        raise RuntimeError(f"expected one site-packages in {path}, found {candidates}")
+    return candidates[0]
+
+
+def _run_checked(cmd: list[str], env: dict[str, str]) -> None:
+    completed = subprocess.run(
+        cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({completed.returncode}):\n"
+            f"{completed.stdout}\n{completed.stderr}"
+        )
+
+
+def create_bundled_template(dest: Path, base_python: str = sys.executable) -> Path:
+    """``python -m venv dest`` with this Python's bundled pip."""
+    env = isolated_env(dest.parent / f".{dest.name}-env")
+    _run_checked([base_python, "-m", "venv", str(dest)], env)
+    return dest
+
+
+def _runner_pip_files() -> tuple[Path, Path]:
+    """The test runner's ``pip`` package directory and its ``.dist-info`` directory."""
+    distribution = importlib.metadata.distribution("pip")
+    site_packages = Path(str(distribution.locate_file("")))
+    package = site_packages / "pip"
+    dist_infos = [
+        path
+        for path in site_packages.glob("pip-*.dist-info")
+        if path.name == f"pip-{distribution.version}.dist-info"
+    ]
+    if not package.is_dir() or len(dist_infos) != 1:
+        raise RuntimeError(f"cannot find pip {distribution.version} in {site_packages}")
+    return package, dist_infos[0]
+
+
+def create_newest_template(dest: Path, base_python: str = sys.executable) -> Path:
+    """``python -m venv --without-pip dest`` plus the test runner's (newest) pip."""
+    env = isolated_env(dest.parent / f".{dest.name}-env")
+    _run_checked([base_python, "-m", "venv", "--without-pip", str(dest)], env)
+    package, dist_info = _runner_pip_files()
+    site_packages = venv_site_packages(dest)
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(package, site_packages / package.name, symlinks=True, ignore=ignore)
+    shutil.copytree(dist_info, site_packages / dist_info.name, symlinks=True)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for script in ("pip", "pip3", f"pip{version}"):
+        script_path = _scripts_dir(dest) / script
+        script_path.write_text(_PIP_SCRIPT.format(python=venv_python(dest)))
+        script_path.chmod(0o755)
+    return dest
+
+
+def _rewrite_path(file: Path, old: bytes, new: bytes) -> None:
+    if file.is_symlink() or not file.is_file() or file.stat().st_size > 1_000_000:
+        return
+    data = file.read_bytes()
+    if old in data:
+        file.write_bytes(data.replace(old, new))
+
+
+def copy_venv(template: Path, dest: Path) -> Path:
+    """A working copy of the venv ``template`` at ``dest`` (which must not exist)."""
+    shutil.copytree(template, dest, symlinks=True)
+    old, new = os.fsencode(str(template)), os.fsencode(str(dest))
+    for file in _scripts_dir(dest).iterdir():
+        _rewrite_path(file, old, new)
+    _rewrite_path(dest / "pyvenv.cfg", old, new)
+    return dest
+
+
+class VenvTemplates:
+    """Template venvs under ``root``, each built on first use; ``copy`` hands out copies."""
+
+    def __init__(self, root: Path, base_python: str = sys.executable) -> None:
+        self.root = root
+        self.base_python = base_python
+        self._templates: dict[str, Path] = {}
+
+    def template(self, kind: str) -> Path:
+        if kind not in KINDS:
+            raise ValueError(f"unknown venv kind {kind!r}; expected one of {KINDS}")
+        if kind not in self._templates:
+            self.root.mkdir(parents=True, exist_ok=True)
+            dest = self.root / f"template-{kind}"
+            if kind == BUNDLED:
+                create_bundled_template(dest, self.base_python)
+            else:
+                create_newest_template(dest, self.base_python)
+            self._templates[kind] = dest
+        return self._templates[kind]
+
+    def copy(self, kind: str, dest: Path) -> Path:
+        """A fresh venv of ``kind`` at ``dest``; returns the venv directory."""
+        return copy_venv(self.template(kind), dest)

@@ -1,0 +1,196 @@
+"""report: the text and JSON renderings of a verdict."""
+
+from __future__ import annotations
+
+import json
+
+from safe_pip.models import (
+    Action,
+    ArtifactSource,
+    Category,
+    Decision,
+    Finding,
+    PlanItem,
+    Verdict,
+    plan_to_json,
+)
+from safe_pip.report import render_json, render_text, shorten, verdict_line
+
+REQUESTS_VULN = Finding(
+    name="requests",
+    version="2.19.0",
+    category=Category.VULNERABILITY,
+    id="PYSEC-2018-28",
+    summary=(
+        "Requests sends Authorization header to the redirected host when an HTTPS to HTTP"
+        " redirect happens, exposing credentials"
+    ),
+    aliases=("CVE-2018-18074", "GHSA-x84v-xcm2-53pg"),
+    fixed_in="2.20.0",
+    severity=9.8,
+)
+
+
+def plan(count: int) -> list[PlanItem]:
+    names = ["requests", "urllib3", "idna", "certifi", "chardet", "six"]
+    return [
+        PlanItem(
+            name=name,
+            version="2.19.0" if name == "requests" else "1.0",
+            filename=f"{name}-1.0-py3-none-any.whl",
+            sha256="a" * 64,
+        )
+        for name in names[:count]
+    ]
+
+
+def vuln(name: str, finding_id: str, fixed_in: str | None, version: str = "1.0") -> Finding:
+    return Finding(name, version, Category.VULNERABILITY, finding_id, "bad", fixed_in=fixed_in)
+
+
+def test_clean_verdict() -> None:
+    assert render_text(Verdict(plan(5))) == "safe-pip: 5 packages checked, no problems found.\n"
+    assert verdict_line(Verdict(plan(1))) == "safe-pip: 1 package checked, no problems found."
+
+
+def test_blocked_line_shows_ids_aliases_summary_and_fix() -> None:
+    text = render_text(Verdict(plan(5), [Decision(REQUESTS_VULN, Action.BLOCK)]))
+    first = text.splitlines()[0]
+    assert first.startswith(
+        "BLOCKED  requests==2.19.0  vulnerability  PYSEC-2018-28 (CVE-2018-18074,"
+        " GHSA-x84v-xcm2-53pg)  Requests sends Authorization header"
+    )
+    assert first.endswith("...  fix: >=2.20.0")
+    summary = first.split("  ")[4]
+    assert len(summary) == 80
+
+
+def test_blocked_verdict_with_hints() -> None:
+    decisions = [
+        Decision(REQUESTS_VULN, Action.BLOCK),
+        Decision(vuln("urllib3", "PYSEC-2", "1.24.2"), Action.BLOCK),
+        Decision(vuln("urllib3", "PYSEC-3", "1.26.5"), Action.BLOCK),
+        Decision(vuln("idna", "PYSEC-4", None), Action.WARN),
+    ]
+    lines = render_text(Verdict(plan(5), decisions)).splitlines()
+    assert lines[-1] == (
+        "safe-pip: blocked: 2 of 5 packages have blocking findings; nothing was installed."
+    )
+    hints = [line for line in lines if line.startswith("hint: ")]
+    assert "hint: upgrade to a fixed version: requests>=2.20.0, urllib3>=1.26.5" in hints
+    assert any('id = "PYSEC-2018-28" reason = ' in hint for hint in hints)
+    assert lines[3].startswith("warning  idna==1.0  vulnerability  PYSEC-4  bad")
+
+
+def test_blocked_verdict_for_a_check_only_run() -> None:
+    verdict = Verdict(plan(3), [Decision(REQUESTS_VULN, Action.BLOCK)])
+    assert verdict_line(verdict, installing=False) == (
+        "safe-pip: blocked: 1 of 3 packages has blocking findings."
+    )
+
+
+def test_malicious_and_hash_mismatch_hints() -> None:
+    decisions = [
+        Decision(Finding("evil", "1.0", Category.MALICIOUS, "MAL-1", "steals"), Action.BLOCK),
+        Decision(
+            Finding("idna", "1.0", Category.HASH_MISMATCH, "HASH-INDEX", "differs"), Action.BLOCK
+        ),
+    ]
+    text = render_text(Verdict(plan(2), decisions))
+    assert "hint: malicious: evil; remove from your requirements" in text
+    assert "hint: a hash mismatch means" in text
+    assert "ignore it with a reason" not in text  # no ignore hint for these categories
+    assert "upgrade" not in text
+
+
+def test_warning_and_ignored_lines() -> None:
+    yanked = Finding("idna", "1.0", Category.YANKED, "YANKED", "yanked: broken metadata")
+    decisions = [
+        Decision(REQUESTS_VULN, Action.IGNORE, "we never follow redirects"),
+        Decision(yanked, Action.WARN),
+        Decision(vuln("six", "PYSEC-9", None), Action.WARN, "severity 5 below min-severity 7"),
+    ]
+    lines = render_text(Verdict(plan(6), decisions)).splitlines()
+    assert lines == [
+        "warning  idna==1.0  yanked  YANKED  yanked: broken metadata",
+        "warning  six==1.0  vulnerability  PYSEC-9  bad  (severity 5 below min-severity 7)",
+        "ignored  requests==2.19.0  vulnerability  PYSEC-2018-28 (CVE-2018-18074,"
+        " GHSA-x84v-xcm2-53pg)  reason: we never follow redirects",
+        "safe-pip: 6 packages checked, 2 warnings, 1 ignored.",
+    ]
+
+
+def test_only_ignored_findings() -> None:
+    verdict = Verdict(plan(2), [Decision(REQUESTS_VULN, Action.IGNORE, "allowed package")])
+    assert verdict_line(verdict) == "safe-pip: 2 packages checked, no problems found (1 ignored)."
+
+
+def test_one_warning() -> None:
+    verdict = Verdict(plan(5), [Decision(vuln("idna", "PYSEC-4", None), Action.WARN)])
+    assert render_text(verdict).splitlines()[-1] == "safe-pip: 5 packages checked, 1 warning."
+
+
+def test_multi_line_summaries_stay_on_one_line() -> None:
+    finding = Finding("idna", "1.0", Category.VULNERABILITY, "PYSEC-5", "first line\n\nsecond")
+    text = render_text(Verdict(plan(1), [Decision(finding, Action.WARN)]))
+    assert text.splitlines()[0] == "warning  idna==1.0  vulnerability  PYSEC-5  first line second"
+
+
+def test_many_aliases_are_abbreviated() -> None:
+    finding = Finding(
+        "idna", "1.0", Category.VULNERABILITY, "PYSEC-6", "s", aliases=("A", "B", "C", "D", "E")
+    )
+    line = render_text(Verdict(plan(1), [Decision(finding, Action.WARN)])).splitlines()[0]
+    assert "PYSEC-6 (A, B, C, +2 more)" in line
+
+
+def test_shorten() -> None:
+    assert shorten("short") == "short"
+    assert shorten("x" * 100, 10) == "xxxxxxx..."
+
+
+def test_json_schema() -> None:
+    items = [
+        *plan(2),
+        PlanItem(name="local", version="0.1", source=ArtifactSource.LOCAL_PATH, url="file:///x"),
+    ]
+    decisions = [
+        Decision(REQUESTS_VULN, Action.BLOCK),
+        Decision(vuln("urllib3", "PYSEC-2", None), Action.IGNORE, "not reachable"),
+    ]
+    document = json.loads(render_json(Verdict(items, decisions)))
+    assert document["schema"] == 1
+    assert document["verdict"] == "blocked"
+    assert document["packages"] == plan_to_json(items)["items"]
+    assert document["findings"] == [
+        {
+            "name": "requests",
+            "version": "2.19.0",
+            "category": "vulnerability",
+            "id": "PYSEC-2018-28",
+            "aliases": ["CVE-2018-18074", "GHSA-x84v-xcm2-53pg"],
+            "summary": REQUESTS_VULN.summary,
+            "fixed_in": "2.20.0",
+            "severity": 9.8,
+            "action": "block",
+            "reason": None,
+        },
+        {
+            "name": "urllib3",
+            "version": "1.0",
+            "category": "vulnerability",
+            "id": "PYSEC-2",
+            "aliases": [],
+            "summary": "bad",
+            "fixed_in": None,
+            "severity": None,
+            "action": "ignore",
+            "reason": "not reachable",
+        },
+    ]
+
+
+def test_json_allowed_verdict_and_key_order() -> None:
+    document = json.loads(render_json(Verdict(plan(1))))
+    assert list(document) == ["schema", "verdict", "packages", "findings"]
+    assert document["verdict"] == "allowed" and document["findings"] == []
