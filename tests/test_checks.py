@@ -214,7 +214,9 @@ def test_hash_changed_since_first_seen() -> None:
     )
     found = problems([item(sha256=SHA_A)], seen=seen)
     assert [(f.category, f.id) for f in found] == [(Category.HASH_MISMATCH, "HASH-CHANGED")]
-    assert found[0].summary.startswith("artifact changed since first seen on 2024-01-02")
+    assert found[0].summary == (
+        "artifact changed since first seen on 2024-01-02: was bbbbbbbbbb, now aaaaaaaaaa"
+    )
 
 
 def test_locally_built_artifacts_are_not_compared_with_first_seen() -> None:
@@ -233,8 +235,10 @@ def test_locally_built_artifacts_are_not_compared_with_first_seen() -> None:
     ],
 )
 def test_unverifiable_sources(source: ArtifactSource) -> None:
-    found = problems([item(source=source, sha256=None, index_url=None)])
+    found = problems([item(source=source, sha256=None, index_url=None, url="file:///src/demo")])
     assert [(f.category, f.id) for f in found] == [(Category.UNVERIFIABLE, "UNVERIFIED-SOURCE")]
+    assert found[0].summary.startswith("cannot be verified against an index: ")
+    assert found[0].summary.endswith(" file:///src/demo")
 
 
 def test_index_item_without_hash_is_unverifiable() -> None:

@@ -86,7 +86,9 @@ def decide_one(f: Finding, policy: Policy, today: date = TODAY) -> tuple[Action,
     return decision.action, decision.reason
 
 
-def usage_error(project: Path, env: dict[str, str], overrides: PolicyOverrides | None = None) -> str:
+def usage_error(
+    project: Path, env: dict[str, str], overrides: PolicyOverrides | None = None
+) -> str:
     with pytest.raises(UsageError) as caught:
         load_policy(project, overrides, env)
     message = str(caught.value)
@@ -149,7 +151,9 @@ def test_every_key_from_pyproject(project: Path, tmp_path: Path) -> None:
     assert policy.allow == ("demo-pkg",)
     source = f"{path} [tool.safe-pip]"
     assert policy.ignore == (
-        IgnoreRule("PYSEC-1", "not reachable from our code", date(2030, 1, 31), "some-package", source),
+        IgnoreRule(
+            "PYSEC-1", "not reachable from our code", date(2030, 1, 31), "some-package", source
+        ),
         IgnoreRule("GHSA-xxxx", "string expiry", date(2029, 12, 1), None, source),
     )
     assert policy.sources == ("built-in defaults", source)
@@ -189,16 +193,28 @@ def test_layer_precedence_pyproject_user_env_cli(project: Path, tmp_path: Path) 
     )
     env = env_for(tmp_path)
     policy = load_policy(project, env=env)
-    assert (policy.fail_mode, policy.min_severity, policy.yanked) == (FailMode.OPEN, 0.1, Action.BLOCK)
+    assert (policy.fail_mode, policy.min_severity, policy.yanked) == (
+        FailMode.OPEN,
+        0.1,
+        Action.BLOCK,
+    )
 
     user_config(tmp_path, 'fail-mode = "closed"\nmin-severity = "medium"\n')
     policy = load_policy(project, env=env)
-    assert (policy.fail_mode, policy.min_severity, policy.yanked) == (FailMode.CLOSED, 4.0, Action.BLOCK)
+    assert (policy.fail_mode, policy.min_severity, policy.yanked) == (
+        FailMode.CLOSED,
+        4.0,
+        Action.BLOCK,
+    )
     assert policy.max_db_age_days == 10
 
     env.update(SAFE_PIP_FAIL_MODE="open", SAFE_PIP_MIN_SEVERITY="high")
     policy = load_policy(project, env=env)
-    assert (policy.fail_mode, policy.min_severity, policy.yanked) == (FailMode.OPEN, 7.0, Action.BLOCK)
+    assert (policy.fail_mode, policy.min_severity, policy.yanked) == (
+        FailMode.OPEN,
+        7.0,
+        Action.BLOCK,
+    )
 
     policy = load_policy(project, PolicyOverrides(fail_mode="closed", warn_only=True), env)
     assert (policy.fail_mode, policy.min_severity, policy.warn_only) == (FailMode.CLOSED, 7.0, True)
@@ -302,7 +318,10 @@ def test_bad_value_message_names_file_table_and_key(project: Path, tmp_path: Pat
         ('allow = "requests"\n', "allow must be a list of package names"),
         ('allow = [""]\n', "allow must be a list of package names"),
         ('ignore = "PYSEC-1"\n', "ignore must be a list of tables"),
-        ('[[tool.safe-pip.ignore]]\nid = "PYSEC-1"\n', "ignore entry 1 for PYSEC-1 needs a non-empty reason"),
+        (
+            '[[tool.safe-pip.ignore]]\nid = "PYSEC-1"\n',
+            "ignore entry 1 for PYSEC-1 needs a non-empty reason",
+        ),
         (
             '[[tool.safe-pip.ignore]]\nid = "A"\nreason = "ok"\n'
             '[[tool.safe-pip.ignore]]\nid = "PYSEC-2"\nreason = "  "\n',
@@ -437,7 +456,10 @@ def test_ignore_limited_to_a_package() -> None:
 def test_ignore_expiry() -> None:
     rule = IgnoreRule("CVE-2018-18074", "waiting for upstream", expires=date(2025, 3, 15))
     policy = Policy(ignore=(rule,))
-    assert decide_one(finding(), policy, date(2025, 3, 1)) == (Action.IGNORE, "waiting for upstream")
+    assert decide_one(finding(), policy, date(2025, 3, 1)) == (
+        Action.IGNORE,
+        "waiting for upstream",
+    )
     assert decide_one(finding(), policy, date(2025, 3, 15))[0] is Action.IGNORE
     assert decide_one(finding(), policy, date(2025, 3, 16)) == (
         Action.BLOCK,

@@ -42,6 +42,12 @@ _UNVERIFIABLE_SOURCES = frozenset(
 # Artifacts downloaded from somewhere: the same file name must always mean the same bytes.
 # Local paths, VCS checkouts and editables are built here, so their hashes legitimately vary.
 _DOWNLOADED_SOURCES = frozenset({ArtifactSource.INDEX, ArtifactSource.DIRECT_URL})
+_SOURCE_DESCRIPTIONS = {
+    ArtifactSource.DIRECT_URL: "direct URL",
+    ArtifactSource.LOCAL_PATH: "local path",
+    ArtifactSource.VCS: "VCS checkout",
+    ArtifactSource.EDITABLE: "editable install",
+}
 
 
 class AdvisoryMatchLike(Protocol):
@@ -188,8 +194,9 @@ def _short(sha256: str) -> str:
 
 def _unverifiable_findings(item: PlanItem) -> list[Finding]:
     if item.source in _UNVERIFIABLE_SOURCES:
-        where = item.url or item.filename or item.source.value
-        summary = f"{item.source.value} source cannot be checked against an index: {where}"
+        where = item.url or item.filename
+        kind = _SOURCE_DESCRIPTIONS[item.source]
+        summary = f"cannot be verified against an index: {kind}" + (f" {where}" if where else "")
         return [_finding(item, Category.UNVERIFIABLE, UNVERIFIED_SOURCE_ID, summary)]
     if item.source is ArtifactSource.INDEX and not item.sha256:
         summary = "no sha256 known for the artifact, so it cannot be verified"

@@ -14,6 +14,7 @@ from datetime import date
 from typing import TypeVar
 
 from safe_pip import exit_codes
+from safe_pip.advisory_db import AdvisoryDatabase, AdvisoryMatch
 from safe_pip.errors import CannotCheckError
 from safe_pip.models import Decision, PlanItem, Verdict
 from safe_pip.policy import Policy
@@ -46,7 +47,6 @@ def check_plan(
     When the verdict allows the plan and ``record_seen`` is true, the artifacts' hashes are
     recorded for trust-on-first-use.
     """
-    from safe_pip.advisory_db import AdvisoryDatabase
     from safe_pip.checks import find_problems
     from safe_pip.index_client import fetch_index_files
     from safe_pip.policy import decide
@@ -70,6 +70,7 @@ def check_plan(
         if record_seen and not verdict.blocked:
             seen.record(items)
     finally:
+        seen.close()
         if advisories is not None:
             advisories.close()
     return GuardResult(verdict=verdict, notes=notes)
@@ -81,7 +82,7 @@ T = TypeVar("T")
 class _NoAdvisories:
     """Stands in for the database when fail-mode is open and it could not be opened."""
 
-    def matches(self, name: str, version: str) -> list[object]:
+    def matches(self, name: str, version: str) -> list[AdvisoryMatch]:
         return []
 
 
@@ -99,12 +100,11 @@ def _unless_fail_open(load: Callable[[], T], policy: Policy, notes: list[str]) -
         return None
 
 
-def _staleness_notes(advisories: object, policy: Policy) -> list[str]:
-    status = advisories.status()  # type: ignore[attr-defined]
-    max_days = policy.max_db_age_days
-    if max_days and status.age.days > max_days:
+def _staleness_notes(advisories: AdvisoryDatabase, policy: Policy) -> list[str]:
+    age_days = advisories.status().age.days
+    if policy.database_is_stale(age_days):
         return [
-            f"advisory database is {status.age.days} days old (limit {max_days}); "
+            f"advisory database is {age_days} days old (limit {policy.max_db_age_days}); "
             "run `safe-pip db update`"
         ]
     return []

@@ -60,12 +60,15 @@ def fetch_index_files(
     found: dict[str, list[IndexFile]] = {name: [] for name in projects}
     if not pages:
         return found
-    with httpx.Client(
-        timeout=timeout,
-        follow_redirects=True,
-        headers={"Accept": ACCEPT, "User-Agent": "safe-pip"},
-        verify=_verify(),
-    ) as client, ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool:
+    with (
+        httpx.Client(
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"Accept": ACCEPT, "User-Agent": "safe-pip"},
+            verify=_verify(),
+        ) as client,
+        ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool,
+    ):
         results = pool.map(lambda page: _fetch_page(client, *page), pages)
         for (_, name), files in zip(pages, results):
             found[name].extend(files)
@@ -155,7 +158,9 @@ def _describe(error: httpx.HTTPError) -> str:
     return str(error) or type(error).__name__
 
 
-def _parse_page(content: bytes, content_type: str, page_url: str, index_url: str) -> list[IndexFile]:
+def _parse_page(
+    content: bytes, content_type: str, page_url: str, index_url: str
+) -> list[IndexFile]:
     try:
         if content_type.endswith("json"):
             return _parse_json(content, page_url, index_url)

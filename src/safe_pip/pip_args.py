@@ -204,8 +204,8 @@ def _long_option(name: str) -> _Option | None:
     """Exact match, or a unique prefix as optparse (and so pip) accepts it."""
     if name in _BY_NAME:
         return _BY_NAME[name]
-    candidates = {_BY_NAME[long] for long in _LONG_NAMES if long.startswith(name)}
-    return candidates.pop() if len(candidates) == 1 else None
+    candidates = [long for long in _LONG_NAMES if long.startswith(name)]
+    return _BY_NAME[candidates[0]] if len(candidates) == 1 else None
 
 
 def parse_install_args(args: Sequence[str]) -> InstallArgs:

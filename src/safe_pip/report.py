@@ -25,13 +25,13 @@ _IGNORABLE = (Category.VULNERABILITY, Category.YANKED, Category.UNVERIFIABLE)
 
 
 def render_text(verdict: Verdict, *, installing: bool = True) -> str:
-    """The report printed after the checks; ``installing`` says whether an install was asked."""
+    """The report (no trailing newline); ``installing``: was an install asked for?"""
     ordered = sorted(verdict.decisions, key=lambda d: _ACTION_ORDER.index(d.action))
     lines = [decision_line(decision) for decision in ordered]
     if verdict.blocked:
         lines.extend(hint_lines(verdict.decisions))
     lines.append(verdict_line(verdict, installing=installing))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)
 
 
 def decision_line(decision: Decision) -> str:
@@ -98,14 +98,15 @@ def hint_lines(decisions: Sequence[Decision]) -> list[str]:
     ignorable = [f for f in blocking if f.category in _IGNORABLE]
     if ignorable:
         hints.append(
-            "hint: if a finding does not affect you, ignore it with a reason in pyproject.toml:"
-            f' [[tool.safe-pip.ignore]] id = "{ignorable[0].id}" reason = "why it is safe"'
+            "hint: if a finding does not affect you, ignore it with a reason:"
+            f" --ignore-vuln '{ignorable[0].id}:why it is safe here', or an"
+            " [[tool.safe-pip.ignore]] entry (id, reason, expires) in pyproject.toml"
         )
     return hints
 
 
 def render_json(verdict: Verdict) -> str:
-    """The machine-readable report (schema 1)."""
+    """The machine-readable report (schema 1, no trailing newline)."""
     document = {
         "schema": JSON_SCHEMA_VERSION,
         "verdict": "blocked" if verdict.blocked else "allowed",
@@ -126,7 +127,7 @@ def render_json(verdict: Verdict) -> str:
             for d in verdict.decisions
         ],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(document, indent=2)
 
 
 def shorten(text: str, width: int = SUMMARY_WIDTH) -> str:

@@ -22,9 +22,6 @@ LAST_AFFECTED = "last_affected"
 LIMIT = "limit"
 EVENT_KINDS = (INTRODUCED, FIXED, LAST_AFFECTED, LIMIT)
 
-# Among events at the same version, open before closing: [1.0, fixed 1.0) is empty.
-_TIE_ORDER = {INTRODUCED: 0, LAST_AFFECTED: 1, FIXED: 2, LIMIT: 3}
-
 
 @dataclass(frozen=True)
 class RangeEvent:
@@ -91,37 +88,46 @@ def first_fixed(version: str, ranges: Iterable[Range], versions: Container[str])
 
 
 def _in_range(version: Version, events: Range) -> bool:
-    """OSV's "evaluate events in version order" without sorting.
+    """OSV's "walk the events in version order", without sorting.
 
-    The state after the ordered walk is set by the last event that fires for ``version``
+    After the ordered walk the state is set by the last event that fires for ``version``
     (``introduced <= version``, ``fixed <= version``, ``last_affected < version``), and at
-    equal versions an opening event sorts before a closing one. So: affected iff some
-    introduced event fires and it is strictly above every closing event that fires.
+    equal versions an opening event sorts before a closing one. So ``version`` is affected
+    iff some introduced event fires and it is strictly above every closing event that fires.
     """
-    opened = closed = False
-    opened_at: Version | None = None  # None with ``opened``: introduced "0" (minus infinity)
+    opened = closed = unlimited = False
+    opened_at: Version | None = None  # stays None for introduced "0" (minus infinity)
     closed_at: Version | None = None
     limits: list[Version] = []
     for event in events:
-        if event.kind == LIMIT:
-            if event.version == "*":
-                return _walk_result(opened, closed, opened_at, closed_at, events, version)
-            bound = parse_version(event.version)
-            if bound is not None:
-                limits.append(bound)
-            continue
         if event.kind == INTRODUCED and event.version == "0":
             opened = True
+            continue
+        if event.kind == LIMIT and event.version == "*":
+            unlimited = True
             continue
         bound = parse_version(event.version)
         if bound is None:
             continue  # unusable event: skip it, never crash
-        if event.kind == INTRODUCED and version >= bound:
+        if event.kind == LIMIT:
+            limits.append(bound)
+        elif event.kind == INTRODUCED and version >= bound:
             opened = True
             opened_at = bound if opened_at is None else max(opened_at, bound)
         elif _closes_range(event.kind, bound, version):
             closed = True
             closed_at = bound if closed_at is None else max(closed_at, bound)
-    if limits and not any(version < limit for limit in limits):
+    if limits and not unlimited and not any(version < limit for limit in limits):
         return False
-    ...
+    if not opened:
+        return False
+    if not closed:
+        return True
+    return opened_at is not None and closed_at is not None and opened_at > closed_at
+
+
+def _closes_range(kind: str, bound: Version, version: Version) -> bool:
+    """Whether a ``fixed``/``last_affected`` event at ``bound`` leaves ``version`` outside."""
+    if kind == FIXED:
+        return version >= bound
+    return kind == LAST_AFFECTED and version > bound
