@@ -336,3 +336,16 @@ def test_truncated_database_file_is_an_error_not_a_crash(
     with pytest.raises(DatabaseError), AdvisoryDatabase.open(path) as database:
         for name in ("requests", "django", "flask", "jinja2", "pillow", "urllib3"):
             database.matches(name, "0.1")
+
+
+def test_damaged_rows_are_a_database_error(edge_db: AdvisoryDatabase, tmp_path: Path) -> None:
+    path = tmp_path / "advisories.sqlite"
+    shutil.copyfile(edge_db.status().path, path)
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE affected SET ranges = 'not json' WHERE name = 'evil-pkg'")
+    connection.commit()
+    connection.close()
+    with AdvisoryDatabase.open(path) as database:
+        assert ids(database.matches("limit-pkg", "1.5")) == ["PYSEC-2099-3"]
+        with pytest.raises(DatabaseError, match="run `safe-pip db update`"):
+            database.matches("evil-pkg", "1.0")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -120,21 +121,14 @@ class AdvisoryDatabase:
 
     def matches(self, name: str, version: str) -> list[AdvisoryMatch]:
         """Every non-withdrawn vulnerability affecting ``name==version``, aliases merged."""
-        hits: dict[str, _Hit] = {}
         try:
             rows = self._connection.execute(_LOOKUP, (canonicalize_name(name),)).fetchall()
-        except sqlite3.Error as exc:
+            hits = _collect_hits(rows)
+        except (sqlite3.Error, ValueError, TypeError) as exc:
             raise DatabaseError(
-                f"cannot read advisory database {self._status.path}: {exc}"
+                f"cannot read advisory database {self._status.path} ({exc}); "
+                "run `safe-pip db update`"
             ) from exc
-        for advisory_id, aliases, summary, severity, malicious, ranges, versions in rows:
-            hit = hits.get(advisory_id)
-            if hit is None:
-                hit = hits[advisory_id] = _Hit(
-                    advisory_id, tuple(json.loads(aliases)), summary, severity, bool(malicious)
-                )
-            hit.ranges.extend(_decode_ranges(ranges))
-            hit.versions.add_listing(versions)
         affected = [hit for hit in hits.values() if is_affected(version, hit.ranges, hit.versions)]
         for hit in affected:
             hit.fixed_in = first_fixed(version, hit.ranges, hit.versions)
@@ -262,6 +256,20 @@ class _ListedVersions:
     def __contains__(self, version: object) -> bool:
         needle = f"\n{version}\n"
         return any(needle in listing for listing in self._listings)
+
+
+def _collect_hits(rows: Iterable[Sequence[Any]]) -> dict[str, _Hit]:
+    """One ``_Hit`` per advisory from the lookup rows (an advisory may list a name twice)."""
+    hits: dict[str, _Hit] = {}
+    for advisory_id, aliases, summary, severity, malicious, ranges, versions in rows:
+        hit = hits.get(advisory_id)
+        if hit is None:
+            hit = hits[advisory_id] = _Hit(
+                advisory_id, tuple(json.loads(aliases)), summary, severity, bool(malicious)
+            )
+        hit.ranges.extend(_decode_ranges(ranges))
+        hit.versions.add_listing(versions)
+    return hits
 
 
 def _decode_ranges(text: str) -> list[list[RangeEvent]]:

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import sqlite3
 import tempfile
 import time
 import zipfile
@@ -69,6 +70,9 @@ def update_database(
         raise DatabaseError(
             f"another advisory database update holds {lock.lock_file}; try again later"
         ) from exc
+    except (OSError, sqlite3.Error) as exc:  # disk full, read-only cache dir, ...
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DatabaseError(f"cannot write advisory database {target}: {reason}") from exc
 
 
 def _lock_path(target: Path) -> Path:
@@ -104,6 +108,7 @@ def _update_locked(source: str, target: Path, progress: Progress | None) -> Data
             skipped_count=skipped,
             updated_at=datetime.now(timezone.utc),
         )
+        new_db.chmod(0o644)  # mkstemp creates 0600; the database holds nothing secret
         _replace(new_db, target)
     return dataclasses.replace(status, path=target)
 

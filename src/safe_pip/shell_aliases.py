@@ -21,8 +21,13 @@ SHELLS = ("bash", "zsh", "fish", "powershell")
 BEGIN_MARKER = "# >>> safe-pip >>>"
 END_MARKER = "# <<< safe-pip <<<"
 
-_SHELL_NAMES = {"bash": "bash", "zsh": "zsh", "fish": "fish", "pwsh": "powershell"}
-_SHELL_NAMES["powershell"] = "powershell"
+_SHELL_NAMES = {
+    "bash": "bash",
+    "zsh": "zsh",
+    "fish": "fish",
+    "pwsh": "powershell",
+    "powershell": "powershell",
+}
 _PIP_COMMANDS = ("pip", "pip3")
 _PYTHON_COMMANDS = ("python", "python3")
 
@@ -121,13 +126,18 @@ def rc_file(shell: str, env: Mapping[str, str] | None = None) -> Path:
     if shell == "fish":
         return config_home / "fish" / "config.fish"
     if shell == "powershell":
-        profile_dir = home / "Documents" / "PowerShell" if os.name == "nt" else config_home / "powershell"
+        windows = os.name == "nt"
+        profile_dir = home / "Documents" / "PowerShell" if windows else config_home / "powershell"
         return profile_dir / "Microsoft.PowerShell_profile.ps1"
     raise UsageError(f"unknown shell {shell!r}; choose one of {', '.join(SHELLS)}")
 
 
 def write_block(path: Path, block: str) -> str:
-    """Put ``block`` into ``path``; return ``"added"``, ``"replaced"`` or ``"unchanged"``."""
+    """Put ``block`` into ``path``; return ``"added"``, ``"replaced"`` or ``"unchanged"``.
+
+    A symlinked startup file (dotfile managers) is updated where the link points.
+    """
+    path = Path(os.path.realpath(path))
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:

@@ -13,6 +13,7 @@ The ``.pth`` file is written last and removed first, so no interpreter ever star
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -241,7 +242,7 @@ def _compile(target: HookTarget) -> None:
     Best effort: without byte-code the interpreter compiles (or re-reads) the small source.
     """
     script = "import compileall, sys; compileall.compile_dir(sys.argv[1], quiet=2, force=True)"
-    try:
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
         subprocess.run(
             [target.python, "-c", script, str(target.package_dir)],
             env=dict(os.environ, SAFE_PIP_ACTIVE="1"),
@@ -250,5 +251,3 @@ def _compile(target: HookTarget) -> None:
             timeout=QUERY_TIMEOUT_SECONDS,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        pass

@@ -29,8 +29,14 @@ PIP_INSTALL_MODULE = "pip._internal.commands.install"
 
 
 def install_finder() -> None:
-    """Called by the ``.pth`` line: watch for pip's install command (unless safe-pip runs)."""
-    if os.environ.get("SAFE_PIP_ACTIVE", "") in ("", "0"):
+    """Called by the ``.pth`` line: watch for pip's install command (unless safe-pip runs).
+
+    Idempotent: the same ``.pth`` file can be processed twice (a site dir reached through two
+    paths, e.g. a ``lib64`` symlink).
+    """
+    if os.environ.get("SAFE_PIP_ACTIVE", "") not in ("", "0"):
+        return
+    if not any(isinstance(finder, PipInstallFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, PipInstallFinder())
 
 
@@ -45,11 +51,10 @@ class PipInstallFinder:
     ) -> ModuleSpec | None:
         if fullname != PIP_INSTALL_MODULE:
             return None
-        return _spec_with_patching_loader(self, fullname, path, target)
+        return _spec_with_patching_loader(fullname, path, target)
 
 
 def _spec_with_patching_loader(
-    finder: PipInstallFinder,
     fullname: str,
     path: Sequence[str] | None,
     target: ModuleType | None,
@@ -57,7 +62,7 @@ def _spec_with_patching_loader(
     """The spec the other finders give, with a loader that patches the module it executes."""
     for other in sys.meta_path:
         find_spec = getattr(other, "find_spec", None)
-        if other is finder or find_spec is None:
+        if isinstance(other, PipInstallFinder) or find_spec is None:
             continue
         spec: ModuleSpec | None = find_spec(fullname, path, target)
         if spec is not None and spec.loader is not None:

@@ -31,8 +31,10 @@ def checker_command(config_file: str = CONFIG_FILE) -> list[str]:
             command = json.load(file).get("checker")
     except (OSError, ValueError, AttributeError) as exc:
         raise CheckerUnavailable(f"cannot read the hook's settings {config_file}: {exc}") from None
-    if not isinstance(command, list) or not command or not all(
-        isinstance(part, str) for part in command
+    if (
+        not isinstance(command, list)
+        or not command
+        or not all(isinstance(part, str) for part in command)
     ):
         raise CheckerUnavailable(f"the hook's settings {config_file} name no checker command")
     return command

@@ -1,0 +1,107 @@
+"""Read ``uv.lock``: every locked package with all its wheels and sdist, for every platform.
+
+The project itself and its workspace members (``virtual``/``editable``/``directory`` sources
+at ``.`` or listed in ``[manifest] members``) are the user's own code and are not reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from safe_pip.lockfiles.model import (
+    UNKNOWN_VERSION,
+    LockedArtifact,
+    LockedPackage,
+    LockFile,
+    LockKind,
+)
+from safe_pip.lockfiles.toml_reading import (
+    Table,
+    filename_from_url,
+    malformed,
+    prefixed_sha256,
+    string,
+    table,
+    tables,
+)
+from safe_pip.models import ArtifactSource
+
+_SOURCE_KINDS = {
+    "registry": ArtifactSource.INDEX,
+    "url": ArtifactSource.DIRECT_URL,
+    "git": ArtifactSource.VCS,
+    "path": ArtifactSource.LOCAL_PATH,
+    "directory": ArtifactSource.LOCAL_PATH,
+    "editable": ArtifactSource.EDITABLE,
+    "virtual": ArtifactSource.LOCAL_PATH,
+}
+_OWN_CODE_KINDS = ("virtual", "editable", "directory")
+
+
+def read_uv_lock(path: Path, data: Table) -> LockFile:
+    if not isinstance(data.get("version"), int):
+        raise malformed(path, "top level", "missing required integer key 'version'")
+    manifest = table(data, "manifest", path, "top level") or {}
+    members = {canonicalize_name(str(m)) for m in manifest.get("members", []) or []}
+    packages: list[LockedPackage] = []
+    for number, raw in enumerate(tables(data, "package", path, "top level", required=False), 1):
+        package = _read_package(path, raw, number, members)
+        if package is not None:
+            packages.append(package)
+    index_urls = sorted(
+        {p.index_url for p in packages if p.index_url and p.index_url.startswith("http")}
+    )
+    return LockFile(path, LockKind.UV_LOCK, tuple(packages), tuple(index_urls))
+
+
+def _read_package(path: Path, raw: Table, number: int, members: set[str]) -> LockedPackage | None:
+    name = string(raw, "name", path, f"package #{number}", required=True)
+    assert name is not None
+    where = f"package '{name}'"
+    source = table(raw, "source", path, where)
+    if not source:
+        raise malformed(path, where, "missing required key 'source'")
+    kind = next((k for k in _SOURCE_KINDS if k in source), None)
+    if kind is None:
+        raise malformed(path, where, f"unknown source {dict(source)!r}")
+    location = str(source[kind])
+    if kind in _OWN_CODE_KINDS and (
+        kind == "virtual" or location == "." or canonicalize_name(name) in members
+    ):
+        return None
+    version = string(raw, "version", path, where, required=kind == "registry")
+    artifacts = _artifacts(path, raw, where)
+    if kind == "registry" and not artifacts:
+        raise malformed(path, where, "a registry package needs 'wheels' or 'sdist'")
+    return LockedPackage(
+        name=canonicalize_name(name),
+        version=version or UNKNOWN_VERSION,
+        source=_SOURCE_KINDS[kind],
+        index_url=location if kind == "registry" else None,
+        artifacts=artifacts,
+        location=None if kind == "registry" else location,
+    )
+
+
+def _artifacts(path: Path, raw: Table, where: str) -> tuple[LockedArtifact, ...]:
+    entries = tables(raw, "wheels", path, where, required=False)
+    sdist = table(raw, "sdist", path, where)
+    if sdist is not None:
+        entries = [sdist, *entries]
+    return tuple(_artifact(path, entry, where) for entry in entries)
+
+
+def _artifact(path: Path, entry: Table, where: str) -> LockedArtifact:
+    url = string(entry, "url", path, where, required=False)
+    local = string(entry, "path", path, where, required=False)
+    filename = string(entry, "filename", path, where, required=False)
+    location = url or local
+    if filename is None and location is not None:
+        filename = filename_from_url(location)
+    if filename is None:
+        raise malformed(path, where, "an artifact needs 'url', 'path' or 'filename'")
+    digest = string(entry, "hash", path, f"{where} {filename}", required=False)
+    sha256 = prefixed_sha256(digest, path, f"{where} {filename}") if digest else None
+    return LockedArtifact(filename=filename, url=location, sha256=sha256)

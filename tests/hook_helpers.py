@@ -1,0 +1,75 @@
+"""Helpers for the pip hook tests: hook a venv, run its pip both ways, see what is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from support.isolation import run
+
+from safe_pip.hook.installer import HookTarget, hook_target, install_hook, interpreter_info
+
+# The two ways a user runs pip: the venv's ``bin/pip`` script and ``python -m pip``.
+PIP_SCRIPT = "script"
+PIP_MODULE = "module"
+PIP_INVOCATIONS = (PIP_SCRIPT, PIP_MODULE)
+
+# Stands in for safe-pip's checker where a test looks at the plan the hook sends: records
+# the plan JSON and its arguments, prints one line, exits with $FAKE_CHECKER_EXIT.
+FAKE_CHECKER = """\
+import json, os, sys
+plan = json.load(sys.stdin)
+with open(os.environ["FAKE_CHECKER_LOG"], "a", encoding="utf-8") as log:
+    log.write(json.dumps({"args": sys.argv[1:], "plan": plan}) + "\\n")
+print("fake checker saw", " ".join(item["name"] for item in plan["items"]))
+sys.exit(int(os.environ.get("FAKE_CHECKER_EXIT", "0")))
+"""
+
+
+def hook_venv(python: Path, checker: list[str] | None = None) -> HookTarget:
+    """Install the hook into ``python``'s environment (checker: this safe-pip by default)."""
+    target = hook_target(interpreter_info(str(python)), user=False)
+    install_hook(target, checker)
+    return target
+
+
+def fake_checker(tmp_path: Path) -> tuple[list[str], Path]:
+    """A checker command that logs what it is sent, and the log file it writes."""
+    script = tmp_path / "fake_checker.py"
+    script.write_text(FAKE_CHECKER, encoding="utf-8")
+    return [sys.executable, str(script)], tmp_path / "fake-checker.log"
+
+
+def checker_calls(log: Path) -> list[dict[str, object]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def pip_command(python: Path, via: str) -> list[str]:
+    if via == PIP_SCRIPT:
+        return [str(python.parent / ("pip.exe" if os.name == "nt" else "pip"))]
+    return [str(python), "-m", "pip"]
+
+
+def pip_install(
+    python: Path, via: str, env: dict[str, str], *args: str | os.PathLike[str]
+) -> subprocess.CompletedProcess[str]:
+    return run([*pip_command(python, via), "install", *args], env)
+
+
+def installed(python: Path, env: dict[str, str]) -> dict[str, str]:
+    """name -> version of what is installed besides pip/setuptools/wheel."""
+    listing = run([python, "-m", "pip", "list", "--format", "json"], env, check=True)
+    return {
+        entry["name"].lower(): entry["version"]
+        for entry in json.loads(listing.stdout)
+        if entry["name"].lower() not in {"pip", "setuptools", "wheel"}
+    }
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"

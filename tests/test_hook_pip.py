@@ -1,0 +1,172 @@
+"""The pip hook end to end: real venvs, real pip (``bin/pip`` and ``python -m pip``), the real
+safe-pip checker, the standard packages on a 127.0.0.1 index (``support.scenario``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hook_helpers import (
+    PIP_INVOCATIONS,
+    PIP_MODULE,
+    PIP_SCRIPT,
+    hook_venv,
+    installed,
+    output,
+    pip_install,
+)
+from support.index_server import LocalIndex
+from support.scenario import MALICIOUS_ID, VULN_ID
+from support.venvs import BUNDLED, NEWEST
+
+from safe_pip.hook.installer import uninstall_hook
+
+PIP_KINDS = (BUNDLED, NEWEST)
+
+
+@pytest.mark.parametrize("via", PIP_INVOCATIONS)
+@pytest.mark.parametrize("kind", PIP_KINDS)
+def test_guarded_pip_blocks_a_vulnerable_dependency(
+    kind: str,
+    via: str,
+    world: LocalIndex,
+    pip_venv: Callable[[str], Path],
+    isolated_env: dict[str, str],
+) -> None:
+    python = pip_venv(kind)
+    hook_venv(python)
+
+    result = pip_install(python, via, isolated_env, "--index-url", world.url, "app")
+
+    assert result.returncode == 1, output(result)
+    assert VULN_ID in result.stdout, output(result)
+    assert "safe-pip hook: blocked by policy; pip installed nothing." in result.stderr
+    assert "Traceback" not in result.stderr
+    assert installed(python, isolated_env) == {}
+
+
+@pytest.mark.parametrize(("kind", "via"), [(BUNDLED, PIP_MODULE), (NEWEST, PIP_SCRIPT)])
+def test_guarded_pip_blocks_a_malicious_package(
+    kind: str,
+    via: str,
+    world: LocalIndex,
+    pip_venv: Callable[[str], Path],
+    isolated_env: dict[str, str],
+) -> None:
+    python = pip_venv(kind)
+    hook_venv(python)
+
+    result = pip_install(python, via, isolated_env, "--index-url", world.url, "evilpkg")
+
+    assert result.returncode == 1, output(result)
+    assert MALICIOUS_ID in result.stdout, output(result)
+    assert installed(python, isolated_env) == {}
+
+
+@pytest.mark.parametrize(("kind", "via"), [(BUNDLED, PIP_SCRIPT), (NEWEST, PIP_MODULE)])
+def test_guarded_pip_installs_a_clean_package(
+    kind: str,
+    via: str,
+    world: LocalIndex,
+    pip_venv: Callable[[str], Path],
+    isolated_env: dict[str, str],
+) -> None:
+    python = pip_venv(kind)
+    hook_venv(python)
+
+    result = pip_install(python, via, isolated_env, "--index-url", world.url, "cleanlib")
+
+    assert result.returncode == 0, output(result)
+    assert "cleanlib" in result.stdout
+    assert installed(python, isolated_env) == {"cleanlib": "1.0"}
+
+
+def test_unguarded_environment_is_not_affected(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    result = pip_install(target_venv, PIP_SCRIPT, isolated_env, "--index-url", world.url, "app")
+
+    assert result.returncode == 0, output(result)
+    assert "safe-pip" not in result.stdout + result.stderr
+    assert installed(target_venv, isolated_env) == {"app": "1.0", "vulnlib": "1.0"}
+
+
+def test_uninstall_restores_plain_pip(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    target = hook_venv(target_venv)
+    uninstall_hook(target)
+
+    result = pip_install(target_venv, PIP_MODULE, isolated_env, "--index-url", world.url, "app")
+
+    assert result.returncode == 0, output(result)
+    assert installed(target_venv, isolated_env) == {"app": "1.0", "vulnlib": "1.0"}
+
+
+def test_safe_pip_disable_warns_and_installs_unchecked(
+    world: LocalIndex, newest_pip_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    hook_venv(newest_pip_venv)
+    env = dict(isolated_env, SAFE_PIP_DISABLE="1")
+
+    result = pip_install(newest_pip_venv, PIP_SCRIPT, env, "--index-url", world.url, "evilpkg")
+
+    assert result.returncode == 0, output(result)
+    warnings = [line for line in result.stderr.splitlines() if "SAFE_PIP_DISABLE" in line]
+    assert warnings == [
+        "safe-pip hook: warning: SAFE_PIP_DISABLE is set; this pip install is NOT checked "
+        "by safe-pip."
+    ]
+    assert installed(newest_pip_venv, isolated_env) == {"evilpkg": "0.1"}
+
+
+def test_hook_stays_silent_under_safe_pip_itself(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    """``safe-pip install`` sets SAFE_PIP_ACTIVE for its own pip runs: no check, no warning."""
+    hook_venv(target_venv)
+    env = dict(isolated_env, SAFE_PIP_ACTIVE="1")
+
+    result = pip_install(target_venv, PIP_MODULE, env, "--index-url", world.url, "evilpkg")
+
+    assert result.returncode == 0, output(result)
+    assert "safe-pip" not in result.stdout + result.stderr
+    assert installed(target_venv, isolated_env) == {"evilpkg": "0.1"}
+
+
+@pytest.mark.parametrize("kind", PIP_KINDS)
+def test_dry_run_is_checked_and_reported(
+    kind: str, world: LocalIndex, pip_venv: Callable[[str], Path], isolated_env: dict[str, str]
+) -> None:
+    python = pip_venv(kind)
+    hook_venv(python)
+
+    result = pip_install(
+        python, PIP_MODULE, isolated_env, "--index-url", world.url, "--dry-run", "app"
+    )
+
+    assert result.returncode == 1, output(result)
+    assert VULN_ID in result.stdout
+    assert "Would install" not in result.stdout
+    assert installed(python, isolated_env) == {}
+
+
+def test_report_on_stdout_stays_valid_json(
+    world: LocalIndex, newest_pip_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    """With ``--report -`` pip owns stdout; the checker's report goes to stderr."""
+    hook_venv(newest_pip_venv)
+
+    result = pip_install(
+        newest_pip_venv,
+        PIP_SCRIPT,
+        isolated_env,
+        *("--index-url", world.url, "--quiet", "--dry-run", "--report", "-", "cleanlib"),
+    )
+
+    assert result.returncode == 0, output(result)
+    report = json.loads(result.stdout)
+    assert [entry["metadata"]["name"] for entry in report["install"]] == ["cleanlib"]
+    assert "cleanlib" in result.stderr
