@@ -73,6 +73,13 @@ def test_unparsable_event_versions_are_skipped() -> None:
     assert first_fixed("0.8", [range_], ()) == "0.9"
 
 
+def test_a_range_whose_only_end_is_unreadable_is_left_to_the_versions_list() -> None:
+    # Seen in the PyPA data: {"introduced": "0"}, {"fixed": "2019-09-12"}.
+    range_ = events(("introduced", "0"), ("fixed", "2019-09-12"))
+    assert not is_affected("5.0", [range_], ())
+    assert is_affected("0.1", [range_], {normalize_version("0.1")})
+
+
 def test_unknown_event_kinds_are_ignored() -> None:
     range_ = events(("introduced", "1.0"), ("bogus", "1.1"))
     assert is_affected("1.2", [range_], ())

@@ -95,6 +95,11 @@ def _in_range(version: Version, events: Range) -> bool:
     equal versions an opening event sorts before a closing one. So ``version`` is affected
     iff some introduced event fires and it is strictly above every closing event that fires.
     """
+    if _only_unreadable_ends(events):
+        # A range whose every end is unreadable (e.g. a date as "fixed") would match every
+        # later version; PyPI records also list the affected versions explicitly, so such a
+        # range is left to that list.
+        return False
     opened = closed = unlimited = False
     opened_at: Version | None = None  # stays None for introduced "0" (minus infinity)
     closed_at: Version | None = None
@@ -124,6 +129,11 @@ def _in_range(version: Version, events: Range) -> bool:
     if not closed:
         return True
     return opened_at is not None and closed_at is not None and opened_at > closed_at
+
+
+def _only_unreadable_ends(events: Range) -> bool:
+    ends = [e.version for e in events if e.kind in (FIXED, LAST_AFFECTED)]
+    return bool(ends) and all(parse_version(end) is None for end in ends)
 
 
 def _closes_range(kind: str, bound: Version, version: Version) -> bool:
