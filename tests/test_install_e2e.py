@@ -146,7 +146,7 @@ def test_user_pinned_hash_that_matches_installs(
     world: LocalIndex, target_venv: Path, safe_pip: SafePip, isolated_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    sha256 = next(f.sha256 for f in world.files if f.name == "cleanlib")
+    sha256 = world.hosted_files("cleanlib")[0].sha256
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"cleanlib==1.0 --hash=sha256:{sha256}\n")
     result = install(safe_pip, target_venv, world, "-r", str(requirements))
@@ -160,7 +160,7 @@ def test_changed_artifact_for_a_known_filename_is_blocked(
 ) -> None:
     first = pip_venv(BUNDLED)
     assert install(safe_pip, first, world, "cleanlib").returncode == 0
-    hosted = next(f for f in world.files if f.name == "cleanlib")
+    hosted = world.hosted_files("cleanlib")[0]
     from support.wheels import wheel_bytes
 
     world.replace_file(hosted.filename, wheel_bytes("cleanlib", "1.0", salt="re-uploaded"))
@@ -174,7 +174,7 @@ def test_changed_artifact_for_a_known_filename_is_blocked(
 def test_direct_url_is_unverifiable_and_warned(
     world: LocalIndex, target_venv: Path, safe_pip: SafePip, isolated_env: dict[str, str]
 ) -> None:
-    hosted = next(f for f in world.files if f.name == "cleanlib")
+    hosted = world.hosted_files("cleanlib")[0]
     result = install(safe_pip, target_venv, world, f"cleanlib @ {hosted.url}")
     assert result.returncode == 0, output(result)
     assert "unverifiable" in result.stdout
@@ -184,7 +184,7 @@ def test_direct_url_is_unverifiable_and_warned(
 def test_direct_url_blocks_when_unverifiable_is_block(
     world: LocalIndex, target_venv: Path, safe_pip: SafePip, isolated_env: dict[str, str]
 ) -> None:
-    hosted = next(f for f in world.files if f.name == "cleanlib")
+    hosted = world.hosted_files("cleanlib")[0]
     env = {**isolated_env, "SAFE_PIP_UNVERIFIABLE": "block"}
     result = install(safe_pip, target_venv, world, f"cleanlib @ {hosted.url}", env=env)
     assert result.returncode == 1, output(result)

@@ -201,3 +201,8 @@ def test_result_is_frozen_and_keeps_the_original_arguments() -> None:
     assert args.args == ("-q", "demo")
     with pytest.raises(AttributeError):
         args.no_index = True  # type: ignore[misc]
+
+
+def test_requirement_inputs_are_constraints_then_requirements() -> None:
+    args = parse_install_args(["-r", "a.txt", "-c", "c.txt", "--requirement=b.txt"])
+    assert args.requirement_inputs == ["c.txt", "a.txt", "b.txt"]

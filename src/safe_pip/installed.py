@@ -65,7 +65,9 @@ def _list_distributions(python: str, env: Mapping[str, str] | None) -> list[tupl
         except FileNotFoundError:
             raise UsageError(f"--python {python}: no such interpreter") from None
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise CannotCheckError(f"could not list packages installed for {python}: {exc}") from None
+            raise CannotCheckError(
+                f"could not list packages installed for {python}: {exc}"
+            ) from None
     if completed.returncode != 0:
         last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
         raise CannotCheckError(f"could not list packages installed for {python}: {last}")

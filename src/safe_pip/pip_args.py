@@ -157,6 +157,11 @@ class InstallArgs:
     unknown_options: tuple[str, ...] = field(default=())
 
     @property
+    def requirement_inputs(self) -> list[str]:
+        """Constraint then requirement files, in the order pip reads them (and their options)."""
+        return [*self.constraint_files, *self.requirement_files]
+
+    @property
     def index_urls(self) -> list[str]:
         """Index URLs given on the command line, in pip's order (index URL, then extras)."""
         first = [self.index_url] if self.index_url is not None else []

@@ -168,7 +168,7 @@ def index_urls_from_answer(
         raise PipError(f"could not read pip's index settings from {python}: {reason}")
     if no_index:
         return []
-    options = read_requirement_files(install_args.requirement_files).options
+    options = read_requirement_files(install_args.requirement_inputs).options
     return apply_requirement_file_options(base, options)
 
 

@@ -76,7 +76,7 @@ def resolve_plan(
     (pip failed, is too old, or a pinned hash did not match).
     """
     interpreter = check_interpreter(python)
-    pins = pinned_hashes(install_args.requirement_files)  # UsageError before pip runs
+    pins = pinned_hashes(install_args.requirement_inputs)  # UsageError before pip runs
     try:
         completed = subprocess.run(
             dry_run_command(interpreter, install_args),

@@ -71,6 +71,10 @@ class RequirementFiles:
     hashes: dict[str, frozenset[str]] = field(default_factory=dict)  # canonical name -> sha256s
     options: tuple[RequirementFileOption, ...] = ()  # index options, in pip's reading order
 
+    def option_lines(self) -> list[str]:
+        """The index options as requirement-file lines (for the vetted requirements file)."""
+        return [option.as_line() for option in self.options]
+
 
 def read_requirement_files(files: Iterable[str | Path]) -> RequirementFiles:
     """Read requirement files (and the files they include) as pip would."""

@@ -15,8 +15,9 @@ from safe_pip.lockfiles.model import LockedArtifact, LockedPackage, LockFile, Lo
 from safe_pip.lockfiles.toml_reading import (
     Table,
     malformed,
+    optional_string,
     prefixed_sha256,
-    string,
+    required_string,
     table,
     tables,
 )
@@ -34,7 +35,9 @@ _SOURCE_KINDS = {
 def read_poetry_lock(path: Path, data: Table) -> LockFile:
     metadata = table(data, "metadata", path, "top level") or {}
     old_style_files = table(metadata, "files", path, "[metadata]") or {}
-    files_by_name = {canonicalize_name(str(k)): v for k, v in old_style_files.items()}
+    files_by_name: dict[str, object] = {
+        canonicalize_name(str(k)): v for k, v in old_style_files.items()
+    }
     packages: list[LockedPackage] = []
     for number, raw in enumerate(tables(data, "package", path, "top level", required=False), 1):
         packages.append(_read_package(path, raw, number, files_by_name))
@@ -45,11 +48,9 @@ def read_poetry_lock(path: Path, data: Table) -> LockFile:
 def _read_package(
     path: Path, raw: Table, number: int, files_by_name: dict[str, object]
 ) -> LockedPackage:
-    name = string(raw, "name", path, f"package #{number}", required=True)
-    assert name is not None
+    name = required_string(raw, "name", path, f"package #{number}")
     where = f"package '{name}'"
-    version = string(raw, "version", path, where, required=True)
-    assert version is not None
+    version = required_string(raw, "version", path, where)
     normalized = canonicalize_name(name)
 
     source = ArtifactSource.INDEX
@@ -57,8 +58,8 @@ def _read_package(
     location: str | None = None
     source_table = table(raw, "source", path, where)
     if source_table is not None:
-        source_type = string(source_table, "type", path, f"{where} source", required=True)
-        url = string(source_table, "url", path, f"{where} source", required=True)
+        source_type = required_string(source_table, "type", path, f"{where} source")
+        url = required_string(source_table, "url", path, f"{where} source")
         if source_type not in _SOURCE_KINDS:
             raise malformed(path, f"{where} source", f"unknown source type {source_type!r}")
         source = _SOURCE_KINDS[str(source_type)]
@@ -89,9 +90,8 @@ def _read_package(
 
 
 def _artifact(path: Path, entry: Table, where: str) -> LockedArtifact:
-    filename = string(entry, "file", path, where, required=True)
+    filename = required_string(entry, "file", path, where)
     label = f"{where} {filename}"
-    digest = string(entry, "hash", path, label, required=True)
-    assert digest is not None
-    url = string(entry, "url", path, label, required=False)
+    digest = required_string(entry, "hash", path, label)
+    url = optional_string(entry, "url", path, label)
     return LockedArtifact(filename=filename, url=url, sha256=prefixed_sha256(digest, path, label))

@@ -24,7 +24,8 @@ from safe_pip.lockfiles.toml_reading import (
     checked_sha256,
     filename_from_url,
     malformed,
-    string,
+    optional_string,
+    required_string,
     table,
     tables,
 )
@@ -32,7 +33,7 @@ from safe_pip.models import ArtifactSource
 
 
 def read_pylock(path: Path, data: Table) -> LockFile:
-    string(data, "lock-version", path, "top level", required=True)
+    required_string(data, "lock-version", path, "top level")
     packages: list[LockedPackage] = []
     for number, raw in enumerate(tables(data, "packages", path, "top level", required=True), 1):
         package = _read_package(path, raw, number)
@@ -43,15 +44,14 @@ def read_pylock(path: Path, data: Table) -> LockFile:
 
 
 def _read_package(path: Path, raw: Table, number: int) -> LockedPackage | None:
-    name = string(raw, "name", path, f"package #{number}", required=True)
-    assert name is not None
+    name = required_string(raw, "name", path, f"package #{number}")
     where = f"package '{name}'"
-    version = string(raw, "version", path, where, required=False)
+    version = optional_string(raw, "version", path, where)
     base = LockedPackage(name=canonicalize_name(name), version=version or UNKNOWN_VERSION)
 
     directory = table(raw, "directory", path, where)
     if directory is not None:
-        location = string(directory, "path", path, f"{where} directory", required=True)
+        location = required_string(directory, "path", path, f"{where} directory")
         if location == ".":
             return None  # the project this lock file belongs to
         editable = directory.get("editable") is True
@@ -60,10 +60,10 @@ def _read_package(path: Path, raw: Table, number: int) -> LockedPackage | None:
 
     vcs = table(raw, "vcs", path, where)
     if vcs is not None:
-        url = string(vcs, "url", path, f"{where} vcs", required=False)
-        local = string(vcs, "path", path, f"{where} vcs", required=False)
-        commit = string(vcs, "commit-id", path, f"{where} vcs", required=True)
-        vcs_type = string(vcs, "type", path, f"{where} vcs", required=True)
+        url = optional_string(vcs, "url", path, f"{where} vcs")
+        local = optional_string(vcs, "path", path, f"{where} vcs")
+        commit = required_string(vcs, "commit-id", path, f"{where} vcs")
+        vcs_type = required_string(vcs, "type", path, f"{where} vcs")
         where_from = url or (local and _located(path, local))
         if not where_from:
             raise malformed(path, f"{where} vcs", "needs 'url' or 'path'")
@@ -81,19 +81,21 @@ def _read_package(path: Path, raw: Table, number: int) -> LockedPackage | None:
     if sdist is not None:
         entries = [sdist, *entries]
     if not entries:
-        raise malformed(path, where, "needs one of 'wheels', 'sdist', 'archive', 'vcs', 'directory'")
+        raise malformed(
+            path, where, "needs one of 'wheels', 'sdist', 'archive', 'vcs' or 'directory'"
+        )
     if version is None:
         raise malformed(path, where, "missing required key 'version'")
-    index_url = string(raw, "index", path, where, required=False)
+    index_url = optional_string(raw, "index", path, where)
     artifacts = tuple(_artifact(path, entry, where) for entry in entries)
     return replace(base, index_url=index_url, artifacts=artifacts)
 
 
 def _artifact(path: Path, entry: Table, where: str) -> LockedArtifact:
-    url = string(entry, "url", path, where, required=False)
-    local = string(entry, "path", path, where, required=False)
+    url = optional_string(entry, "url", path, where)
+    local = optional_string(entry, "path", path, where)
     location = url or (local and _located(path, local))
-    filename = string(entry, "name", path, where, required=False)
+    filename = optional_string(entry, "name", path, where)
     if filename is None and location:
         filename = filename_from_url(location)
     if not location and not filename:

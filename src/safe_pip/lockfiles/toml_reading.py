@@ -53,11 +53,16 @@ def table(data: Table, key: str, path: Path, where: str) -> Table | None:
     return value
 
 
-def string(data: Table, key: str, path: Path, where: str, *, required: bool) -> str | None:
+def required_string(data: Table, key: str, path: Path, where: str) -> str:
+    value = optional_string(data, key, path, where)
+    if value is None:
+        raise malformed(path, where, f"missing required key '{key}'")
+    return value
+
+
+def optional_string(data: Table, key: str, path: Path, where: str) -> str | None:
     value = data.get(key)
     if value is None:
-        if required:
-            raise malformed(path, where, f"missing required key '{key}'")
         return None
     if not isinstance(value, str) or not value.strip():
         raise malformed(path, where, f"'{key}' must be a non-empty string")

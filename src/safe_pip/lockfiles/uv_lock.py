@@ -21,8 +21,9 @@ from safe_pip.lockfiles.toml_reading import (
     Table,
     filename_from_url,
     malformed,
+    optional_string,
     prefixed_sha256,
-    string,
+    required_string,
     table,
     tables,
 )
@@ -44,7 +45,7 @@ def read_uv_lock(path: Path, data: Table) -> LockFile:
     if not isinstance(data.get("version"), int):
         raise malformed(path, "top level", "missing required integer key 'version'")
     manifest = table(data, "manifest", path, "top level") or {}
-    members = {canonicalize_name(str(m)) for m in manifest.get("members", []) or []}
+    members: set[str] = {canonicalize_name(str(m)) for m in manifest.get("members", []) or []}
     packages: list[LockedPackage] = []
     for number, raw in enumerate(tables(data, "package", path, "top level", required=False), 1):
         package = _read_package(path, raw, number, members)
@@ -57,8 +58,7 @@ def read_uv_lock(path: Path, data: Table) -> LockFile:
 
 
 def _read_package(path: Path, raw: Table, number: int, members: set[str]) -> LockedPackage | None:
-    name = string(raw, "name", path, f"package #{number}", required=True)
-    assert name is not None
+    name = required_string(raw, "name", path, f"package #{number}")
     where = f"package '{name}'"
     source = table(raw, "source", path, where)
     if not source:
@@ -71,7 +71,10 @@ def _read_package(path: Path, raw: Table, number: int, members: set[str]) -> Loc
         kind == "virtual" or location == "." or canonicalize_name(name) in members
     ):
         return None
-    version = string(raw, "version", path, where, required=kind == "registry")
+    if kind == "registry":
+        version: str | None = required_string(raw, "version", path, where)
+    else:
+        version = optional_string(raw, "version", path, where)
     artifacts = _artifacts(path, raw, where)
     if kind == "registry" and not artifacts:
         raise malformed(path, where, "a registry package needs 'wheels' or 'sdist'")
@@ -94,14 +97,14 @@ def _artifacts(path: Path, raw: Table, where: str) -> tuple[LockedArtifact, ...]
 
 
 def _artifact(path: Path, entry: Table, where: str) -> LockedArtifact:
-    url = string(entry, "url", path, where, required=False)
-    local = string(entry, "path", path, where, required=False)
-    filename = string(entry, "filename", path, where, required=False)
+    url = optional_string(entry, "url", path, where)
+    local = optional_string(entry, "path", path, where)
+    filename = optional_string(entry, "filename", path, where)
     location = url or local
     if filename is None and location is not None:
         filename = filename_from_url(location)
     if filename is None:
         raise malformed(path, where, "an artifact needs 'url', 'path' or 'filename'")
-    digest = string(entry, "hash", path, f"{where} {filename}", required=False)
+    digest = optional_string(entry, "hash", path, f"{where} {filename}")
     sha256 = prefixed_sha256(digest, path, f"{where} {filename}") if digest else None
     return LockedArtifact(filename=filename, url=location, sha256=sha256)

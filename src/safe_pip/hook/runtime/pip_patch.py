@@ -142,7 +142,10 @@ def _guard_resolver(resolver: Any, state: _RunState) -> Any:
         _check(requirement_set, state)
         return requirement_set
 
-    resolver.resolve = resolve
+    try:
+        resolver.resolve = resolve
+    except (AttributeError, TypeError):
+        _unsupported_during_run(state, f"{type(resolver).__name__}.resolve cannot be wrapped")
     return resolver
 
 

@@ -1,0 +1,169 @@
+"""``safe-pip check``: audit lock files, a plan or an installed environment; install nothing.
+
+    safe-pip check FILE...          requirements.txt, uv.lock, pylock.toml, poetry.lock
+    safe-pip check --plan FILE|-    a plan in the ``models.plan_to_json`` format (the pip hook)
+    safe-pip check --installed      what is installed for --python (default: the active env)
+
+Same checks, policy, report and exit codes as an install; nothing is downloaded or installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from safe_pip.cli_common import add_policy_options, policy_from_args
+from safe_pip.errors import UsageError
+from safe_pip.guard import GuardResult, check_plan, print_verdict
+from safe_pip.models import ArtifactSource, PlanItem, Verdict, plan_from_json
+from safe_pip.policy import Policy
+
+INSTALLED_NOTE = (
+    "installed packages are checked against advisories only: an installed package has no "
+    "artifact hash or index entry, so yanked and hash checks were skipped"
+)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``check`` to an ``add_subparsers()`` object."""
+    parser = subparsers.add_parser(
+        "check",
+        help="audit lock files, a plan or an installed environment without installing",
+        description=(
+            "Check lock files (requirements.txt, uv.lock, pylock.toml, poetry.lock), a plan "
+            "(--plan) or an installed environment (--installed) against the advisory "
+            "database, yanked releases and index hashes. Nothing is installed. "
+            "Exit codes: 0 ok, 1 blocked, 2 bad input, 3 could not check."
+        ),
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE", help="lock or requirements files")
+    parser.add_argument(
+        "--plan", metavar="FILE", help="check a plan JSON file ('-' reads standard input)"
+    )
+    parser.add_argument(
+        "--installed", action="store_true", help="check what is installed for --python"
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter for --installed and for resolving unpinned requirements "
+        "(default: the active virtual environment, else this Python)",
+    )
+    parser.add_argument(
+        "--index-url",
+        dest="index_urls",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="index to verify hashes against when a file names none "
+        "(default: pip's configured index); may be repeated",
+    )
+    add_policy_options(parser)
+    parser.set_defaults(func=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    chosen = [bool(args.files), args.plan is not None, bool(args.installed)]
+    if sum(chosen) != 1:
+        raise UsageError("check needs exactly one of: FILE..., --plan FILE, --installed")
+    policy = policy_from_args(args)
+    if args.plan is not None:
+        result = check_plan_json(args.plan, policy)
+    elif args.installed:
+        result = check_installed(args.python, policy)
+    else:
+        result = check_files([Path(f) for f in args.files], args.python, args.index_urls, policy)
+    print_verdict(result, args.output_format)
+    return result.exit_code
+
+
+def check_plan_json(source: str, policy: Policy) -> GuardResult:
+    """The pip hook's entry: a plan it is about to install; passing hashes are recorded."""
+    items, index_urls = read_plan_json(source)
+    if not items:
+        return GuardResult(verdict=Verdict(plan=[]))
+    return check_plan(items, policy, index_urls, record_seen=True)
+
+
+def read_plan_json(source: str) -> tuple[list[PlanItem], list[str]]:
+    label = "standard input" if source == "-" else source
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--plan {label}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--plan {label}: not valid UTF-8") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"--plan {label}: not valid JSON: {exc}") from None
+    try:
+        return plan_from_json(data)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise UsageError(f"--plan {label}: not a safe-pip plan: {exc}") from None
+
+
+def check_installed(python_option: str | None, policy: Policy) -> GuardResult:
+    from safe_pip.installed import installed_plan
+    from safe_pip.target_python import resolve_target_python
+
+    items = installed_plan(resolve_target_python(python_option))
+    if not items:
+        return GuardResult(verdict=Verdict(plan=[]))
+    result = check_plan(items, policy, [], record_seen=False)
+    result.notes.append(INSTALLED_NOTE)
+    return result
+
+
+def check_files(
+    files: Sequence[Path],
+    python_option: str | None,
+    cli_index_urls: Sequence[str],
+    policy: Policy,
+) -> GuardResult:
+    from safe_pip.lockfiles import LockKind, read_lock_file
+    from safe_pip.lockfiles.plan import one_item_per_version, to_plan
+    from safe_pip.lockfiles.requirements import resolve_unresolved
+
+    python: str | None = None
+    items: list[PlanItem] = []
+    index_urls: list[str] = list(cli_index_urls)
+    needs_default_index = False
+    for lock in (read_lock_file(path) for path in files):
+        lock_items = to_plan(lock.packages)
+        if lock.unresolved:
+            python = python or _target_python(python_option)
+            lock_items += resolve_unresolved(lock, python)
+        index_urls += lock.index_urls
+        if lock.kind is LockKind.REQUIREMENTS:
+            needs_default_index |= not lock.index_urls and _any_index_items(lock_items)
+        else:
+            needs_default_index |= _any_index_items(i for i in lock_items if not i.index_url)
+        items += lock_items
+    if needs_default_index and not cli_index_urls:
+        index_urls += _default_index_urls(python or _target_python(python_option))
+    if not items:
+        return GuardResult(verdict=Verdict(plan=[]))
+    result = check_plan(items, policy, list(dict.fromkeys(index_urls)), record_seen=False)
+    return one_item_per_version(result)
+
+
+def _any_index_items(items: Iterable[PlanItem]) -> bool:
+    return any(item.source is ArtifactSource.INDEX for item in items)
+
+
+def _target_python(python_option: str | None) -> str:
+    from safe_pip.target_python import resolve_target_python
+
+    return resolve_target_python(python_option)
+
+
+def _default_index_urls(python: str) -> list[str]:
+    """pip's configured index URLs for ``python``: what an install would have used."""
+    from safe_pip.pip_args import parse_install_args
+    from safe_pip.pip_config import effective_index_urls
+
+    return effective_index_urls(python, parse_install_args([]))
