@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from hook_helpers import (
     PIP_INVOCATIONS,
     PIP_MODULE,
@@ -17,11 +18,10 @@ from hook_helpers import (
     output,
     pip_install,
 )
+from safe_pip.hook.installer import uninstall_hook
 from support.index_server import LocalIndex
 from support.scenario import MALICIOUS_ID, VULN_ID
 from support.venvs import BUNDLED, NEWEST
-
-from safe_pip.hook.installer import uninstall_hook
 
 PIP_KINDS = (BUNDLED, NEWEST)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from hook_helpers import (
     PIP_MODULE,
     PIP_SCRIPT,
@@ -20,10 +21,9 @@ from hook_helpers import (
     output,
     pip_install,
 )
+from safe_pip.models import ArtifactSource, plan_from_json
 from support.index_server import LocalIndex
 from support.venvs import BUNDLED, NEWEST
-
-from safe_pip.models import ArtifactSource, plan_from_json
 
 PIP_KINDS = (BUNDLED, NEWEST)
 
@@ -52,7 +52,9 @@ def test_plan_carries_what_pip_resolved(
     hook_venv(python, checker)
     env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
 
-    result = pip_install(python, PIP_SCRIPT, env, "--index-url", local_index.url, "-r", requirements)
+    result = pip_install(
+        python, PIP_SCRIPT, env, "--index-url", local_index.url, "-r", requirements
+    )
 
     assert result.returncode == 0, output(result)
     [call] = checker_calls(log)
@@ -154,7 +156,9 @@ def test_checker_verdict_becomes_pip_exit_code_and_nothing_is_installed(
     hook_venv(newest_pip_venv, checker)
     env = dict(isolated_env, FAKE_CHECKER_LOG=str(log), FAKE_CHECKER_EXIT=str(checker_exit))
 
-    result = pip_install(newest_pip_venv, PIP_MODULE, env, "--index-url", local_index.url, "hookdep")
+    result = pip_install(
+        newest_pip_venv, PIP_MODULE, env, "--index-url", local_index.url, "hookdep"
+    )
 
     assert result.returncode == pip_exit, output(result)
     assert "pip installed nothing" in result.stderr

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from hook_helpers import checker_calls, fake_checker, hook_venv, installed, output
 from support.index_server import LocalIndex
 from support.isolation import run

@@ -60,15 +60,13 @@ def fetch_index_files(
     found: dict[str, list[IndexFile]] = {name: [] for name in projects}
     if not pages:
         return found
-    with (
-        httpx.Client(
-            timeout=timeout,
-            follow_redirects=True,
-            headers={"Accept": ACCEPT, "User-Agent": "safe-pip"},
-            verify=_verify(),
-        ) as client,
-        ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool,
-    ):
+    client = httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        headers={"Accept": ACCEPT, "User-Agent": "safe-pip"},
+        verify=_verify(),
+    )
+    with client, ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool:
         results = pool.map(lambda page: _fetch_page(client, *page), pages)
         for (_, name), files in zip(pages, results):
             found[name].extend(files)

@@ -2,55 +2,116 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from safe_pip import exit_codes
 from safe_pip.cli_common import policy_from_args
-from safe_pip.guard import check_plan, print_verdict
+from safe_pip.errors import IndexUnreachableError, PipError, UsageError
+from safe_pip.guard import GuardResult, check_plan, print_verdict
+from safe_pip.index_client import fetch_index_files
+from safe_pip.models import Action, Category, Decision, Finding, Verdict
 from safe_pip.own_options import split_own_options
 from safe_pip.pip_args import parse_install_args
-from safe_pip.pip_config import effective_index_urls
-from safe_pip.pip_plan import resolve_plan
+from safe_pip.pip_config import start_effective_index_urls
+from safe_pip.pip_plan import PinnedHashMismatchError, resolve_plan
+from safe_pip.pip_report import HashMismatch
+from safe_pip.requirements_hashes import read_requirement_files
 from safe_pip.target_python import resolve_target_python
 from safe_pip.vetted_install import install_vetted
 
 VETTED_INSTALL_FAILED = 4  # checks passed, but pip's own install step failed
+DOWNLOAD_HASH_ID = "HASH-DOWNLOAD"
+INTERRUPTED = 130
 
 
 def run_install(argv: Sequence[str]) -> int:
     own, pip_args = split_own_options(argv)
+    install_args = parse_install_args(pip_args)
+    if install_args.help_requested:
+        return subprocess.call([sys.executable, "-m", "pip", "install", "--help"])
+    if install_args.python:
+        raise UsageError("pip's --python is safe-pip's own option here: use it once, before pip's")
     policy = policy_from_args(own.as_namespace())
     python = resolve_target_python(own.python)
-    install_args = parse_install_args(pip_args)
+    requirement_options = read_requirement_files(install_args.requirement_inputs).option_lines()
 
-    # pip's configuration is read while pip resolves: both are subprocesses of the target.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        index_urls_future = pool.submit(effective_index_urls, python, install_args)
+    # pip's index configuration is read while pip resolves: both are subprocesses.
+    pending_index_urls = start_effective_index_urls(python, install_args)
+    try:
         plan = resolve_plan(python, install_args)
-        index_urls = index_urls_future.result()
+    except PinnedHashMismatchError as exc:
+        print_verdict(_download_mismatch_result(exc.mismatches), own.output_format)
+        return exit_codes.BLOCKED
+    except PipError as exc:
+        raise _explain_pip_failure(exc, pending_index_urls.result()) from None
+    index_urls = pending_index_urls.result()
 
     if not plan:
         _say("nothing to install: every requirement is already satisfied.")
         return exit_codes.OK
 
-    result = check_plan(plan, policy, index_urls)
+    result = check_plan(plan, policy, index_urls, record_seen=not install_args.dry_run)
     print_verdict(result, own.output_format)
     if result.verdict.blocked:
         return exit_codes.BLOCKED
+    if install_args.dry_run:
+        _say("--dry-run: nothing was installed.")
+        return exit_codes.OK
 
-    outcome = install_vetted(python, plan, install_args.passthrough_args)
+    outcome = install_vetted(
+        python,
+        plan,
+        install_args.passthrough_args,
+        requirement_options=requirement_options,
+        output_to_stderr=own.output_format == "json",
+    )
     if outcome.hash_mismatch:
         _say(
             "blocked: a downloaded file does not match the sha256 that was checked "
             "(the index served different bytes); nothing was installed."
         )
         return exit_codes.BLOCKED
+    if outcome.returncode == INTERRUPTED:
+        return INTERRUPTED
     if outcome.returncode != 0:
-        _say(f"pip failed to install the vetted plan (exit {outcome.returncode}).")
-        return outcome.returncode if outcome.returncode == 130 else VETTED_INSTALL_FAILED
+        _say(f"pip failed to install the vetted plan (pip exit code {outcome.returncode}).")
+        return VETTED_INSTALL_FAILED
     return exit_codes.OK
+
+
+def _explain_pip_failure(error: PipError, index_urls: Sequence[str]) -> Exception:
+    """pip run with --quiet says only "No matching distribution" when the index is down:
+    probe the indexes so the user learns which it is (exit 3), else it is bad input (exit 2)."""
+    message = str(error)
+    if "No matching distribution" not in message and "from versions: none" not in message:
+        return error
+    try:
+        fetch_index_files(index_urls, ["pip"])  # any answer, even a 404, proves it is up
+    except IndexUnreachableError as unreachable:
+        return unreachable
+    return UsageError(message)
+
+
+def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
+    """pip refused a downloaded file whose sha256 differs from a pinned or published one."""
+    decisions = []
+    for mismatch in mismatches:
+        name, _, version = mismatch.requirement.partition("==")
+        expected = " or ".join(h[:12] for h in mismatch.expected) or "a pinned hash"
+        finding = Finding(
+            name=name,
+            version=version,
+            category=Category.HASH_MISMATCH,
+            id=DOWNLOAD_HASH_ID,
+            summary=(
+                f"downloaded file has sha256 {(mismatch.got or 'unknown')[:12]}..., "
+                f"expected {expected}... (pinned or published by the index)"
+            ),
+        )
+        decisions.append(Decision(finding=finding, action=Action.BLOCK))
+    return GuardResult(verdict=Verdict(plan=[], decisions=decisions))
 
 
 def _say(message: str) -> None:

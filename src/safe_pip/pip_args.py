@@ -154,7 +154,7 @@ class InstallArgs:
     dry_run: bool = False  # the user asked for --dry-run: plan and check, install nothing
     report_path: str | None = None  # the user's own --report destination
     help_requested: bool = False
-    unknown_options: tuple[str, ...] = field(default=())
+    unknown_options: tuple[str, ...] = ()  # options pip will judge itself
 
     @property
     def requirement_inputs(self) -> list[str]:

@@ -162,6 +162,7 @@ class UvInstallArgs:
     system: bool = False
     plan_args: tuple[str, ...] = ()  # for uv pip compile
     install_args: tuple[str, ...] = ()  # for the vetted uv pip install/sync
+    shared_args: tuple[str, ...] = ()  # the options both steps get (indexes, network, cache)
     upgrade: bool = False
     location_args: tuple[str, ...] = ()  # --target/--prefix, to list what is installed there
     check_only: bool = False  # --check: uv changes nothing
@@ -181,6 +182,7 @@ class _Collector:
     editables: list[str] = field(default_factory=list)
     plan_args: list[str] = field(default_factory=list)
     install_args: list[str] = field(default_factory=list)
+    shared_args: list[str] = field(default_factory=list)
     location_args: list[str] = field(default_factory=list)
     python: str | None = None
     system: bool = False
@@ -209,6 +211,8 @@ class _Collector:
             self.plan_args.extend(tokens)
         if option.step in (Step.INSTALL, Step.BOTH):
             self.install_args.extend(tokens)
+        if option.step is Step.BOTH:
+            self.shared_args.extend(tokens)
 
 
 def parse_uv_install_args(args: Sequence[str]) -> UvInstallArgs:
@@ -240,6 +244,7 @@ def parse_uv_install_args(args: Sequence[str]) -> UvInstallArgs:
         system=state.system,
         plan_args=tuple(state.plan_args),
         install_args=tuple(state.install_args),
+        shared_args=tuple(state.shared_args),
         upgrade=state.upgrade,
         location_args=tuple(state.location_args),
         check_only=state.check_only,

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from safe_pip.errors import CannotCheckError
 from safe_pip.models import ArtifactSource, PlanItem
@@ -101,23 +101,26 @@ def install_vetted(
     env: Mapping[str, str] | None = None,
     *,
     requirement_options: Sequence[str] = (),
+    output_to_stderr: bool = False,
 ) -> InstallResult:
-    """Install exactly ``plan`` into ``python``; pip's output goes to the user as it runs."""
+    """Install exactly ``plan`` into ``python``; pip's output goes to the user as it runs
+    (to stderr when ``output_to_stderr``, so stdout can carry a JSON report)."""
     interpreter = check_interpreter(python)
     unhashed = [item for item in plan if not is_hashable(item)]
     hashed_plan = [item for item in plan if is_hashable(item)]
     for item in unhashed:
         unhashed_requirement(item)  # fail before installing anything
     child_env = pip_child_env(env)
+    stdout = sys.stderr if output_to_stderr else None
     base = [interpreter, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps"]
     result = InstallResult(0)
     if hashed_plan:
         result = _install_hashed(
-            base, hashed_plan, passthrough_args, requirement_options, child_env
+            base, hashed_plan, passthrough_args, requirement_options, child_env, stdout
         )
     if unhashed and result.ok:
         arguments = [argument for item in unhashed for argument in unhashed_requirement(item)]
-        result = _run_pip([*base, *arguments, *passthrough_args], child_env)
+        result = _run_pip([*base, *arguments, *passthrough_args], child_env, stdout)
     return result
 
 
@@ -127,21 +130,25 @@ def _install_hashed(
     passthrough_args: Sequence[str],
     requirement_options: Sequence[str],
     env: dict[str, str],
+    stdout: TextIO | None,
 ) -> InstallResult:
     work_dir = Path(tempfile.mkdtemp(prefix="safe-pip-"))
     try:
         requirements = work_dir / "vetted-requirements.txt"
         write_vetted_requirements(plan, requirements, options=requirement_options)
         return _run_pip(
-            [*base, "--require-hashes", "-r", str(requirements), *passthrough_args], env
+            [*base, "--require-hashes", "-r", str(requirements), *passthrough_args], env, stdout
         )
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def _run_pip(command: list[str], env: dict[str, str]) -> InstallResult:
-    """Run pip with stdout inherited and stderr shown live while also kept for inspection."""
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+def _run_pip(command: list[str], env: dict[str, str], stdout: TextIO | None) -> InstallResult:
+    """Run pip with stdout inherited (or sent to ``stdout``) and stderr shown live while
+    also kept for inspection."""
+    if stdout is not None:
+        stdout.flush()
+    process = subprocess.Popen(command, env=env, stdout=stdout, stderr=subprocess.PIPE)
     assert process.stderr is not None
     captured: list[bytes] = []
     tee = threading.Thread(target=_tee, args=(process.stderr, captured), daemon=True)

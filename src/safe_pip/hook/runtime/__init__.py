@@ -10,10 +10,9 @@ silently; ``SAFE_PIP_DISABLE=1`` lets pip run unguarded with a warning;
 ``SAFE_PIP_HOOK_FAIL_OPEN=1`` lets pip run unchecked (with a warning) when the hook cannot
 do its job, instead of refusing to install.
 
-Stdlib only, and nothing is imported at startup beyond what the interpreter already has.
+Stdlib only, and nothing is imported at startup beyond what the interpreter already has --
+not even ``__future__``, hence the quoted annotations.
 """
-
-from __future__ import annotations
 
 import os
 import sys
@@ -46,9 +45,9 @@ class PipInstallFinder:
     def find_spec(
         self,
         fullname: str,
-        path: Sequence[str] | None = None,
-        target: ModuleType | None = None,
-    ) -> ModuleSpec | None:
+        path: "Sequence[str] | None" = None,
+        target: "ModuleType | None" = None,
+    ) -> "ModuleSpec | None":
         if fullname != PIP_INSTALL_MODULE:
             return None
         return _spec_with_patching_loader(fullname, path, target)
@@ -56,9 +55,9 @@ class PipInstallFinder:
 
 def _spec_with_patching_loader(
     fullname: str,
-    path: Sequence[str] | None,
-    target: ModuleType | None,
-) -> ModuleSpec | None:
+    path: "Sequence[str] | None",
+    target: "ModuleType | None",
+) -> "ModuleSpec | None":
     """The spec the other finders give, with a loader that patches the module it executes."""
     for other in sys.meta_path:
         find_spec = getattr(other, "find_spec", None)
@@ -74,19 +73,19 @@ def _spec_with_patching_loader(
 class _PatchingLoader:
     """Delegates to pip's own loader, then patches the freshly executed module."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: "Any") -> None:
         self._loader = loader
 
-    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: "ModuleSpec") -> "ModuleType | None":
         module: ModuleType | None = self._loader.create_module(spec)
         return module
 
-    def exec_module(self, module: ModuleType) -> None:
+    def exec_module(self, module: "ModuleType") -> None:
         self._loader.exec_module(module)
         from .pip_patch import patch_install_module
 
         patch_install_module(module)
         sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, PipInstallFinder)]
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> "Any":
         return getattr(self._loader, name)

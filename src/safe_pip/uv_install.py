@@ -1,0 +1,91 @@
+"""Install exactly the vetted plan with uv: ``uv pip install --no-deps --require-hashes``.
+
+The plan is written as a requirements file with one exact, hashed line per file; uv installs
+no other distribution (``--no-deps``; ``uv pip sync`` installs only what is listed) and
+refuses a file whose sha256 differs. VCS checkouts, editables and local directories have no
+file hash: when the plan holds any, ``--require-hashes`` is left out, and uv still verifies
+every hash that is given. Their build dependencies are fetched by uv without safe-pip's checks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from safe_pip.errors import UsageError
+from safe_pip.models import ArtifactSource, PlanItem
+from safe_pip.vetted_install import hashed_requirement, is_hashable
+
+INTERRUPTED = 130
+_HASH_MISMATCH_MARKERS = ("hash mismatch for",)
+
+
+@dataclass(frozen=True)
+class UvInstallResult:
+    returncode: int
+    hash_mismatch: bool = False  # uv refused a file whose sha256 is not the vetted one
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def vetted_lines(plan: Sequence[PlanItem]) -> list[str]:
+    """One requirements line per plan item: hashed when the item is a file."""
+    lines = ["# safe-pip: the vetted install plan; every file must have exactly this hash"]
+    for item in plan:
+        if is_hashable(item):
+            lines.append(hashed_requirement(item))
+        elif item.source is ArtifactSource.EDITABLE:
+            lines.append(f"-e {item.url}")
+        else:
+            lines.append(f"{item.name} @ {item.url}")
+    return lines
+
+
+def install_with_uv(
+    uv: str,
+    global_args: Sequence[str],
+    command: str,
+    plan: Sequence[PlanItem],
+    install_args: Sequence[str],
+    env: Mapping[str, str],
+) -> UvInstallResult:
+    """Run ``uv pip install`` (or ``sync``) of exactly ``plan``; uv's output goes to the user."""
+    if command not in ("install", "sync"):
+        raise ValueError(f"unsupported uv pip command {command!r}")
+    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
+        vetted = Path(tmp) / "vetted-requirements.txt"
+        vetted.write_text("\n".join(vetted_lines(plan)) + "\n", encoding="utf-8")
+        arguments = [uv, *global_args, "pip", command]
+        arguments += ["--no-deps", "-r", str(vetted)] if command == "install" else [str(vetted)]
+        if all(is_hashable(item) for item in plan):
+            arguments.append("--require-hashes")
+        return _run_showing_output([*arguments, *install_args], env)
+
+
+def _run_showing_output(command: list[str], env: Mapping[str, str]) -> UvInstallResult:
+    """Run uv with stdout inherited and stderr echoed line by line while kept for inspection."""
+    try:
+        process = subprocess.Popen(
+            command, env=dict(env), stderr=subprocess.PIPE, text=True, errors="replace"
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}") from None
+    assert process.stderr is not None
+    mismatch = False
+    try:
+        for line in process.stderr:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            mismatch |= any(marker in line.lower() for marker in _HASH_MISMATCH_MARKERS)
+        returncode = process.wait()
+    except KeyboardInterrupt:
+        process.kill()
+        process.wait()
+        return UvInstallResult(INTERRUPTED)
+    return UvInstallResult(returncode, hash_mismatch=returncode != 0 and mismatch)

@@ -1,0 +1,297 @@
+"""``safe-pip hook install|uninstall|status`` and ``safe-pip setup``: which files are written
+and removed, what an interpreter start costs, and what the commands print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hook_helpers import hook_venv, output
+from safe_pip import hook_commands
+from safe_pip.errors import UsageError
+from safe_pip.hook.installer import (
+    PTH_LINE,
+    default_checker_command,
+    hook_status,
+    hook_target,
+    install_hook,
+    interpreter_info,
+    uninstall_hook,
+)
+from safe_pip.shell_aliases import BEGIN_MARKER
+from support.isolation import run
+from support.scenario import OSV_LOCAL
+from support.venvs import venv_site_packages
+
+BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
+FINDER_PRESENT = (
+    "import sys; print(any(type(f).__name__ == 'PipInstallFinder' for f in sys.meta_path))"
+)
+MODULES_AT_START = "import sys, json; print(json.dumps(sorted(sys.modules)))"
+
+
+def safe_pip_cli(*args: str | Path) -> int:
+    """Run a hook/alias/setup command through the parser ``hook_commands.register`` builds."""
+    parser = argparse.ArgumentParser(prog="safe-pip")
+    hook_commands.register(parser.add_subparsers(dest="command", required=True))
+    namespace = parser.parse_args([str(arg) for arg in args])
+    result: int = namespace.func(namespace)
+    return result
+
+
+def files_under(directory: Path) -> set[Path]:
+    return {path for path in directory.rglob("*")}
+
+
+def finder_present(python: Path, env: dict[str, str]) -> bool:
+    result = run([python, "-c", FINDER_PRESENT], env, check=True)
+    return result.stdout.strip() == "True"
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_install_writes_the_pth_line_and_the_package(target_venv: Path) -> None:
+    site_packages = venv_site_packages(target_venv.parent.parent)
+    before = files_under(site_packages)
+
+    target = hook_venv(target_venv)
+
+    assert target.site_dir == site_packages
+    assert (site_packages / "safe_pip_hook.pth").read_text() == PTH_LINE
+    added = {path.relative_to(site_packages).as_posix() for path in files_under(site_packages)}
+    added -= {path.relative_to(site_packages).as_posix() for path in before}
+    sources = {"__init__", "pip_patch", "plan_from_pip", "checker"}
+    assert {name for name in added if "__pycache__" not in name} == {
+        "safe_pip_hook.pth",
+        "_safe_pip_hook",
+        "_safe_pip_hook/config.json",
+        *(f"_safe_pip_hook/{module}.py" for module in sources),
+    }
+    compiled = {Path(name).name.split(".")[0] for name in added if name.endswith(".pyc")}
+    assert compiled == sources
+    config = json.loads((site_packages / "_safe_pip_hook" / "config.json").read_text())
+    assert config["checker"] == default_checker_command()
+    assert config["checker"][1:] == ["-m", "safe_pip"]
+
+
+def test_uninstall_removes_exactly_what_install_wrote(
+    target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    site_packages = venv_site_packages(target_venv.parent.parent)
+    before = files_under(site_packages)
+    target = hook_venv(target_venv)
+    assert finder_present(target_venv, isolated_env)  # byte-code of a first start included
+
+    removed = uninstall_hook(target)
+
+    assert target.pth_file in removed
+    assert files_under(site_packages) == before
+    assert not finder_present(target_venv, isolated_env)
+    assert uninstall_hook(target) == []
+
+
+def test_installing_twice_updates_the_same_files(target_venv: Path) -> None:
+    target = hook_target(interpreter_info(str(target_venv)), user=False)
+    assert install_hook(target) is False
+    first = files_under(target.site_dir)
+
+    assert install_hook(target) is True
+    assert files_under(target.site_dir) == first
+
+
+def test_uninstall_keeps_a_foreign_pth_file_of_the_same_name(target_venv: Path) -> None:
+    target = hook_target(interpreter_info(str(target_venv)), user=False)
+    target.pth_file.write_text("import something_else\n")
+
+    uninstall_hook(target)
+
+    assert target.pth_file.read_text() == "import something_else\n"
+    assert not hook_status(target).guarded
+
+
+def test_user_site_hook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_env: dict[str, str]
+) -> None:
+    user_base = tmp_path / "user-base"
+    monkeypatch.setenv("PYTHONUSERBASE", str(user_base))
+    env = dict(isolated_env, PYTHONUSERBASE=str(user_base))
+    info = interpreter_info(BASE_PYTHON)
+    assert not info.is_venv
+
+    target = hook_target(info, user=True)
+    install_hook(target)
+
+    assert target.site_dir.is_relative_to(user_base)
+    assert finder_present(Path(BASE_PYTHON), env)
+    uninstall_hook(target)
+    assert not finder_present(Path(BASE_PYTHON), env)
+
+
+def test_user_site_of_a_venv_is_refused(target_venv: Path) -> None:
+    with pytest.raises(UsageError, match="does not load the user site"):
+        hook_target(interpreter_info(str(target_venv)), user=True)
+
+
+# ---------------------------------------------------------------- interpreter start
+
+
+def test_startup_imports_nothing_new(target_venv: Path, isolated_env: dict[str, str]) -> None:
+    plain = json.loads(run([target_venv, "-c", MODULES_AT_START], isolated_env).stdout)
+    hook_venv(target_venv)
+
+    hooked = json.loads(run([target_venv, "-c", MODULES_AT_START], isolated_env).stdout)
+
+    assert set(hooked) - set(plain) == {"_safe_pip_hook"}
+    assert finder_present(target_venv, isolated_env)
+
+
+def test_safe_pip_active_leaves_no_finder(target_venv: Path, isolated_env: dict[str, str]) -> None:
+    hook_venv(target_venv)
+
+    assert not finder_present(target_venv, dict(isolated_env, SAFE_PIP_ACTIVE="1"))
+
+
+def test_existing_sitecustomize_still_runs(target_venv: Path, isolated_env: dict[str, str]) -> None:
+    site_packages = venv_site_packages(target_venv.parent.parent)
+    sitecustomize = site_packages / "sitecustomize.py"
+    sitecustomize.write_text("import sys\nsys.sitecustomize_ran = True\n")
+
+    hook_venv(target_venv)
+    result = run(
+        [target_venv, "-c", FINDER_PRESENT + "; print(sys.sitecustomize_ran)"], isolated_env
+    )
+
+    assert result.stdout.split() == ["True", "True"], output(result)
+    assert sitecustomize.read_text() == "import sys\nsys.sitecustomize_ran = True\n"
+
+
+# ---------------------------------------------------------------- commands
+
+
+def test_hook_commands_report_and_exit_codes(
+    target_venv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    venv = target_venv.parent.parent
+    pth = venv_site_packages(venv) / "safe_pip_hook.pth"
+
+    assert safe_pip_cli("hook", "status", "--python", target_venv) == 1
+    assert "not guarded" in capsys.readouterr().out
+
+    assert safe_pip_cli("hook", "install", "--python", target_venv) == 0
+    assert capsys.readouterr().out.startswith(f"safe-pip hook installed: {pth}\n")
+
+    assert safe_pip_cli("hook", "install", "--python", venv) == 0
+    assert f"safe-pip hook already installed, updated: {pth}" in capsys.readouterr().out
+
+    assert safe_pip_cli("hook", "status", "--python", target_venv) == 0
+    status = capsys.readouterr().out
+    assert f"guarded: {pth}" in status
+    assert " ".join(default_checker_command()) in status
+
+    assert safe_pip_cli("hook", "uninstall", "--python", target_venv) == 0
+    assert "safe-pip hook removed from" in capsys.readouterr().out
+    assert safe_pip_cli("hook", "uninstall", "--python", target_venv) == 0
+    assert "nothing to remove" in capsys.readouterr().out
+    assert safe_pip_cli("hook", "status", "--python", target_venv) == 1
+
+
+def test_hook_status_warns_when_the_checker_is_gone(
+    target_venv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hook_venv(target_venv, [str(tmp_path / "gone" / "python"), "-m", "safe_pip"])
+
+    assert safe_pip_cli("hook", "status", "--python", target_venv) == 0
+
+    assert "the checker is missing" in capsys.readouterr().err
+
+
+def test_hook_install_uses_the_active_venv_by_default(
+    target_venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIRTUAL_ENV", str(target_venv.parent.parent))
+
+    assert safe_pip_cli("hook", "install") == 0
+
+    assert (venv_site_packages(target_venv.parent.parent) / "safe_pip_hook.pth").is_file()
+
+
+def test_cli_hook_install(
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]], target_venv: Path
+) -> None:
+    """The real ``safe-pip`` entry point dispatches to the hook commands."""
+    result = safe_pip("hook", "install", "--python", target_venv)
+
+    assert result.returncode == 0, output(result)
+    assert "safe-pip hook installed:" in result.stdout
+    assert safe_pip("hook", "status", "--python", target_venv).returncode == 0
+
+
+# ---------------------------------------------------------------- setup
+
+
+@pytest.fixture
+def setup_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME, cache and advisory source of a fresh workstation; returns HOME."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SAFE_PIP_DB_SOURCE", str(OSV_LOCAL))
+    monkeypatch.setenv("PYTHONUSERBASE", str(tmp_path / "user-base"))
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    return home
+
+
+def test_setup_hooks_the_venv_writes_aliases_and_builds_the_database(
+    setup_env: Path, target_venv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert safe_pip_cli("setup", "--python", target_venv) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    pth = venv_site_packages(target_venv.parent.parent) / "safe_pip_hook.pth"
+    assert lines[0] == f"hook: installed {pth}"
+    assert lines[1].startswith(f"aliases: added the safe-pip bash functions in {setup_env}")
+    assert lines[2].startswith("advisory database: ")
+    assert len(lines) == 3
+    assert (setup_env / ".bashrc").read_text().count(BEGIN_MARKER) == 1
+    assert (tmp_path / "cache" / "advisories.sqlite").is_file()
+
+
+def test_setup_without_a_venv_hooks_the_user_site(
+    setup_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert safe_pip_cli("setup", "--python", BASE_PYTHON, "--no-db-update", "--shell", "zsh") == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    user_site = hook_target(interpreter_info(BASE_PYTHON), user=True).site_dir
+    assert user_site.is_relative_to(tmp_path / "user-base")
+    assert lines[0] == f"hook: installed {user_site / 'safe_pip_hook.pth'}"
+    assert "zsh" in lines[1] and (setup_env / ".zshrc").is_file()
+    assert lines[2] == "advisory database: not updated (--no-db-update)."
+
+
+def test_setup_reports_what_it_did_when_the_database_update_fails(
+    setup_env: Path,
+    target_venv: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SAFE_PIP_DB_SOURCE", str(tmp_path / "no-such-source"))
+
+    assert safe_pip_cli("setup", "--python", target_venv) == 3
+
+    captured = capsys.readouterr()
+    assert captured.out.startswith("hook: installed ")
+    assert "aliases: added" in captured.out
+    [error] = captured.err.splitlines()
+    assert error.startswith("advisory database: NOT updated: ")
+    assert hook_status(hook_target(interpreter_info(str(target_venv)), user=False)).guarded
