@@ -44,7 +44,7 @@ _POSIX_PIP = (
 )
 _POSIX_PYTHON = (
     'function {cmd} {{ if [ "$1" = -m ] && [ "$2" = pip ] && [ "$3" = install ]; then '
-    'shift 3; safe-pip install --python "$(command -v {cmd})" "$@"; '
+    'shift 3; safe-pip install --python "$({which} {cmd})" "$@"; '
     'else command {cmd} "$@"; fi; }}\n'
 )
 _FISH_PIP = """\
@@ -79,6 +79,8 @@ _POWERSHELL_PYTHON = (
     "-and $args[2] -eq 'install') {{ $rest = @($args | Select-Object -Skip 3); "
     "safe-pip install --python $exe.Source @rest }} else {{ & $exe @args }} }}\n"
 )
+# The executable on PATH, ignoring the function being defined.
+_PATH_LOOKUP = {"bash": "type -P", "zsh": "whence -p"}
 _TEMPLATES = {
     "bash": (_POSIX_PIP, _POSIX_PYTHON),
     "zsh": (_POSIX_PIP, _POSIX_PYTHON),
@@ -109,7 +111,8 @@ def alias_block(shell: str) -> str:
     pip_template, python_template = _TEMPLATES[shell]
     lines = [BEGIN_MARKER + "\n", _HEADER.format(shell=shell)]
     lines += [pip_template.format(cmd=cmd) for cmd in _PIP_COMMANDS]
-    lines += [python_template.format(cmd=cmd) for cmd in _PYTHON_COMMANDS]
+    which = _PATH_LOOKUP.get(shell, "")
+    lines += [python_template.format(cmd=cmd, which=which) for cmd in _PYTHON_COMMANDS]
     lines.append(END_MARKER + "\n")
     return "".join(lines)
 

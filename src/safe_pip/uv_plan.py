@@ -106,6 +106,23 @@ def resolve_uv_plan(
     return UvPlan(items=items, index_urls=index_urls)
 
 
+def uv_index_urls(
+    uv: str,
+    global_args: Sequence[str],
+    request: UvInstallArgs,
+    env: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The index URLs uv would search for ``request`` (no network needed)."""
+    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
+        lookup = _start_index_lookup(
+            [uv, *global_args, "pip"], request, Path(tmp), uv_child_env(env)
+        )
+        try:
+            return lookup.result()
+        finally:
+            lookup.stop()
+
+
 def _compile_plan(
     base: list[str], request: UvInstallArgs, work: Path, no_deps: bool, env: Mapping[str, str]
 ) -> list[PlanItem]:
@@ -210,6 +227,8 @@ def _installed(
 
 def _write_preferences(output: Path, installed: Sequence[Mapping[str, str]]) -> None:
     """A minimal pylock.toml whose pins uv takes as preferences when it writes over it."""
+    if not installed:
+        return
     lines = ['lock-version = "1.0"', 'created-by = "safe-pip"', ""]
     for row in installed:
         lines += ["[[packages]]", f"name = {json.dumps(row['name'])}"]

@@ -1,0 +1,198 @@
+"""``safe-pip uv ARGS`` and ``safe-uv ARGS``: uv with safe-pip's checks.
+
+``uv pip install`` and ``uv pip sync`` are guarded: uv's exact plan is checked first and then
+exactly the vetted files are installed. Every other uv command runs unchanged. safe-pip's own
+options (``--format``, ``--warn-only``, ``--ignore-vuln``, ``--allow``, ``--fail-mode``,
+``--uv PATH``) may appear anywhere; ``--python`` keeps its uv meaning (the target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from safe_pip import exit_codes
+from safe_pip.cli_common import policy_from_args
+from safe_pip.errors import UsageError
+from safe_pip.guard import GuardResult, check_plan, print_verdict
+from safe_pip.own_options import OwnOptions, split_own_options
+from safe_pip.uv_args import GLOBAL_VALUE_OPTIONS, UvInstallArgs, parse_uv_install_args
+from safe_pip.uv_plan import find_uv, resolve_uv_plan, uv_child_env, uv_index_urls
+
+VETTED_INSTALL_FAILED = 4  # checks passed, but uv's own install step failed
+INTERRUPTED = 130
+_GUARDED = (("pip", "install"), ("pip", "sync"))
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``uv`` (all following arguments are uv's) to an ``add_subparsers()`` object."""
+    parser = subparsers.add_parser(
+        "uv",
+        help="run uv; `uv pip install` and `uv pip sync` are checked first",
+        add_help=False,
+        prefix_chars="\0",  # every argument, even -h or --version, belongs to uv
+    )
+    parser.add_argument("uv_args", nargs=argparse.REMAINDER)
+    parser.set_defaults(func=run_from_namespace)
+
+
+def run_from_namespace(args: argparse.Namespace) -> int:
+    return main(list(args.uv_args))
+
+
+def main(argv: Sequence[str]) -> int:
+    """The ``safe-uv`` entry point: ``argv`` are uv's arguments (plus safe-pip's own)."""
+    words = _command_words(argv)
+    if words not in _GUARDED:
+        uv_path, uv_args = _take_uv_option(argv)
+        return _call([find_uv(uv_path), *uv_args], uv_child_env())
+    own, rest = split_own_options(argv)
+    global_args, command_args = _split_at_command(rest)
+    request = parse_uv_install_args(command_args)
+    if own.python:
+        request = replace(request, python=own.python)
+    uv = find_uv(own.uv)
+    env = uv_child_env()
+    if request.help_requested or request.check_only:
+        python_args = ["--python", own.python] if own.python else []
+        return _call([uv, *global_args, *words, *command_args, *python_args], env)
+    if words[1] == "sync":
+        request = replace(
+            request,
+            requirements=(),
+            requirement_files=request.requirements + request.requirement_files,
+        )
+        if any(_is_pylock(f) for f in request.requirement_files):
+            return _sync_lock_files(uv, global_args, request, own, env)
+    return _install(uv, global_args, words[1], request, own, env)
+
+
+def _install(
+    uv: str,
+    global_args: list[str],
+    command: str,
+    request: UvInstallArgs,
+    own: OwnOptions,
+    env: Mapping[str, str],
+) -> int:
+    from safe_pip.uv_install import install_with_uv
+
+    policy = policy_from_args(own.as_namespace())
+    plan = resolve_uv_plan(uv, global_args, request, no_deps=command == "sync", env=env)
+    if not plan.items and command == "install":
+        _say("nothing to install.")
+        return exit_codes.OK
+    dry_run = "--dry-run" in request.install_args
+    result = check_plan(plan.items, policy, plan.index_urls, record_seen=not dry_run)
+    if _report(result, own) != exit_codes.OK:
+        return exit_codes.BLOCKED
+    install_args = [*request.target_args, *request.install_args]
+    outcome = install_with_uv(uv, global_args, command, plan.items, install_args, env)
+    if outcome.hash_mismatch:
+        _say(
+            "blocked: a downloaded file does not match the sha256 that was checked "
+            "(the index served different bytes); nothing was installed."
+        )
+        return exit_codes.BLOCKED
+    if not outcome.ok:
+        _say(f"uv failed to install the vetted plan (exit {outcome.returncode}).")
+        return INTERRUPTED if outcome.returncode == INTERRUPTED else VETTED_INSTALL_FAILED
+    return exit_codes.OK
+
+
+def _sync_lock_files(
+    uv: str, global_args: list[str], request: UvInstallArgs, own: OwnOptions, env: Mapping[str, str]
+) -> int:
+    """``uv pip sync pylock.toml``: check every file the lock lists, then let uv sync it
+    (uv verifies each file against the lock's hashes, which were just checked)."""
+    from safe_pip.lockfiles import read_lock_file
+    from safe_pip.lockfiles.plan import one_item_per_version, to_plan
+
+    policy = policy_from_args(own.as_namespace())
+    locks = [read_lock_file(Path(f)) for f in request.requirement_files]
+    items = to_plan(package for lock in locks for package in lock.packages)
+    index_urls = [url for lock in locks for url in lock.index_urls]
+    if any(item.index_url is None for item in items):
+        index_urls += uv_index_urls(uv, global_args, request, env)
+    if items:
+        result = check_plan(items, policy, list(dict.fromkeys(index_urls)), record_seen=True)
+        if _report(one_item_per_version(result), own) != exit_codes.OK:
+            return exit_codes.BLOCKED
+    command = [uv, *global_args, "pip", "sync", *request.requirement_files]
+    returncode = _call([*command, *request.target_args, *request.install_args], env)
+    if returncode not in (exit_codes.OK, INTERRUPTED):
+        _say(f"uv failed to sync the checked lock file (exit {returncode}).")
+        return VETTED_INSTALL_FAILED
+    return returncode
+
+
+def _report(result: GuardResult, own: OwnOptions) -> int:
+    print_verdict(result, own.output_format)
+    return result.exit_code
+
+
+def _command_words(args: Sequence[str]) -> tuple[str, ...]:
+    """``("pip", "install")`` for ``[--offline] pip install ...``; uv's subcommand words."""
+    rest = list(args)[_command_position(args) :]
+    if rest[:1] == ["pip"] and len(rest) > 1 and not rest[1].startswith("-"):
+        return tuple(rest[:2])
+    return tuple(rest[:1])
+
+
+def _split_at_command(args: list[str]) -> tuple[list[str], list[str]]:
+    """(global options before ``pip install``/``pip sync``, the arguments after those words)."""
+    position = _command_position(args)
+    return args[:position], args[position + 2 :]
+
+
+def _command_position(args: Sequence[str]) -> int:
+    """Where the subcommand starts, after uv's global options."""
+    position = 0
+    while position < len(args) and args[position].startswith("-"):
+        option = args[position]
+        position += 2 if option in GLOBAL_VALUE_OPTIONS else 1
+    return position
+
+
+def _take_uv_option(args: Sequence[str]) -> tuple[str | None, list[str]]:
+    """``--uv PATH`` is safe-pip's; everything else is passed to uv untouched."""
+    uv_path: str | None = None
+    rest: list[str] = []
+    position = 0
+    while position < len(args):
+        token = args[position]
+        if token == "--":
+            rest.extend(args[position:])
+            break
+        if token == "--uv" and position + 1 < len(args):
+            uv_path = args[position + 1]
+            position += 2
+            continue
+        if token.startswith("--uv="):
+            uv_path = token[len("--uv=") :]
+        else:
+            rest.append(token)
+        position += 1
+    return uv_path, rest
+
+
+def _is_pylock(path: str) -> bool:
+    from safe_pip.lockfiles.detect import kind_from_name
+    from safe_pip.lockfiles.model import LockKind
+
+    return kind_from_name(Path(path)) is LockKind.PYLOCK
+
+
+def _call(command: list[str], env: Mapping[str, str]) -> int:
+    try:
+        return subprocess.call(command, env=dict(env))
+    except OSError as exc:
+        raise UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}") from None
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"safe-pip: {message}\n")
