@@ -44,7 +44,10 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -
 
 @pytest.mark.parametrize("kind", [BUNDLED, NEWEST])
 def test_clean_install_installs_the_plan(
-    kind: str, world: LocalIndex, pip_venv: Callable[[str], Path], safe_pip: SafePip,
+    kind: str,
+    world: LocalIndex,
+    pip_venv: Callable[[str], Path],
+    safe_pip: SafePip,
     isolated_env: dict[str, str],
 ) -> None:
     python = pip_venv(kind)
@@ -56,7 +59,10 @@ def test_clean_install_installs_the_plan(
 
 @pytest.mark.parametrize("kind", [BUNDLED, NEWEST])
 def test_vulnerable_direct_dependency_is_blocked(
-    kind: str, world: LocalIndex, pip_venv: Callable[[str], Path], safe_pip: SafePip,
+    kind: str,
+    world: LocalIndex,
+    pip_venv: Callable[[str], Path],
+    safe_pip: SafePip,
     isolated_env: dict[str, str],
 ) -> None:
     python = pip_venv(kind)
@@ -118,7 +124,10 @@ def test_yanked_pin_blocks_when_policy_says_so(
 
 @pytest.mark.parametrize("kind", [BUNDLED, NEWEST])
 def test_index_hash_that_differs_from_the_served_file_is_blocked(
-    kind: str, world: LocalIndex, pip_venv: Callable[[str], Path], safe_pip: SafePip,
+    kind: str,
+    world: LocalIndex,
+    pip_venv: Callable[[str], Path],
+    safe_pip: SafePip,
     isolated_env: dict[str, str],
 ) -> None:
     python = pip_venv(kind)
@@ -131,7 +140,10 @@ def test_index_hash_that_differs_from_the_served_file_is_blocked(
 
 
 def test_user_pinned_hash_mismatch_is_blocked(
-    world: LocalIndex, target_venv: Path, safe_pip: SafePip, isolated_env: dict[str, str],
+    world: LocalIndex,
+    target_venv: Path,
+    safe_pip: SafePip,
+    isolated_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
     requirements = tmp_path / "requirements.txt"
@@ -143,7 +155,10 @@ def test_user_pinned_hash_mismatch_is_blocked(
 
 
 def test_user_pinned_hash_that_matches_installs(
-    world: LocalIndex, target_venv: Path, safe_pip: SafePip, isolated_env: dict[str, str],
+    world: LocalIndex,
+    target_venv: Path,
+    safe_pip: SafePip,
+    isolated_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
     sha256 = world.hosted_files("cleanlib")[0].sha256
@@ -155,7 +170,9 @@ def test_user_pinned_hash_that_matches_installs(
 
 
 def test_changed_artifact_for_a_known_filename_is_blocked(
-    world: LocalIndex, pip_venv: Callable[[str], Path], safe_pip: SafePip,
+    world: LocalIndex,
+    pip_venv: Callable[[str], Path],
+    safe_pip: SafePip,
     isolated_env: dict[str, str],
 ) -> None:
     first = pip_venv(BUNDLED)
@@ -195,7 +212,11 @@ def test_ignore_with_reason_by_alias_allows_install(
     world: LocalIndex, target_venv: Path, safe_pip: SafePip, isolated_env: dict[str, str]
 ) -> None:
     result = install(
-        safe_pip, target_venv, world, "--ignore-vuln", f"{VULN_ALIAS}:not reachable here",
+        safe_pip,
+        target_venv,
+        world,
+        "--ignore-vuln",
+        f"{VULN_ALIAS}:not reachable here",
         "vulnlib==1.0",
     )
     assert result.returncode == 0, output(result)
@@ -211,7 +232,10 @@ def test_ignore_without_reason_is_a_usage_error(
 
 
 def test_expired_ignore_in_pyproject_no_longer_applies(
-    world: LocalIndex, target_venv: Path, safe_pip: SafePip, isolated_env: dict[str, str],
+    world: LocalIndex,
+    target_venv: Path,
+    safe_pip: SafePip,
+    isolated_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
     project = tmp_path / "project"

@@ -48,7 +48,7 @@ _POSIX_PYTHON = (
     'else command {cmd} "$@"; fi; }}\n'
 )
 _FISH_PIP = """\
-function {cmd} --wraps {cmd}
+function {cmd} --description '{cmd}, with install through safe-pip'
     if test (count $argv) -ge 1; and test "$argv[1]" = install
         set -e argv[1]
         safe-pip install $argv
@@ -58,10 +58,10 @@ function {cmd} --wraps {cmd}
 end
 """
 _FISH_PYTHON = """\
-function {cmd} --wraps {cmd}
+function {cmd} --description '{cmd}, with -m pip install through safe-pip'
     if test (count $argv) -ge 3; and test "$argv[1]" = -m; and test "$argv[2]" = pip; \
 and test "$argv[3]" = install
-        set -e argv[1..3]
+        set -e argv[1]; set -e argv[1]; set -e argv[1]
         safe-pip install --python (command -s {cmd}) $argv
     else
         command {cmd} $argv
