@@ -164,3 +164,24 @@ def test_checker_verdict_becomes_pip_exit_code_and_nothing_is_installed(
     assert "pip installed nothing" in result.stderr
     assert "Traceback" not in result.stderr
     assert installed(newest_pip_venv, isolated_env) == {}
+
+
+def test_direct_url_is_a_url_item_with_the_downloaded_hash(
+    local_index: LocalIndex, newest_pip_venv: Path, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    hosted = local_index.add("hookurl", "1.5")
+    checker, log = fake_checker(tmp_path)
+    hook_venv(newest_pip_venv, checker)
+    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
+
+    result = pip_install(newest_pip_venv, PIP_MODULE, env, f"hookurl @ {hosted.url}")
+
+    assert result.returncode == 0, output(result)
+    [item] = plan_from_json(checker_calls(log)[0]["plan"])[0]
+    assert (item.source, item.url, item.filename) == (
+        ArtifactSource.DIRECT_URL,
+        hosted.url,
+        hosted.filename,
+    )
+    assert item.sha256 == hosted.sha256
+    assert item.requested is True

@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from safe_pip.cli_common import add_policy_options, policy_from_args
 from safe_pip.errors import UsageError
 from safe_pip.guard import GuardResult, check_plan, print_verdict
-from safe_pip.models import ArtifactSource, PlanItem, Verdict, plan_from_json
+from safe_pip.lockfiles.check import check_lock_files
+from safe_pip.models import PlanItem, Verdict, plan_from_json
 from safe_pip.policy import Policy
 
 INSTALLED_NOTE = (
@@ -75,7 +75,9 @@ def run_check(args: argparse.Namespace) -> int:
     elif args.installed:
         result = check_installed(args.python, policy)
     else:
-        result = check_files([Path(f) for f in args.files], args.python, args.index_urls, policy)
+        result = check_lock_files(
+            [Path(f) for f in args.files], policy, python=args.python, index_urls=args.index_urls
+        )
     print_verdict(result, args.output_format)
     return result.exit_code
 
@@ -116,54 +118,3 @@ def check_installed(python_option: str | None, policy: Policy) -> GuardResult:
     result = check_plan(items, policy, [], record_seen=False)
     result.notes.append(INSTALLED_NOTE)
     return result
-
-
-def check_files(
-    files: Sequence[Path],
-    python_option: str | None,
-    cli_index_urls: Sequence[str],
-    policy: Policy,
-) -> GuardResult:
-    from safe_pip.lockfiles import LockKind, read_lock_file
-    from safe_pip.lockfiles.plan import one_item_per_version, to_plan
-    from safe_pip.lockfiles.requirements import resolve_unresolved
-
-    python: str | None = None
-    items: list[PlanItem] = []
-    index_urls: list[str] = list(cli_index_urls)
-    needs_default_index = False
-    for lock in (read_lock_file(path) for path in files):
-        lock_items = to_plan(lock.packages)
-        if lock.unresolved:
-            python = python or _target_python(python_option)
-            lock_items += resolve_unresolved(lock, python)
-        index_urls += lock.index_urls
-        if lock.kind is LockKind.REQUIREMENTS:
-            needs_default_index |= not lock.index_urls and _any_index_items(lock_items)
-        else:
-            needs_default_index |= _any_index_items(i for i in lock_items if not i.index_url)
-        items += lock_items
-    if needs_default_index and not cli_index_urls:
-        index_urls += _default_index_urls(python or _target_python(python_option))
-    if not items:
-        return GuardResult(verdict=Verdict(plan=[]))
-    result = check_plan(items, policy, list(dict.fromkeys(index_urls)), record_seen=False)
-    return one_item_per_version(result)
-
-
-def _any_index_items(items: Iterable[PlanItem]) -> bool:
-    return any(item.source is ArtifactSource.INDEX for item in items)
-
-
-def _target_python(python_option: str | None) -> str:
-    from safe_pip.target_python import resolve_target_python
-
-    return resolve_target_python(python_option)
-
-
-def _default_index_urls(python: str) -> list[str]:
-    """pip's configured index URLs for ``python``: what an install would have used."""
-    from safe_pip.pip_args import parse_install_args
-    from safe_pip.pip_config import effective_index_urls
-
-    return effective_index_urls(python, parse_install_args([]))

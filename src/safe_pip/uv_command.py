@@ -91,7 +91,15 @@ def _install(
     if _report(result, own) != exit_codes.OK:
         return exit_codes.BLOCKED
     install_args = [*request.target_args, *request.install_args]
-    outcome = install_with_uv(uv, global_args, command, plan.items, install_args, env)
+    outcome = install_with_uv(
+        uv,
+        global_args,
+        command,
+        plan.items,
+        install_args,
+        env,
+        requirement_options=plan.requirement_options,
+    )
     if outcome.hash_mismatch:
         _say(
             "blocked: a downloaded file does not match the sha256 that was checked "

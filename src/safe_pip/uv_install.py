@@ -34,9 +34,11 @@ class UvInstallResult:
         return self.returncode == 0
 
 
-def vetted_lines(plan: Sequence[PlanItem]) -> list[str]:
-    """One requirements line per plan item: hashed when the item is a file."""
+def vetted_lines(plan: Sequence[PlanItem], options: Sequence[str] = ()) -> list[str]:
+    """One requirements line per plan item (hashed when the item is a file), after the index
+    ``options`` of the user's requirement files, so uv looks where it looked when planning."""
     lines = ["# safe-pip: the vetted install plan; every file must have exactly this hash"]
+    lines.extend(options)
     for item in plan:
         if is_hashable(item):
             lines.append(hashed_requirement(item))
@@ -54,13 +56,17 @@ def install_with_uv(
     plan: Sequence[PlanItem],
     install_args: Sequence[str],
     env: Mapping[str, str],
+    *,
+    requirement_options: Sequence[str] = (),
 ) -> UvInstallResult:
     """Run ``uv pip install`` (or ``sync``) of exactly ``plan``; uv's output goes to the user."""
     if command not in ("install", "sync"):
         raise ValueError(f"unsupported uv pip command {command!r}")
     with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
         vetted = Path(tmp) / "vetted-requirements.txt"
-        vetted.write_text("\n".join(vetted_lines(plan)) + "\n", encoding="utf-8")
+        vetted.write_text(
+            "\n".join(vetted_lines(plan, requirement_options)) + "\n", encoding="utf-8"
+        )
         arguments = [uv, *global_args, "pip", command]
         arguments += ["--no-deps", "-r", str(vetted)] if command == "install" else [str(vetted)]
         if all(is_hashable(item) for item in plan):

@@ -51,10 +51,14 @@ _USAGE_ERRORS = (
 )
 
 
+_LOCATION_OPTIONS = ("--index-url", "--extra-index-url", "--find-links", "--no-index")
+
+
 @dataclass(frozen=True)
 class UvPlan:
     items: list[PlanItem]
     index_urls: list[str]
+    requirement_options: list[str]  # index option lines from the user's requirement files
 
 
 def find_uv(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -95,15 +99,25 @@ def resolve_uv_plan(
     """The distributions ``uv pip install``/``sync`` of ``request`` would end up with."""
     child_env = uv_child_env(env)
     base = [uv, *global_args, "pip"]
+    options = requirement_file_options(request)
     with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
         work = Path(tmp)
-        index_lookup = _start_index_lookup(base, request, work, child_env)
+        index_lookup = _start_index_lookup(base, request, options, work, child_env)
         try:
             items = _compile_plan(base, request, work, no_deps, child_env)
             index_urls = index_lookup.result()
         finally:
             index_lookup.stop()
-    return UvPlan(items=items, index_urls=index_urls)
+    return UvPlan(items=items, index_urls=index_urls, requirement_options=options)
+
+
+def requirement_file_options(request: UvInstallArgs) -> list[str]:
+    """The index and find-links lines of the user's requirement files, as written there."""
+    from safe_pip.requirements_hashes import read_requirement_files
+
+    files = [f for f in request.requirement_files if _is_requirements_txt(f)]
+    options = read_requirement_files(files).options
+    return [option.as_line() for option in options if option.name in _LOCATION_OPTIONS]
 
 
 def uv_index_urls(
@@ -114,9 +128,9 @@ def uv_index_urls(
 ) -> list[str]:
     """The index URLs uv would search for ``request`` (no network needed)."""
     with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
-        lookup = _start_index_lookup(
-            [uv, *global_args, "pip"], request, Path(tmp), uv_child_env(env)
-        )
+        options = requirement_file_options(request)
+        base = [uv, *global_args, "pip"]
+        lookup = _start_index_lookup(base, request, options, Path(tmp), uv_child_env(env))
         try:
             return lookup.result()
         finally:
@@ -322,15 +336,15 @@ class _IndexLookup:
 
 
 def _start_index_lookup(
-    base: list[str], request: UvInstallArgs, work: Path, env: Mapping[str, str]
+    base: list[str],
+    request: UvInstallArgs,
+    options: Sequence[str],
+    work: Path,
+    env: Mapping[str, str],
 ) -> _IndexLookup:
     """Index options inside the user's requirement files are copied into its input."""
-    from safe_pip.requirements_hashes import read_requirement_files
-
-    requirement_files = [f for f in request.requirement_files if _is_requirements_txt(f)]
-    options = read_requirement_files(requirement_files).options
     options_file = work / "index-options.txt"
-    options_file.write_text("".join(o.as_line() + "\n" for o in options), encoding="utf-8")
+    options_file.write_text("".join(line + "\n" for line in options), encoding="utf-8")
     command = [
         *base,
         "compile",

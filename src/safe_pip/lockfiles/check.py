@@ -1,0 +1,92 @@
+"""Check lock files: read them, pin what is unpinned, and run the shared checks once.
+
+Every file a lock lists is checked against the index; the verdict then reports one item per
+package version (``plan.one_item_per_version``). Nothing is downloaded or installed, and no
+hash is recorded for trust-on-first-use (a lock's hashes are claims, not observations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+from safe_pip.errors import CannotCheckError
+from safe_pip.guard import GuardResult, check_plan
+from safe_pip.lockfiles.detect import read_lock_file
+from safe_pip.lockfiles.index_match import attach_file_names, needs_file_names
+from safe_pip.lockfiles.model import LockKind
+from safe_pip.lockfiles.plan import one_item_per_version, to_plan
+from safe_pip.models import ArtifactSource, Finding, PlanItem, Verdict
+from safe_pip.policy import Policy, decide
+
+
+def check_lock_files(
+    files: Sequence[Path],
+    policy: Policy,
+    *,
+    python: str | None = None,
+    index_urls: Sequence[str] = (),
+) -> GuardResult:
+    """``python``: interpreter for resolving unpinned requirements (default: the target one);
+    ``index_urls``: where to verify hashes when a file names no index (default: pip's)."""
+    from safe_pip.lockfiles.requirements import resolve_unresolved
+    from safe_pip.target_python import resolve_target_python
+
+    target: str | None = None
+    items: list[PlanItem] = []
+    urls: list[str] = list(index_urls)
+    needs_default_index = False
+    for lock in (read_lock_file(path) for path in files):
+        lock_items = to_plan(lock.packages)
+        if lock.unresolved:
+            target = target or resolve_target_python(python)
+            lock_items += resolve_unresolved(lock, target)
+        urls += lock.index_urls
+        if lock.kind is LockKind.REQUIREMENTS:
+            needs_default_index |= not lock.index_urls and _any_from_index(lock_items)
+        else:
+            needs_default_index |= _any_from_index(i for i in lock_items if not i.index_url)
+        items += lock_items
+    if needs_default_index and not index_urls:
+        urls += _default_index_urls(target or resolve_target_python(python))
+    if not items:
+        return GuardResult(verdict=Verdict(plan=[]))
+    urls = list(dict.fromkeys(urls))
+    notes: list[str] = []
+    items, hash_findings = _name_pinned_files(items, urls, policy, notes)
+    result = check_plan(items, policy, urls, record_seen=False)
+    result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
+    result.notes[:0] = notes
+    return one_item_per_version(result)
+
+
+def _name_pinned_files(
+    items: list[PlanItem], index_urls: list[str], policy: Policy, notes: list[str]
+) -> tuple[list[PlanItem], list[Finding]]:
+    """Requirement pins name no file: find their hashes on the index first."""
+    from safe_pip.index_client import fetch_index_files
+
+    names = sorted({item.name for item in items if needs_file_names(item)})
+    if not names or not index_urls:
+        return items, []
+    try:
+        files = fetch_index_files(index_urls, names)
+    except CannotCheckError as exc:
+        if not policy.fails_open:
+            raise
+        notes.append(f"check skipped (fail-mode is open): {exc}")
+        return items, []
+    return attach_file_names(items, files)
+
+
+def _any_from_index(items: Iterable[PlanItem]) -> bool:
+    return any(item.source is ArtifactSource.INDEX for item in items)
+
+
+def _default_index_urls(python: str) -> list[str]:
+    """pip's configured index URLs for ``python``: what an install would have used."""
+    from safe_pip.pip_args import parse_install_args
+    from safe_pip.pip_config import effective_index_urls
+
+    return effective_index_urls(python, parse_install_args([]))

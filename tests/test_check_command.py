@@ -1,0 +1,283 @@
+"""``safe-pip check``: real lock files made by uv, a real index on 127.0.0.1, the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from uv_helpers import (
+    SKIP_WITHOUT_UV,
+    assert_one_line_error,
+    compile_requirements,
+    lock_project,
+    output,
+    uv,
+)
+
+from safe_pip.models import ArtifactSource, PlanItem, plan_to_json
+from support.index_server import LocalIndex
+from support.scenario import MALICIOUS_ID, VULN_ID
+from support.wheels import wheel_bytes
+
+SafePip = Callable[..., subprocess.CompletedProcess[str]]
+MALFORMED = Path(__file__).resolve().parent / "data" / "lockfiles"
+
+pytestmark = SKIP_WITHOUT_UV
+
+
+def check(safe_pip: SafePip, *args: str | Path, **kw: object) -> subprocess.CompletedProcess[str]:
+    return safe_pip("check", *args, **kw)
+
+
+def findings(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+    report = json.loads(result.stdout)
+    found: list[dict[str, object]] = report["findings"]
+    return found
+
+
+# ---------------------------------------------------------------- uv.lock
+
+
+def test_uv_lock_with_a_vulnerable_transitive_dependency_is_blocked(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    lock = lock_project(tmp_path / "project", world, ["app", "cleanlib"], isolated_env)
+    result = check(safe_pip, lock)
+    assert result.returncode == 1, output(result)
+    assert "vulnlib==1.0" in result.stdout and VULN_ID in result.stdout
+    assert "1 of 3 packages" in result.stdout  # app, cleanlib, vulnlib; not the project
+    assert "demo-project" not in result.stdout
+
+
+def test_clean_uv_lock_passes_and_reports_json(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    lock = lock_project(tmp_path / "project", world, ["cleanlib"], isolated_env)
+    result = check(safe_pip, lock, "--format", "json")
+    assert result.returncode == 0, output(result)
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "allowed"
+    assert [(p["name"], p["version"]) for p in report["packages"]] == [("cleanlib", "1.0")]
+    assert report["packages"][0]["index_url"] == world.url
+
+
+def test_a_lock_hash_that_differs_from_the_index_is_blocked(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    lock = lock_project(tmp_path / "project", world, ["cleanlib"], isolated_env)
+    (hosted,) = world.hosted_files("cleanlib")
+    text = lock.read_text()
+    assert hosted.sha256 in text
+    lock.write_text(text.replace(hosted.sha256, "f" * 64))
+    result = check(safe_pip, lock, "--format", "json")
+    assert result.returncode == 1, output(result)
+    (finding,) = findings(result)
+    assert finding["id"] == "HASH-INDEX" and finding["action"] == "block"
+
+
+def test_every_file_of_a_multi_platform_lock_is_verified_once_per_version(
+    local_index: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    local_index.add("vulnlib", "1.0")
+    windows = local_index.add_file(
+        "vulnlib",
+        "1.0",
+        "vulnlib-1.0-cp39-abi3-win_amd64.whl",
+        wheel_bytes("vulnlib", "1.0", salt="windows"),
+    )
+    lock = lock_project(tmp_path / "project", local_index, ["vulnlib"], isolated_env)
+    assert windows.filename in lock.read_text()
+
+    result = check(safe_pip, lock, "--format", "json")
+    assert result.returncode == 1, output(result)
+    report = json.loads(result.stdout)
+    assert [(p["name"], p["version"]) for p in report["packages"]] == [("vulnlib", "1.0")]
+    assert [f["id"] for f in report["findings"]] == [VULN_ID]  # once, not once per file
+
+    lock.write_text(lock.read_text().replace(windows.sha256, "e" * 64))
+    tampered = check(safe_pip, lock, "--format", "json", "--ignore-vuln", f"{VULN_ID}:test")
+    assert tampered.returncode == 1, output(tampered)
+    blocking = [f for f in findings(tampered) if f["action"] == "block"]
+    assert [f["id"] for f in blocking] == ["HASH-INDEX"]
+    assert "e" * 8 in str(blocking[0]["summary"])
+
+
+# ---------------------------------------------------------------- requirements / pylock / poetry
+
+
+def test_compiled_requirements_with_hashes_are_checked_as_they_are(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    requirements = compile_requirements(tmp_path, world, ["app"], isolated_env)
+    world.clear_log()
+    result = check(safe_pip, requirements, "--index-url", world.url, "--format", "json")
+    assert result.returncode == 1, output(result)
+    report = json.loads(result.stdout)
+    files = {p["name"]: p["filename"] for p in report["packages"]}
+    assert files == {"app": "app-1.0-py3-none-any.whl", "vulnlib": "vulnlib-1.0-py3-none-any.whl"}
+    assert {f["id"] for f in report["findings"]} == {VULN_ID}
+    # taken as they are: no pip dry run, so nothing was downloaded from the index
+    assert not [path for path in world.requests if path.startswith("/files/")]
+
+
+def test_a_pinned_hash_the_index_does_not_publish_is_blocked(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    requirements = compile_requirements(tmp_path, world, ["cleanlib"], isolated_env)
+    (hosted,) = world.hosted_files("cleanlib")
+    requirements.write_text(requirements.read_text().replace(hosted.sha256, "d" * 64))
+    result = check(safe_pip, requirements, "--index-url", world.url, "--format", "json")
+    assert result.returncode == 1, output(result)
+    (finding,) = findings(result)
+    assert (finding["id"], finding["action"]) == ("HASH-INDEX", "block")
+    assert "d" * 8 in str(finding["summary"])
+
+
+def test_unpinned_requirements_are_resolved_for_the_target_python(
+    world: LocalIndex, tmp_path: Path, target_venv: Path, safe_pip: SafePip
+) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--index-url {world.url}\napp\n")
+    result = check(safe_pip, requirements, "--python", target_venv, "--format", "json")
+    assert result.returncode == 1, output(result)
+    report = json.loads(result.stdout)
+    assert {(p["name"], p["version"]) for p in report["packages"]} == {
+        ("app", "1.0"),
+        ("vulnlib", "1.0"),
+    }
+    assert all(p["sha256"] for p in report["packages"])
+
+
+def test_pylock_exported_by_uv_is_checked(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    project = tmp_path / "project"
+    lock_project(project, world, ["evilpkg"], isolated_env)
+    pylock = project / "pylock.toml"
+    uv(["export", "--format", "pylock.toml", "--quiet", "-o", pylock], isolated_env, cwd=project)
+    result = check(safe_pip, pylock)
+    assert result.returncode == 1, output(result)
+    assert "evilpkg==0.1" in result.stdout and MALICIOUS_ID in result.stdout
+
+
+def test_poetry_lock_hashes_are_compared_with_the_named_source(
+    world: LocalIndex, tmp_path: Path, safe_pip: SafePip
+) -> None:
+    (hosted,) = world.hosted_files("cleanlib")
+
+    def poetry_lock(sha256: str) -> Path:
+        path = tmp_path / "poetry.lock"
+        path.write_text(
+            "[[package]]\n"
+            'name = "cleanlib"\nversion = "1.0"\n'
+            f'files = [{{file = "{hosted.filename}", hash = "sha256:{sha256}"}}]\n\n'
+            f'[package.source]\ntype = "legacy"\nurl = "{world.url}"\nreference = "local"\n\n'
+            '[metadata]\nlock-version = "2.0"\ncontent-hash = "x"\n'
+        )
+        return path
+
+    clean = check(safe_pip, poetry_lock(hosted.sha256))
+    assert clean.returncode == 0, output(clean)
+    assert "1 package checked, no problems found" in clean.stdout
+    tampered = check(safe_pip, poetry_lock("0" * 64))
+    assert tampered.returncode == 1, output(tampered)
+    assert "HASH-INDEX" in tampered.stdout
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "uv-bad-toml/uv.lock",
+        "uv-missing-version/uv.lock",
+        "pylock-bad-toml/pylock.toml",
+        "pylock-missing-hashes/pylock.toml",
+        "poetry-bad-toml/poetry.lock",
+        "poetry-missing-version/poetry.lock",
+        "requirements-bad-line/requirements.txt",
+    ],
+)
+def test_malformed_lock_files_exit_2_with_one_line(relative: str, safe_pip: SafePip) -> None:
+    line = assert_one_line_error(check(safe_pip, MALFORMED / relative), 2)
+    assert str(MALFORMED / relative) in line
+
+
+# ---------------------------------------------------------------- --plan
+
+
+def test_plan_round_trip_through_standard_input(world: LocalIndex, safe_pip: SafePip) -> None:
+    (vulnerable,) = world.hosted_files("vulnlib")[:1]
+    plan = [
+        PlanItem(
+            name="vulnlib",
+            version="1.0",
+            url=vulnerable.url,
+            filename=vulnerable.filename,
+            sha256=vulnerable.sha256,
+            index_url=world.url,
+        ),
+        PlanItem(name="cleanlib", version="1.0", source=ArtifactSource.EDITABLE, url="/src"),
+    ]
+    document = json.dumps(plan_to_json(plan, [world.url]))
+    result = check(safe_pip, "--plan", "-", "--format", "json", input=document)
+    assert result.returncode == 1, output(result)
+    report = json.loads(result.stdout)
+    assert plan_to_json(plan)["items"] == report["packages"]
+    assert {(f["id"], f["action"]) for f in report["findings"]} == {
+        (VULN_ID, "block"),
+        ("UNVERIFIED-SOURCE", "warn"),
+    }
+    allowed = check(safe_pip, "--plan", "-", "--warn-only", input=document)
+    assert allowed.returncode == 0, output(allowed)
+
+
+@pytest.mark.parametrize("document", ["{not json", '{"items": [{"name": "x"}]}', "[]"])
+def test_bad_plan_json_exits_2_with_one_line(document: str, safe_pip: SafePip) -> None:
+    line = assert_one_line_error(check(safe_pip, "--plan", "-", input=document), 2)
+    assert "--plan standard input" in line
+
+
+def test_an_empty_plan_needs_no_database(safe_pip: SafePip) -> None:
+    result = check(safe_pip, "--plan", "-", input='{"items": []}')
+    assert result.returncode == 0, output(result)
+
+
+# ---------------------------------------------------------------- --installed
+
+
+def test_installed_environment_with_a_vulnerable_package(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    uv(["pip", "install", "--python", target_venv, "--index-url", world.url, "vulnlib==1.0"],
+       isolated_env)
+    result = check(safe_pip, "--installed", "--python", target_venv, "--format", "json")
+    assert result.returncode == 1, output(result)
+    report = json.loads(result.stdout)
+    names = {p["name"]: p for p in report["packages"]}
+    assert names["vulnlib"]["version"] == "1.0" and names["vulnlib"]["source"] == "installed"
+    assert "pip" in names
+    # advisories only: no NO-HASH/unverifiable noise for files nobody can hash any more
+    assert [f["id"] for f in report["findings"]] == [VULN_ID]
+    assert "yanked and hash checks were skipped" in result.stderr
+
+
+# ---------------------------------------------------------------- usage
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["--installed", "--plan", "-"], ["requirements.txt", "--installed"]]
+)
+def test_exactly_one_thing_to_check(args: list[str], safe_pip: SafePip) -> None:
+    assert_one_line_error(check(safe_pip, *args), 2)
+
+
+def test_check_runs_as_a_module_entry_point(safe_pip: SafePip) -> None:
+    result = check(safe_pip, "--help")
+    assert result.returncode == 0 and "--installed" in result.stdout, output(result)
+    assert sys.executable

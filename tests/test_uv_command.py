@@ -1,0 +1,219 @@
+"""``safe-pip uv`` / ``safe-uv``: real uv, a real index on 127.0.0.1, real target venvs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from uv_helpers import (
+    SKIP_WITHOUT_UV,
+    UV,
+    assert_one_line_error,
+    compile_requirements,
+    installed,
+    lock_project,
+    output,
+    uv,
+)
+
+from support.index_server import LocalIndex
+from support.isolation import run
+from support.scenario import MALICIOUS_ID, VULN_ID
+
+SafePip = Callable[..., subprocess.CompletedProcess[str]]
+SAFE_UV = Path(sys.executable).parent / "safe-uv"
+
+pytestmark = SKIP_WITHOUT_UV
+
+
+@pytest.fixture
+def toolkit(world: LocalIndex) -> LocalIndex:
+    """The standard world plus ``toolkit 1.0`` -> ``helper>=1`` (helper 1.0 and 2.0)."""
+    world.add("toolkit", "1.0", requires=["helper>=1"])
+    world.add("helper", "1.0")
+    world.add("helper", "2.0")
+    return world
+
+
+def uv_install(
+    safe_pip: SafePip, python: Path, index: LocalIndex, *args: str | Path, **kw: object
+) -> subprocess.CompletedProcess[str]:
+    return safe_pip("uv", "pip", "install", "--python", python, "--index-url", index.url, *args, **kw)
+
+
+def plan_of(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    return {p["name"]: p["version"] for p in json.loads(result.stdout)["packages"]}
+
+
+def test_vulnerable_transitive_dependency_is_blocked_and_nothing_installed(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    result = uv_install(safe_pip, target_venv, world, "app", "cleanlib")
+    assert result.returncode == 1, output(result)
+    assert "vulnlib==1.0" in result.stdout and VULN_ID in result.stdout
+    assert installed(target_venv, isolated_env) == {}
+
+
+def test_clean_install_installs_exactly_the_checked_plan(
+    toolkit: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    result = uv_install(safe_pip, target_venv, toolkit, "toolkit", "--format", "json")
+    assert result.returncode == 0, output(result)
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "allowed"
+    hosted = {f.filename: f.sha256 for f in toolkit.hosted_files("helper")}
+    checked = {p["filename"]: p["sha256"] for p in report["packages"]}
+    assert checked["helper-2.0-py3-none-any.whl"] == hosted["helper-2.0-py3-none-any.whl"]
+    assert installed(target_venv, isolated_env) == plan_of(result) == {
+        "toolkit": "1.0",
+        "helper": "2.0",
+    }
+
+
+def test_installed_versions_are_kept_like_uv_keeps_them(
+    toolkit: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    uv(["pip", "install", "--python", target_venv, "--index-url", toolkit.url, "helper==1.0"],
+       isolated_env)
+    kept = uv_install(safe_pip, target_venv, toolkit, "toolkit", "--format", "json")
+    assert kept.returncode == 0, output(kept)
+    assert plan_of(kept) == {"toolkit": "1.0", "helper": "1.0"}
+    assert installed(target_venv, isolated_env) == {"toolkit": "1.0", "helper": "1.0"}
+
+    upgraded = uv_install(safe_pip, target_venv, toolkit, "toolkit", "--upgrade")
+    assert upgraded.returncode == 0, output(upgraded)
+    assert installed(target_venv, isolated_env) == {"toolkit": "1.0", "helper": "2.0"}
+
+
+@pytest.mark.skipif(not SAFE_UV.is_file(), reason="safe-uv script not installed")
+def test_safe_uv_means_safe_pip_uv(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    result = run(
+        [SAFE_UV, "pip", "install", "evilpkg", "--python", target_venv, "--index-url", world.url],
+        isolated_env,
+    )
+    assert result.returncode == 1, output(result)
+    assert "evilpkg==0.1" in result.stdout and MALICIOUS_ID in result.stdout
+    assert installed(target_venv, isolated_env) == {}
+
+
+def test_requirement_files_and_warn_only(
+    world: LocalIndex, tmp_path: Path, target_venv: Path, isolated_env: dict[str, str],
+    safe_pip: SafePip,
+) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--index-url {world.url}\nvulnlib==1.0\n")
+    result = safe_pip(
+        "uv", "pip", "install", "-r", requirements, "--python", target_venv, "--warn-only"
+    )
+    assert result.returncode == 0, output(result)
+    assert "warning  vulnlib==1.0" in result.stdout
+    assert installed(target_venv, isolated_env) == {"vulnlib": "1.0"}
+
+
+def test_a_file_that_differs_from_the_published_hash_is_never_installed(
+    local_index: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    local_index.add("tampered", "1.0", publish_wrong_hash=True)
+    result = uv_install(safe_pip, target_venv, local_index, "tampered")
+    # uv takes the published hash into the plan; the vetted install then refuses the bytes
+    assert result.returncode == 1, output(result)
+    assert "does not match the sha256 that was checked" in result.stderr
+    assert installed(target_venv, isolated_env) == {}
+
+
+# ---------------------------------------------------------------- uv pip sync
+
+
+def test_sync_checks_the_file_then_syncs_exactly_it(
+    toolkit: LocalIndex, tmp_path: Path, target_venv: Path, isolated_env: dict[str, str],
+    safe_pip: SafePip,
+) -> None:
+    uv(["pip", "install", "--python", target_venv, "--index-url", toolkit.url, "cleanlib"],
+       isolated_env)
+    clean = compile_requirements(tmp_path / "clean", toolkit, ["toolkit"], isolated_env)
+    result = safe_pip("uv", "pip", "sync", clean, "--python", target_venv,
+                      "--index-url", toolkit.url)
+    assert result.returncode == 0, output(result)
+    assert installed(target_venv, isolated_env) == {"toolkit": "1.0", "helper": "2.0"}
+
+    vulnerable = compile_requirements(tmp_path / "vulnerable", toolkit, ["app"], isolated_env)
+    blocked = safe_pip("uv", "pip", "sync", vulnerable, "--python", target_venv,
+                       "--index-url", toolkit.url)
+    assert blocked.returncode == 1, output(blocked)
+    assert installed(target_venv, isolated_env) == {"toolkit": "1.0", "helper": "2.0"}
+
+
+def test_sync_of_a_pylock_checks_every_listed_file(
+    world: LocalIndex, tmp_path: Path, target_venv: Path, isolated_env: dict[str, str],
+    safe_pip: SafePip,
+) -> None:
+    project = tmp_path / "project"
+    lock_project(project, world, ["cleanlib"], isolated_env)
+    pylock = project / "pylock.toml"
+    uv(["export", "--format", "pylock.toml", "--quiet", "-o", pylock], isolated_env, cwd=project)
+    result = safe_pip("uv", "pip", "sync", pylock, "--python", target_venv)
+    assert result.returncode == 0, output(result)
+    assert installed(target_venv, isolated_env) == {"cleanlib": "1.0"}
+
+    (hosted,) = world.hosted_files("cleanlib")
+    pylock.write_text(pylock.read_text().replace(hosted.sha256, "c" * 64))
+    tampered = safe_pip("uv", "pip", "sync", pylock, "--python", target_venv)
+    assert tampered.returncode == 1, output(tampered)
+    assert "HASH-INDEX" in tampered.stdout
+
+
+# ---------------------------------------------------------------- pass-through and errors
+
+
+def test_other_uv_commands_pass_straight_through(
+    target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    version = safe_pip("uv", "--version")
+    assert version.returncode == 0 and version.stdout.startswith("uv "), output(version)
+    listing = safe_pip("uv", "pip", "list", "--python", target_venv, "--format", "json")
+    assert listing.returncode == 0, output(listing)
+    assert "pip" in {entry["name"] for entry in json.loads(listing.stdout)}
+
+
+def test_uv_not_found_is_a_usage_error_with_a_hint(safe_pip: SafePip, tmp_path: Path) -> None:
+    line = assert_one_line_error(
+        safe_pip("uv", "--uv", tmp_path / "no-uv", "pip", "install", "cleanlib"), 2
+    )
+    assert "--uv" in line
+
+
+def test_unreachable_index_while_planning_exits_3_with_one_line(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    world.make_unreachable()
+    env = {**isolated_env, "UV_HTTP_RETRIES": "0"}
+    line = assert_one_line_error(uv_install(safe_pip, target_venv, world, "cleanlib", env=env), 3)
+    assert "uv could not resolve the install plan" in line
+
+
+def test_malformed_requirements_file_exits_2_with_one_line(
+    world: LocalIndex, tmp_path: Path, target_venv: Path, safe_pip: SafePip
+) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("cleanlib >= = 1\n")
+    line = assert_one_line_error(uv_install(safe_pip, target_venv, world, "-r", requirements), 2)
+    assert "requirements.txt" in line
+
+
+def test_unknown_uv_options_are_refused_not_guessed(
+    world: LocalIndex, target_venv: Path, safe_pip: SafePip
+) -> None:
+    line = assert_one_line_error(
+        uv_install(safe_pip, target_venv, world, "cleanlib", "--surprise-option"), 2
+    )
+    assert "--surprise-option" in line
+    assert UV.is_file()
