@@ -254,8 +254,10 @@ def test_an_empty_plan_needs_no_database(safe_pip: SafePip) -> None:
 def test_installed_environment_with_a_vulnerable_package(
     world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:
-    uv(["pip", "install", "--python", target_venv, "--index-url", world.url, "vulnlib==1.0"],
-       isolated_env)
+    uv(
+        ["pip", "install", "--python", target_venv, "--index-url", world.url, "vulnlib==1.0"],
+        isolated_env,
+    )
     result = check(safe_pip, "--installed", "--python", target_venv, "--format", "json")
     assert result.returncode == 1, output(result)
     report = json.loads(result.stdout)

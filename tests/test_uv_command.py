@@ -42,7 +42,9 @@ def toolkit(world: LocalIndex) -> LocalIndex:
 def uv_install(
     safe_pip: SafePip, python: Path, index: LocalIndex, *args: str | Path, **kw: object
 ) -> subprocess.CompletedProcess[str]:
-    return safe_pip("uv", "pip", "install", "--python", python, "--index-url", index.url, *args, **kw)
+    return safe_pip(
+        "uv", "pip", "install", "--python", python, "--index-url", index.url, *args, **kw
+    )
 
 
 def plan_of(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
@@ -68,17 +70,23 @@ def test_clean_install_installs_exactly_the_checked_plan(
     hosted = {f.filename: f.sha256 for f in toolkit.hosted_files("helper")}
     checked = {p["filename"]: p["sha256"] for p in report["packages"]}
     assert checked["helper-2.0-py3-none-any.whl"] == hosted["helper-2.0-py3-none-any.whl"]
-    assert installed(target_venv, isolated_env) == plan_of(result) == {
-        "toolkit": "1.0",
-        "helper": "2.0",
-    }
+    assert (
+        installed(target_venv, isolated_env)
+        == plan_of(result)
+        == {
+            "toolkit": "1.0",
+            "helper": "2.0",
+        }
+    )
 
 
 def test_installed_versions_are_kept_like_uv_keeps_them(
     toolkit: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:
-    uv(["pip", "install", "--python", target_venv, "--index-url", toolkit.url, "helper==1.0"],
-       isolated_env)
+    uv(
+        ["pip", "install", "--python", target_venv, "--index-url", toolkit.url, "helper==1.0"],
+        isolated_env,
+    )
     kept = uv_install(safe_pip, target_venv, toolkit, "toolkit", "--format", "json")
     assert kept.returncode == 0, output(kept)
     assert plan_of(kept) == {"toolkit": "1.0", "helper": "1.0"}
@@ -103,7 +111,10 @@ def test_safe_uv_means_safe_pip_uv(
 
 
 def test_requirement_files_and_warn_only(
-    world: LocalIndex, tmp_path: Path, target_venv: Path, isolated_env: dict[str, str],
+    world: LocalIndex,
+    tmp_path: Path,
+    target_venv: Path,
+    isolated_env: dict[str, str],
     safe_pip: SafePip,
 ) -> None:
     requirements = tmp_path / "requirements.txt"
@@ -134,26 +145,36 @@ def test_a_file_that_differs_from_the_published_hash_is_never_installed(
 
 
 def test_sync_checks_the_file_then_syncs_exactly_it(
-    toolkit: LocalIndex, tmp_path: Path, target_venv: Path, isolated_env: dict[str, str],
+    toolkit: LocalIndex,
+    tmp_path: Path,
+    target_venv: Path,
+    isolated_env: dict[str, str],
     safe_pip: SafePip,
 ) -> None:
-    uv(["pip", "install", "--python", target_venv, "--index-url", toolkit.url, "cleanlib"],
-       isolated_env)
+    uv(
+        ["pip", "install", "--python", target_venv, "--index-url", toolkit.url, "cleanlib"],
+        isolated_env,
+    )
     clean = compile_requirements(tmp_path / "clean", toolkit, ["toolkit"], isolated_env)
-    result = safe_pip("uv", "pip", "sync", clean, "--python", target_venv,
-                      "--index-url", toolkit.url)
+    result = safe_pip(
+        "uv", "pip", "sync", clean, "--python", target_venv, "--index-url", toolkit.url
+    )
     assert result.returncode == 0, output(result)
     assert installed(target_venv, isolated_env) == {"toolkit": "1.0", "helper": "2.0"}
 
     vulnerable = compile_requirements(tmp_path / "vulnerable", toolkit, ["app"], isolated_env)
-    blocked = safe_pip("uv", "pip", "sync", vulnerable, "--python", target_venv,
-                       "--index-url", toolkit.url)
+    blocked = safe_pip(
+        "uv", "pip", "sync", vulnerable, "--python", target_venv, "--index-url", toolkit.url
+    )
     assert blocked.returncode == 1, output(blocked)
     assert installed(target_venv, isolated_env) == {"toolkit": "1.0", "helper": "2.0"}
 
 
 def test_sync_of_a_pylock_checks_every_listed_file(
-    world: LocalIndex, tmp_path: Path, target_venv: Path, isolated_env: dict[str, str],
+    world: LocalIndex,
+    tmp_path: Path,
+    target_venv: Path,
+    isolated_env: dict[str, str],
     safe_pip: SafePip,
 ) -> None:
     project = tmp_path / "project"

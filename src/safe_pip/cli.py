@@ -28,12 +28,12 @@ usage: safe-pip install [--python PATH] [--format text|json] [--warn-only]
        safe-pip db update [--source URL_OR_PATH] | db status
        safe-pip hook install|uninstall|status [--python PATH | --user]
        safe-pip alias [bash|zsh|fish|powershell] [--write]
-       safe-pip setup
+       safe-pip setup [--user | --python PATH] [--shell SHELL] [--no-db-update]
        safe-pip uv pip install ARGS...
        safe-pip PIP_COMMAND ARGS...   (any other pip command runs pip unchanged)
 
 exit codes: 0 ok, 1 blocked by policy, 2 usage/configuration error,
-            3 could not check, 4 checks passed but the install step failed
+            3 could not check, 4 checks passed but the install step failed, 130 interrupted
 """
 
 
