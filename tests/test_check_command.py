@@ -9,6 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from safe_pip.models import ArtifactSource, PlanItem, plan_to_json
+from support.index_server import LocalIndex
+from support.scenario import MALICIOUS_ID, VULN_ID
+from support.wheels import wheel_bytes
 from uv_helpers import (
     SKIP_WITHOUT_UV,
     assert_one_line_error,
@@ -17,11 +22,6 @@ from uv_helpers import (
     output,
     uv,
 )
-
-from safe_pip.models import ArtifactSource, PlanItem, plan_to_json
-from support.index_server import LocalIndex
-from support.scenario import MALICIOUS_ID, VULN_ID
-from support.wheels import wheel_bytes
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 MALFORMED = Path(__file__).resolve().parent / "data" / "lockfiles"

@@ -17,6 +17,7 @@ H1 = "1" * 64
 H2 = "2" * 64
 H3 = "3" * 64
 INDEX = "http://127.0.0.1:9/simple/"
+FILES = "http://127.0.0.1:9/files"
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -41,7 +42,7 @@ version = "2.0"
 source = {{ registry = "{INDEX}" }}
 sdist = {{ url = "http://127.0.0.1:9/files/native_lib-2.0.tar.gz", hash = "sha256:{H1}" }}
 wheels = [
-    {{ url = "http://127.0.0.1:9/files/native_lib-2.0-cp311-cp311-win_amd64.whl", hash = "sha256:{H2}" }},
+    {{ url = "{FILES}/native_lib-2.0-cp311-cp311-win_amd64.whl", hash = "sha256:{H2}" }},
     {{ url = "http://127.0.0.1:9/files/native_lib-2.0-py3-none-any.whl", hash = "sha256:{H3}" }},
 ]
 
@@ -88,7 +89,7 @@ created-by = "test"
 name = "cleanlib"
 version = "1.0"
 index = "{INDEX}"
-wheels = [{{ url = "http://127.0.0.1:9/files/cleanlib-1.0-py3-none-any.whl", hashes = {{ sha256 = "{H1}" }} }}]
+wheels = [{{ url = "{FILES}/cleanlib-1.0-py3-none-any.whl", hashes = {{ sha256 = "{H1}" }} }}]
 
 [[packages]]
 name = "direct"

@@ -9,6 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from support.index_server import LocalIndex
+from support.isolation import run
+from support.scenario import MALICIOUS_ID, VULN_ID
 from uv_helpers import (
     SKIP_WITHOUT_UV,
     UV,
@@ -19,10 +23,6 @@ from uv_helpers import (
     output,
     uv,
 )
-
-from support.index_server import LocalIndex
-from support.isolation import run
-from support.scenario import MALICIOUS_ID, VULN_ID
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 SAFE_UV = Path(sys.executable).parent / "safe-uv"

@@ -48,11 +48,8 @@ def compile_requirements(
     source = directory / "requirements.in"
     source.write_text("\n".join(requirements) + "\n")
     output = directory / "requirements.txt"
-    uv(
-        ["pip", "compile", source, "--generate-hashes", "--index-url", index.url, "-o", output]
-        + ["--python", sys.executable, "--quiet", *extra],
-        env,
-    )
+    command: list[str | Path] = ["pip", "compile", source, "--generate-hashes", "-o", output]
+    uv([*command, "--index-url", index.url, "--python", sys.executable, "--quiet", *extra], env)
     return output
 
 

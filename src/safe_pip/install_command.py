@@ -38,15 +38,15 @@ def run_install(argv: Sequence[str]) -> int:
     requirement_options = read_requirement_files(install_args.requirement_inputs).option_lines()
 
     # pip's index configuration is read while pip resolves: both are subprocesses.
-    pending_index_urls = start_effective_index_urls(python, install_args)
-    try:
-        plan = resolve_plan(python, install_args)
-    except PinnedHashMismatchError as exc:
-        print_verdict(_download_mismatch_result(exc.mismatches), own.output_format)
-        return exit_codes.BLOCKED
-    except PipError as exc:
-        raise _explain_pip_failure(exc, pending_index_urls.result()) from None
-    index_urls = pending_index_urls.result()
+    with start_effective_index_urls(python, install_args) as pending_index_urls:
+        try:
+            plan = resolve_plan(python, install_args)
+        except PinnedHashMismatchError as exc:
+            print_verdict(_download_mismatch_result(exc.mismatches), own.output_format)
+            return exit_codes.BLOCKED
+        except PipError as exc:
+            raise _explain_pip_failure(exc, pending_index_urls.result()) from None
+        index_urls = pending_index_urls.result()
 
     if not plan:
         _say("nothing to install: every requirement is already satisfied.")

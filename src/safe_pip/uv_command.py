@@ -22,10 +22,12 @@ from safe_pip.guard import GuardResult, check_plan, print_verdict
 from safe_pip.own_options import OwnOptions, split_own_options
 from safe_pip.uv_args import GLOBAL_VALUE_OPTIONS, UvInstallArgs, parse_uv_install_args
 from safe_pip.uv_plan import find_uv, resolve_uv_plan, uv_child_env, uv_index_urls
+from safe_pip.uv_project import wants_pass_through
 
 VETTED_INSTALL_FAILED = 4  # checks passed, but uv's own install step failed
 INTERRUPTED = 130
 _GUARDED = (("pip", "install"), ("pip", "sync"))
+_PROJECT_COMMANDS = (("sync",), ("add",))
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +49,8 @@ def run_from_namespace(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str]) -> int:
     """The ``safe-uv`` entry point: ``argv`` are uv's arguments (plus safe-pip's own)."""
     words = _command_words(argv)
+    if words in _PROJECT_COMMANDS and not wants_pass_through(argv):
+        return _project_command(words[0], argv)
     if words not in _GUARDED:
         uv_path, uv_args = _take_uv_option(argv)
         return _call([find_uv(uv_path), *uv_args], uv_child_env())
@@ -69,6 +73,19 @@ def main(argv: Sequence[str]) -> int:
         if any(_is_pylock(f) for f in request.requirement_files):
             return _sync_lock_files(uv, global_args, request, own, env)
     return _install(uv, global_args, words[1], request, own, env)
+
+
+def _project_command(command: str, argv: Sequence[str]) -> int:
+    """``uv sync`` / ``uv add``: check uv.lock before uv installs from it."""
+    from safe_pip.uv_project import add_to_project, sync_project
+
+    own, rest = split_own_options(argv)
+    position = _command_position(rest)
+    global_args, args = rest[:position], rest[position + 1 :]
+    if own.python:
+        args += ["--python", own.python]
+    run = sync_project if command == "sync" else add_to_project
+    return run(find_uv(own.uv), global_args, args, own, uv_child_env())
 
 
 def _install(

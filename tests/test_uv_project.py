@@ -1,0 +1,78 @@
+"""``safe-pip uv sync`` / ``safe-pip uv add``: uv.lock is checked before uv installs from it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from support.index_server import LocalIndex
+from support.scenario import MALICIOUS_ID, VULN_ID
+from uv_helpers import SKIP_WITHOUT_UV, installed, output
+
+SafePip = Callable[..., subprocess.CompletedProcess[str]]
+pytestmark = SKIP_WITHOUT_UV
+
+
+def make_project(directory: Path, dependencies: list[str]) -> Path:
+    directory.mkdir()
+    quoted = ", ".join(f'"{d}"' for d in dependencies)
+    (directory / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        f"dependencies = [{quoted}]\n"
+    )
+    return directory
+
+
+def project_python(project: Path) -> Path:
+    return project / ".venv" / "bin" / "python"
+
+
+def test_uv_add_of_a_vulnerable_package_changes_nothing(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    project = make_project(tmp_path / "demo", ["cleanlib"])
+    index = ["--default-index", world.url, "--python", sys.executable]
+    synced = safe_pip("uv", "sync", *index, cwd=project)
+    assert synced.returncode == 0, output(synced)
+    before = {name: (project / name).read_bytes() for name in ("pyproject.toml", "uv.lock")}
+
+    blocked = safe_pip("uv", "add", "app", *index, cwd=project)
+    assert blocked.returncode == 1, output(blocked)
+    assert "vulnlib==1.0" in blocked.stdout and VULN_ID in blocked.stdout
+    assert {name: (project / name).read_bytes() for name in before} == before
+    assert installed(project_python(project), isolated_env) == {"cleanlib": "1.0"}
+
+
+def test_uv_add_of_a_clean_package_locks_and_installs_it(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    project = make_project(tmp_path / "demo", [])
+    result = safe_pip(
+        "uv",
+        "add",
+        "cleanlib",
+        "--default-index",
+        world.url,
+        "--python",
+        sys.executable,
+        cwd=project,
+    )
+    assert result.returncode == 0, output(result)
+    assert "cleanlib" in (project / "pyproject.toml").read_text()
+    assert installed(project_python(project), isolated_env) == {"cleanlib": "1.0"}
+
+
+def test_uv_sync_of_a_malicious_dependency_installs_nothing(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    project = make_project(tmp_path / "demo", ["evilpkg", "cleanlib"])
+    result = safe_pip(
+        "uv", "sync", "--default-index", world.url, "--python", sys.executable, cwd=project
+    )
+    assert result.returncode == 1, output(result)
+    assert MALICIOUS_ID in result.stdout
+    assert (project / "uv.lock").is_file()
+    python = project_python(project)
+    assert not python.exists() or installed(python, isolated_env) == {}
