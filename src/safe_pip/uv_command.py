@@ -1,7 +1,8 @@
 """``safe-pip uv ARGS`` and ``safe-uv ARGS``: uv with safe-pip's checks.
 
 ``uv pip install`` and ``uv pip sync`` are guarded: uv's exact plan is checked first and then
-exactly the vetted files are installed. Every other uv command runs unchanged. safe-pip's own
+exactly the vetted files are installed. ``uv sync`` and ``uv add`` check uv.lock before uv
+installs from it (``uv_project``). Every other uv command runs unchanged. safe-pip's own
 options (``--format``, ``--warn-only``, ``--ignore-vuln``, ``--allow``, ``--fail-mode``,
 ``--uv PATH``) may appear anywhere; ``--python`` keeps its uv meaning (the target).
 """
