@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import CannotCheckError
+from safe_pip.exit_codes import INTERRUPTED
 from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.pip_args import parse_install_args
 from safe_pip.pip_plan import resolve_plan
 from safe_pip.requirements_hashes import read_requirement_files
 from safe_pip.vetted_install import (
-    INTERRUPTED,
     InstallResult,
     install_vetted,
     write_vetted_requirements,

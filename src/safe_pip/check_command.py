@@ -78,7 +78,7 @@ def run_check(args: argparse.Namespace) -> int:
         result = check_lock_files(
             [Path(f) for f in args.files], policy, python=args.python, index_urls=args.index_urls
         )
-    print_verdict(result, args.output_format)
+    print_verdict(result, args.output_format, installing=False)
     return result.exit_code
 
 

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from safe_pip import __version__, exit_codes
 from safe_pip.errors import SafePipError
 
-INTERRUPTED = 130
-
 # Commands safe-pip implements itself; every other first word is handed to pip unchanged.
 _OWN_COMMANDS = ("install", "check", "db", "hook", "alias", "setup", "uv")
 
@@ -58,7 +56,7 @@ def _guarded(run: Callable[[], int]) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("safe-pip: interrupted; nothing more was done.\n")
-        return INTERRUPTED
+        return exit_codes.INTERRUPTED
     except BrokenPipeError:
         return exit_codes.OK
 

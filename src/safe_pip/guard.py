@@ -110,8 +110,11 @@ def _staleness_notes(advisories: AdvisoryDatabase, policy: Policy) -> list[str]:
     return []
 
 
-def print_verdict(result: GuardResult, output_format: str) -> None:
-    """Print the report: text to stderr-friendly stdout, or JSON for machines."""
+def print_verdict(result: GuardResult, output_format: str, *, installing: bool = True) -> None:
+    """Print the report on stdout (text, or JSON for machines); notes go to stderr.
+
+    ``installing`` is false for audits (``safe-pip check``): a blocked verdict then does not
+    claim that an install was stopped."""
     from safe_pip.report import render_json, render_text
 
     if output_format == "json":
@@ -121,4 +124,4 @@ def print_verdict(result: GuardResult, output_format: str) -> None:
         return
     for note in result.notes:
         sys.stderr.write(f"safe-pip: warning: {note}\n")
-    sys.stdout.write(render_text(result.verdict) + "\n")
+    sys.stdout.write(render_text(result.verdict, installing=installing) + "\n")

@@ -21,9 +21,7 @@ from safe_pip.requirements_hashes import read_requirement_files
 from safe_pip.target_python import resolve_target_python
 from safe_pip.vetted_install import install_vetted
 
-VETTED_INSTALL_FAILED = 4  # checks passed, but pip's own install step failed
 DOWNLOAD_HASH_ID = "HASH-DOWNLOAD"
-INTERRUPTED = 130
 
 
 def run_install(argv: Sequence[str]) -> int:
@@ -73,11 +71,11 @@ def run_install(argv: Sequence[str]) -> int:
             "(the index served different bytes); nothing was installed."
         )
         return exit_codes.BLOCKED
-    if outcome.returncode == INTERRUPTED:
-        return INTERRUPTED
+    if outcome.returncode == exit_codes.INTERRUPTED:
+        return exit_codes.INTERRUPTED
     if outcome.returncode != 0:
         _say(f"pip failed to install the vetted plan (pip exit code {outcome.returncode}).")
-        return VETTED_INSTALL_FAILED
+        return exit_codes.INSTALL_FAILED
     return exit_codes.OK
 
 

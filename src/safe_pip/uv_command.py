@@ -25,8 +25,6 @@ from safe_pip.uv_args import GLOBAL_VALUE_OPTIONS, UvInstallArgs, parse_uv_insta
 from safe_pip.uv_plan import find_uv, resolve_uv_plan, uv_child_env, uv_index_urls
 from safe_pip.uv_project import wants_pass_through
 
-VETTED_INSTALL_FAILED = 4  # checks passed, but uv's own install step failed
-INTERRUPTED = 130
 _GUARDED = (("pip", "install"), ("pip", "sync"))
 _PROJECT_COMMANDS = (("sync",), ("add",))
 
@@ -126,7 +124,11 @@ def _install(
         return exit_codes.BLOCKED
     if not outcome.ok:
         _say(f"uv failed to install the vetted plan (exit {outcome.returncode}).")
-        return INTERRUPTED if outcome.returncode == INTERRUPTED else VETTED_INSTALL_FAILED
+        return (
+            exit_codes.INTERRUPTED
+            if outcome.returncode == exit_codes.INTERRUPTED
+            else exit_codes.INSTALL_FAILED
+        )
     return exit_codes.OK
 
 
@@ -150,9 +152,9 @@ def _sync_lock_files(
             return exit_codes.BLOCKED
     command = [uv, *global_args, "pip", "sync", *request.requirement_files]
     returncode = _call([*command, *request.target_args, *request.install_args], env)
-    if returncode not in (exit_codes.OK, INTERRUPTED):
+    if returncode not in (exit_codes.OK, exit_codes.INTERRUPTED):
         _say(f"uv failed to sync the checked lock file (exit {returncode}).")
-        return VETTED_INSTALL_FAILED
+        return exit_codes.INSTALL_FAILED
     return returncode
 
 

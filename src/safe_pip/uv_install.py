@@ -9,18 +9,15 @@ every hash that is given. Their build dependencies are fetched by uv without saf
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from safe_pip.errors import UsageError
+from safe_pip.installer_process import run_installer
 from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.vetted_install import hashed_requirement, is_hashable
 
-INTERRUPTED = 130
 _HASH_MISMATCH_MARKERS = ("hash mismatch for",)
 
 
@@ -75,23 +72,6 @@ def install_with_uv(
 
 
 def _run_showing_output(command: list[str], env: Mapping[str, str]) -> UvInstallResult:
-    """Run uv with stdout inherited and stderr echoed line by line while kept for inspection."""
-    try:
-        process = subprocess.Popen(
-            command, env=dict(env), stderr=subprocess.PIPE, text=True, errors="replace"
-        )
-    except OSError as exc:
-        raise UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}") from None
-    assert process.stderr is not None
-    mismatch = False
-    try:
-        for line in process.stderr:
-            sys.stderr.write(line)
-            sys.stderr.flush()
-            mismatch |= any(marker in line.lower() for marker in _HASH_MISMATCH_MARKERS)
-        returncode = process.wait()
-    except KeyboardInterrupt:
-        process.kill()
-        process.wait()
-        return UvInstallResult(INTERRUPTED)
-    return UvInstallResult(returncode, hash_mismatch=returncode != 0 and mismatch)
+    run = run_installer(command, env)
+    mismatch = any(marker in run.stderr.lower() for marker in _HASH_MISMATCH_MARKERS)
+    return UvInstallResult(run.returncode, hash_mismatch=run.returncode != 0 and mismatch)

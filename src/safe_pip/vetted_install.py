@@ -14,26 +14,21 @@ build dependencies (build isolation) are fetched by pip without safe-pip's check
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
 from safe_pip.errors import CannotCheckError
+from safe_pip.installer_process import run_installer
 from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.pip_plan import check_interpreter, pip_child_env
 from safe_pip.pip_report import HashMismatch, hash_mismatches, is_hash_mismatch
 
-INTERRUPTED = 130  # the shell's exit status for SIGINT
 _UNHASHABLE = (ArtifactSource.VCS, ArtifactSource.EDITABLE)
-_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -144,57 +139,7 @@ def _install_hashed(
 
 
 def _run_pip(command: list[str], env: dict[str, str], stdout: TextIO | None) -> InstallResult:
-    """Run pip with stdout inherited (or sent to ``stdout``) and stderr shown live while
-    also kept for inspection."""
-    if stdout is not None:
-        stdout.flush()
-    process = subprocess.Popen(command, env=env, stdout=stdout, stderr=subprocess.PIPE)
-    assert process.stderr is not None
-    captured: list[bytes] = []
-    tee = threading.Thread(target=_tee, args=(process.stderr, captured), daemon=True)
-    tee.start()
-    try:
-        returncode = process.wait()
-    except KeyboardInterrupt:
-        _stop(process)
-        tee.join(timeout=_GRACE_SECONDS)
-        return InstallResult(INTERRUPTED)
-    tee.join()
-    stderr = b"".join(captured).decode("utf-8", errors="replace")
-    if returncode != 0 and is_hash_mismatch(stderr):
-        return InstallResult(returncode, True, tuple(hash_mismatches(stderr)))
-    return InstallResult(returncode)
-
-
-def _tee(stream: BinaryIO, captured: list[bytes]) -> None:
-    output = getattr(sys.stderr, "buffer", None)
-    while True:
-        chunk = os.read(stream.fileno(), 65536)
-        if not chunk:
-            break
-        captured.append(chunk)
-        try:
-            if output is not None:
-                output.write(chunk)
-                output.flush()
-            else:
-                sys.stderr.write(chunk.decode("utf-8", errors="replace"))
-                sys.stderr.flush()
-        except (OSError, ValueError):
-            pass  # the user's terminal went away; keep draining so pip does not block
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """After Ctrl-C: pip normally got SIGINT from the terminal too; make sure it ends."""
-    for timeout, last_resort in ((1.0, False), (_GRACE_SECONDS, True)):
-        try:
-            process.wait(timeout=timeout)
-            return
-        except subprocess.TimeoutExpired:
-            if last_resort:
-                process.kill()
-            else:
-                process.send_signal(signal.SIGINT)
-        except KeyboardInterrupt:
-            process.kill()
-    process.wait()
+    run = run_installer(command, env, stdout)
+    if run.returncode != 0 and is_hash_mismatch(run.stderr):
+        return InstallResult(run.returncode, True, tuple(hash_mismatches(run.stderr)))
+    return InstallResult(run.returncode)

@@ -522,6 +522,7 @@ def _wrong_hash(content: bytes) -> str:
 
 class _IndexHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # uv opens many connections at once; the default 5 stalls it
 
     def __init__(self, index: LocalIndex) -> None:
         self.index = index

@@ -1,0 +1,89 @@
+"""Run an installer (pip or uv) so the user sees its output live while safe-pip keeps a copy
+of stderr to recognise hash mismatches, and Ctrl-C ends it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, TextIO
+
+from safe_pip import exit_codes
+from safe_pip.errors import UsageError
+
+_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class InstallerRun:
+    returncode: int  # the installer's exit code; exit_codes.INTERRUPTED after Ctrl-C
+    stderr: str = ""
+
+    @property
+    def interrupted(self) -> bool:
+        return self.returncode == exit_codes.INTERRUPTED
+
+
+def run_installer(
+    command: Sequence[str], env: Mapping[str, str], stdout: TextIO | None = None
+) -> InstallerRun:
+    """Run ``command`` with stdout inherited (or sent to ``stdout``) and stderr shown live
+    while also kept."""
+    if stdout is not None:
+        stdout.flush()
+    try:
+        process = subprocess.Popen(
+            list(command), env=dict(env), stdout=stdout, stderr=subprocess.PIPE
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot run {command[0]}: {exc.strerror or exc}") from None
+    assert process.stderr is not None
+    captured: list[bytes] = []
+    tee = threading.Thread(target=_tee, args=(process.stderr, captured), daemon=True)
+    tee.start()
+    try:
+        returncode = process.wait()
+    except KeyboardInterrupt:
+        _stop(process)
+        tee.join(timeout=_GRACE_SECONDS)
+        return InstallerRun(exit_codes.INTERRUPTED)
+    tee.join()
+    return InstallerRun(returncode, b"".join(captured).decode("utf-8", errors="replace"))
+
+
+def _tee(stream: BinaryIO, captured: list[bytes]) -> None:
+    output = getattr(sys.stderr, "buffer", None)
+    while True:
+        chunk = os.read(stream.fileno(), 65536)
+        if not chunk:
+            break
+        captured.append(chunk)
+        try:
+            if output is not None:
+                output.write(chunk)
+                output.flush()
+            else:
+                sys.stderr.write(chunk.decode("utf-8", errors="replace"))
+                sys.stderr.flush()
+        except (OSError, ValueError):
+            pass  # the user's terminal went away; keep draining so the child does not block
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """After Ctrl-C: the child normally got SIGINT from the terminal too; make sure it ends."""
+    for timeout, last_resort in ((1.0, False), (_GRACE_SECONDS, True)):
+        try:
+            process.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            if last_resort:
+                process.kill()
+            else:
+                process.send_signal(signal.SIGINT)
+        except KeyboardInterrupt:
+            process.kill()
+    process.wait()
