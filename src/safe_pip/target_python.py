@@ -46,7 +46,9 @@ def _checked(explicit: str) -> str:
     if path.is_dir():
         path = venv_python(path)
     if path.is_file() and os.access(path, os.X_OK):
-        return str(path)
+        # Absolute (other commands run in other directories), not resolved: a venv's python
+        # is a symlink, and following it would leave the venv.
+        return str(path.absolute())
     found = shutil.which(explicit)
     if found:
         return found

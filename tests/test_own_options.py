@@ -1,0 +1,55 @@
+"""safe-pip's own options are taken out of a pip command line; everything else stays."""
+
+from __future__ import annotations
+
+import pytest
+
+from safe_pip.errors import UsageError
+from safe_pip.own_options import split_own_options, take_python_option
+
+
+def test_own_options_are_taken_out_and_pip_options_keep_their_order() -> None:
+    own, rest = split_own_options(
+        [
+            "-i",
+            "http://127.0.0.1:1/simple/",
+            "--python=/venv/bin/python",
+            "--warn-only",
+            "requests",
+            "--allow",
+            "six",
+            "--ignore-vuln",
+            "PYSEC-1:reason",
+            "--format",
+            "json",
+            "-r",
+            "req.txt",
+        ]
+    )
+    assert rest == ["-i", "http://127.0.0.1:1/simple/", "requests", "-r", "req.txt"]
+    assert own.python == "/venv/bin/python"
+    assert own.warn_only is True
+    assert own.allow == ["six"]
+    assert own.ignore_vuln == ["PYSEC-1:reason"]
+    assert own.output_format == "json"
+
+
+def test_everything_after_a_double_dash_belongs_to_the_installer() -> None:
+    own, rest = split_own_options(["pkg", "--", "--allow", "x"])
+    assert rest == ["pkg", "--", "--allow", "x"]
+    assert own.allow == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--format", "yaml"], ["--fail-mode", "sometimes"], ["--allow"]],
+)
+def test_bad_own_option_values_are_usage_errors(args: list[str]) -> None:
+    with pytest.raises(UsageError):
+        split_own_options(args)
+
+
+def test_pass_through_commands_keep_pips_own_format_option() -> None:
+    python, rest = take_python_option(["list", "--format", "json", "--python", "/p"])
+    assert python == "/p"
+    assert rest == ["list", "--format", "json"]
