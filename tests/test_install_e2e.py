@@ -275,6 +275,10 @@ def test_json_output_is_machine_readable(
     report = json.loads(result.stdout)
     assert report["verdict"] == "blocked"
     assert {p["name"] for p in report["packages"]} == {"app", "vulnlib"}
+    # Every item says which index it came from and whether it is yanked (even with a pip
+    # whose report has no is_yanked field: the index page says).
+    assert {p["index_url"] for p in report["packages"]} == {world.url}
+    assert {p["yanked"] for p in report["packages"]} == {False}
     (finding,) = report["findings"]
     assert finding["id"] == VULN_ID and VULN_ALIAS in finding["aliases"]
     assert finding["action"] == "block" and finding["fixed_in"] == "1.1"

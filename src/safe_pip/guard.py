@@ -8,14 +8,15 @@ when the verdict is not blocked.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TypeVar
 
 from safe_pip import exit_codes
 from safe_pip.advisory_db import AdvisoryDatabase, AdvisoryMatch
 from safe_pip.errors import CannotCheckError
+from safe_pip.index_client import IndexFile, match_file
 from safe_pip.models import Decision, PlanItem, Verdict
 from safe_pip.policy import Policy
 
@@ -39,13 +40,16 @@ def check_plan(
     *,
     today: date | None = None,
     record_seen: bool = True,
+    index_files: Mapping[str, Sequence[IndexFile]] | None = None,
 ) -> GuardResult:
     """Run every check on ``plan`` and apply ``policy``.
 
     Raises :class:`CannotCheckError` when a check cannot run and policy is fail-closed;
     with ``fail-mode = "open"`` the failure becomes a note and the remaining checks still run.
     When the verdict allows the plan and ``record_seen`` is true, the artifacts' hashes are
-    recorded for trust-on-first-use.
+    recorded for trust-on-first-use. ``index_files`` skips fetching the index pages when the
+    caller already has them. Plan items come back with the index they came from and their
+    yanked status filled in from the index pages where the producer did not know them.
     """
     from safe_pip.checks import find_problems
     from safe_pip.index_client import fetch_index_files
@@ -57,9 +61,10 @@ def check_plan(
     names = sorted({item.name for item in items})
 
     advisories = _unless_fail_open(AdvisoryDatabase.open, policy, notes)
-    index_files = None
-    if index_urls and names:
+    if index_files is None and index_urls and names:
         index_files = _unless_fail_open(lambda: fetch_index_files(index_urls, names), policy, notes)
+    if index_files:
+        items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
     seen = SeenHashes.open()
     try:
         if advisories is not None:
@@ -77,6 +82,19 @@ def check_plan(
 
 
 T = TypeVar("T")
+
+
+def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
+    """Fill in what the index page knows and the producer did not: which index, yanked."""
+    match = match_file(item, files)
+    if match is None:
+        return item
+    return replace(
+        item,
+        index_url=item.index_url or match.index_url,
+        yanked=match.yanked if item.yanked is None else item.yanked,
+        yanked_reason=item.yanked_reason or match.yanked_reason,
+    )
 
 
 class _NoAdvisories:
