@@ -1,8 +1,9 @@
-"""How much does ``safe-pip install`` add to ``pip install`` for the same plan?
+"""How much do ``safe-pip install`` and the pip hook add to ``pip install`` for the same plan?
 
 Serves a local index on 127.0.0.1 (the test suite's ``LocalIndex``) holding a small
 dependency tree, builds the advisory database from the real PyPA snapshot, then installs
-the same plan into fresh venvs with plain pip and with safe-pip, interleaved, warm caches.
+the same plan into fresh venvs with plain pip, with ``safe-pip install`` and with plain pip in
+a hooked venv (``safe-pip hook install``), interleaved, warm caches.
 Also times ``safe-pip db update`` on the snapshot.
 
     python benchmarks/install_overhead.py [--rounds 7] [--pip bundled|newest]
@@ -64,23 +65,29 @@ def main() -> None:
     ]
     with LocalIndex(work / "index") as index:
         publish(index)
-        plain: list[float] = []
-        guarded: list[float] = []
+        samples: dict[str, list[float]] = {"plain": [], "guarded": [], "hooked": []}
         for n in range(args.rounds + 1):  # round 0 warms pip's cache and safe-pip's records
-            for label, samples in (("plain", plain), ("guarded", guarded)):
+            for label, times in samples.items():
                 python = venv_python(templates.copy(args.pip, work / f"venv-{label}-{n}"))
-                base = [str(python), "-m", "pip"] if label == "plain" else [*safe_pip]
-                extra = [] if label == "plain" else ["--python", str(python)]
-                elapsed = timed(
-                    [*base, "install", *extra, "--index-url", index.url, "benchtop"], env
-                )
+                if label == "guarded":
+                    command = [*safe_pip, "install", "--python", str(python)]
+                else:
+                    command = [str(python), "-m", "pip", "install"]
+                if label == "hooked":
+                    timed([*safe_pip, "hook", "install", "--python", str(python)], env)
+                elapsed = timed([*command, "--index-url", index.url, "benchtop"], env)
                 if n:
-                    samples.append(elapsed)
+                    times.append(elapsed)
 
-    p, g = statistics.median(plain), statistics.median(guarded)
+    plain = statistics.median(samples["plain"])
     print(f"pip: {args.pip}, plan: {len(LEAVES) + 1} packages, rounds: {args.rounds}")
-    print(f"pip install       median {p * 1000:7.0f} ms")
-    print(f"safe-pip install  median {g * 1000:7.0f} ms  (+{(g - p) * 1000:.0f} ms, x{g / p:.2f})")
+    print(f"pip install                  median {plain * 1000:6.0f} ms")
+    for label, title in (("guarded", "safe-pip install"), ("hooked", "pip install, hooked venv")):
+        value = statistics.median(samples[label])
+        print(
+            f"{title:28s} median {value * 1000:6.0f} ms"
+            f"  (+{(value - plain) * 1000:.0f} ms, x{value / plain:.2f})"
+        )
     print(f"db update (shared PyPA zip, 2661 records) median {statistics.median(db_times):.2f} s")
 
 
