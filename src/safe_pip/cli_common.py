@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from safe_pip.errors import UsageError
-from safe_pip.policy import Policy, PolicyOverrides, load_policy
+from safe_pip.policy import Policy, PolicyOverrides
+from safe_pip.policy_config import load_policy
 
 OUTPUT_FORMATS = ("text", "json")
 FAIL_MODES = ("closed", "open")
