@@ -81,16 +81,27 @@ def _store(own: OwnOptions, name: str, value: str) -> None:
 
 def take_python_option(args: Sequence[str]) -> tuple[str | None, list[str]]:
     """Only ``--python`` is ours on pass-through commands (``pip list --format`` is pip's)."""
-    python: str | None = None
+    return take_option(args, "--python")
+
+
+def take_option(args: Sequence[str], name: str) -> tuple[str | None, list[str]]:
+    """The value of option ``name`` (the last one given) and the other arguments, in order.
+
+    Everything after a literal ``--`` is left untouched.
+    """
+    value: str | None = None
     rest: list[str] = []
     i = 0
     while i < len(args):
-        if args[i].partition("=")[0] == "--python":
-            python, i = _option_value(args, i)
+        if args[i] == "--":
+            rest.extend(args[i:])
+            break
+        if args[i].partition("=")[0] == name:
+            value, i = _option_value(args, i)
             continue
         rest.append(args[i])
         i += 1
-    return python, rest
+    return value, rest
 
 
 def _option_value(args: Sequence[str], i: int) -> tuple[str, int]:

@@ -10,7 +10,6 @@ options (``--format``, ``--warn-only``, ``--ignore-vuln``, ``--allow``, ``--fail
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -18,11 +17,10 @@ from pathlib import Path
 
 from safe_pip import exit_codes
 from safe_pip.cli_common import policy_from_args
-from safe_pip.errors import UsageError
 from safe_pip.guard import GuardResult, check_plan, print_verdict
-from safe_pip.own_options import OwnOptions, split_own_options
+from safe_pip.own_options import OwnOptions, split_own_options, take_option
 from safe_pip.uv_args import GLOBAL_VALUE_OPTIONS, UvInstallArgs, parse_uv_install_args
-from safe_pip.uv_plan import find_uv, resolve_uv_plan, uv_child_env, uv_index_urls
+from safe_pip.uv_plan import call_uv, find_uv, resolve_uv_plan, uv_child_env, uv_index_urls
 from safe_pip.uv_project import wants_pass_through
 
 _GUARDED = (("pip", "install"), ("pip", "sync"))
@@ -51,8 +49,8 @@ def main(argv: Sequence[str]) -> int:
     if words in _PROJECT_COMMANDS and not wants_pass_through(argv):
         return _project_command(words[0], argv)
     if words not in _GUARDED:
-        uv_path, uv_args = _take_uv_option(argv)
-        return _call([find_uv(uv_path), *uv_args], uv_child_env())
+        uv_path, uv_args = take_option(argv, "--uv")  # only --uv is ours here
+        return call_uv([find_uv(uv_path), *uv_args], uv_child_env())
     own, rest = split_own_options(argv)
     global_args, command_args = _split_at_command(rest)
     request = parse_uv_install_args(command_args)
@@ -62,7 +60,7 @@ def main(argv: Sequence[str]) -> int:
     env = uv_child_env()
     if request.help_requested or request.check_only:
         python_args = ["--python", own.python] if own.python else []
-        return _call([uv, *global_args, *words, *command_args, *python_args], env)
+        return call_uv([uv, *global_args, *words, *command_args, *python_args], env)
     if words[1] == "sync":
         request = replace(
             request,
@@ -151,7 +149,7 @@ def _sync_lock_files(
         if _report(one_item_per_version(result), own) != exit_codes.OK:
             return exit_codes.BLOCKED
     command = [uv, *global_args, "pip", "sync", *request.requirement_files]
-    returncode = _call([*command, *request.target_args, *request.install_args], env)
+    returncode = call_uv([*command, *request.target_args, *request.install_args], env)
     if returncode not in (exit_codes.OK, exit_codes.INTERRUPTED):
         _say(f"uv failed to sync the checked lock file (exit {returncode}).")
         return exit_codes.INSTALL_FAILED
@@ -186,40 +184,11 @@ def _command_position(args: Sequence[str]) -> int:
     return position
 
 
-def _take_uv_option(args: Sequence[str]) -> tuple[str | None, list[str]]:
-    """``--uv PATH`` is safe-pip's; everything else is passed to uv untouched."""
-    uv_path: str | None = None
-    rest: list[str] = []
-    position = 0
-    while position < len(args):
-        token = args[position]
-        if token == "--":
-            rest.extend(args[position:])
-            break
-        if token == "--uv" and position + 1 < len(args):
-            uv_path = args[position + 1]
-            position += 2
-            continue
-        if token.startswith("--uv="):
-            uv_path = token[len("--uv=") :]
-        else:
-            rest.append(token)
-        position += 1
-    return uv_path, rest
-
-
 def _is_pylock(path: str) -> bool:
     from safe_pip.lockfiles.detect import kind_from_name
     from safe_pip.lockfiles.model import LockKind
 
     return kind_from_name(Path(path)) is LockKind.PYLOCK
-
-
-def _call(command: list[str], env: Mapping[str, str]) -> int:
-    try:
-        return subprocess.call(command, env=dict(env))
-    except OSError as exc:
-        raise UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}") from None
 
 
 def _say(message: str) -> None:

@@ -158,7 +158,7 @@ def _compile_plan(
     ]
     if no_deps:
         command.append("--no-deps")
-    _run(command, env)
+    run_uv(command, env)
     lock = read_pylock(output, load_toml(output, output.read_text(encoding="utf-8")))
     requested = _requested_names(request)
     return [_plan_item(package, package.name in requested) for package in lock.packages]
@@ -198,7 +198,8 @@ def _strip_cause(line: str) -> str:
     return line
 
 
-def _run(command: Sequence[str], env: Mapping[str, str]) -> str:
+def run_uv(command: Sequence[str], env: Mapping[str, str]) -> str:
+    """Run a uv step and return its output; a failure raises uv's own error line."""
     try:
         completed = subprocess.run(
             list(command),
@@ -209,10 +210,22 @@ def _run(command: Sequence[str], env: Mapping[str, str]) -> str:
             check=False,
         )
     except OSError as exc:
-        raise UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}") from None
+        raise _cannot_run_uv(command, exc) from None
     if completed.returncode != 0:
         raise uv_failure(completed.stderr)
     return completed.stdout
+
+
+def call_uv(command: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run uv with this terminal (its output is the user's) and return its exit code."""
+    try:
+        return subprocess.call(list(command), env=dict(env))
+    except OSError as exc:
+        raise _cannot_run_uv(command, exc) from None
+
+
+def _cannot_run_uv(command: Sequence[str], exc: OSError) -> UsageError:
+    return UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}")
 
 
 def _inputs(request: UvInstallArgs, work: Path) -> list[str]:
@@ -231,7 +244,7 @@ def _installed(
 ) -> list[dict[str, str]]:
     """What uv sees installed in the target environment (``uv pip list``)."""
     command = [*base, "list", "--format", "json", "--quiet", *request.target_args]
-    output = _run([*command, *request.location_args], env)
+    output = run_uv([*command, *request.location_args], env)
     try:
         rows = json.loads(output or "[]")
         return [{"name": str(r["name"]), "version": str(r["version"])} for r in rows]
@@ -365,7 +378,7 @@ def _start_index_lookup(
             text=True,
         )
     except OSError as exc:
-        raise UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}") from None
+        raise _cannot_run_uv(command, exc) from None
     return _IndexLookup(process)
 
 

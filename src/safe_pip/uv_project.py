@@ -12,7 +12,6 @@ The whole lock is checked (every platform, extra and group), which can be more t
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from safe_pip import exit_codes
 from safe_pip.errors import UsageError
 from safe_pip.guard import print_verdict
 from safe_pip.own_options import OwnOptions
+from safe_pip.uv_plan import call_uv, run_uv
 
 _RESOLUTION_VALUES = {
     "--index", "--default-index", "-i", "--index-url", "--extra-index-url", "-f",
@@ -60,11 +60,11 @@ def sync_project(
     uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
 ) -> int:
     base = [uv, *global_args]
-    _run([*base, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)], env)
+    run_uv([*base, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)], env)
     blocked = _check_lock(_lock_path(global_args + args), own)
     if blocked:
         return exit_codes.BLOCKED
-    return _call([*base, "sync", "--frozen", *_sync_options(args)], env)
+    return call_uv([*base, "sync", "--frozen", *_sync_options(args)], env)
 
 
 def add_to_project(
@@ -74,14 +74,14 @@ def add_to_project(
     pyproject = _nearest(start, "pyproject.toml")
     saved = {p: p.read_bytes() for p in (pyproject, _nearest(start, "uv.lock")) if p is not None}
     no_sync = "--no-sync" in args
-    _run([uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args], env)
+    run_uv([uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args], env)
     if _check_lock(_lock_path(global_args + args), own):
         _restore(saved, _nearest(start, "uv.lock"))
         _say("pyproject.toml and uv.lock were left as they were.")
         return exit_codes.BLOCKED
     if no_sync:
         return exit_codes.OK
-    return _call([uv, *global_args, "sync", "--frozen", *_sync_options(args)], env)
+    return call_uv([uv, *global_args, "sync", "--frozen", *_sync_options(args)], env)
 
 
 def _check_lock(lock: Path, own: OwnOptions) -> bool:
@@ -140,27 +140,6 @@ def _restore(saved: Mapping[Path, bytes], lock_now: Path | None) -> None:
         path.write_bytes(content)
     if lock_now is not None and lock_now not in saved:
         lock_now.unlink()
-
-
-def _run(command: list[str], env: Mapping[str, str]) -> None:
-    """Run a uv step whose failure ends the command with uv's own error line."""
-    from safe_pip.uv_plan import uv_failure
-
-    try:
-        completed = subprocess.run(
-            command, env=dict(env), stdin=subprocess.DEVNULL, capture_output=True, text=True
-        )
-    except OSError as exc:
-        raise UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}") from None
-    if completed.returncode != 0:
-        raise uv_failure(completed.stderr)
-
-
-def _call(command: list[str], env: Mapping[str, str]) -> int:
-    try:
-        return subprocess.call(command, env=dict(env))
-    except OSError as exc:
-        raise UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}") from None
 
 
 def _say(message: str) -> None:

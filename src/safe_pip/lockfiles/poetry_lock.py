@@ -12,15 +12,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from safe_pip.lockfiles.model import LockedArtifact, LockedPackage, LockFile, LockKind
-from safe_pip.lockfiles.toml_reading import (
-    Table,
-    malformed,
-    optional_string,
-    prefixed_sha256,
-    required_string,
-    table,
-    tables,
-)
+from safe_pip.lockfiles.toml_reading import Table, TomlReader
 from safe_pip.models import ArtifactSource
 
 _SOURCE_KINDS = {
@@ -33,35 +25,36 @@ _SOURCE_KINDS = {
 
 
 def read_poetry_lock(path: Path, data: Table) -> LockFile:
-    metadata = table(data, "metadata", path, "top level") or {}
-    old_style_files = table(metadata, "files", path, "[metadata]") or {}
+    toml = TomlReader(path)
+    metadata = toml.table(data, "metadata", "top level") or {}
+    old_style_files = toml.table(metadata, "files", "[metadata]") or {}
     files_by_name: dict[str, object] = {
         canonicalize_name(str(k)): v for k, v in old_style_files.items()
     }
     packages: list[LockedPackage] = []
-    for number, raw in enumerate(tables(data, "package", path, "top level", required=False), 1):
-        packages.append(_read_package(path, raw, number, files_by_name))
+    for number, raw in enumerate(toml.tables(data, "package", "top level", required=False), 1):
+        packages.append(_read_package(toml, raw, number, files_by_name))
     index_urls = sorted({p.index_url for p in packages if p.index_url})
     return LockFile(path, LockKind.POETRY_LOCK, tuple(packages), tuple(index_urls))
 
 
 def _read_package(
-    path: Path, raw: Table, number: int, files_by_name: dict[str, object]
+    toml: TomlReader, raw: Table, number: int, files_by_name: dict[str, object]
 ) -> LockedPackage:
-    name = required_string(raw, "name", path, f"package #{number}")
+    name = toml.required_string(raw, "name", f"package #{number}")
     where = f"package '{name}'"
-    version = required_string(raw, "version", path, where)
+    version = toml.required_string(raw, "version", where)
     normalized = canonicalize_name(name)
 
     source = ArtifactSource.INDEX
     index_url: str | None = None
     location: str | None = None
-    source_table = table(raw, "source", path, where)
+    source_table = toml.table(raw, "source", where)
     if source_table is not None:
-        source_type = required_string(source_table, "type", path, f"{where} source")
-        url = required_string(source_table, "url", path, f"{where} source")
+        source_type = toml.required_string(source_table, "type", f"{where} source")
+        url = toml.required_string(source_table, "url", f"{where} source")
         if source_type not in _SOURCE_KINDS:
-            raise malformed(path, f"{where} source", f"unknown source type {source_type!r}")
+            raise toml.malformed(f"{where} source", f"unknown source type {source_type!r}")
         source = _SOURCE_KINDS[str(source_type)]
         if source_type == "directory" and raw.get("develop") is True:
             source = ArtifactSource.EDITABLE
@@ -72,13 +65,13 @@ def _read_package(
             location = f"{url}@{revision}" if source_type == "git" and revision else url
 
     if "files" in raw:
-        entries = tables(raw, "files", path, where, required=True)
+        entries = toml.tables(raw, "files", where, required=True)
     else:
         old = files_by_name.get(normalized, [])
         if not isinstance(old, list) or not all(isinstance(e, dict) for e in old):
-            raise malformed(path, f"[metadata.files] {name}", "must be an array of tables")
+            raise toml.malformed(f"[metadata.files] {name}", "must be an array of tables")
         entries = old
-    artifacts = tuple(_artifact(path, entry, where) for entry in entries)
+    artifacts = tuple(_artifact(toml, entry, where) for entry in entries)
     return LockedPackage(
         name=normalized,
         version=version,
@@ -89,9 +82,9 @@ def _read_package(
     )
 
 
-def _artifact(path: Path, entry: Table, where: str) -> LockedArtifact:
-    filename = required_string(entry, "file", path, where)
+def _artifact(toml: TomlReader, entry: Table, where: str) -> LockedArtifact:
+    filename = toml.required_string(entry, "file", where)
     label = f"{where} {filename}"
-    digest = required_string(entry, "hash", path, label)
-    url = optional_string(entry, "url", path, label)
-    return LockedArtifact(filename=filename, url=url, sha256=prefixed_sha256(digest, path, label))
+    digest = toml.required_string(entry, "hash", label)
+    url = toml.optional_string(entry, "url", label)
+    return LockedArtifact(filename=filename, url=url, sha256=toml.prefixed_sha256(digest, label))

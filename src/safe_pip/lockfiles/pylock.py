@@ -19,93 +19,85 @@ from safe_pip.lockfiles.model import (
     LockFile,
     LockKind,
 )
-from safe_pip.lockfiles.toml_reading import (
-    Table,
-    checked_sha256,
-    filename_from_url,
-    malformed,
-    optional_string,
-    required_string,
-    table,
-    tables,
-)
+from safe_pip.lockfiles.toml_reading import Table, TomlReader, filename_from_url
 from safe_pip.models import ArtifactSource
 
 
 def read_pylock(path: Path, data: Table) -> LockFile:
-    required_string(data, "lock-version", path, "top level")
+    toml = TomlReader(path)
+    toml.required_string(data, "lock-version", "top level")
     packages: list[LockedPackage] = []
-    for number, raw in enumerate(tables(data, "packages", path, "top level", required=True), 1):
-        package = _read_package(path, raw, number)
+    for number, raw in enumerate(toml.tables(data, "packages", "top level", required=True), 1):
+        package = _read_package(toml, raw, number)
         if package is not None:
             packages.append(package)
     index_urls = sorted({p.index_url for p in packages if p.index_url})
     return LockFile(path, LockKind.PYLOCK, tuple(packages), tuple(index_urls))
 
 
-def _read_package(path: Path, raw: Table, number: int) -> LockedPackage | None:
-    name = required_string(raw, "name", path, f"package #{number}")
+def _read_package(toml: TomlReader, raw: Table, number: int) -> LockedPackage | None:
+    name = toml.required_string(raw, "name", f"package #{number}")
     where = f"package '{name}'"
-    version = optional_string(raw, "version", path, where)
+    version = toml.optional_string(raw, "version", where)
     base = LockedPackage(name=canonicalize_name(name), version=version or UNKNOWN_VERSION)
 
-    directory = table(raw, "directory", path, where)
+    directory = toml.table(raw, "directory", where)
     if directory is not None:
-        location = required_string(directory, "path", path, f"{where} directory")
+        location = toml.required_string(directory, "path", f"{where} directory")
         if location == ".":
             return None  # the project this lock file belongs to
         editable = directory.get("editable") is True
         source = ArtifactSource.EDITABLE if editable else ArtifactSource.LOCAL_PATH
-        return replace(base, source=source, location=_located(path, location))
+        return replace(base, source=source, location=_located(toml.path, location))
 
-    vcs = table(raw, "vcs", path, where)
+    vcs = toml.table(raw, "vcs", where)
     if vcs is not None:
-        url = optional_string(vcs, "url", path, f"{where} vcs")
-        local = optional_string(vcs, "path", path, f"{where} vcs")
-        commit = required_string(vcs, "commit-id", path, f"{where} vcs")
-        vcs_type = required_string(vcs, "type", path, f"{where} vcs")
-        where_from = url or (local and _located(path, local))
+        url = toml.optional_string(vcs, "url", f"{where} vcs")
+        local = toml.optional_string(vcs, "path", f"{where} vcs")
+        commit = toml.required_string(vcs, "commit-id", f"{where} vcs")
+        vcs_type = toml.required_string(vcs, "type", f"{where} vcs")
+        where_from = url or (local and _located(toml.path, local))
         if not where_from:
-            raise malformed(path, f"{where} vcs", "needs 'url' or 'path'")
+            raise toml.malformed(f"{where} vcs", "needs 'url' or 'path'")
         location = f"{vcs_type}+{where_from}@{commit}"
         return replace(base, source=ArtifactSource.VCS, location=location)
 
-    archive = table(raw, "archive", path, where)
+    archive = toml.table(raw, "archive", where)
     if archive is not None:
-        artifact = _artifact(path, archive, f"{where} archive")
+        artifact = _artifact(toml, archive, f"{where} archive")
         source = ArtifactSource.DIRECT_URL if artifact.url else ArtifactSource.LOCAL_PATH
         return replace(base, source=source, artifacts=(artifact,), location=artifact.url)
 
-    entries = tables(raw, "wheels", path, where, required=False)
-    sdist = table(raw, "sdist", path, where)
+    entries = toml.tables(raw, "wheels", where, required=False)
+    sdist = toml.table(raw, "sdist", where)
     if sdist is not None:
         entries = [sdist, *entries]
     if not entries:
-        raise malformed(
-            path, where, "needs one of 'wheels', 'sdist', 'archive', 'vcs' or 'directory'"
+        raise toml.malformed(
+            where, "needs one of 'wheels', 'sdist', 'archive', 'vcs' or 'directory'"
         )
     if version is None:
-        raise malformed(path, where, "missing required key 'version'")
-    index_url = optional_string(raw, "index", path, where)
-    artifacts = tuple(_artifact(path, entry, where) for entry in entries)
+        raise toml.malformed(where, "missing required key 'version'")
+    index_url = toml.optional_string(raw, "index", where)
+    artifacts = tuple(_artifact(toml, entry, where) for entry in entries)
     return replace(base, index_url=index_url, artifacts=artifacts)
 
 
-def _artifact(path: Path, entry: Table, where: str) -> LockedArtifact:
-    url = optional_string(entry, "url", path, where)
-    local = optional_string(entry, "path", path, where)
-    location = url or (local and _located(path, local))
-    filename = optional_string(entry, "name", path, where)
+def _artifact(toml: TomlReader, entry: Table, where: str) -> LockedArtifact:
+    url = toml.optional_string(entry, "url", where)
+    local = toml.optional_string(entry, "path", where)
+    location = url or (local and _located(toml.path, local))
+    filename = toml.optional_string(entry, "name", where)
     if filename is None and location:
         filename = filename_from_url(location)
     if not location and not filename:
-        raise malformed(path, where, "an artifact needs 'url', 'path' or 'name'")
+        raise toml.malformed(where, "an artifact needs 'url', 'path' or 'name'")
     label = f"{where} {filename}" if filename else where
-    hashes = table(entry, "hashes", path, label)
+    hashes = toml.table(entry, "hashes", label)
     if hashes is None:
-        raise malformed(path, label, "missing required key 'hashes'")
+        raise toml.malformed(label, "missing required key 'hashes'")
     digest = hashes.get("sha256")
-    sha256 = checked_sha256(str(digest), path, label) if digest is not None else None
+    sha256 = toml.sha256(str(digest), label) if digest is not None else None
     return LockedArtifact(filename=filename, url=location or None, sha256=sha256)
 
 

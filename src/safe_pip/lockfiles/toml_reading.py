@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -28,65 +29,78 @@ def load_toml(path: Path, text: str) -> dict[str, Any]:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
 
 
-def malformed(path: Path, where: str, problem: str) -> UsageError:
-    return UsageError(f"{path}: {where}: {problem}")
-
-
-def tables(data: Table, key: str, path: Path, where: str, *, required: bool) -> list[Table]:
-    """The array of tables at ``data[key]`` (``[]`` when absent and not required)."""
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise malformed(path, where, f"missing required key '{key}'")
-        return []
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise malformed(path, where, f"'{key}' must be an array of tables")
-    return value
-
-
-def table(data: Table, key: str, path: Path, where: str) -> Table | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise malformed(path, where, f"'{key}' must be a table")
-    return value
-
-
-def required_string(data: Table, key: str, path: Path, where: str) -> str:
-    value = optional_string(data, key, path, where)
-    if value is None:
-        raise malformed(path, where, f"missing required key '{key}'")
-    return value
-
-
-def optional_string(data: Table, key: str, path: Path, where: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise malformed(path, where, f"'{key}' must be a non-empty string")
-    return value.strip()
-
-
-def checked_sha256(digest: str, path: Path, where: str) -> str:
-    digest = digest.strip().lower()
-    if not _SHA256.fullmatch(digest):
-        raise malformed(path, where, f"not a sha256 digest: {digest!r}")
-    return digest
-
-
-def prefixed_sha256(value: str, path: Path, where: str) -> str | None:
-    """``"sha256:<hex>"`` -> ``<hex>``; other algorithms -> None (only sha256 is compared)."""
-    algorithm, sep, digest = value.partition(":")
-    if not sep:
-        raise malformed(path, where, f"hash {value!r} must look like 'sha256:<hex>'")
-    if algorithm.strip().lower() != "sha256":
-        return None
-    return checked_sha256(digest, path, where)
-
-
 def filename_from_url(url: str) -> str | None:
     """The last path segment of an artifact URL or path, URL-decoded."""
     last = unquote(urlsplit(url).path).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     return last or None
+
+
+@dataclass(frozen=True)
+class TomlReader:
+    """Typed access to the tables of the parsed lock file at ``path``.
+
+    ``where`` names the part being read (``"package 'x'"``); every problem becomes a
+    ``UsageError`` ``"<path>: <where>: <problem>"``.
+    """
+
+    path: Path
+
+    def malformed(self, where: str, problem: str) -> UsageError:
+        return UsageError(f"{self.path}: {where}: {problem}")
+
+    def tables(self, data: Table, key: str, where: str, *, required: bool) -> list[Table]:
+        """The array of tables at ``data[key]`` (``[]`` when absent and not required)."""
+        value = self._value(data, key, where, _is_table_array, "an array of tables")
+        if value is None and required:
+            raise self.malformed(where, f"missing required key '{key}'")
+        return value or []
+
+    def table(self, data: Table, key: str, where: str) -> Table | None:
+        value: Table | None = self._value(data, key, where, _is_table, "a table")
+        return value
+
+    def required_string(self, data: Table, key: str, where: str) -> str:
+        value = self.optional_string(data, key, where)
+        if value is None:
+            raise self.malformed(where, f"missing required key '{key}'")
+        return value
+
+    def optional_string(self, data: Table, key: str, where: str) -> str | None:
+        value = self._value(data, key, where, _is_non_empty_string, "a non-empty string")
+        return None if value is None else str(value).strip()
+
+    def sha256(self, digest: str, where: str) -> str:
+        digest = digest.strip().lower()
+        if not _SHA256.fullmatch(digest):
+            raise self.malformed(where, f"not a sha256 digest: {digest!r}")
+        return digest
+
+    def prefixed_sha256(self, value: str, where: str) -> str | None:
+        """``"sha256:<hex>"`` -> ``<hex>``; other algorithms -> None (only sha256 is compared)."""
+        algorithm, sep, digest = value.partition(":")
+        if not sep:
+            raise self.malformed(where, f"hash {value!r} must look like 'sha256:<hex>'")
+        if algorithm.strip().lower() != "sha256":
+            return None
+        return self.sha256(digest, where)
+
+    def _value(
+        self, data: Table, key: str, where: str, accepts: Callable[[Any], bool], expected: str
+    ) -> Any:
+        """``data[key]``, None when absent; a value ``accepts`` refuses is malformed."""
+        value = data.get(key)
+        if value is not None and not accepts(value):
+            raise self.malformed(where, f"'{key}' must be {expected}")
+        return value
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_table(item) for item in value)
+
+
+def _is_non_empty_string(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())

@@ -17,16 +17,7 @@ from safe_pip.lockfiles.model import (
     LockFile,
     LockKind,
 )
-from safe_pip.lockfiles.toml_reading import (
-    Table,
-    filename_from_url,
-    malformed,
-    optional_string,
-    prefixed_sha256,
-    required_string,
-    table,
-    tables,
-)
+from safe_pip.lockfiles.toml_reading import Table, TomlReader, filename_from_url
 from safe_pip.models import ArtifactSource
 
 _SOURCE_KINDS = {
@@ -42,13 +33,14 @@ _OWN_CODE_KINDS = ("virtual", "editable", "directory")
 
 
 def read_uv_lock(path: Path, data: Table) -> LockFile:
+    toml = TomlReader(path)
     if not isinstance(data.get("version"), int):
-        raise malformed(path, "top level", "missing required integer key 'version'")
-    manifest = table(data, "manifest", path, "top level") or {}
+        raise toml.malformed("top level", "missing required integer key 'version'")
+    manifest = toml.table(data, "manifest", "top level") or {}
     members: set[str] = {canonicalize_name(str(m)) for m in manifest.get("members", []) or []}
     packages: list[LockedPackage] = []
-    for number, raw in enumerate(tables(data, "package", path, "top level", required=False), 1):
-        package = _read_package(path, raw, number, members)
+    for number, raw in enumerate(toml.tables(data, "package", "top level", required=False), 1):
+        package = _read_package(toml, raw, number, members)
         if package is not None:
             packages.append(package)
     index_urls = sorted(
@@ -57,27 +49,29 @@ def read_uv_lock(path: Path, data: Table) -> LockFile:
     return LockFile(path, LockKind.UV_LOCK, tuple(packages), tuple(index_urls))
 
 
-def _read_package(path: Path, raw: Table, number: int, members: set[str]) -> LockedPackage | None:
-    name = required_string(raw, "name", path, f"package #{number}")
+def _read_package(
+    toml: TomlReader, raw: Table, number: int, members: set[str]
+) -> LockedPackage | None:
+    name = toml.required_string(raw, "name", f"package #{number}")
     where = f"package '{name}'"
-    source = table(raw, "source", path, where)
+    source = toml.table(raw, "source", where)
     if not source:
-        raise malformed(path, where, "missing required key 'source'")
+        raise toml.malformed(where, "missing required key 'source'")
     kind = next((k for k in _SOURCE_KINDS if k in source), None)
     if kind is None:
-        raise malformed(path, where, f"unknown source {dict(source)!r}")
+        raise toml.malformed(where, f"unknown source {dict(source)!r}")
     location = str(source[kind])
     if kind in _OWN_CODE_KINDS and (
         kind == "virtual" or location == "." or canonicalize_name(name) in members
     ):
         return None
     if kind == "registry":
-        version: str | None = required_string(raw, "version", path, where)
+        version: str | None = toml.required_string(raw, "version", where)
     else:
-        version = optional_string(raw, "version", path, where)
-    artifacts = _artifacts(path, raw, where)
+        version = toml.optional_string(raw, "version", where)
+    artifacts = _artifacts(toml, raw, where)
     if kind == "registry" and not artifacts:
-        raise malformed(path, where, "a registry package needs 'wheels' or 'sdist'")
+        raise toml.malformed(where, "a registry package needs 'wheels' or 'sdist'")
     return LockedPackage(
         name=canonicalize_name(name),
         version=version or UNKNOWN_VERSION,
@@ -88,23 +82,23 @@ def _read_package(path: Path, raw: Table, number: int, members: set[str]) -> Loc
     )
 
 
-def _artifacts(path: Path, raw: Table, where: str) -> tuple[LockedArtifact, ...]:
-    entries = tables(raw, "wheels", path, where, required=False)
-    sdist = table(raw, "sdist", path, where)
+def _artifacts(toml: TomlReader, raw: Table, where: str) -> tuple[LockedArtifact, ...]:
+    entries = toml.tables(raw, "wheels", where, required=False)
+    sdist = toml.table(raw, "sdist", where)
     if sdist is not None:
         entries = [sdist, *entries]
-    return tuple(_artifact(path, entry, where) for entry in entries)
+    return tuple(_artifact(toml, entry, where) for entry in entries)
 
 
-def _artifact(path: Path, entry: Table, where: str) -> LockedArtifact:
-    url = optional_string(entry, "url", path, where)
-    local = optional_string(entry, "path", path, where)
-    filename = optional_string(entry, "filename", path, where)
+def _artifact(toml: TomlReader, entry: Table, where: str) -> LockedArtifact:
+    url = toml.optional_string(entry, "url", where)
+    local = toml.optional_string(entry, "path", where)
+    filename = toml.optional_string(entry, "filename", where)
     location = url or local
     if filename is None and location is not None:
         filename = filename_from_url(location)
     if filename is None:
-        raise malformed(path, where, "an artifact needs 'url', 'path' or 'filename'")
-    digest = optional_string(entry, "hash", path, f"{where} {filename}")
-    sha256 = prefixed_sha256(digest, path, f"{where} {filename}") if digest else None
+        raise toml.malformed(where, "an artifact needs 'url', 'path' or 'filename'")
+    digest = toml.optional_string(entry, "hash", f"{where} {filename}")
+    sha256 = toml.prefixed_sha256(digest, f"{where} {filename}") if digest else None
     return LockedArtifact(filename=filename, url=location, sha256=sha256)
