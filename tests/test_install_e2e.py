@@ -348,3 +348,29 @@ def test_other_pip_commands_pass_through(
     result = safe_pip("list", "--python", target_venv, "--format", "json")
     assert result.returncode == 0, output(result)
     assert any(entry["name"] == "pip" for entry in json.loads(result.stdout))
+
+
+def test_find_links_artifacts_are_checked_and_the_missing_index_comparison_is_said(
+    world: LocalIndex,
+    target_venv: Path,
+    safe_pip: SafePip,
+    isolated_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    from support.wheels import build_wheel
+
+    links = tmp_path / "links"
+    links.mkdir()
+    build_wheel(links, "vulnlib", "1.0")
+    build_wheel(links, "cleanlib", "1.0")
+    blocked = safe_pip(
+        "install", "--python", target_venv, "--no-index", "--find-links", links, "vulnlib"
+    )
+    assert blocked.returncode == 1, output(blocked)
+    assert VULN_ID in blocked.stdout
+    allowed = safe_pip(
+        "install", "--python", target_venv, "--no-index", "--find-links", links, "cleanlib"
+    )
+    assert allowed.returncode == 0, output(allowed)
+    assert "index hash could not be compared: cleanlib==1.0" in allowed.stderr
+    assert installed(target_venv, isolated_env) == {"cleanlib": "1.0"}

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from safe_pip import __version__, exit_codes
+from safe_pip.console import error
 from safe_pip.errors import SafePipError
 
 # Commands safe-pip implements itself; every other first word is handed to pip unchanged.
@@ -52,7 +53,7 @@ def _guarded(run: Callable[[], int]) -> int:
     try:
         return run()
     except SafePipError as exc:
-        sys.stderr.write(f"safe-pip: error: {exc}\n")
+        error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("safe-pip: interrupted; nothing more was done.\n")

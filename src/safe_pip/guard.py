@@ -15,9 +15,10 @@ from typing import TypeVar
 
 from safe_pip import exit_codes
 from safe_pip.advisory_db import AdvisoryDatabase, AdvisoryMatch
+from safe_pip.console import warn
 from safe_pip.errors import CannotCheckError
 from safe_pip.index_client import IndexFile, match_file
-from safe_pip.models import Decision, PlanItem, Verdict
+from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.policy import Policy
 
 
@@ -65,6 +66,7 @@ def check_plan(
         index_files = _unless_fail_open(lambda: fetch_index_files(index_urls, names), policy, notes)
     if index_files:
         items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
+    notes.extend(_not_on_any_index_notes(items))
     seen = SeenHashes.open()
     try:
         if advisories is not None:
@@ -82,6 +84,22 @@ def check_plan(
 
 
 T = TypeVar("T")
+
+
+def _not_on_any_index_notes(items: Sequence[PlanItem]) -> list[str]:
+    """Say so when an index artifact is on no index page (pip found it via --find-links):
+    its hash could not be compared with an index's, and that must not pass silently."""
+    unlisted = sorted(
+        item.spec
+        for item in items
+        if item.source is ArtifactSource.INDEX and item.index_url is None
+    )
+    if not unlisted:
+        return []
+    return [
+        "not listed on any index page (--no-index or --find-links?), so the index hash "
+        f"could not be compared: {', '.join(unlisted)}"
+    ]
 
 
 def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
@@ -138,8 +156,8 @@ def print_verdict(result: GuardResult, output_format: str, *, installing: bool =
     if output_format == "json":
         sys.stdout.write(render_json(result.verdict) + "\n")
         for note in result.notes:
-            sys.stderr.write(f"safe-pip: warning: {note}\n")
+            warn(note)
         return
     for note in result.notes:
-        sys.stderr.write(f"safe-pip: warning: {note}\n")
+        warn(note)
     sys.stdout.write(render_text(result.verdict, installing=installing) + "\n")

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from safe_pip import exit_codes
 from safe_pip.cli_common import policy_from_args
+from safe_pip.console import say
 from safe_pip.errors import IndexUnreachableError, PipError, UsageError
 from safe_pip.guard import GuardResult, check_plan, print_verdict
 from safe_pip.index_client import fetch_index_files
@@ -47,7 +48,7 @@ def run_install(argv: Sequence[str]) -> int:
         index_urls = pending_index_urls.result()
 
     if not plan:
-        _say("nothing to install: every requirement is already satisfied.")
+        say("nothing to install: every requirement is already satisfied.")
         return exit_codes.OK
 
     result = check_plan(plan, policy, index_urls, record_seen=not install_args.dry_run)
@@ -55,7 +56,7 @@ def run_install(argv: Sequence[str]) -> int:
     if result.verdict.blocked:
         return exit_codes.BLOCKED
     if install_args.dry_run:
-        _say("--dry-run: nothing was installed.")
+        say("--dry-run: nothing was installed.")
         return exit_codes.OK
 
     outcome = install_vetted(
@@ -66,7 +67,7 @@ def run_install(argv: Sequence[str]) -> int:
         output_to_stderr=own.output_format == "json",
     )
     if outcome.hash_mismatch:
-        _say(
+        say(
             "blocked: a downloaded file does not match the sha256 that was checked "
             "(the index served different bytes); nothing was installed."
         )
@@ -74,7 +75,7 @@ def run_install(argv: Sequence[str]) -> int:
     if outcome.returncode == exit_codes.INTERRUPTED:
         return exit_codes.INTERRUPTED
     if outcome.returncode != 0:
-        _say(f"pip failed to install the vetted plan (pip exit code {outcome.returncode}).")
+        say(f"pip failed to install the vetted plan (pip exit code {outcome.returncode}).")
         return exit_codes.INSTALL_FAILED
     return exit_codes.OK
 
@@ -110,7 +111,3 @@ def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult
         )
         decisions.append(Decision(finding=finding, action=Action.BLOCK))
     return GuardResult(verdict=Verdict(plan=[], decisions=decisions))
-
-
-def _say(message: str) -> None:
-    sys.stderr.write(f"safe-pip: {message}\n")

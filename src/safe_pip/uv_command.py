@@ -10,13 +10,13 @@ options (``--format``, ``--warn-only``, ``--ignore-vuln``, ``--allow``, ``--fail
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from safe_pip import exit_codes
 from safe_pip.cli_common import policy_from_args
+from safe_pip.console import say
 from safe_pip.guard import GuardResult, check_plan, print_verdict
 from safe_pip.own_options import OwnOptions, split_own_options, take_option
 from safe_pip.uv_args import GLOBAL_VALUE_OPTIONS, UvInstallArgs, parse_uv_install_args
@@ -98,7 +98,7 @@ def _install(
     policy = policy_from_args(own.as_namespace())
     plan = resolve_uv_plan(uv, global_args, request, no_deps=command == "sync", env=env)
     if not plan.items and command == "install":
-        _say("nothing to install.")
+        say("nothing to install.")
         return exit_codes.OK
     dry_run = "--dry-run" in request.install_args
     result = check_plan(plan.items, policy, plan.index_urls, record_seen=not dry_run)
@@ -115,13 +115,13 @@ def _install(
         requirement_options=plan.requirement_options,
     )
     if outcome.hash_mismatch:
-        _say(
+        say(
             "blocked: a downloaded file does not match the sha256 that was checked "
             "(the index served different bytes); nothing was installed."
         )
         return exit_codes.BLOCKED
     if not outcome.ok:
-        _say(f"uv failed to install the vetted plan (exit {outcome.returncode}).")
+        say(f"uv failed to install the vetted plan (exit {outcome.returncode}).")
         return (
             exit_codes.INTERRUPTED
             if outcome.returncode == exit_codes.INTERRUPTED
@@ -151,7 +151,7 @@ def _sync_lock_files(
     command = [uv, *global_args, "pip", "sync", *request.requirement_files]
     returncode = call_uv([*command, *request.target_args, *request.install_args], env)
     if returncode not in (exit_codes.OK, exit_codes.INTERRUPTED):
-        _say(f"uv failed to sync the checked lock file (exit {returncode}).")
+        say(f"uv failed to sync the checked lock file (exit {returncode}).")
         return exit_codes.INSTALL_FAILED
     return returncode
 
@@ -189,7 +189,3 @@ def _is_pylock(path: str) -> bool:
     from safe_pip.lockfiles.model import LockKind
 
     return kind_from_name(Path(path)) is LockKind.PYLOCK
-
-
-def _say(message: str) -> None:
-    sys.stderr.write(f"safe-pip: {message}\n")

@@ -12,11 +12,11 @@ The whole lock is checked (every platform, extra and group), which can be more t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from safe_pip import exit_codes
+from safe_pip.console import say
 from safe_pip.errors import UsageError
 from safe_pip.guard import print_verdict
 from safe_pip.own_options import OwnOptions
@@ -77,7 +77,7 @@ def add_to_project(
     run_uv([uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args], env)
     if _check_lock(_lock_path(global_args + args), own):
         _restore(saved, _nearest(start, "uv.lock"))
-        _say("pyproject.toml and uv.lock were left as they were.")
+        say("pyproject.toml and uv.lock were left as they were.")
         return exit_codes.BLOCKED
     if no_sync:
         return exit_codes.OK
@@ -140,7 +140,3 @@ def _restore(saved: Mapping[Path, bytes], lock_now: Path | None) -> None:
         path.write_bytes(content)
     if lock_now is not None and lock_now not in saved:
         lock_now.unlink()
-
-
-def _say(message: str) -> None:
-    sys.stderr.write(f"safe-pip: {message}\n")
