@@ -17,7 +17,7 @@ import pytest
 from safe_pip import advisory_db, db_commands, db_update
 from safe_pip.advisory_db import AdvisoryDatabase, DatabaseStatus
 from safe_pip.db_update import update_database
-from safe_pip.errors import DatabaseError
+from safe_pip.errors import DatabaseError, UsageError
 
 EDGE = Path(__file__).parent / "data" / "osv-edge"
 EDGE_VALID_RECORDS = 12
@@ -143,7 +143,8 @@ def test_source_from_environment_and_default_paths(
 
 
 def test_missing_source(tmp_path: Path, db_path: Path, existing_db: DatabaseStatus) -> None:
-    with pytest.raises(DatabaseError, match="advisory source not found"):
+    # A path that does not exist is the user's typo: a usage error (exit 2), not exit 3.
+    with pytest.raises(UsageError, match="advisory source not found"):
         update_database(str(tmp_path / "nowhere.zip"), db_path=db_path)
     assert_old_database_intact(db_path, existing_db)
 

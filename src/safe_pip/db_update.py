@@ -33,7 +33,7 @@ import httpx
 
 from safe_pip import paths
 from safe_pip.advisory_db import DatabaseStatus, write_database
-from safe_pip.errors import DatabaseError
+from safe_pip.errors import DatabaseError, UsageError
 from safe_pip.osv import Advisory, MalformedRecordError, parse_record
 
 DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
@@ -228,7 +228,7 @@ def _read_local(path: Path) -> Iterator[Document]:
     if path.is_dir():
         return _read_directory(path)
     if not path.is_file():
-        raise DatabaseError(f"advisory source not found: {path}")
+        raise UsageError(f"advisory source not found: {path}")
     if path.suffix.lower() == ".json":
         return iter([(path.name, _read_bytes(path))])
     if path.suffix.lower() == ".zip" or _looks_like_zip(path):
