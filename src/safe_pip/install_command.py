@@ -1,26 +1,29 @@
-"""``safe-pip install ARGS``: plan with pip's resolver, check, then install exactly the plan."""
+"""``safe-pip install ARGS``: plan with pip's resolver, check, then install exactly the plan.
+
+pip's dry run is started first; safe-pip loads its policy and its checking modules while pip
+resolves (they are imported inside ``run_install`` for that reason).
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from safe_pip import exit_codes
-from safe_pip.cli_common import policy_from_args
 from safe_pip.console import say
-from safe_pip.errors import IndexUnreachableError, PipError, UsageError
-from safe_pip.guard import GuardResult, check_plan, print_verdict
-from safe_pip.index_client import fetch_index_files
-from safe_pip.models import Action, Category, Decision, Finding, Verdict
+from safe_pip.errors import PipError, UsageError
 from safe_pip.own_options import split_own_options
 from safe_pip.pip_args import parse_install_args
 from safe_pip.pip_config import start_effective_index_urls
-from safe_pip.pip_plan import PinnedHashMismatchError, resolve_plan
+from safe_pip.pip_plan import PinnedHashMismatchError, start_plan
 from safe_pip.pip_report import HashMismatch
 from safe_pip.requirements_hashes import read_requirement_files
 from safe_pip.target_python import resolve_target_python
-from safe_pip.vetted_install import install_vetted
+
+if TYPE_CHECKING:
+    from safe_pip.guard import GuardResult
 
 DOWNLOAD_HASH_ID = "HASH-DOWNLOAD"
 
@@ -32,14 +35,19 @@ def run_install(argv: Sequence[str]) -> int:
         return subprocess.call([sys.executable, "-m", "pip", "install", "--help"])
     if install_args.python:
         raise UsageError("pip's --python is safe-pip's own option here: use it once, before pip's")
-    policy = policy_from_args(own.as_namespace())
     python = resolve_target_python(own.python)
     requirement_options = read_requirement_files(install_args.requirement_inputs).option_lines()
 
-    # pip's index configuration is read while pip resolves: both are subprocesses.
-    with start_effective_index_urls(python, install_args) as pending_index_urls:
+    pending_plan = start_plan(python, install_args)
+    with pending_plan, start_effective_index_urls(python, install_args) as pending_index_urls:
+        # While pip resolves: load the policy and the checking code (httpx, SQLite, TOML).
+        from safe_pip.cli_common import policy_from_args
+        from safe_pip.guard import check_plan, print_verdict
+        from safe_pip.vetted_install import install_vetted
+
+        policy = policy_from_args(own.as_namespace())
         try:
-            plan = resolve_plan(python, install_args)
+            plan = pending_plan.result()
         except PinnedHashMismatchError as exc:
             print_verdict(_download_mismatch_result(exc.mismatches), own.output_format)
             return exit_codes.BLOCKED
@@ -83,6 +91,9 @@ def run_install(argv: Sequence[str]) -> int:
 def _explain_pip_failure(error: PipError, index_urls: Sequence[str]) -> Exception:
     """pip run with --quiet says only "No matching distribution" when the index is down:
     probe the indexes so the user learns which it is (exit 3), else it is bad input (exit 2)."""
+    from safe_pip.errors import IndexUnreachableError
+    from safe_pip.index_client import fetch_index_files
+
     message = str(error)
     if "No matching distribution" not in message and "from versions: none" not in message:
         return error
@@ -95,6 +106,9 @@ def _explain_pip_failure(error: PipError, index_urls: Sequence[str]) -> Exceptio
 
 def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
     """pip refused a downloaded file whose sha256 differs from a pinned or published one."""
+    from safe_pip.guard import GuardResult
+    from safe_pip.models import Action, Category, Decision, Finding, Verdict
+
     decisions = []
     for mismatch in mismatches:
         name, _, version = mismatch.requirement.partition("==")

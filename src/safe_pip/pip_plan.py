@@ -75,29 +75,65 @@ def resolve_plan(
     Raises ``UsageError`` (no such interpreter, broken requirements file) or ``PipError``
     (pip failed, is too old, or a pinned hash did not match).
     """
+    return start_plan(python, install_args, env).result()
+
+
+def start_plan(
+    python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
+) -> PendingPlan:
+    """Start pip's dry run and return at once, so the caller can prepare its checks while pip
+    resolves; ``.result()`` waits for the plan (see ``resolve_plan`` for the errors)."""
     interpreter = check_interpreter(python)
     pins = pinned_hashes(install_args.requirement_inputs)  # UsageError before pip runs
     try:
-        completed = subprocess.run(
+        process = subprocess.Popen(
             dry_run_command(interpreter, install_args),
             env=pip_child_env(env),
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
     except OSError as error:
         raise UsageError(f"cannot run Python interpreter {python}: {error.strerror}") from None
-    stdout = completed.stdout.decode("utf-8", errors="replace")
-    stderr = _ANSI_ESCAPE.sub("", completed.stderr.decode("utf-8", errors="replace"))
-    if completed.returncode != 0:
-        raise _pip_failure(python, completed.returncode, stderr)
-    if not stdout.strip():
-        raise PipError("could not read pip's installation report: pip printed none")
-    try:
-        report = json.loads(stdout)
-    except json.JSONDecodeError as error:
-        raise PipError(f"could not read pip's installation report: not JSON ({error})") from None
-    return [_with_pins(item, pins) for item in parse_report(report)]
+    return PendingPlan(python, process, pins)
+
+
+class PendingPlan:
+    """pip's dry run while it runs. Use as a context manager so an error elsewhere ends it."""
+
+    def __init__(
+        self, python: str, process: subprocess.Popen[bytes], pins: Mapping[str, set[str]]
+    ) -> None:
+        self._python = python
+        self._process = process
+        self._pins = pins
+
+    def result(self) -> list[PlanItem]:
+        raw_stdout, raw_stderr = self._process.communicate()
+        stdout = raw_stdout.decode("utf-8", errors="replace")
+        stderr = _ANSI_ESCAPE.sub("", raw_stderr.decode("utf-8", errors="replace"))
+        if self._process.returncode != 0:
+            raise _pip_failure(self._python, self._process.returncode, stderr)
+        if not stdout.strip():
+            raise PipError("could not read pip's installation report: pip printed none")
+        try:
+            report = json.loads(stdout)
+        except json.JSONDecodeError as error:
+            raise PipError(
+                f"could not read pip's installation report: not JSON ({error})"
+            ) from None
+        return [_with_pins(item, self._pins) for item in parse_report(report)]
+
+    def cancel(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+
+    def __enter__(self) -> PendingPlan:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()
 
 
 def _with_pins(item: PlanItem, pins: Mapping[str, set[str]]) -> PlanItem:
