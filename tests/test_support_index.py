@@ -159,9 +159,7 @@ def test_json_project_page(local_index: LocalIndex) -> None:
         "yanked": False,
         "size": len(old.content),
         "upload-time": "2024-05-06T07:08:09.000000Z",
-        "core-metadata": False,
-        "dist-info-metadata": False,
-    }
+    }  # no metadata: the keys are absent (pip 23.0.x cannot read an explicit false)
     assert second["yanked"] == "broken build"
     assert second["core-metadata"] == second["dist-info-metadata"]
     assert re.fullmatch(r"[0-9a-f]{64}", second["core-metadata"]["sha256"])

@@ -195,9 +195,6 @@ def _file_anchor(hosted: HostedFile) -> str:
 
 
 def _file_json(hosted: HostedFile) -> dict[str, object]:
-    metadata: object = False
-    if hosted.metadata_sha256 is not None:
-        metadata = {"sha256": hosted.metadata_sha256}
     entry: dict[str, object] = {
         "filename": hosted.filename,
         "url": hosted.url,
@@ -205,9 +202,11 @@ def _file_json(hosted: HostedFile) -> dict[str, object]:
         "requires-python": hosted.requires_python,
         "yanked": hosted.yanked,
         "size": len(hosted.content),
-        "core-metadata": metadata,
-        "dist-info-metadata": metadata,
     }
+    # Without metadata the keys are left out, as large public indexes do: pip 23.0.x
+    # crashes on an explicit ``"dist-info-metadata": false``.
+    if hosted.metadata_sha256 is not None:
+        entry["core-metadata"] = entry["dist-info-metadata"] = {"sha256": hosted.metadata_sha256}
     if hosted.upload_time is not None:
         entry["upload-time"] = _upload_time_text(hosted.upload_time)
     return entry
