@@ -58,17 +58,3 @@ def pip_install(
     python: Path, via: str, env: dict[str, str], *args: str | os.PathLike[str]
 ) -> subprocess.CompletedProcess[str]:
     return run([*pip_command(python, via), "install", *args], env)
-
-
-def installed(python: Path, env: dict[str, str]) -> dict[str, str]:
-    """name -> version of what is installed besides pip/setuptools/wheel."""
-    listing = run([python, "-m", "pip", "list", "--format", "json"], env, check=True)
-    return {
-        entry["name"].lower(): entry["version"]
-        for entry in json.loads(listing.stdout)
-        if entry["name"].lower() not in {"pip", "setuptools", "wheel"}
-    }
-
-
-def output(result: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"

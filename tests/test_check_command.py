@@ -12,16 +12,10 @@ import pytest
 
 from safe_pip.models import ArtifactSource, PlanItem, plan_to_json
 from support.index_server import LocalIndex
+from support.outcomes import assert_one_line_error, output
 from support.scenario import MALICIOUS_ID, VULN_ID
 from support.wheels import wheel_bytes
-from uv_helpers import (
-    SKIP_WITHOUT_UV,
-    assert_one_line_error,
-    compile_requirements,
-    lock_project,
-    output,
-    uv,
-)
+from uv_helpers import SKIP_WITHOUT_UV, compile_requirements, lock_project, uv
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 MALFORMED = Path(__file__).resolve().parent / "data" / "lockfiles"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import hook_venv, output
+from hook_helpers import hook_venv
 from safe_pip import hook_commands
 from safe_pip.errors import UsageError
 from safe_pip.hook.installer import (
@@ -26,6 +26,7 @@ from safe_pip.hook.installer import (
 )
 from safe_pip.shell_aliases import BEGIN_MARKER
 from support.isolation import run
+from support.outcomes import output
 from support.scenario import OSV_LOCAL
 from support.venvs import venv_site_packages
 

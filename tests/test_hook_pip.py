@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import (
-    PIP_INVOCATIONS,
-    PIP_MODULE,
-    PIP_SCRIPT,
-    hook_venv,
-    installed,
-    output,
-    pip_install,
-)
+from hook_helpers import PIP_INVOCATIONS, PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
 from safe_pip.hook.installer import uninstall_hook
 from support.index_server import LocalIndex
+from support.outcomes import installed, output
 from support.scenario import MALICIOUS_ID, VULN_ID
 from support.venvs import BUNDLED, NEWEST
 

@@ -11,18 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import (
-    PIP_MODULE,
-    PIP_SCRIPT,
-    checker_calls,
-    fake_checker,
-    hook_venv,
-    installed,
-    output,
-    pip_install,
-)
+from hook_helpers import PIP_MODULE, PIP_SCRIPT, checker_calls, fake_checker, hook_venv, pip_install
 from safe_pip.models import ArtifactSource, plan_from_json
 from support.index_server import LocalIndex
+from support.outcomes import installed, output
 from support.venvs import BUNDLED, NEWEST
 
 PIP_KINDS = (BUNDLED, NEWEST)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import checker_calls, fake_checker, hook_venv, installed, output
+from hook_helpers import checker_calls, fake_checker, hook_venv
 from support.index_server import LocalIndex
 from support.isolation import run
+from support.outcomes import installed, output
 from support.venvs import BUNDLED, NEWEST
 
 PIP_KINDS = (BUNDLED, NEWEST)

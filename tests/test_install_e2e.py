@@ -10,36 +10,15 @@ from pathlib import Path
 import pytest
 
 from support.index_server import LocalIndex
-from support.isolation import run
+from support.outcomes import assert_one_line_error, installed, output
 from support.scenario import LOW_SEVERITY_ID, MALICIOUS_ID, VULN_ALIAS, VULN_ID, YANK_REASON
 from support.venvs import BUNDLED, NEWEST
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def installed(python: Path, env: dict[str, str]) -> dict[str, str]:
-    """name -> version of what is installed in ``python``'s environment (besides pip)."""
-    listing = run([python, "-m", "pip", "list", "--format", "json"], env, check=True)
-    return {
-        entry["name"].lower(): entry["version"]
-        for entry in json.loads(listing.stdout)
-        if entry["name"].lower() not in {"pip", "setuptools", "wheel"}
-    }
-
-
 def install(safe_pip: SafePip, python: Path, index: LocalIndex, *args: str, **kw: object):
     return safe_pip("install", "--python", python, "--index-url", index.url, *args, **kw)
-
-
-def output(result: subprocess.CompletedProcess[str]) -> str:
-    return result.stdout + result.stderr
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> None:
-    assert result.returncode == code, output(result)
-    assert "Traceback" not in output(result)
-    errors = [line for line in result.stderr.splitlines() if line.startswith("safe-pip: error:")]
-    assert len(errors) == 1, output(result)
 
 
 @pytest.mark.parametrize("kind", [BUNDLED, NEWEST])

@@ -12,17 +12,9 @@ import pytest
 
 from support.index_server import LocalIndex
 from support.isolation import run
+from support.outcomes import assert_one_line_error, output
 from support.scenario import MALICIOUS_ID, VULN_ID
-from uv_helpers import (
-    SKIP_WITHOUT_UV,
-    UV,
-    assert_one_line_error,
-    compile_requirements,
-    installed,
-    lock_project,
-    output,
-    uv,
-)
+from uv_helpers import SKIP_WITHOUT_UV, UV, compile_requirements, installed, lock_project, uv
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 SAFE_UV = Path(sys.executable).parent / "safe-uv"

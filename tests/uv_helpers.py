@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from support.index_server import LocalIndex
-from support.isolation import describe, run
+from support.isolation import run
 
 UV = Path(sys.executable).parent / "uv"
 SKIP_WITHOUT_UV = pytest.mark.skipif(not UV.is_file(), reason=f"uv is not installed at {UV}")
@@ -61,16 +61,3 @@ def installed(python: Path, env: dict[str, str]) -> dict[str, str]:
         for entry in json.loads(listing.stdout)
         if entry["name"].lower() not in NOT_PACKAGES
     }
-
-
-def output(result: subprocess.CompletedProcess[str]) -> str:
-    return describe(result)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
-    """The run failed with ``code`` and exactly one ``safe-pip: error:`` line; that line."""
-    assert result.returncode == code, output(result)
-    assert "Traceback" not in result.stdout + result.stderr, output(result)
-    errors = [line for line in result.stderr.splitlines() if line.startswith("safe-pip: error:")]
-    assert len(errors) == 1, output(result)
-    return errors[0]
