@@ -209,7 +209,9 @@ def test_edge_alias_pair_sharing_a_cve_is_one_match(edge_db: AdvisoryDatabase) -
         id="PYSEC-2099-10",
         aliases=("CVE-2099-0001", "GHSA-aaaa-bbbb-cccc"),
         summary="Alias pkg mishandles input (PyPI advisory database copy).",
-        fixed_in="1.4",  # the smallest fix among the merged records
+        # The GitHub copy says 1.4 fixes it, the PyPI copy that 1.4 is still affected (fixed
+        # in 1.5): the first version no merged record calls affected is the fix to advise.
+        fixed_in="1.5",
         severity=9.8,  # the highest score among them
         malicious=False,
     )

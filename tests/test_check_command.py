@@ -190,6 +190,7 @@ def test_poetry_lock_hashes_are_compared_with_the_named_source(
     [
         "uv-bad-toml/uv.lock",
         "uv-missing-version/uv.lock",
+        "uv-bad-members/uv.lock",
         "pylock-bad-toml/pylock.toml",
         "pylock-missing-hashes/pylock.toml",
         "poetry-bad-toml/poetry.lock",

@@ -160,9 +160,12 @@ def test_hash_comparison_ignores_case() -> None:
     assert problems([item(sha256=SHA_A)], index_files=index) == []
 
 
-def test_index_without_published_hash_is_not_a_mismatch() -> None:
+def test_index_without_published_hash_is_not_a_mismatch_but_is_said() -> None:
     index = {"demo": [IndexEntry("demo-1.0-py3-none-any.whl", None)]}
-    assert problems([item()], index_files=index) == []
+    (found,) = problems([item()], index_files=index)
+    # The comparison with the index could not happen: a warning, never a silent pass.
+    assert (found.category, found.id) == (Category.UNVERIFIABLE, "NO-HASH")
+    assert "index publishes no sha256 for demo-1.0-py3-none-any.whl" in found.summary
 
 
 def test_hash_compared_with_the_index_the_file_came_from() -> None:

@@ -274,6 +274,7 @@ def test_toml_that_is_no_lock_format_is_refused(tmp_path: Path) -> None:
         ("uv-bad-toml/uv.lock", "not valid TOML"),
         ("uv-missing-version/uv.lock", "package 'cleanlib': missing required key 'version'"),
         ("uv-bad-hash/uv.lock", "not a sha256 digest"),
+        ("uv-bad-members/uv.lock", "[manifest]: 'members' must be an array of names"),
         ("pylock-bad-toml/pylock.toml", "not valid TOML"),
         ("pylock-missing-hashes/pylock.toml", "missing required key 'hashes'"),
         ("pylock-no-source/pylock.dev.toml", "needs one of 'wheels', 'sdist'"),

@@ -89,6 +89,14 @@ def test_blocked_verdict_for_a_check_only_run() -> None:
     )
 
 
+def test_blocked_verdict_without_a_plan_does_not_say_of_0() -> None:
+    # pip refused a download before the plan could be read (HASH-DOWNLOAD)
+    verdict = Verdict([], [Decision(REQUESTS_VULN, Action.BLOCK)])
+    assert verdict_line(verdict) == (
+        "safe-pip: blocked: 1 package has blocking findings; nothing was installed."
+    )
+
+
 def test_malicious_and_hash_mismatch_hints() -> None:
     decisions = [
         Decision(Finding("evil", "1.0", Category.MALICIOUS, "MAL-1", "steals"), Action.BLOCK),

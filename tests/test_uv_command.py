@@ -102,6 +102,21 @@ def test_safe_uv_means_safe_pip_uv(
     assert installed(target_venv, isolated_env) == {}
 
 
+def test_own_options_before_the_uv_command_still_guard_it(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    """`--uv PATH` (or `--format json`) before `pip install` must not turn the install into
+    an unchecked pass-through."""
+    args = ["pip", "install", "--python", target_venv, "--index-url", world.url, "vulnlib==1.0"]
+    result = safe_pip("uv", "--uv", UV, *args)
+    assert result.returncode == 1, output(result)
+    assert VULN_ID in result.stdout, output(result)
+    as_json = safe_pip("uv", "--format", "json", *args)
+    assert as_json.returncode == 1, output(as_json)
+    assert json.loads(as_json.stdout)["verdict"] == "blocked"
+    assert installed(target_venv, isolated_env) == {}
+
+
 def test_requirement_files_and_warn_only(
     world: LocalIndex,
     tmp_path: Path,
@@ -117,6 +132,29 @@ def test_requirement_files_and_warn_only(
     assert result.returncode == 0, output(result)
     assert "warning  vulnlib==1.0" in result.stdout
     assert installed(target_venv, isolated_env) == {"vulnlib": "1.0"}
+
+
+def test_a_hash_pinned_in_the_requirements_file_is_enforced(
+    world: LocalIndex,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    tmp_path: Path,
+) -> None:
+    """Plain `uv pip install -r` refuses a file whose sha256 is not the pinned one; the vetted
+    install pins the index's hash instead, so the pin must be checked (HASH-PINNED)."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"cleanlib==1.0 --hash=sha256:{'a' * 64}\n")
+    result = uv_install(safe_pip, target_venv, world, "-r", requirements)
+    assert result.returncode == 1, output(result)
+    assert "HASH-PINNED" in result.stdout, output(result)
+    assert installed(target_venv, isolated_env) == {}
+
+    (hosted,) = world.hosted_files("cleanlib")
+    requirements.write_text(f"cleanlib==1.0 --hash=sha256:{hosted.sha256}\n")
+    allowed = uv_install(safe_pip, target_venv, world, "-r", requirements)
+    assert allowed.returncode == 0, output(allowed)
+    assert installed(target_venv, isolated_env) == {"cleanlib": "1.0"}
 
 
 def test_a_file_that_differs_from_the_published_hash_is_never_installed(
@@ -195,6 +233,21 @@ def test_other_uv_commands_pass_straight_through(
     listing = safe_pip("uv", "pip", "list", "--python", target_venv, "--format", "json")
     assert listing.returncode == 0, output(listing)
     assert "pip" in {entry["name"] for entry in json.loads(listing.stdout)}
+
+
+def test_pip_run_through_uv_stays_guarded_by_the_hook(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    """A pass-through command must not hand SAFE_PIP_ACTIVE (the hook's off switch) to what
+    uv runs: `safe-uv run pip install ...` in a hooked venv is still checked."""
+    from hook_helpers import hook_venv
+
+    hook_venv(target_venv)
+    pip = ["python", "-m", "pip", "install", "--index-url", world.url, "vulnlib==1.0"]
+    result = safe_pip("uv", "run", "--no-project", "--python", target_venv, *pip)
+    assert result.returncode == 1, output(result)
+    assert VULN_ID in result.stdout, output(result)
+    assert installed(target_venv, isolated_env) == {}
 
 
 def test_uv_not_found_is_a_usage_error_with_a_hint(safe_pip: SafePip, tmp_path: Path) -> None:

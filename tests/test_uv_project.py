@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from support.index_server import LocalIndex
+from support.outcomes import output
 from support.scenario import MALICIOUS_ID, VULN_ID
-from uv_helpers import SKIP_WITHOUT_UV, installed, output
+from uv_helpers import SKIP_WITHOUT_UV, installed
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 pytestmark = SKIP_WITHOUT_UV

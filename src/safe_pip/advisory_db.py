@@ -18,12 +18,11 @@ from types import TracebackType
 from typing import Any
 
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from safe_pip import paths
 from safe_pip.errors import DatabaseError
 from safe_pip.osv import MALICIOUS_PREFIX, Advisory
-from safe_pip.version_match import RangeEvent, first_fixed, is_affected, parse_version
+from safe_pip.version_match import RangeEvent, first_fixed, is_affected
 
 SCHEMA_VERSION = 1
 
@@ -130,10 +129,8 @@ class AdvisoryDatabase:
                 "run `safe-pip db update`"
             ) from exc
         affected = [hit for hit in hits.values() if is_affected(version, hit.ranges, hit.versions)]
-        for hit in affected:
-            hit.fixed_in = first_fixed(version, hit.ranges, hit.versions)
         return sorted(
-            (_merge(group) for group in _alias_groups(affected)),
+            (_merge(group, version) for group in _alias_groups(affected)),
             key=lambda match: (not match.malicious, _id_rank(match.id), match.id),
         )
 
@@ -253,6 +250,9 @@ class _ListedVersions:
     def add_listing(self, encoded: str) -> None:
         self._listings.append(encoded)
 
+    def add_all(self, other: _ListedVersions) -> None:
+        self._listings.extend(other._listings)
+
     def __contains__(self, version: object) -> bool:
         needle = f"\n{version}\n"
         return any(needle in listing for listing in self._listings)
@@ -294,7 +294,6 @@ class _Hit:
         self.malicious = malicious
         self.ranges: list[list[RangeEvent]] = []
         self.versions = _ListedVersions()
-        self.fixed_in: str | None = None
 
 
 def _alias_groups(hits: Sequence[_Hit]) -> list[list[_Hit]]:
@@ -317,16 +316,15 @@ def _alias_groups(hits: Sequence[_Hit]) -> list[list[_Hit]]:
     return list(groups.values())
 
 
-def _merge(group: Sequence[_Hit]) -> AdvisoryMatch:
+def _merge(group: Sequence[_Hit], version: str) -> AdvisoryMatch:
     primary = min(group, key=lambda hit: (_id_rank(hit.id), hit.id))
     identifiers = {hit.id for hit in group} | {alias for hit in group for alias in hit.aliases}
     severities = [hit.severity for hit in group if hit.severity is not None]
-    fixes = [hit.fixed_in for hit in group if hit.fixed_in is not None]
     return AdvisoryMatch(
         id=primary.id,
         aliases=tuple(sorted(identifiers - {primary.id})),
         summary=primary.summary or next((hit.summary for hit in group if hit.summary), ""),
-        fixed_in=min(fixes, key=_version_sort_key) if fixes else None,
+        fixed_in=_first_fixed_for_all(version, group),
         severity=max(severities) if severities else None,
         malicious=any(hit.malicious for hit in group),
     )
@@ -339,6 +337,11 @@ def _id_rank(advisory_id: str) -> int:
     return len(_ID_PREFERENCE)
 
 
-def _version_sort_key(version: str) -> tuple[bool, Version, str]:
-    parsed = parse_version(version)
-    return (parsed is None, parsed if parsed is not None else Version("0"), version)
+def _first_fixed_for_all(version: str, group: Sequence[_Hit]) -> str | None:
+    """The first version above ``version`` that no record of the group calls affected: a
+    fix one copy of an advisory names is no fix while another copy says it is affected."""
+    ranges = [events for hit in group for events in hit.ranges]
+    versions = _ListedVersions()
+    for hit in group:
+        versions.add_all(hit.versions)
+    return first_fixed(version, ranges, versions)

@@ -111,7 +111,7 @@ def find_problems(
         findings.extend(_advisory_findings(item, advisories))
         findings.extend(_yanked_findings(item, published))
         findings.extend(_hash_findings(item, published, seen))
-        findings.extend(_unverifiable_findings(item))
+        findings.extend(_unverifiable_findings(item, published))
     return sorted(findings, key=_sort_key)
 
 
@@ -192,7 +192,7 @@ def _short(sha256: str) -> str:
     return sha256[:10]
 
 
-def _unverifiable_findings(item: PlanItem) -> list[Finding]:
+def _unverifiable_findings(item: PlanItem, published: Sequence[IndexFileLike]) -> list[Finding]:
     if item.source in _UNVERIFIABLE_SOURCES:
         where = item.url or item.filename
         kind = _SOURCE_DESCRIPTIONS[item.source]
@@ -200,6 +200,9 @@ def _unverifiable_findings(item: PlanItem) -> list[Finding]:
         return [_finding(item, Category.UNVERIFIABLE, UNVERIFIED_SOURCE_ID, summary)]
     if item.source is ArtifactSource.INDEX and not item.sha256:
         summary = "no sha256 known for the artifact, so it cannot be verified"
+        return [_finding(item, Category.UNVERIFIABLE, NO_HASH_ID, summary)]
+    if item.source is ArtifactSource.INDEX and published and not any(f.sha256 for f in published):
+        summary = f"the index publishes no sha256 for {item.filename}, so it cannot be compared"
         return [_finding(item, Category.UNVERIFIABLE, NO_HASH_ID, summary)]
     return []
 

@@ -70,15 +70,36 @@ def _dispatch(args: list[str]) -> int:
         sys.stdout.write(f"safe-pip {__version__}\n")
         return exit_codes.OK
     command = args[0]
-    if command == "install":
+    install_at = _pip_install_position(args)
+    if install_at is not None:
         from safe_pip.install_command import run_install
 
-        return run_install(args[1:])
+        # pip's general options may come first (``pip -q install``): they are install options.
+        return run_install([*args[:install_at], *args[install_at + 1 :]])
     if command in _OWN_COMMANDS:
         parsed = _build_parser().parse_args(args)
         result: int = parsed.func(parsed)
         return result
     return _pass_through_to_pip(args)
+
+
+def _pip_install_position(args: Sequence[str]) -> int | None:
+    """Where the word ``install`` is when it is the command, after any options.
+
+    pip takes general options before its command (``pip --python X install``, ``pip -q
+    install``); such a line must be guarded like ``safe-pip install``, not passed to pip.
+    """
+    from safe_pip.own_options import OWN_VALUE_OPTIONS
+    from safe_pip.pip_args import needs_separate_value
+
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            return position if arg == "install" else None
+        takes_value = arg in OWN_VALUE_OPTIONS or needs_separate_value(arg)
+        position += 2 if takes_value else 1
+    return None
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -42,7 +42,8 @@ def run_install(argv: Sequence[str]) -> int:
     with pending_plan, start_effective_index_urls(python, install_args) as pending_index_urls:
         # While pip resolves: load the policy and the checking code (httpx, SQLite, TOML).
         from safe_pip.cli_common import policy_from_args
-        from safe_pip.guard import check_plan, print_verdict
+        from safe_pip.guard import GuardResult, check_plan, print_verdict
+        from safe_pip.models import Verdict
         from safe_pip.vetted_install import install_vetted
 
         policy = policy_from_args(own.as_namespace())
@@ -57,6 +58,8 @@ def run_install(argv: Sequence[str]) -> int:
 
     if not plan:
         say("nothing to install: every requirement is already satisfied.")
+        if own.output_format == "json":  # stdout is one JSON document in every outcome
+            print_verdict(GuardResult(verdict=Verdict(plan=[])), own.output_format)
         return exit_codes.OK
 
     result = check_plan(plan, policy, index_urls, record_seen=not install_args.dry_run)

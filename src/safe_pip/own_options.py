@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from safe_pip.cli_common import FAIL_MODES, OUTPUT_FORMATS
 from safe_pip.errors import UsageError
 
-_VALUE_OPTIONS = ("--python", "--format", "--ignore-vuln", "--allow", "--fail-mode", "--uv")
+OWN_VALUE_OPTIONS = ("--python", "--format", "--ignore-vuln", "--allow", "--fail-mode", "--uv")
 _FLAG_OPTIONS = ("--warn-only",)
 
 
@@ -51,7 +51,7 @@ def split_own_options(args: Sequence[str]) -> tuple[OwnOptions, list[str]]:
             own.warn_only = True
             i += 1
             continue
-        if name in _VALUE_OPTIONS:
+        if name in OWN_VALUE_OPTIONS:
             value, i = _option_value(args, i)
             _store(own, name, value)
             continue

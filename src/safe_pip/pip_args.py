@@ -213,6 +213,22 @@ def _long_option(name: str) -> _Option | None:
     return _BY_NAME[candidates[0]] if len(candidates) == 1 else None
 
 
+def needs_separate_value(token: str) -> bool:
+    """Whether pip reads the next argument as the value of option ``token``
+    (``--log FILE``, ``-vr FILE``; not ``--log=FILE``, ``-rFILE`` or a flag)."""
+    if token.startswith("--"):
+        name, has_inline, _ = token.partition("=")
+        option = _long_option(name)
+        return option is not None and option.takes_value and not has_inline
+    for position, letter in enumerate(token[1:], start=1):
+        option = _BY_NAME.get("-" + letter)
+        if option is None:
+            return False
+        if option.takes_value:
+            return position == len(token) - 1
+    return False
+
+
 def parse_install_args(args: Sequence[str]) -> InstallArgs:
     """Classify the arguments of ``pip install`` (without the ``install`` itself)."""
     state = _Collector()

@@ -12,9 +12,11 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
-from safe_pip.errors import PipError, UsageError
+from safe_pip.errors import PipError, SafePipError, UsageError
 from safe_pip.models import PlanItem
 from safe_pip.pip_args import InstallArgs
 from safe_pip.pip_report import HashMismatch, hash_mismatches, parse_report
@@ -26,6 +28,19 @@ ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TOO_OLD_MARKERS = ("no such option: --report", "no such option: --dry-run")
 _RESOLUTION_HINT = "ResolutionImpossible"
+# pip rejected the command line or a requirement itself: the user's input is wrong (exit 2).
+_USAGE_MARKERS = (
+    "no such option:",
+    "option requires",
+    "invalid choice:",
+    "You must give at least one requirement",
+    "Invalid requirement:",
+    "is not a valid editable requirement",
+    "is not a valid wheel filename",
+    "does not appear to be a Python project",
+    "is not installable",
+    "ERROR: Can not ",
+)
 
 
 class PinnedHashMismatchError(PipError):
@@ -52,7 +67,9 @@ def check_interpreter(python: str) -> str:
     return found
 
 
-def dry_run_command(python: str, install_args: InstallArgs) -> list[str]:
+def dry_run_command(python: str, install_args: InstallArgs, report: str = "-") -> list[str]:
+    """pip's dry run writing its report to ``report`` (a file: pip's log lines, which a
+    ``verbose`` setting in pip's config or ``PIP_VERBOSE`` puts on stdout, stay out of it)."""
     return [
         python,
         "-m",
@@ -60,7 +77,7 @@ def dry_run_command(python: str, install_args: InstallArgs) -> list[str]:
         "install",
         "--dry-run",
         "--report",
-        "-",
+        report,
         "--quiet",
         "--disable-pip-version-check",
         *install_args.dry_run_args,
@@ -75,7 +92,8 @@ def resolve_plan(
     Raises ``UsageError`` (no such interpreter, broken requirements file) or ``PipError``
     (pip failed, is too old, or a pinned hash did not match).
     """
-    return start_plan(python, install_args, env).result()
+    with start_plan(python, install_args, env) as pending:
+        return pending.result()
 
 
 def start_plan(
@@ -85,39 +103,50 @@ def start_plan(
     resolves; ``.result()`` waits for the plan (see ``resolve_plan`` for the errors)."""
     interpreter = check_interpreter(python)
     pins = pinned_hashes(install_args.requirement_inputs)  # UsageError before pip runs
+    work_dir = Path(tempfile.mkdtemp(prefix="safe-pip-plan-"))
+    report = work_dir / "report.json"
     try:
         process = subprocess.Popen(
-            dry_run_command(interpreter, install_args),
+            dry_run_command(interpreter, install_args, str(report)),
             env=pip_child_env(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
     except OSError as error:
+        shutil.rmtree(work_dir, ignore_errors=True)
         raise UsageError(f"cannot run Python interpreter {python}: {error.strerror}") from None
-    return PendingPlan(python, process, pins)
+    return PendingPlan(python, process, pins, report)
 
 
 class PendingPlan:
     """pip's dry run while it runs. Use as a context manager so an error elsewhere ends it."""
 
     def __init__(
-        self, python: str, process: subprocess.Popen[bytes], pins: Mapping[str, set[str]]
+        self,
+        python: str,
+        process: subprocess.Popen[bytes],
+        pins: Mapping[str, set[str]],
+        report: Path,
     ) -> None:
         self._python = python
         self._process = process
         self._pins = pins
+        self._report = report
 
     def result(self) -> list[PlanItem]:
-        raw_stdout, raw_stderr = self._process.communicate()
-        stdout = raw_stdout.decode("utf-8", errors="replace")
-        stderr = _ANSI_ESCAPE.sub("", raw_stderr.decode("utf-8", errors="replace"))
-        if self._process.returncode != 0:
-            raise _pip_failure(self._python, self._process.returncode, stderr)
-        if not stdout.strip():
-            raise PipError("could not read pip's installation report: pip printed none")
         try:
-            report = json.loads(stdout)
+            _, raw_stderr = self._process.communicate()
+            stderr = _ANSI_ESCAPE.sub("", raw_stderr.decode("utf-8", errors="replace"))
+            if self._process.returncode != 0:
+                raise _pip_failure(self._python, self._process.returncode, stderr)
+            text = self._report_text()
+        finally:
+            self._remove_report()
+        if not text.strip():
+            raise PipError("could not read pip's installation report: pip wrote none")
+        try:
+            report = json.loads(text)
         except json.JSONDecodeError as error:
             raise PipError(
                 f"could not read pip's installation report: not JSON ({error})"
@@ -128,6 +157,20 @@ class PendingPlan:
         if self._process.poll() is None:
             self._process.kill()
             self._process.communicate()
+        self._remove_report()
+
+    def _report_text(self) -> str:
+        try:
+            return self._report.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+        except OSError as error:
+            raise PipError(
+                f"could not read pip's installation report {self._report}: {error.strerror}"
+            ) from None
+
+    def _remove_report(self) -> None:
+        shutil.rmtree(self._report.parent, ignore_errors=True)
 
     def __enter__(self) -> PendingPlan:
         return self
@@ -143,7 +186,7 @@ def _with_pins(item: PlanItem, pins: Mapping[str, set[str]]) -> PlanItem:
     return dataclasses.replace(item, pinned_hashes=tuple(sorted(pinned)))
 
 
-def _pip_failure(python: str, returncode: int, stderr: str) -> PipError:
+def _pip_failure(python: str, returncode: int, stderr: str) -> SafePipError:
     if any(marker in stderr for marker in _TOO_OLD_MARKERS):
         return PipError(
             f"pip in {python} is too old: safe-pip needs pip >= 22.2 (for --dry-run --report); "
@@ -160,7 +203,10 @@ def _pip_failure(python: str, returncode: int, stderr: str) -> PipError:
             f"a downloaded file does not match the hash pinned in the requirements: {described}",
             mismatches,
         )
-    return PipError(f"pip could not resolve the install plan: {pip_error_line(stderr, returncode)}")
+    line = pip_error_line(stderr, returncode)
+    if any(marker in stderr for marker in _USAGE_MARKERS):
+        return UsageError(f"pip rejected the install arguments: {line}")
+    return PipError(f"pip could not resolve the install plan: {line}")
 
 
 def pip_error_line(stderr: str, returncode: int) -> str:

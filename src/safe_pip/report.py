@@ -63,7 +63,9 @@ def verdict_line(verdict: Verdict, *, installing: bool = True) -> str:
         blocked = {(d.finding.name, d.finding.version) for d in verdict.decisions if _blocks(d)}
         verb = "has" if len(blocked) == 1 else "have"
         tail = "; nothing was installed." if installing else "."
-        return f"safe-pip: blocked: {len(blocked)} of {total} {verb} blocking findings{tail}"
+        # A plan that was never read (pip refused a download) has no total to compare with.
+        counted = f"{len(blocked)} of {total}" if verdict.plan else _count(len(blocked), "package")
+        return f"safe-pip: blocked: {counted} {verb} blocking findings{tail}"
     warnings = len(verdict.warnings)
     ignored = sum(1 for d in verdict.decisions if d.action is Action.IGNORE)
     if warnings:

@@ -10,6 +10,7 @@ options (``--format``, ``--warn-only``, ``--ignore-vuln``, ``--allow``, ``--fail
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,8 @@ from safe_pip.uv_plan import call_uv, find_uv, resolve_uv_plan, uv_child_env, uv
 from safe_pip.uv_project import wants_pass_through
 
 _GUARDED = (("pip", "install"), ("pip", "sync"))
+# safe-pip's own options that take a value; they may come before uv's subcommand too.
+_OWN_VALUE_OPTIONS = frozenset({"--uv", "--format", "--ignore-vuln", "--allow", "--fail-mode"})
 _PROJECT_COMMANDS = (("sync",), ("add",))
 
 
@@ -49,8 +52,9 @@ def main(argv: Sequence[str]) -> int:
     if words in _PROJECT_COMMANDS and not wants_pass_through(argv):
         return _project_command(words[0], argv)
     if words not in _GUARDED:
+        # Not SAFE_PIP_ACTIVE: `uv run pip install ...` / `uv run bash` must stay guarded.
         uv_path, uv_args = take_option(argv, "--uv")  # only --uv is ours here
-        return call_uv([find_uv(uv_path), *uv_args], uv_child_env())
+        return call_uv([find_uv(uv_path), *uv_args], dict(os.environ))
     own, rest = split_own_options(argv)
     global_args, command_args = _split_at_command(rest)
     request = parse_uv_install_args(command_args)
@@ -180,7 +184,8 @@ def _command_position(args: Sequence[str]) -> int:
     position = 0
     while position < len(args) and args[position].startswith("-"):
         option = args[position]
-        position += 2 if option in GLOBAL_VALUE_OPTIONS else 1
+        takes_value = option in GLOBAL_VALUE_OPTIONS or option in _OWN_VALUE_OPTIONS
+        position += 2 if takes_value else 1
     return position
 
 

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -32,6 +33,9 @@ from safe_pip.lockfiles.pylock import read_pylock
 from safe_pip.lockfiles.toml_reading import load_toml
 from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.uv_args import UvInstallArgs
+
+if TYPE_CHECKING:
+    from safe_pip.requirements_hashes import RequirementFiles
 
 ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -99,7 +103,8 @@ def resolve_uv_plan(
     """The distributions ``uv pip install``/``sync`` of ``request`` would end up with."""
     child_env = uv_child_env(env)
     base = [uv, *global_args, "pip"]
-    options = requirement_file_options(request)
+    files = _read_requirement_files(request)
+    options = _location_lines(files)
     with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
         work = Path(tmp)
         index_lookup = _start_index_lookup(base, request, options, work, child_env)
@@ -108,16 +113,29 @@ def resolve_uv_plan(
             index_urls = index_lookup.result()
         finally:
             index_lookup.stop()
+    # The vetted install pins the planned sha256, not the user's ``--hash``: check those here.
+    items = [
+        replace(item, pinned_hashes=tuple(sorted(files.hashes[item.name])))
+        if item.name in files.hashes
+        else item
+        for item in items
+    ]
     return UvPlan(items=items, index_urls=index_urls, requirement_options=options)
 
 
 def requirement_file_options(request: UvInstallArgs) -> list[str]:
     """The index and find-links lines of the user's requirement files, as written there."""
+    return _location_lines(_read_requirement_files(request))
+
+
+def _read_requirement_files(request: UvInstallArgs) -> RequirementFiles:
     from safe_pip.requirements_hashes import read_requirement_files
 
-    files = [f for f in request.requirement_files if _is_requirements_txt(f)]
-    options = read_requirement_files(files).options
-    return [option.as_line() for option in options if option.name in _LOCATION_OPTIONS]
+    return read_requirement_files(f for f in request.requirement_files if _is_requirements_txt(f))
+
+
+def _location_lines(files: RequirementFiles) -> list[str]:
+    return [option.as_line() for option in files.options if option.name in _LOCATION_OPTIONS]
 
 
 def uv_index_urls(

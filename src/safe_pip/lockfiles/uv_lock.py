@@ -37,7 +37,10 @@ def read_uv_lock(path: Path, data: Table) -> LockFile:
     if not isinstance(data.get("version"), int):
         raise toml.malformed("top level", "missing required integer key 'version'")
     manifest = toml.table(data, "manifest", "top level") or {}
-    members: set[str] = {canonicalize_name(str(m)) for m in manifest.get("members", []) or []}
+    raw_members = manifest.get("members", [])
+    if not isinstance(raw_members, list):
+        raise toml.malformed("[manifest]", "'members' must be an array of names")
+    members: set[str] = {canonicalize_name(str(m)) for m in raw_members}
     packages: list[LockedPackage] = []
     for number, raw in enumerate(toml.tables(data, "package", "top level", required=False), 1):
         package = _read_package(toml, raw, number, members)
