@@ -221,7 +221,7 @@ def test_edge_alias_by_id_is_merged_and_groups_stay_apart(edge_db: AdvisoryDatab
     matches = edge_db.matches("alias-pkg", "1.2")
     assert ids(matches) == ["PYSEC-2099-10", "PYSEC-2099-11"]
     assert matches[1].aliases == ("GHSA-dddd-eeee-ffff",)
-    assert matches[1].fixed_in == "2.0"
+    assert matches[1].fixed_in == "2.1"  # 2.0 is still affected per PYSEC-2099-11
 
 
 def test_edge_only_affected_records_are_merged(edge_db: AdvisoryDatabase) -> None:

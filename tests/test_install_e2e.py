@@ -335,3 +335,55 @@ def test_find_links_artifacts_are_checked_and_the_missing_index_comparison_is_sa
     assert allowed.returncode == 0, output(allowed)
     assert "index hash could not be compared: cleanlib==1.0" in allowed.stderr
     assert guarded.installed(python) == {"cleanlib": "1.0"}
+
+
+@pytest.mark.parametrize(
+    "leading",
+    [["--python", "{python}"], ["-q", "--python", "{python}"], ["--log", "{log}", "--isolated"]],
+)
+def test_pip_general_options_before_install_do_not_bypass_the_guard(
+    leading: list[str], guarded: Guarded, tmp_path: Path
+) -> None:
+    # `alias pip=safe-pip` then `pip --python X install evilpkg` / `pip -q install evilpkg`:
+    # pip's general options may precede its command; the install must still be checked.
+    python = guarded.venv()
+    values = {"python": str(python), "log": str(tmp_path / "pip.log")}
+    args = [part.format(**values) for part in leading]
+    if "--python" not in leading:
+        args += ["--python", str(python)]
+    result = guarded.safe_pip(*args, "install", "--index-url", guarded.index.url, "evilpkg")
+    assert result.returncode == 1, output(result)
+    assert MALICIOUS_ID in result.stdout
+    assert guarded.installed(python) == {}
+
+
+def test_install_without_requirements_is_a_usage_error(guarded: Guarded) -> None:
+    python = guarded.venv()
+    result = guarded.install(python)
+    line = assert_one_line_error(result, 2)
+    assert "at least one requirement" in line
+
+
+def test_bad_pip_option_is_a_usage_error(guarded: Guarded) -> None:
+    python = guarded.venv()
+    result = guarded.install(python, "--no-such-pip-option", "cleanlib")
+    line = assert_one_line_error(result, 2)
+    assert "no such option: --no-such-pip-option" in line
+    assert guarded.installed(python) == {}
+
+
+def test_json_output_when_nothing_is_left_to_install(guarded: Guarded) -> None:
+    python = guarded.venv()
+    assert guarded.install(python, "cleanlib").returncode == 0
+    result = guarded.install(python, "--format", "json", "cleanlib")
+    assert result.returncode == 0, output(result)
+    report = json.loads(result.stdout)  # stdout is one JSON document in every outcome
+    assert (report["verdict"], report["packages"], report["findings"]) == ("allowed", [], [])
+    assert "nothing to install" in result.stderr
+
+
+def test_pip_verbose_setting_does_not_break_the_plan(guarded: Guarded) -> None:
+    python = guarded.venv()
+    result = guarded.install(python, "cleanlib", env=guarded.env_with(PIP_VERBOSE="1"))
+    assert result.returncode == 0, output(result)
+    assert guarded.installed(python) == {"cleanlib": "1.0"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from safe_pip.pip_args import parse_install_args
+from safe_pip.pip_args import needs_separate_value, parse_install_args
 
 
 def test_plain_requirements_go_to_the_dry_run_only() -> None:
@@ -206,3 +206,20 @@ def test_result_is_frozen_and_keeps_the_original_arguments() -> None:
 def test_requirement_inputs_are_constraints_then_requirements() -> None:
     args = parse_install_args(["-r", "a.txt", "-c", "c.txt", "--requirement=b.txt"])
     assert args.requirement_inputs == ["c.txt", "a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("--log", True),
+        ("--log=pip.log", False),
+        ("--cache", True),  # unique prefix of --cache-dir, as optparse reads it
+        ("-q", False),
+        ("-qr", True),
+        ("-rreq.txt", False),
+        ("--isolated", False),
+        ("--no-such-option", False),
+    ],
+)
+def test_options_that_take_the_next_argument(token: str, expected: bool) -> None:
+    assert needs_separate_value(token) is expected

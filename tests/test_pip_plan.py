@@ -92,6 +92,39 @@ def test_unreachable_index_fails_the_plan(
         resolve_plan(python, args, isolated_env)
 
 
+def test_pip_log_lines_on_stdout_do_not_break_the_plan(
+    python: str, local_index: LocalIndex, isolated_env: dict[str, str]
+) -> None:
+    # ``verbose`` in pip's config (here PIP_VERBOSE) outweighs the dry run's --quiet: pip then
+    # logs "Collecting ..." on stdout, which must not end up in the report safe-pip reads.
+    demo = local_index.add("demo", "1.0")
+    args = parse_install_args(["-i", local_index.url, "demo"])
+    env = {**isolated_env, "PIP_VERBOSE": "2"}
+    (item,) = resolve_plan(python, args, env)
+    assert (item.name, item.sha256) == ("demo", demo.sha256)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--no-such-option", "demo"], "no such option: --no-such-option"),
+        ([], "You must give at least one requirement"),
+        (["((bad"], "Invalid requirement"),
+    ],
+)
+def test_arguments_pip_rejects_are_usage_errors(
+    args: list[str],
+    said: str,
+    target_venv: Path,
+    local_index: LocalIndex,
+    isolated_env: dict[str, str],
+) -> None:
+    install_args = parse_install_args(["-i", local_index.url, *args])
+    with pytest.raises(UsageError, match=r"^pip rejected the install arguments: ") as caught:
+        resolve_plan(str(target_venv), install_args, isolated_env)
+    assert said in str(caught.value)
+
+
 def test_pinned_hashes_are_attached_to_the_plan(
     local_index: LocalIndex, isolated_env: dict[str, str], target_venv: Path, tmp_path: Path
 ) -> None:
@@ -138,6 +171,15 @@ def test_missing_interpreter_is_a_usage_error(tmp_path: Path) -> None:
     assert str(caught.value) == f"Python interpreter not found: {missing}"
 
 
+# Shell: write {report} to the file that follows ``--report`` on the command line.
+_WRITE_REPORT = """\
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--report" ]; then printf '%s' '{report}' > "$2"; fi
+  shift
+done
+"""
+
+
 def _fake_interpreter(tmp_path: Path, body: str) -> str:
     """A stand-in for a Python whose pip we cannot install offline (a shell script)."""
     script = tmp_path / "fake-python"
@@ -162,18 +204,22 @@ def test_dry_run_command_line_and_recursion_guard(tmp_path: Path) -> None:
     record = tmp_path / "record.txt"
     python = _fake_interpreter(
         tmp_path,
-        f'echo "$SAFE_PIP_ACTIVE $*" > "{record}"\necho \'{{"version": "1", "install": []}}\'\n',
+        f'echo "$SAFE_PIP_ACTIVE $*" > "{record}"\n'
+        + _WRITE_REPORT.format(report='{"version": "1", "install": []}'),
     )
     args = parse_install_args(["-v", "--report", "x.json", "-i", "http://one/simple/", "demo"])
     assert resolve_plan(python, args, {"PATH": os.environ.get("PATH", "")}) == []
-    assert record.read_text().split() == [
+    recorded = record.read_text().split()
+    report_file = Path(recorded[6])
+    assert report_file.name == "report.json"
+    assert not report_file.parent.exists()  # the temporary report is cleaned up
+    assert recorded[:6] + recorded[7:] == [
         "1",
         "-m",
         "pip",
         "install",
         "--dry-run",
         "--report",
-        "-",
         "--quiet",
         "--disable-pip-version-check",
         "-i",
@@ -184,8 +230,15 @@ def test_dry_run_command_line_and_recursion_guard(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.name == "nt", reason="shell script interpreter")
 def test_unreadable_report_is_a_pip_error(tmp_path: Path) -> None:
-    python = _fake_interpreter(tmp_path, "echo 'Collecting demo'\n")
+    python = _fake_interpreter(tmp_path, _WRITE_REPORT.format(report="Collecting demo"))
     with pytest.raises(PipError, match="could not read pip's installation report: not JSON"):
+        resolve_plan(python, parse_install_args(["demo"]))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell script interpreter")
+def test_missing_report_is_a_pip_error(tmp_path: Path) -> None:
+    python = _fake_interpreter(tmp_path, 'echo \'{"version": "1", "install": []}\'\n')
+    with pytest.raises(PipError, match="could not read pip's installation report: pip wrote none"):
         resolve_plan(python, parse_install_args(["demo"]))
 
 

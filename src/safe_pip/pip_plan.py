@@ -39,7 +39,9 @@ _USAGE_MARKERS = (
     "is not a valid wheel filename",
     "does not appear to be a Python project",
     "is not installable",
-    "ERROR: Can not ",
+    "Can not combine",
+    "Can not use any platform or abi specific options",
+    "Can not perform a '--user' install",
 )
 
 
@@ -89,7 +91,8 @@ def resolve_plan(
 ) -> list[PlanItem]:
     """The exact list of distributions ``pip install ARGS`` would install into ``python``.
 
-    Raises ``UsageError`` (no such interpreter, broken requirements file) or ``PipError``
+    Raises ``UsageError`` (no such interpreter, broken requirements file, arguments pip
+    rejects) or ``PipError``
     (pip failed, is too old, or a pinned hash did not match).
     """
     with start_plan(python, install_args, env) as pending:
