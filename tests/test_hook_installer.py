@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -153,10 +154,14 @@ def test_startup_imports_nothing_new(target_venv: Path, isolated_env: dict[str, 
     assert finder_present(target_venv, isolated_env)
 
 
-def test_safe_pip_active_leaves_no_finder(target_venv: Path, isolated_env: dict[str, str]) -> None:
+def test_safe_pip_active_leaves_no_finder_only_in_a_child_of_its_process(
+    target_venv: Path, isolated_env: dict[str, str]
+) -> None:
     hook_venv(target_venv)
 
-    assert not finder_present(target_venv, dict(isolated_env, SAFE_PIP_ACTIVE="1"))
+    # ``finder_present`` starts the venv's python as a child of this test process.
+    assert not finder_present(target_venv, dict(isolated_env, SAFE_PIP_ACTIVE=str(os.getpid())))
+    assert finder_present(target_venv, dict(isolated_env, SAFE_PIP_ACTIVE="1"))
 
 
 def test_existing_sitecustomize_still_runs(target_venv: Path, isolated_env: dict[str, str]) -> None:

@@ -4,6 +4,7 @@ safe-pip checker, the standard packages on a 127.0.0.1 index (``support.scenario
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from hook_helpers import PIP_INVOCATIONS, PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
 from safe_pip.hook.installer import uninstall_hook
 from support.index_server import LocalIndex
+from support.isolation import run
 from support.outcomes import installed, output
 from support.scenario import MALICIOUS_ID, VULN_ID
 from support.venvs import BUNDLED, NEWEST
@@ -118,15 +120,32 @@ def test_safe_pip_disable_warns_and_installs_unchecked(
 def test_hook_stays_silent_under_safe_pip_itself(
     world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
 ) -> None:
-    """``safe-pip install`` sets SAFE_PIP_ACTIVE for its own pip runs: no check, no warning."""
+    """``safe-pip install`` marks the pip it starts for the vetted plan: checked once, by
+    safe-pip itself, and the hook in that pip says nothing."""
     hook_venv(target_venv)
-    env = dict(isolated_env, SAFE_PIP_ACTIVE="1")
+    command = [sys.executable, "-m", "safe_pip", "install", "--python", target_venv]
+
+    result = run([*command, "--index-url", world.url, "cleanlib"], isolated_env)
+
+    assert result.returncode == 0, output(result)
+    assert result.stdout.count("no problems found") == 1, output(result)
+    assert "safe-pip hook" not in result.stdout + result.stderr
+    assert installed(target_venv, isolated_env) == {"cleanlib": "1.0"}
+
+
+@pytest.mark.parametrize("inherited", ["1", "12345"])
+def test_an_inherited_safe_pip_active_does_not_switch_the_hook_off(
+    inherited: str, world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    """The marker only counts in a direct child of the safe-pip process that set it."""
+    hook_venv(target_venv)
+    env = dict(isolated_env, SAFE_PIP_ACTIVE=inherited)
 
     result = pip_install(target_venv, PIP_MODULE, env, "--index-url", world.url, "evilpkg")
 
-    assert result.returncode == 0, output(result)
-    assert "safe-pip" not in result.stdout + result.stderr
-    assert installed(target_venv, isolated_env) == {"evilpkg": "0.1"}
+    assert result.returncode == 1, output(result)
+    assert MALICIOUS_ID in result.stdout
+    assert installed(target_venv, isolated_env) == {}
 
 
 @pytest.mark.parametrize("kind", PIP_KINDS)

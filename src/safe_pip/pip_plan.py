@@ -54,9 +54,11 @@ class PinnedHashMismatchError(PipError):
 
 
 def pip_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a pip child process: the given one plus the recursion guard."""
+    """The environment for a Python/pip child process safe-pip starts itself: the given one
+    plus the recursion guard. The guard carries this process's id, and the pip hook honours it
+    only in a direct child of this process, so it cannot leak into any other pip."""
     child = dict(os.environ if env is None else env)
-    child[ACTIVE_ENV_VAR] = "1"
+    child[ACTIVE_ENV_VAR] = str(os.getpid())
     child.setdefault("PYTHONIOENCODING", "utf-8")
     return child
 

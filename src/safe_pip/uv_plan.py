@@ -37,7 +37,6 @@ from safe_pip.uv_args import UvInstallArgs
 if TYPE_CHECKING:
     from safe_pip.requirements_hashes import RequirementFiles
 
-ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CAUSE_PREFIXES = ("cause:", "caused by:", "╰─▶")
 # uv errors that mean the user's input is wrong, not that checking failed.
@@ -87,9 +86,8 @@ def find_uv(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
 
 
 def uv_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    child = dict(os.environ if env is None else env)
-    child[ACTIVE_ENV_VAR] = "1"
-    return child
+    """uv runs no pip, so nothing marks its environment (see ``pip_plan.pip_child_env``)."""
+    return dict(os.environ if env is None else env)
 
 
 def resolve_uv_plan(

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from safe_pip import __version__
 from safe_pip.errors import UsageError
+from safe_pip.pip_plan import pip_child_env
 
 PTH_NAME = "safe_pip_hook.pth"
 PACKAGE_NAME = "_safe_pip_hook"
@@ -105,7 +106,7 @@ def default_checker_command() -> list[str]:
 
 def interpreter_info(python: str) -> InterpreterInfo:
     """Ask ``python`` for its site-packages and user site (the hook stays off meanwhile)."""
-    env = dict(os.environ, SAFE_PIP_ACTIVE="1")
+    env = pip_child_env()
     try:
         completed = subprocess.run(
             [python, "-c", _QUERY_SCRIPT],
@@ -245,7 +246,7 @@ def _compile(target: HookTarget) -> None:
     with contextlib.suppress(OSError, subprocess.TimeoutExpired):
         subprocess.run(
             [target.python, "-c", script, str(target.package_dir)],
-            env=dict(os.environ, SAFE_PIP_ACTIVE="1"),
+            env=pip_child_env(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=QUERY_TIMEOUT_SECONDS,

@@ -5,8 +5,10 @@ puts one finder on ``sys.meta_path`` (no other import, no I/O). The finder react
 one module, pip's install command, and patches it right after pip loads it, so that pip's
 resolved plan is checked by safe-pip before anything is installed.
 
-Environment: ``SAFE_PIP_ACTIVE=1`` (set by safe-pip for its own pip runs) turns the hook off
-silently; ``SAFE_PIP_DISABLE=1`` lets pip run unguarded with a warning;
+Environment: ``SAFE_PIP_ACTIVE=<pid>`` turns the hook off silently, but only in a process
+whose parent has that process id: safe-pip sets it to its own pid on the pip it starts to
+install an already vetted plan, and an inherited copy anywhere else (a build backend, a shell,
+a grandchild) has no effect; ``SAFE_PIP_DISABLE=1`` lets pip run unguarded with a warning;
 ``SAFE_PIP_HOOK_FAIL_OPEN=1`` lets pip run unchecked (with a warning) when the hook cannot
 do its job, instead of refusing to install.
 
@@ -33,8 +35,8 @@ def install_finder() -> None:
     Idempotent: the same ``.pth`` file can be processed twice (a site dir reached through two
     paths, e.g. a ``lib64`` symlink).
     """
-    if os.environ.get("SAFE_PIP_ACTIVE", "") not in ("", "0"):
-        return
+    if os.environ.get("SAFE_PIP_ACTIVE") == str(os.getppid()):
+        return  # safe-pip itself started this pip to install a plan it already vetted
     if not any(isinstance(finder, PipInstallFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, PipInstallFinder())
 

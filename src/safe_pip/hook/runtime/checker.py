@@ -47,7 +47,7 @@ def run_checker(plan: dict[str, Any], *, report_on_stderr: bool = False) -> int:
     checker's report must not land there.
     """
     command = [*checker_command(), "check", "--plan", "-"]
-    env = dict(os.environ, SAFE_PIP_ACTIVE="1")
+    env = dict(os.environ, SAFE_PIP_ACTIVE=str(os.getpid()))  # the checker is our child
     sys.stdout.flush()
     sys.stderr.flush()
     stdout = _stderr_fd() if report_on_stderr else None
