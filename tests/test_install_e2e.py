@@ -387,3 +387,15 @@ def test_pip_verbose_setting_does_not_break_the_plan(guarded: Guarded) -> None:
     result = guarded.install(python, "cleanlib", env=guarded.env_with(PIP_VERBOSE="1"))
     assert result.returncode == 0, output(result)
     assert guarded.installed(python) == {"cleanlib": "1.0"}
+
+
+def test_an_unwritable_seen_hash_record_fails_closed_or_warns_when_open(guarded: Guarded) -> None:
+    python = guarded.venv()
+    (Path(guarded.env["SAFE_PIP_CACHE_DIR"]) / "seen-hashes.sqlite").mkdir()
+    closed = guarded.install(python, "cleanlib")
+    assert_one_line_error(closed, 3)
+    assert guarded.installed(python) == {}
+    opened = guarded.install(python, "--fail-mode", "open", "cleanlib")
+    assert opened.returncode == 0, output(opened)
+    assert "seen-hash" in opened.stderr and "warning" in opened.stderr
+    assert guarded.installed(python) == {"cleanlib": "1.0"}

@@ -41,3 +41,8 @@ def test_without_a_venv_safe_pips_own_interpreter_is_used() -> None:
 def test_a_missing_interpreter_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such interpreter"):
         resolve_target_python(str(tmp_path / "nothing-here"), env={})
+
+
+def test_a_broken_active_virtualenv_is_an_error_not_a_silent_fallback(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="VIRTUAL_ENV"):
+        resolve_target_python(None, env={"VIRTUAL_ENV": str(tmp_path / "gone")})

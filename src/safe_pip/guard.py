@@ -20,6 +20,7 @@ from safe_pip.errors import CannotCheckError
 from safe_pip.index_client import IndexFile, match_file
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.policy import Policy
+from safe_pip.seen_hashes import SeenHashes
 
 
 @dataclass
@@ -55,7 +56,6 @@ def check_plan(
     from safe_pip.checks import find_problems
     from safe_pip.index_client import fetch_index_files
     from safe_pip.policy import decide
-    from safe_pip.seen_hashes import SeenHashes
 
     notes: list[str] = []
     items = list(plan)
@@ -67,7 +67,9 @@ def check_plan(
     if index_files:
         items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
     notes.extend(_not_on_any_index_notes(items))
-    seen = SeenHashes.open()
+    seen: SeenHashes | _NoSeenHashes = (
+        _unless_fail_open(SeenHashes.open, policy, notes) or _NoSeenHashes()
+    )
     try:
         if advisories is not None:
             notes.extend(_staleness_notes(advisories, policy))
@@ -75,7 +77,7 @@ def check_plan(
         decisions: list[Decision] = decide(findings, policy, today or date.today())
         verdict = Verdict(plan=items, decisions=decisions)
         if record_seen and not verdict.blocked:
-            seen.record(items)
+            _unless_fail_open(lambda: seen.record(items), policy, notes)
     finally:
         seen.close()
         if advisories is not None:
@@ -113,6 +115,19 @@ def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
         yanked=match.yanked if item.yanked is None else item.yanked,
         yanked_reason=item.yanked_reason or match.yanked_reason,
     )
+
+
+class _NoSeenHashes:
+    """Stands in for the trust-on-first-use record when fail-mode is open and it is unusable."""
+
+    def lookup(self, filename: str) -> None:
+        return None
+
+    def record(self, items: Sequence[PlanItem]) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
 
 
 class _NoAdvisories:

@@ -32,7 +32,12 @@ def resolve_target_python(explicit: str | None, env: Mapping[str, str] | None = 
     if explicit:
         return _checked(explicit)
     active = env.get("VIRTUAL_ENV")
-    if active and venv_python(Path(active)).exists():
+    if active:
+        if not venv_python(Path(active)).exists():
+            raise UsageError(
+                f"the active virtualenv {active} (VIRTUAL_ENV) has no Python; "
+                "activate a working one or pass --python"
+            )
         return str(venv_python(Path(active)))
     if any(marker in sys.prefix for marker in _TOOL_VENV_MARKERS):
         on_path = shutil.which("python3") or shutil.which("python")
