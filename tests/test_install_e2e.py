@@ -146,10 +146,11 @@ def test_index_hash_that_differs_from_the_served_file_is_blocked(
 def test_user_pinned_hash_mismatch_is_blocked(guarded: Guarded, tmp_path: Path) -> None:
     python = guarded.venv()
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("cleanlib==1.0 --hash=sha256:" + "0" * 64 + "\n")
+    requirements.write_text("CleanLib[extra]==1.0 --hash=sha256:" + "0" * 64 + "\n")
     result = guarded.install(python, "-r", str(requirements))
     assert result.returncode == 1, output(result)
-    assert "hash" in output(result).lower()
+    (line,) = [line for line in result.stdout.splitlines() if "hash-mismatch" in line]
+    assert "BLOCKED" in line and "cleanlib==1.0" in line  # normalized, without the extra
     assert guarded.installed(python) == {}
 
 
@@ -399,3 +400,13 @@ def test_an_unwritable_seen_hash_record_fails_closed_or_warns_when_open(guarded:
     assert opened.returncode == 0, output(opened)
     assert "seen-hash" in opened.stderr and "warning" in opened.stderr
     assert guarded.installed(python) == {"cleanlib": "1.0"}
+
+
+def test_local_projects_are_not_looked_up_on_the_index(guarded: Guarded, tmp_path: Path) -> None:
+    python = guarded.venv()
+    wheel = build_wheel(tmp_path, "my-private-tool", "1.0")
+    result = guarded.install(python, wheel)
+    assert result.returncode == 0, output(result)
+    assert "unverifiable" in result.stdout
+    assert not [path for path in guarded.index.requests if "my-private-tool" in path]
+    assert guarded.installed(python) == {"my-private-tool": "1.0"}

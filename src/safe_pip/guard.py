@@ -59,7 +59,9 @@ def check_plan(
 
     notes: list[str] = []
     items = list(plan)
-    names = sorted({item.name for item in items})
+    # Only index artifacts are looked up: the names of local, VCS and editable projects are
+    # not sent to any index.
+    names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
 
     advisories = _unless_fail_open(AdvisoryDatabase.open, policy, notes)
     if index_files is None and index_urls and names:

@@ -114,7 +114,7 @@ def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult
 
     decisions = []
     for mismatch in mismatches:
-        name, _, version = mismatch.requirement.partition("==")
+        name, version = _name_and_version(mismatch.requirement)
         expected = " or ".join(h[:12] for h in mismatch.expected) or "a pinned hash"
         finding = Finding(
             name=name,
@@ -128,3 +128,17 @@ def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult
         )
         decisions.append(Decision(finding=finding, action=Action.BLOCK))
     return GuardResult(verdict=Verdict(plan=[], decisions=decisions))
+
+
+def _name_and_version(requirement: str) -> tuple[str, str]:
+    """``"Foo_Bar[extra]==1.0"`` (pip's wording of a requirement) -> ``("foo-bar", "1.0")``."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        name, _, version = requirement.partition("==")
+        return name.strip(), version.strip()
+    pinned = [spec.version for spec in parsed.specifier if spec.operator in ("==", "===")]
+    return canonicalize_name(parsed.name), pinned[0] if pinned else ""
