@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ from safe_pip.shell_aliases import (
     alias_block,
     detect_shell,
     rc_file,
+    shell_from_env,
     write_block,
 )
+from support.outcomes import assert_one_line_error
 
 FAKE_COMMAND = '#!/bin/sh\necho "{label}" "$@"\n'
 
@@ -141,6 +144,21 @@ def test_detect_shell_from_login_shell() -> None:
     assert detect_shell({"SHELL": "/usr/local/bin/pwsh"}) == "powershell"
     with pytest.raises(UsageError, match="cannot tell your shell"):
         detect_shell({"SHELL": "/bin/tcsh"})
+
+
+def test_shell_from_env_is_none_for_an_unknown_shell() -> None:
+    assert shell_from_env({"SHELL": "/bin/bash"}) == "bash"
+    assert shell_from_env({"SHELL": "/bin/tcsh"}) is None
+
+
+def test_alias_command_with_an_unknown_shell_is_a_usage_error(
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]], isolated_env: dict[str, str]
+) -> None:
+    result = safe_pip("alias", env=dict(isolated_env, SHELL="/bin/tcsh"))
+
+    error = assert_one_line_error(result, 2)
+    assert "safe-pip alias bash|zsh|fish|powershell" in error
+    assert result.stdout == ""
 
 
 def test_rc_files() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,7 +18,9 @@ from hook_helpers import hook_venv
 from safe_pip import hook_commands
 from safe_pip.errors import UsageError
 from safe_pip.hook.installer import (
+    PACKAGE_MARKER,
     PTH_LINE,
+    RUNTIME_DIR,
     default_checker_command,
     hook_status,
     hook_target,
@@ -27,7 +30,7 @@ from safe_pip.hook.installer import (
 )
 from safe_pip.shell_aliases import BEGIN_MARKER
 from support.isolation import run
-from support.outcomes import output
+from support.outcomes import assert_one_line_error, output
 from support.scenario import OSV_LOCAL
 from support.venvs import venv_site_packages
 
@@ -116,6 +119,71 @@ def test_uninstall_keeps_a_foreign_pth_file_of_the_same_name(target_venv: Path) 
 
     assert target.pth_file.read_text() == "import something_else\n"
     assert not hook_status(target).guarded
+
+
+def test_install_refuses_a_foreign_pth_file_of_the_same_name(target_venv: Path) -> None:
+    target = hook_target(interpreter_info(str(target_venv)), user=False)
+    target.pth_file.write_text("import something_else\n")
+
+    with pytest.raises(UsageError, match=re.escape(str(target.pth_file))):
+        install_hook(target)
+
+    assert target.pth_file.read_text() == "import something_else\n"
+    assert not target.package_dir.exists()
+
+
+def test_cli_hook_install_refuses_a_foreign_pth_file_with_exit_2(
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]], target_venv: Path
+) -> None:
+    pth = venv_site_packages(target_venv.parent.parent) / "safe_pip_hook.pth"
+    pth.write_text("import something_else\n")
+
+    result = safe_pip("hook", "install", "--python", target_venv)
+
+    assert str(pth) in assert_one_line_error(result, 2)
+    assert pth.read_text() == "import something_else\n"
+
+
+def test_runtime_package_starts_with_the_marker_uninstall_recognises() -> None:
+    init = (RUNTIME_DIR / "__init__.py").read_text(encoding="utf-8")
+
+    assert init.startswith(PACKAGE_MARKER)
+
+
+@pytest.mark.parametrize("lost_file", [None, "config.json", "__init__.py"])
+def test_uninstall_removes_an_older_hook_package_with_extra_modules(
+    target_venv: Path, lost_file: str | None
+) -> None:
+    """An earlier safe-pip wrote more modules; uninstall removes the whole package, which it
+    recognises by ``config.json`` or by the marker in ``__init__.py``."""
+    site_packages = venv_site_packages(target_venv.parent.parent)
+    before = files_under(site_packages)
+    target = hook_venv(target_venv)
+    old_module = target.package_dir / "old_finder.py"
+    old_module.write_text("OLD = True\n")
+    old_bytecode = target.package_dir / "__pycache__" / "old_finder.cpython-39.pyc"
+    old_bytecode.write_bytes(b"not really byte-code")
+    if lost_file is not None:
+        (target.package_dir / lost_file).unlink()
+
+    removed = uninstall_hook(target)
+
+    assert {target.pth_file, old_module, old_bytecode} <= set(removed)
+    assert files_under(site_packages) == before
+    assert not hook_status(target).guarded
+
+
+def test_uninstall_leaves_a_foreign_package_directory_alone(target_venv: Path) -> None:
+    target = hook_target(interpreter_info(str(target_venv)), user=False)
+    target.package_dir.mkdir()
+    (target.package_dir / "__init__.py").write_text("VALUE = 1\n")
+    (target.package_dir / "config.json").write_text('{"installed_by": "someone else"}\n')
+    (target.package_dir / "checker.py").write_text("CHECK = 1\n")
+    before = {path: path.read_bytes() for path in files_under(target.package_dir)}
+
+    assert uninstall_hook(target) == []
+
+    assert {path: path.read_bytes() for path in files_under(target.package_dir)} == before
 
 
 def test_user_site_hook(
@@ -300,4 +368,27 @@ def test_setup_reports_what_it_did_when_the_database_update_fails(
     assert "aliases: added" in captured.out
     [error] = captured.err.splitlines()
     assert error.startswith("advisory database: NOT updated: ")
+    assert hook_status(hook_target(interpreter_info(str(target_venv)), user=False)).guarded
+
+
+def test_setup_with_an_unknown_shell_skips_aliases_and_still_builds_the_database(
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]],
+    target_venv: Path,
+    isolated_env: dict[str, str],
+) -> None:
+    env = dict(isolated_env, SHELL="/bin/tcsh", SAFE_PIP_DB_SOURCE=str(OSV_LOCAL))
+
+    result = safe_pip("setup", "--python", target_venv, env=env)
+
+    assert result.returncode == 0, output(result)
+    pth = venv_site_packages(target_venv.parent.parent) / "safe_pip_hook.pth"
+    hook_line, database_line = result.stdout.splitlines()
+    assert hook_line == f"hook: installed {pth}"
+    assert database_line.startswith("advisory database: ")
+    assert str(OSV_LOCAL) in database_line
+    [warning] = result.stderr.splitlines()
+    assert "aliases skipped" in warning and "tcsh" in warning
+    assert "safe-pip alias bash|zsh|fish|powershell" in warning
+    assert [path for path in Path(env["HOME"]).rglob("*") if path.is_file()] == []
+    assert (Path(env["SAFE_PIP_CACHE_DIR"]) / "advisories.sqlite").is_file()
     assert hook_status(hook_target(interpreter_info(str(target_venv)), user=False)).guarded

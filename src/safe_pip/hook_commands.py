@@ -3,12 +3,14 @@ commands.
 
 Exit codes: ``hook status`` exits 0 when the environment is guarded and 1 when it is not;
 ``setup`` exits 3 when the advisory database could not be updated (everything else it did is
-still reported); otherwise 0, or a ``SafePipError``'s code.
+still reported); a ``$SHELL`` it does not know only skips the shell functions, with a warning;
+otherwise 0, or a ``SafePipError``'s code.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,7 +24,15 @@ from safe_pip.hook.installer import (
     interpreter_info,
     uninstall_hook,
 )
-from safe_pip.shell_aliases import SHELLS, alias_block, detect_shell, rc_file, write_block
+from safe_pip.shell_aliases import (
+    ALIAS_HINT,
+    SHELLS,
+    alias_block,
+    detect_shell,
+    rc_file,
+    shell_from_env,
+    write_block,
+)
 from safe_pip.target_python import resolve_target_python
 
 NOT_GUARDED = 1  # ``hook status``: the environment has no hook
@@ -178,14 +188,25 @@ def run_setup(args: argparse.Namespace) -> int:
     already_installed = install_hook(target)
     print(f"hook: {'updated' if already_installed else 'installed'} {target.pth_file}")
 
-    shell = args.shell or detect_shell()
-    path = rc_file(shell)
-    print(_alias_line(write_block(path, alias_block(shell)), path, shell))
+    _setup_aliases(args.shell or shell_from_env())
 
     if args.no_db_update:
         print("advisory database: not updated (--no-db-update).")
         return exit_codes.OK
     return _update_database()
+
+
+def _setup_aliases(shell: str | None) -> None:
+    if shell is None:
+        login_shell = os.environ.get("SHELL", "")
+        print(
+            f"warning: aliases skipped: cannot tell your shell from SHELL={login_shell!r}; "
+            f"add them with `{ALIAS_HINT} --write`",
+            file=sys.stderr,
+        )
+        return
+    path = rc_file(shell)
+    print(_alias_line(write_block(path, alias_block(shell)), path, shell))
 
 
 def _update_database() -> int:

@@ -20,6 +20,7 @@ from safe_pip.errors import UsageError
 SHELLS = ("bash", "zsh", "fish", "powershell")
 BEGIN_MARKER = "# >>> safe-pip >>>"
 END_MARKER = "# <<< safe-pip <<<"
+ALIAS_HINT = f"safe-pip alias {'|'.join(SHELLS)}"  # how to name the shell
 
 _SHELL_NAMES = {
     "bash": "bash",
@@ -90,18 +91,25 @@ _TEMPLATES = {
 
 
 def detect_shell(env: Mapping[str, str] | None = None) -> str:
-    """The user's shell from ``$SHELL`` (PowerShell on Windows when ``$SHELL`` is unset)."""
+    """The user's shell from ``$SHELL``; ``UsageError`` if it is not one of ``SHELLS``."""
+    env = os.environ if env is None else env
+    shell = shell_from_env(env)
+    if shell is None:
+        raise UsageError(
+            f"cannot tell your shell from SHELL={env.get('SHELL', '')!r}; name it: {ALIAS_HINT}"
+        )
+    return shell
+
+
+def shell_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """The user's shell from ``$SHELL`` (PowerShell on Windows when ``$SHELL`` is unset), or
+    None when it is not one of ``SHELLS``."""
     env = os.environ if env is None else env
     login_shell = env.get("SHELL", "")
     if not login_shell and os.name == "nt":
         return "powershell"
     name = Path(login_shell).name.lower().removesuffix(".exe")
-    if name in _SHELL_NAMES:
-        return _SHELL_NAMES[name]
-    raise UsageError(
-        f"cannot tell your shell from SHELL={login_shell!r}; name it: "
-        f"safe-pip alias {'|'.join(SHELLS)}"
-    )
+    return _SHELL_NAMES.get(name)
 
 
 def alias_block(shell: str) -> str:

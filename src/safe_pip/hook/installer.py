@@ -1,6 +1,6 @@
 """Write, remove and inspect the pip hook files in one environment's site-packages.
 
-Files written (and only these are ever removed):
+Files written:
 
 * ``safe_pip_hook.pth`` -- one line that imports ``_safe_pip_hook`` at interpreter start;
 * ``_safe_pip_hook/`` -- a copy of ``safe_pip/hook/runtime/`` (stdlib only) plus
@@ -8,7 +8,11 @@ Files written (and only these are ever removed):
   and the byte-code the target interpreter compiles from it.
 
 The ``.pth`` file is written last and removed first, so no interpreter ever starts with a
-``.pth`` line pointing at a half-written package.
+``.pth`` line pointing at a half-written package. A ``safe_pip_hook.pth`` with other content
+is never overwritten or removed. ``_safe_pip_hook/`` is removed as a whole (modules of earlier
+safe-pip versions and byte-code included) only when it is recognisably ours: its
+``config.json`` says ``installed_by: safe-pip ...`` or its ``__init__.py`` starts with
+``PACKAGE_MARKER``; any other directory of that name is left alone.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ PTH_NAME = "safe_pip_hook.pth"
 PACKAGE_NAME = "_safe_pip_hook"
 PTH_LINE = f"import {PACKAGE_NAME}; {PACKAGE_NAME}.install_finder()\n"
 CONFIG_NAME = "config.json"
+INSTALLED_BY_PREFIX = "safe-pip "
+# The first line of ``runtime/__init__.py``, in every version safe-pip has written.
+PACKAGE_MARKER = '"""safe-pip\'s pip hook'
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_MODULES = ("__init__.py", "pip_patch.py", "plan_from_pip.py", "checker.py")
 QUERY_TIMEOUT_SECONDS = 60
@@ -157,7 +164,15 @@ def hook_status(target: HookTarget) -> HookStatus:
 
 
 def install_hook(target: HookTarget, checker: list[str] | None = None) -> bool:
-    """Write (or overwrite) the hook files; return True if a hook was already there."""
+    """Write (or overwrite) the hook files; return True if a hook was already there.
+
+    Refuses (``UsageError``) a ``safe_pip_hook.pth`` that safe-pip did not write.
+    """
+    if target.pth_file.exists() and not _is_our_pth(target.pth_file):
+        raise UsageError(
+            f"{target.pth_file} exists and was not written by safe-pip; "
+            "move it aside to install the hook"
+        )
     already_installed = hook_status(target).guarded
     command = checker or default_checker_command()
     config = {"checker": command, "installed_by": f"safe-pip {__version__}"}
@@ -177,23 +192,17 @@ def install_hook(target: HookTarget, checker: list[str] | None = None) -> bool:
 
 
 def uninstall_hook(target: HookTarget) -> list[Path]:
-    """Remove exactly the files ``install_hook`` wrote; return those that existed."""
+    """Remove our ``.pth`` file and our whole package directory; return the files removed.
+
+    A ``.pth`` file or package directory safe-pip cannot recognise as its own is left alone.
+    """
     removed: list[Path] = []
-    cache_dir = target.package_dir / "__pycache__"
-    our_files = [
-        target.pth_file if _is_our_pth(target.pth_file) else None,
-        *(target.package_dir / module for module in RUNTIME_MODULES),
-        target.config_file,
-        *_our_bytecode(cache_dir),
-    ]
     try:
-        for path in our_files:
-            if path is not None and path.is_file():
-                path.unlink()
-                removed.append(path)
-        for directory in (cache_dir, target.package_dir):
-            if directory.is_dir() and not any(directory.iterdir()):
-                directory.rmdir()
+        if _is_our_pth(target.pth_file):
+            target.pth_file.unlink()
+            removed.append(target.pth_file)
+        if _is_our_package(target.package_dir):
+            removed += _remove_tree(target.package_dir)
     except OSError as exc:
         raise UsageError(
             f"cannot remove the hook from {target.site_dir}: {exc.strerror or exc}"
@@ -208,6 +217,54 @@ def _is_our_pth(path: Path) -> bool:
         return False
 
 
+def _is_our_package(package_dir: Path) -> bool:
+    """Whether ``package_dir`` is a (possibly older or half-written) package safe-pip wrote."""
+    if package_dir.is_symlink() or not package_dir.is_dir():
+        return False
+    return _installed_by_safe_pip(package_dir / CONFIG_NAME) or _has_package_marker(
+        package_dir / "__init__.py"
+    )
+
+
+def _installed_by_safe_pip(config_file: Path) -> bool:
+    try:
+        installed_by = json.loads(config_file.read_text(encoding="utf-8")).get("installed_by")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(installed_by, str) and installed_by.startswith(INSTALLED_BY_PREFIX)
+
+
+def _has_package_marker(init_file: Path) -> bool:
+    try:
+        with init_file.open(encoding="utf-8") as file:
+            return file.read(len(PACKAGE_MARKER)) == PACKAGE_MARKER
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _remove_tree(directory: Path) -> list[Path]:
+    """Delete ``directory`` with everything in it (not following symlinks); return the files."""
+    removed: list[Path] = []
+    for parent, dir_names, file_names in os.walk(directory, topdown=False, onerror=_raise):
+        for name in file_names:
+            path = Path(parent, name)
+            path.unlink()
+            removed.append(path)
+        for name in dir_names:
+            path = Path(parent, name)
+            if path.is_symlink():
+                path.unlink()
+                removed.append(path)
+            else:
+                path.rmdir()
+    directory.rmdir()
+    return removed
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
 def _recorded_checker(config_file: Path) -> list[str] | None:
     try:
         command = json.loads(config_file.read_text(encoding="utf-8")).get("checker")
@@ -216,13 +273,6 @@ def _recorded_checker(config_file: Path) -> list[str] | None:
     if isinstance(command, list) and command and all(isinstance(p, str) for p in command):
         return command
     return None
-
-
-def _our_bytecode(cache_dir: Path) -> list[Path]:
-    stems = {Path(module).stem for module in RUNTIME_MODULES}
-    if not cache_dir.is_dir():
-        return []
-    return [path for path in cache_dir.glob("*.pyc") if path.name.split(".", 1)[0] in stems]
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
