@@ -14,7 +14,9 @@ import pytest
 from safe_pip.errors import IndexUnreachableError
 from safe_pip.index_client import IndexFile, fetch_index_files, match_file, redact
 from safe_pip.models import PlanItem
+from safe_pip.pip_config import IndexSettings
 from support.index_server import JSON_V1, TEXT_HTML, LocalIndex
+from support.tls import CertificatePair, HttpsFront, make_certificate, openssl_missing_reason
 
 UPLOADED = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
 
@@ -208,3 +210,139 @@ def test_passwords_are_redacted_from_urls() -> None:
         == "https://user:***@host.invalid/simple/"
     )
     assert redact("https://host.invalid/simple/") == "https://host.invalid/simple/"
+
+
+# ---------------------------------------------------------------- pip's network settings
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CertificatePair]:
+    """A self-signed server certificate and a self-signed client certificate."""
+    reason = openssl_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    directory = tmp_path_factory.mktemp("tls")
+    return {name: make_certificate(directory, name) for name in ("server", "client")}
+
+
+@pytest.fixture(autouse=True)
+def no_requests_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip's requests prefers these variables to pip's ``cert``; the machine may set them."""
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture
+def https_index(
+    local_index: LocalIndex, certificates: dict[str, CertificatePair]
+) -> Iterator[HttpsFront]:
+    """demo 1.0 on an HTTPS index whose certificate no default CA bundle knows."""
+    local_index.add("demo", "1.0")
+    with HttpsFront(local_index.port, certificates["server"]) as front:
+        yield front
+
+
+def _demo_versions(index_url: str, settings: IndexSettings | None) -> list[str]:
+    files = fetch_index_files([index_url], ["demo"], settings=settings)["demo"]
+    assert {file.index_url for file in files} == {index_url}
+    return [file.filename for file in files]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_index_with_its_own_ca_is_read_with_pips_cert(
+    https_index: HttpsFront, certificates: dict[str, CertificatePair]
+) -> None:
+    url = https_index.base_url + "simple/"
+    with pytest.raises(IndexUnreachableError, match="certificate verify failed") as caught:
+        fetch_index_files([url], ["demo"])
+    assert str(caught.value).startswith(f"package index unreachable: {url}demo/ (")
+    with pytest.raises(IndexUnreachableError, match="certificate verify failed"):
+        fetch_index_files([url], ["demo"], settings=IndexSettings())
+    settings = IndexSettings(cert=str(certificates["server"].cert))
+    assert _demo_versions(url, settings) == ["demo-1.0-py3-none-any.whl"]
+    assert https_index.requests[-1] == "/simple/demo/"
+
+
+def test_requests_ca_bundle_variables_override_pips_cert_as_in_pip(
+    https_index: HttpsFront,
+    certificates: dict[str, CertificatePair],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = https_index.base_url + "simple/"
+    server, unrelated = certificates["server"], certificates["client"]
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(unrelated.cert))
+    with pytest.raises(IndexUnreachableError, match="certificate verify failed"):
+        fetch_index_files([url], ["demo"], settings=IndexSettings(cert=str(server.cert)))
+    ignoring_environment = IndexSettings(cert=str(server.cert), trust_env=False)
+    assert _demo_versions(url, ignoring_environment) == ["demo-1.0-py3-none-any.whl"]
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert))  # the first one set wins
+    assert _demo_versions(url, IndexSettings()) == ["demo-1.0-py3-none-any.whl"]
+
+
+def test_a_missing_ca_bundle_is_one_clear_line(https_index: HttpsFront, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(IndexUnreachableError) as caught:
+        fetch_index_files(
+            [https_index.base_url], ["demo"], settings=IndexSettings(cert=str(missing))
+        )
+    assert str(caught.value) == f"CA certificate bundle not found: {missing} (pip's cert)"
+
+
+def test_trusted_hosts_are_read_without_certificate_checks(https_index: HttpsFront) -> None:
+    url = https_index.base_url + "simple/"
+    port = https_index.port
+    for trusted in (f"127.0.0.1:{port}", "127.0.0.1"):  # host:port, or the host on any port
+        settings = IndexSettings(trusted_hosts=(trusted,))
+        assert _demo_versions(url, settings) == ["demo-1.0-py3-none-any.whl"], trusted
+    other_port = IndexSettings(trusted_hosts=(f"127.0.0.1:{port + 1}", "localhost"))
+    with pytest.raises(IndexUnreachableError, match="certificate verify failed"):
+        fetch_index_files([url], ["demo"], settings=other_port)
+
+
+def test_a_client_certificate_is_presented(
+    local_index: LocalIndex, certificates: dict[str, CertificatePair]
+) -> None:
+    local_index.add("demo", "1.0")
+    server, client = certificates["server"], certificates["client"]
+    with HttpsFront(local_index.port, server, client_ca=client.cert) as front:
+        url = front.base_url + "simple/"
+        without = IndexSettings(cert=str(server.cert))
+        with pytest.raises(IndexUnreachableError):
+            fetch_index_files([url], ["demo"], settings=without)
+        assert front.requests == []
+        with_client_cert = IndexSettings(cert=str(server.cert), client_cert=str(client.combined))
+        assert _demo_versions(url, with_client_cert) == ["demo-1.0-py3-none-any.whl"]
+        trusted = IndexSettings(trusted_hosts=("127.0.0.1",), client_cert=str(client.combined))
+        assert _demo_versions(url, trusted) == ["demo-1.0-py3-none-any.whl"]
+
+
+def test_pages_go_through_pips_proxy(local_index: LocalIndex) -> None:
+    """The local index answers proxy requests (absolute URLs) too: it is the proxy here."""
+    local_index.add("demo", "1.0")
+    unreachable = f"http://127.0.0.1:{_free_port()}/simple/"
+    with pytest.raises(IndexUnreachableError, match="connection refused"):
+        fetch_index_files([unreachable], ["demo"])
+    for proxy in (local_index.base_url, f"127.0.0.1:{local_index.port}"):  # pip allows no scheme
+        assert _demo_versions(unreachable, IndexSettings(proxy=proxy)) == [
+            "demo-1.0-py3-none-any.whl"
+        ]
+    assert local_index.requests == [f"{unreachable}demo/"] * 2
+
+
+def test_environment_proxies_apply_unless_pip_ignores_the_environment(
+    local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local_index.add("demo", "1.0")
+    for variable in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", local_index.base_url)
+    monkeypatch.setenv("http_proxy", local_index.base_url)
+    unreachable = f"http://127.0.0.1:{_free_port()}/simple/"
+    assert _demo_versions(unreachable, IndexSettings()) == ["demo-1.0-py3-none-any.whl"]
+    with pytest.raises(IndexUnreachableError, match="connection refused"):
+        fetch_index_files([unreachable], ["demo"], settings=IndexSettings(trust_env=False))

@@ -13,6 +13,7 @@ import pytest
 from support.index_server import LocalIndex
 from support.outcomes import assert_one_line_error, installed, output
 from support.scenario import LOW_SEVERITY_ID, MALICIOUS_ID, VULN_ALIAS, VULN_ID, YANK_REASON
+from support.tls import HttpsFront, make_certificate, openssl_missing_reason
 from support.venvs import BUNDLED, NEWEST
 from support.wheels import build_wheel, wheel_bytes
 
@@ -410,3 +411,34 @@ def test_local_projects_are_not_looked_up_on_the_index(guarded: Guarded, tmp_pat
     assert "unverifiable" in result.stdout
     assert not [path for path in guarded.index.requests if "my-private-tool" in path]
     assert guarded.installed(python) == {"my-private-tool": "1.0"}
+
+
+@pytest.mark.parametrize("kind", [BUNDLED, NEWEST])
+def test_an_index_with_its_own_ca_is_checked_with_pips_cert_setting(
+    kind: str, guarded: Guarded, tmp_path: Path
+) -> None:
+    """pip's ``cert`` (a config file's, or ``--cert``) is what safe-pip reads the index with."""
+    reason = openssl_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = make_certificate(tmp_path / "tls", "server")
+    python = guarded.venv(kind)
+    # requests (inside pip) would prefer these to pip's cert; the machine may set them.
+    env = {
+        k: v for k, v in guarded.env.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    }
+    with HttpsFront(guarded.index.port, server) as front:
+        index_url = front.base_url + "simple/"
+        if kind == BUNDLED:
+            config = tmp_path / "pip.conf"
+            config.write_text(f"[global]\ncert = {server.cert}\nindex-url = {index_url}\n")
+            env["PIP_CONFIG_FILE"] = str(config)
+            result = guarded.safe_pip("install", "--python", python, "cleanlib", env=env)
+        else:
+            cli = ("--index-url", index_url, "--cert", server.cert)
+            result = guarded.safe_pip("install", "--python", python, *cli, "cleanlib", env=env)
+        assert result.returncode == 0, output(result)
+        assert "no problems found" in result.stdout
+        # pip's own request, then safe-pip's check of the same page
+        assert front.requests.count("/simple/cleanlib/") >= 2, front.requests
+    assert guarded.installed(python) == {"cleanlib": "1.0"}

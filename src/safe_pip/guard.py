@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from safe_pip import exit_codes
 from safe_pip.advisory_db import AdvisoryDatabase, AdvisoryMatch
@@ -21,6 +21,9 @@ from safe_pip.index_client import IndexFile, match_file
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.policy import Policy
 from safe_pip.seen_hashes import SeenHashes
+
+if TYPE_CHECKING:
+    from safe_pip.pip_config import IndexSettings
 
 
 @dataclass
@@ -43,6 +46,7 @@ def check_plan(
     today: date | None = None,
     record_seen: bool = True,
     index_files: Mapping[str, Sequence[IndexFile]] | None = None,
+    index_settings: IndexSettings | None = None,
 ) -> GuardResult:
     """Run every check on ``plan`` and apply ``policy``.
 
@@ -50,8 +54,10 @@ def check_plan(
     with ``fail-mode = "open"`` the failure becomes a note and the remaining checks still run.
     When the verdict allows the plan and ``record_seen`` is true, the artifacts' hashes are
     recorded for trust-on-first-use. ``index_files`` skips fetching the index pages when the
-    caller already has them. Plan items come back with the index they came from and their
-    yanked status filled in from the index pages where the producer did not know them.
+    caller already has them; ``index_settings`` are pip's network settings (CA bundle, client
+    certificate, proxy, trusted hosts) for fetching them. Plan items come back with the index
+    they came from and their yanked status filled in from the index pages where the producer
+    did not know them.
     """
     from safe_pip.checks import find_problems
     from safe_pip.index_client import fetch_index_files
@@ -65,7 +71,9 @@ def check_plan(
 
     advisories = _unless_fail_open(AdvisoryDatabase.open, policy, notes)
     if index_files is None and index_urls and names:
-        index_files = _unless_fail_open(lambda: fetch_index_files(index_urls, names), policy, notes)
+        index_files = _unless_fail_open(
+            lambda: fetch_index_files(index_urls, names, settings=index_settings), policy, notes
+        )
     if index_files:
         items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
     notes.extend(_not_on_any_index_notes(items))

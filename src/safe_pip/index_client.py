@@ -7,18 +7,24 @@ fetched concurrently. ``file://`` indexes are read from disk, as pip does (``ind
 A 404 means the index does not have the project: no files, not an error. Anything else
 that prevents reading a page (connection error, timeout, 5xx, an unreadable answer) raises
 ``IndexUnreachableError``: a check that cannot see the index must not pass silently.
+
+Network settings are pip's own (``pip_config.IndexSettings``): its CA bundle, client
+certificate, proxy and trusted hosts, so an index pip can read is one safe-pip can read.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import ssl
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
@@ -28,6 +34,9 @@ from packaging.utils import canonicalize_name
 from safe_pip.errors import IndexUnreachableError
 from safe_pip.models import PlanItem
 
+if TYPE_CHECKING:
+    from safe_pip.pip_config import IndexSettings
+
 ACCEPT = (
     "application/vnd.pypi.simple.v1+json, "
     "application/vnd.pypi.simple.v1+html;q=0.2, "
@@ -35,7 +44,10 @@ ACCEPT = (
 )
 MAX_WORKERS = 16
 _CA_BUNDLE_VARIABLES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+_REQUESTS_CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 _NOT_FOUND = (404, 410)
+# httpx 0.26 renamed ``proxies=`` to ``proxy=`` (and 0.28 removed ``proxies=``).
+_PROXY_KEYWORD = "proxy" if "proxy" in inspect.signature(httpx.Client).parameters else "proxies"
 
 
 @dataclass(frozen=True)
@@ -52,24 +64,36 @@ class IndexFile:
 
 
 def fetch_index_files(
-    index_urls: Sequence[str], names: Iterable[str], *, timeout: float = 15
+    index_urls: Sequence[str],
+    names: Iterable[str],
+    *,
+    timeout: float = 15,
+    settings: IndexSettings | None = None,
 ) -> dict[str, list[IndexFile]]:
-    """``{canonical name: files from every index, in index order}`` for these projects."""
+    """``{canonical name: files from every index, in index order}`` for these projects.
+
+    ``settings``: pip's network settings (CA bundle, client certificate, proxy, trusted
+    hosts); without them the CA bundle comes from ``PIP_CERT`` and similar variables."""
     projects = list(dict.fromkeys(canonicalize_name(name) for name in names))
     pages = [(index_url, name) for name in projects for index_url in index_urls]
     found: dict[str, list[IndexFile]] = {name: [] for name in projects}
     if not pages:
         return found
-    client = httpx.Client(
-        timeout=timeout,
-        follow_redirects=True,
-        headers={"Accept": ACCEPT, "User-Agent": "safe-pip"},
-        verify=_verify(),
-    )
-    with client, ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool:
-        results = pool.map(lambda page: _fetch_page(client, *page), pages)
-        for (_, name), files in zip(pages, results):
-            found[name].extend(files)
+    trusted = tuple(settings.trusted_hosts) if settings is not None else ()
+    with ExitStack() as clients:
+        client = clients.enter_context(_client(timeout, settings, verified=True))
+        # Pages on pip's trusted hosts are read without certificate checks, as pip reads them.
+        unverified = client
+        if any(_is_trusted(url, trusted) for url in index_urls):
+            unverified = clients.enter_context(_client(timeout, settings, verified=False))
+
+        def fetch(page: tuple[str, str]) -> list[IndexFile]:
+            chosen = unverified if _is_trusted(page[0], trusted) else client
+            return _fetch_page(chosen, *page)
+
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool:
+            for (_, name), files in zip(pages, pool.map(fetch, pages)):
+                found[name].extend(files)
     return found
 
 
@@ -104,14 +128,112 @@ def redact(url: str) -> str:
 # ---------------------------------------------------------------- fetching
 
 
-def _verify() -> ssl.SSLContext | bool:
+def _client(timeout: float, settings: IndexSettings | None, *, verified: bool) -> httpx.Client:
+    options: dict[str, Any] = {}
+    if settings is not None:
+        options["trust_env"] = settings.trust_env
+        if settings.proxy:
+            options[_PROXY_KEYWORD] = _proxy_url(settings.proxy)
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        headers={"Accept": ACCEPT, "User-Agent": "safe-pip"},
+        verify=_tls_context(settings) if verified else _unverified_tls_context(settings),
+        **options,
+    )
+
+
+def _tls_context(settings: IndexSettings | None) -> ssl.SSLContext | bool:
+    """Verify with the CA bundle pip's requests will use, else a CA bundle variable, else
+    httpx's default; present pip's ``client_cert`` if set."""
+    cert = _pip_ca_bundle(settings)
+    client_cert = settings.client_cert if settings is not None else None
+    if cert and not os.path.exists(cert):
+        raise IndexUnreachableError(f"CA certificate bundle not found: {cert} (pip's cert)")
+    context = _context_for_ca_bundle(cert) if cert else _ca_bundle_from_environment()
+    if client_cert:
+        context = context or httpx.create_ssl_context()
+        _load_client_cert(context, client_cert)
+    return True if context is None else context
+
+
+def _pip_ca_bundle(settings: IndexSettings | None) -> str | None:
+    """requests (pip's HTTP library) lets ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` override
+    pip's ``cert`` whenever it reads the environment: so does safe-pip."""
+    if settings is None:
+        return None
+    if settings.trust_env:
+        for variable in _REQUESTS_CA_BUNDLE_VARIABLES:
+            path = os.environ.get(variable)
+            if path and os.path.exists(path):
+                return path
+    return settings.cert
+
+
+def _unverified_tls_context(settings: IndexSettings | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if settings is not None and settings.client_cert:
+        _load_client_cert(context, settings.client_cert)
+    return context
+
+
+def _context_for_ca_bundle(path: str) -> ssl.SSLContext:
+    try:
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError) as error:
+        raise IndexUnreachableError(
+            f"cannot read the CA certificate bundle {path}: {_reason(error)}"
+        ) from None
+
+
+def _load_client_cert(context: ssl.SSLContext, path: str) -> None:
+    try:
+        context.load_cert_chain(path)
+    except (ssl.SSLError, OSError) as error:
+        raise IndexUnreachableError(
+            f"cannot read the client certificate {path}: {_reason(error)}"
+        ) from None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or getattr(error, "reason", None) or str(error)
+
+
+def _ca_bundle_from_environment() -> ssl.SSLContext | None:
     for variable in _CA_BUNDLE_VARIABLES:
         path = os.environ.get(variable)
         if path and os.path.exists(path):
-            if os.path.isdir(path):
-                return ssl.create_default_context(capath=path)
-            return ssl.create_default_context(cafile=path)
-    return True
+            return _context_for_ca_bundle(path)
+    return None
+
+
+def _proxy_url(proxy: str) -> str:
+    """pip (requests) takes ``host:port`` as an http proxy; httpx needs the scheme."""
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def _is_trusted(url: str, trusted_hosts: Sequence[str]) -> bool:
+    """pip's rule: ``host`` trusts every port of that host, ``host:port`` only that port."""
+    if not trusted_hosts:
+        return False
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return False
+    for entry in trusted_hosts:
+        try:
+            trusted = urlsplit(f"//{entry}")
+            trusted_host, trusted_port = (trusted.hostname or "").lower(), trusted.port
+        except ValueError:
+            continue
+        if trusted_host == host and (trusted_port is None or trusted_port == port):
+            return True
+    return False
 
 
 def _fetch_page(client: httpx.Client, index_url: str, name: str) -> list[IndexFile]:

@@ -16,7 +16,7 @@ from safe_pip.console import say
 from safe_pip.errors import PipError, UsageError
 from safe_pip.own_options import split_own_options
 from safe_pip.pip_args import parse_install_args
-from safe_pip.pip_config import start_effective_index_urls
+from safe_pip.pip_config import IndexSettings, start_effective_index_urls
 from safe_pip.pip_plan import PinnedHashMismatchError, start_plan
 from safe_pip.pip_report import HashMismatch
 from safe_pip.requirements_hashes import read_requirement_files
@@ -53,8 +53,8 @@ def run_install(argv: Sequence[str]) -> int:
             print_verdict(_download_mismatch_result(exc.mismatches), own.output_format)
             return exit_codes.BLOCKED
         except PipError as exc:
-            raise _explain_pip_failure(exc, pending_index_urls.result()) from None
-        index_urls = pending_index_urls.result()
+            raise _explain_pip_failure(exc, pending_index_urls.settings()) from None
+        index_settings = pending_index_urls.settings()
 
     if not plan:
         say("nothing to install: every requirement is already satisfied.")
@@ -62,7 +62,13 @@ def run_install(argv: Sequence[str]) -> int:
             print_verdict(GuardResult(verdict=Verdict(plan=[])), own.output_format)
         return exit_codes.OK
 
-    result = check_plan(plan, policy, index_urls, record_seen=not install_args.dry_run)
+    result = check_plan(
+        plan,
+        policy,
+        index_settings.index_urls,
+        record_seen=not install_args.dry_run,
+        index_settings=index_settings,
+    )
     print_verdict(result, own.output_format)
     if result.verdict.blocked:
         return exit_codes.BLOCKED
@@ -91,7 +97,7 @@ def run_install(argv: Sequence[str]) -> int:
     return exit_codes.OK
 
 
-def _explain_pip_failure(error: PipError, index_urls: Sequence[str]) -> Exception:
+def _explain_pip_failure(error: PipError, index_settings: IndexSettings) -> Exception:
     """pip run with --quiet says only "No matching distribution" when the index is down:
     probe the indexes so the user learns which it is (exit 3), else it is bad input (exit 2)."""
     from safe_pip.errors import IndexUnreachableError
@@ -101,7 +107,8 @@ def _explain_pip_failure(error: PipError, index_urls: Sequence[str]) -> Exceptio
     if "No matching distribution" not in message and "from versions: none" not in message:
         return error
     try:
-        fetch_index_files(index_urls, ["pip"])  # any answer, even a 404, proves it is up
+        # any answer, even a 404, proves it is up
+        fetch_index_files(index_settings.index_urls, ["pip"], settings=index_settings)
     except IndexUnreachableError as unreachable:
         return unreachable
     return UsageError(message)

@@ -1,16 +1,18 @@
-"""The index URLs the target interpreter's pip will use for an install.
+"""The index URLs and network settings the target interpreter's pip will use for an install.
 
 pip decides them from, in order: its built-in default, config files, ``PIP_*`` environment
 variables, the command line, then index options inside requirement files. safe-pip asks the
 target pip itself (a tiny script run with the target interpreter that parses the install
 arguments with pip's own option parser), so it never needs to know a registry's address.
-Requirement-file options are applied on top, with pip's semantics.
+Requirement-file options are applied on top, with pip's semantics. The network settings
+(``--cert``, ``--client-cert``, ``--proxy``, ``--trusted-host``, ``--no-proxy-env``) come
+from the same answer, so safe-pip reads the index pages the way pip will.
 
 The lookup runs as a child process and can overlap with the dry run:
 
     pending = start_effective_index_urls(python, args)
     plan = resolve_plan(python, args)
-    index_urls = pending.result()
+    index_urls = pending.result()  # or pending.settings(): URLs plus network settings
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 
 from safe_pip.errors import PipError
@@ -40,10 +43,18 @@ try:
     from pip._internal.commands import create_command
     command = create_command("install", isolated=isolated)
     options, _ = command.parse_args(argv)
+    proxy = getattr(options, "proxy", None)
+    no_proxy_env = bool(getattr(options, "no_proxy_env", False))
     out["parsed"] = {
         "index_url": options.index_url,
         "extra_index_urls": list(options.extra_index_urls or []),
         "no_index": bool(options.no_index),
+        "cert": getattr(options, "cert", None) or None,
+        "client_cert": getattr(options, "client_cert", None) or None,
+        "proxy": proxy or None,
+        "trusted_hosts": list(getattr(options, "trusted_hosts", None) or []),
+        # pips with --no-proxy-env ignore environment proxies once a --proxy is set
+        "trust_env": not (no_proxy_env or (hasattr(options, "no_proxy_env") and proxy is not None)),
     }
 except SystemExit:
     out["argument_error"] = True
@@ -64,6 +75,10 @@ if "parsed" not in out:
             "index_url": values.get("index-url"),
             "extra_index_urls": (values.get("extra-index-url") or "").split(),
             "no_index": (values.get("no-index") or "").lower() in ("1", "true", "yes", "on"),
+            "cert": values.get("cert") or None,
+            "client_cert": values.get("client-cert") or None,
+            "proxy": values.get("proxy") or None,
+            "trusted_hosts": (values.get("trusted-host") or "").split(),
         }
         out["default_index_url"] = PyPI.simple_url
     except Exception as error:
@@ -72,19 +87,41 @@ sys.stdout.write(json.dumps(out))
 """
 
 
+@dataclass(frozen=True)
+class IndexSettings:
+    """Where pip looks for packages and how it connects there.
+
+    ``cert``: CA bundle (file or directory) replacing the default ones; ``client_cert``: one
+    PEM file with the client's key and certificate; ``proxy``: for every request;
+    ``trusted_hosts``: ``host`` (any port) or ``host:port``, whose certificates pip does not
+    verify; ``trust_env``: whether environment variables (proxies, CA bundles) apply.
+    """
+
+    index_urls: tuple[str, ...] = ()
+    cert: str | None = None
+    client_cert: str | None = None
+    proxy: str | None = None
+    trusted_hosts: tuple[str, ...] = ()
+    trust_env: bool = True
+
+
 class PendingIndexUrls:
-    """A running lookup; ``result()`` waits for it. Use as a context manager to clean up."""
+    """A running lookup; ``result()`` (the index URLs) or ``settings()`` (URLs and network
+    settings) waits for it. Use as a context manager to clean up."""
 
     def __init__(self, python: str, install_args: InstallArgs, process: subprocess.Popen[bytes]):
         self._python = python
         self._install_args = install_args
         self._process = process
-        self._result: list[str] | None = None
+        self._settings: IndexSettings | None = None
 
     def result(self, timeout: float = LOOKUP_TIMEOUT) -> list[str]:
-        if self._result is None:
-            self._result = self._collect(timeout)
-        return list(self._result)
+        return list(self.settings(timeout).index_urls)
+
+    def settings(self, timeout: float = LOOKUP_TIMEOUT) -> IndexSettings:
+        if self._settings is None:
+            self._settings = self._collect(timeout)
+        return self._settings
 
     def cancel(self) -> None:
         if self._process.poll() is None:
@@ -102,7 +139,7 @@ class PendingIndexUrls:
     ) -> None:
         self.cancel()
 
-    def _collect(self, timeout: float) -> list[str]:
+    def _collect(self, timeout: float) -> IndexSettings:
         try:
             stdout, stderr = self._process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -117,7 +154,7 @@ class PendingIndexUrls:
             ) from None
         if not isinstance(answer, dict):
             raise PipError(f"could not read pip's index settings from {self._python}")
-        return index_urls_from_answer(answer, self._install_args, self._python)
+        return index_settings_from_answer(answer, self._install_args, self._python)
 
 
 def start_effective_index_urls(
@@ -145,31 +182,60 @@ def effective_index_urls(
         return pending.result()
 
 
+def effective_index_settings(
+    python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
+) -> IndexSettings:
+    """``effective_index_urls`` plus the network settings pip uses to reach them."""
+    if install_args.no_index:
+        return IndexSettings()
+    with start_effective_index_urls(python, install_args, env) as pending:
+        return pending.settings()
+
+
 def index_urls_from_answer(
     answer: Mapping[str, object], install_args: InstallArgs, python: str = sys.executable
 ) -> list[str]:
     """Combine the target pip's answer with the command line and requirement-file options."""
+    return list(index_settings_from_answer(answer, install_args, python).index_urls)
+
+
+def index_settings_from_answer(
+    answer: Mapping[str, object], install_args: InstallArgs, python: str = sys.executable
+) -> IndexSettings:
+    """``index_urls_from_answer`` plus the network settings, with the same precedence."""
     if install_args.no_index:
-        return []
+        return IndexSettings()
     parsed = answer.get("parsed")
     config = answer.get("config")
     if isinstance(parsed, dict):
         no_index = bool(parsed.get("no_index"))
         base = _urls(parsed.get("index_url"), parsed.get("extra_index_urls"))
+        network = _network_settings(parsed)
     elif isinstance(config, dict) and isinstance(answer.get("default_index_url"), str):
         no_index = bool(config.get("no_index"))
         index_url = install_args.index_url or config.get("index_url") or answer["default_index_url"]
         extras = list(config.get("extra_index_urls") or []) + list(install_args.extra_index_urls)
         base = _urls(index_url, extras)
+        network = _network_settings(_with_command_line_network_options(config, install_args))
     elif answer.get("argument_error"):
         raise PipError(f"pip in {python} rejected the install arguments")
     else:
         reason = answer.get("config_error") or answer.get("parser_error") or "unknown reason"
         raise PipError(f"could not read pip's index settings from {python}: {reason}")
     if no_index:
-        return []
+        return IndexSettings()
     options = read_requirement_files(install_args.requirement_inputs).options
-    return apply_requirement_file_options(base, options)
+    trusted_in_files = [
+        option.value for option in options if option.name == "--trusted-host" and option.value
+    ]
+    return IndexSettings(
+        index_urls=tuple(apply_requirement_file_options(base, options)),
+        cert=network.cert,
+        client_cert=network.client_cert,
+        proxy=network.proxy,
+        trusted_hosts=tuple(_unique([*network.trusted_hosts, *trusted_in_files])),
+        trust_env=network.trust_env,
+    )
 
 
 def apply_requirement_file_options(
@@ -186,6 +252,47 @@ def apply_requirement_file_options(
         elif option.name == "--extra-index-url" and option.value and not no_index:
             urls.append(option.value)
     return _unique(urls)
+
+
+def _network_settings(values: Mapping[str, object]) -> IndexSettings:
+    """The network part of one answer section (``parsed`` or ``config``)."""
+    trusted = values.get("trusted_hosts")
+    return IndexSettings(
+        cert=_text(values.get("cert")),
+        client_cert=_text(values.get("client_cert")),
+        proxy=_text(values.get("proxy")),
+        trusted_hosts=tuple(str(h) for h in trusted if h) if isinstance(trusted, list) else (),
+        trust_env=values.get("trust_env", True) is not False,
+    )
+
+
+_NETWORK_OPTIONS = {"--cert": "cert", "--client-cert": "client_cert", "--proxy": "proxy"}
+
+
+def _with_command_line_network_options(
+    config: Mapping[str, object], install_args: InstallArgs
+) -> dict[str, object]:
+    """Config-file values overridden by the command line (the fallback without pip's parser)."""
+    values = dict(config)
+    configured = values.get("trusted_hosts")
+    trusted = list(configured) if isinstance(configured, list) else []
+    args = list(install_args.args)
+    for position, arg in enumerate(args):
+        name, equals, value = arg.partition("=")
+        if not equals:
+            value = args[position + 1] if position + 1 < len(args) else ""
+        if name in _NETWORK_OPTIONS:
+            values[_NETWORK_OPTIONS[name]] = value
+        elif name == "--trusted-host" and value:
+            trusted.append(value)
+        elif name == "--no-proxy-env":
+            values["trust_env"] = False
+    values["trusted_hosts"] = trusted
+    return values
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _urls(index_url: object, extras: object) -> list[str]:
