@@ -14,6 +14,7 @@ from safe_pip.models import ArtifactSource, PlanItem, plan_to_json
 from support.index_server import LocalIndex
 from support.outcomes import assert_one_line_error, output
 from support.scenario import MALICIOUS_ID, VULN_ID
+from support.tls import HttpsFront, make_certificate, openssl_missing_reason
 from support.wheels import wheel_bytes
 from uv_helpers import SKIP_WITHOUT_UV, compile_requirements, lock_project, uv
 
@@ -280,3 +281,30 @@ def test_check_runs_as_a_module_entry_point(safe_pip: SafePip) -> None:
     result = check(safe_pip, "--help")
     assert result.returncode == 0 and "--installed" in result.stdout, output(result)
     assert sys.executable
+
+
+def test_lock_hashes_are_compared_with_an_index_reached_through_pips_cert_setting(
+    world: LocalIndex,
+    target_venv: Path,
+    tmp_path: Path,
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+) -> None:
+    """pip's ``cert`` and ``index-url`` (here from a pip config file) are what the audit uses."""
+    reason = openssl_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = make_certificate(tmp_path / "tls", "server")
+    (hosted,) = world.hosted_files("cleanlib")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"cleanlib==1.0 --hash=sha256:{hosted.sha256}\n")
+    env = {
+        k: v for k, v in isolated_env.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    }
+    with HttpsFront(world.port, server) as front:
+        config = tmp_path / "pip.conf"
+        config.write_text(f"[global]\ncert = {server.cert}\nindex-url = {front.base_url}simple/\n")
+        env["PIP_CONFIG_FILE"] = str(config)
+        result = check(safe_pip, requirements, "--python", target_venv, env=env)
+        assert result.returncode == 0, output(result)
+        assert "/simple/cleanlib/" in front.requests

@@ -11,13 +11,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
-from safe_pip.errors import CannotCheckError
+from safe_pip.errors import CannotCheckError, PipError
 from safe_pip.guard import GuardResult, check_plan
 from safe_pip.lockfiles.detect import read_lock_file
 from safe_pip.lockfiles.index_match import attach_file_names, needs_file_names
 from safe_pip.lockfiles.model import LockKind
 from safe_pip.lockfiles.plan import one_item_per_version, to_plan
 from safe_pip.models import ArtifactSource, Finding, PlanItem, Verdict
+from safe_pip.pip_config import IndexSettings
 from safe_pip.policy import Policy, decide
 
 
@@ -48,21 +49,31 @@ def check_lock_files(
         else:
             needs_default_index |= _any_from_index(i for i in lock_items if not i.index_url)
         items += lock_items
-    if needs_default_index and not index_urls:
-        urls += _default_index_urls(target or resolve_target_python(python))
     if not items:
         return GuardResult(verdict=Verdict(plan=[]))
+    settings = None
+    if _any_from_index(items):
+        # pip's index and network settings (CA bundle, proxy, trusted hosts) for the target:
+        # the same ones an install would use to reach these indexes.
+        target = target or resolve_target_python(python)
+        settings = _pip_settings(target, required=needs_default_index and not index_urls)
+        if settings is not None and needs_default_index and not index_urls:
+            urls += settings.index_urls
     urls = list(dict.fromkeys(urls))
     notes: list[str] = []
-    items, hash_findings = _name_pinned_files(items, urls, policy, notes)
-    result = check_plan(items, policy, urls, record_seen=False)
+    items, hash_findings = _name_pinned_files(items, urls, policy, notes, settings)
+    result = check_plan(items, policy, urls, record_seen=False, index_settings=settings)
     result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
     result.notes[:0] = notes
     return one_item_per_version(result)
 
 
 def _name_pinned_files(
-    items: list[PlanItem], index_urls: list[str], policy: Policy, notes: list[str]
+    items: list[PlanItem],
+    index_urls: list[str],
+    policy: Policy,
+    notes: list[str],
+    settings: IndexSettings | None,
 ) -> tuple[list[PlanItem], list[Finding]]:
     """Requirement pins name no file: find their hashes on the index first."""
     from safe_pip.index_client import fetch_index_files
@@ -71,7 +82,7 @@ def _name_pinned_files(
     if not names or not index_urls:
         return items, []
     try:
-        files = fetch_index_files(index_urls, names)
+        files = fetch_index_files(index_urls, names, settings=settings)
     except CannotCheckError as exc:
         if not policy.fails_open:
             raise
@@ -84,9 +95,16 @@ def _any_from_index(items: Iterable[PlanItem]) -> bool:
     return any(item.source is ArtifactSource.INDEX for item in items)
 
 
-def _default_index_urls(python: str) -> list[str]:
-    """pip's configured index URLs for ``python``: what an install would have used."""
+def _pip_settings(python: str, *, required: bool) -> IndexSettings | None:
+    """pip's configured index URLs and network settings for ``python``: what an install would
+    have used. Without pip in that environment (e.g. a uv-made venv) the lock file's own index
+    URLs are still checked, with default network settings, unless pip's index is ``required``."""
     from safe_pip.pip_args import parse_install_args
-    from safe_pip.pip_config import effective_index_urls
+    from safe_pip.pip_config import effective_index_settings
 
-    return effective_index_urls(python, parse_install_args([]))
+    try:
+        return effective_index_settings(python, parse_install_args([]))
+    except PipError:
+        if required:
+            raise
+        return None
