@@ -235,7 +235,16 @@ def test_plan_round_trip_through_standard_input(world: LocalIndex, safe_pip: Saf
     assert allowed.returncode == 0, output(allowed)
 
 
-@pytest.mark.parametrize("document", ["{not json", '{"items": [{"name": "x"}]}', "[]"])
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{not json",
+        '{"items": [{"name": "x"}]}',
+        "[]",
+        '{"items": [{"name": "x", "version": "1"}], "network": 5}',
+        '{"items": [{"name": "x", "version": "1"}], "network": {"cert": 7}}',
+    ],
+)
 def test_bad_plan_json_exits_2_with_one_line(document: str, safe_pip: SafePip) -> None:
     line = assert_one_line_error(check(safe_pip, "--plan", "-", input=document), 2)
     assert "--plan standard input" in line

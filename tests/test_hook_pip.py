@@ -16,6 +16,7 @@ from support.index_server import LocalIndex
 from support.isolation import run
 from support.outcomes import installed, output
 from support.scenario import MALICIOUS_ID, VULN_ID
+from support.tls import HttpsFront, make_certificate, openssl_missing_reason
 from support.venvs import BUNDLED, NEWEST
 
 PIP_KINDS = (BUNDLED, NEWEST)
@@ -182,3 +183,37 @@ def test_report_on_stdout_stays_valid_json(
     report = json.loads(result.stdout)
     assert [entry["metadata"]["name"] for entry in report["install"]] == ["cleanlib"]
     assert "1 package checked, no problems found" in result.stderr
+
+
+def test_the_hook_checks_an_index_with_its_own_ca_through_pips_cert_setting(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The plan carries pip's network settings, so the checker reaches the index as pip does."""
+    reason = openssl_missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = make_certificate(tmp_path / "tls", "server")
+    hook_venv(target_venv)
+    # requests (inside pip) would prefer these to pip's cert; the machine may set them.
+    env = {
+        k: v for k, v in isolated_env.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    }
+    with HttpsFront(world.port, server) as front:
+        index_url = f"{front.base_url}simple/"
+        result = pip_install(
+            target_venv, PIP_MODULE, env, "--index-url", index_url, "--cert", server.cert, "app"
+        )
+        assert result.returncode == 1, output(result)  # checked: vulnlib 1.0 is blocked
+        assert VULN_ID in result.stdout
+        clean = pip_install(
+            target_venv,
+            PIP_MODULE,
+            env,
+            "--index-url",
+            index_url,
+            "--cert",
+            server.cert,
+            "cleanlib",
+        )
+        assert clean.returncode == 0, output(clean)
+    assert installed(target_venv, isolated_env) == {"cleanlib": "1.0"}

@@ -19,6 +19,7 @@ from safe_pip.errors import UsageError
 from safe_pip.guard import GuardResult, check_plan, print_verdict
 from safe_pip.lockfiles.check import check_lock_files
 from safe_pip.models import PlanItem, Verdict, plan_from_json
+from safe_pip.pip_config import IndexSettings
 from safe_pip.policy import Policy
 
 INSTALLED_NOTE = (
@@ -84,13 +85,14 @@ def run_check(args: argparse.Namespace) -> int:
 
 def check_plan_json(source: str, policy: Policy) -> GuardResult:
     """The pip hook's entry: a plan it is about to install; passing hashes are recorded."""
-    items, index_urls = read_plan_json(source)
+    items, index_urls, settings = read_plan_json(source)
     if not items:
         return GuardResult(verdict=Verdict(plan=[]))
-    return check_plan(items, policy, index_urls, record_seen=True)
+    return check_plan(items, policy, index_urls, record_seen=True, index_settings=settings)
 
 
-def read_plan_json(source: str) -> tuple[list[PlanItem], list[str]]:
+def read_plan_json(source: str) -> tuple[list[PlanItem], list[str], IndexSettings | None]:
+    """The plan, its index URLs and, when the plan says, pip's network settings."""
     label = "standard input" if source == "-" else source
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
@@ -103,9 +105,32 @@ def read_plan_json(source: str) -> tuple[list[PlanItem], list[str]]:
     except ValueError as exc:
         raise UsageError(f"--plan {label}: not valid JSON: {exc}") from None
     try:
-        return plan_from_json(data)
+        items, index_urls = plan_from_json(data)
+        return items, index_urls, _network_settings(data.get("network"), index_urls)
     except (ValueError, TypeError, AttributeError) as exc:
         raise UsageError(f"--plan {label}: not a safe-pip plan: {exc}") from None
+
+
+def _network_settings(network: object, index_urls: list[str]) -> IndexSettings | None:
+    """The optional ``network`` object of a plan (the pip hook sends pip's own settings)."""
+    if network is None:
+        return None
+    if not isinstance(network, dict):
+        raise ValueError("'network' must be an object")
+    optional_text = {key: network.get(key) for key in ("cert", "client_cert", "proxy")}
+    if any(value is not None and not isinstance(value, str) for value in optional_text.values()):
+        raise ValueError("'network' cert, client_cert and proxy must be strings or null")
+    trusted_hosts = network.get("trusted_hosts") or []
+    if not isinstance(trusted_hosts, list):
+        raise ValueError("'network' trusted_hosts must be a list")
+    return IndexSettings(
+        index_urls=tuple(index_urls),
+        cert=optional_text["cert"],
+        client_cert=optional_text["client_cert"],
+        proxy=optional_text["proxy"],
+        trusted_hosts=tuple(str(host) for host in trusted_hosts),
+        trust_env=bool(network.get("trust_env", True)),
+    )
 
 
 def check_installed(python_option: str | None, policy: Policy) -> GuardResult:

@@ -25,7 +25,22 @@ def plan_json(requirement_set: Any, options: Any) -> dict[str, Any]:
     """The plan for ``requirement_set.requirements_to_install`` and the index URLs in use."""
     index_urls = index_urls_from_options(options)
     items = [plan_item(req, index_urls) for req in requirement_set.requirements_to_install]
-    return {"items": items, "index_urls": index_urls}
+    return {"items": items, "index_urls": index_urls, "network": network_from_options(options)}
+
+
+def network_from_options(options: Any) -> dict[str, Any]:
+    """How this pip reaches its indexes, so the checker reads them the same way
+    (the same fields as ``safe_pip.pip_config.IndexSettings``)."""
+    proxy = getattr(options, "proxy", None) or None
+    no_proxy_env = bool(getattr(options, "no_proxy_env", False))
+    return {
+        "cert": getattr(options, "cert", None) or None,
+        "client_cert": getattr(options, "client_cert", None) or None,
+        "proxy": proxy,
+        "trusted_hosts": list(getattr(options, "trusted_hosts", None) or []),
+        # pips that have --no-proxy-env ignore environment proxies once --proxy is set
+        "trust_env": not (no_proxy_env or (hasattr(options, "no_proxy_env") and proxy)),
+    }
 
 
 def index_urls_from_options(options: Any) -> list[str]:
