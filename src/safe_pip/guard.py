@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from safe_pip import exit_codes
 from safe_pip.advisory_db import AdvisoryDatabase, AdvisoryMatch
+from safe_pip.checks import find_problems
 from safe_pip.console import warn
 from safe_pip.errors import CannotCheckError
-from safe_pip.index_client import IndexFile, match_file
+from safe_pip.index_client import IndexFile, fetch_index_files, match_file
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
-from safe_pip.policy import Policy
+from safe_pip.policy import Policy, decide
 from safe_pip.seen_hashes import SeenHashes
 
 if TYPE_CHECKING:
@@ -59,10 +60,6 @@ def check_plan(
     they came from and their yanked status filled in from the index pages where the producer
     did not know them.
     """
-    from safe_pip.checks import find_problems
-    from safe_pip.index_client import fetch_index_files
-    from safe_pip.policy import decide
-
     notes: list[str] = []
     items = list(plan)
     # Only index artifacts are looked up: the names of local, VCS and editable projects are
@@ -74,16 +71,16 @@ def check_plan(
         index_files = _unless_fail_open(
             lambda: fetch_index_files(index_urls, names, settings=index_settings), policy, notes
         )
-    if index_files:
-        items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
-    notes.extend(_not_on_any_index_notes(items))
+    index_files = index_files or {}
+    items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
+    notes.extend(_not_on_any_index_notes(items, index_files))
     seen: SeenHashes | _NoSeenHashes = (
         _unless_fail_open(SeenHashes.open, policy, notes) or _NoSeenHashes()
     )
     try:
         if advisories is not None:
             notes.extend(_staleness_notes(advisories, policy))
-        findings = find_problems(items, advisories or _NO_ADVISORIES, index_files or {}, seen)
+        findings = find_problems(items, advisories or _NO_ADVISORIES, index_files, seen)
         decisions: list[Decision] = decide(findings, policy, today or date.today())
         verdict = Verdict(plan=items, decisions=decisions)
         if record_seen and not verdict.blocked:
@@ -98,19 +95,23 @@ def check_plan(
 T = TypeVar("T")
 
 
-def _not_on_any_index_notes(items: Sequence[PlanItem]) -> list[str]:
-    """Say so when an index artifact is on no index page (pip found it via --find-links):
-    its hash could not be compared with an index's, and that must not pass silently."""
+def _not_on_any_index_notes(
+    items: Sequence[PlanItem], index_files: Mapping[str, Sequence[IndexFile]]
+) -> list[str]:
+    """Say so when an index artifact is on no index page that was read (--no-index,
+    --find-links, an index that does not list the file): its hash could not be compared with
+    an index's, and that must not pass silently."""
     unlisted = sorted(
         item.spec
         for item in items
-        if item.source is ArtifactSource.INDEX and item.index_url is None
+        if item.source is ArtifactSource.INDEX
+        and match_file(item, index_files.get(item.name, ())) is None
     )
     if not unlisted:
         return []
     return [
-        "not listed on any index page (--no-index or --find-links?), so the index hash "
-        f"could not be compared: {', '.join(unlisted)}"
+        "not on any index page safe-pip could read (--no-index, --find-links, an index "
+        f"that was skipped), so the index hash could not be compared: {', '.join(unlisted)}"
     ]
 
 

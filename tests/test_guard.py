@@ -1,0 +1,70 @@
+"""The shared pipeline (``guard.check_plan``) on a real advisory database built from
+hand-written OSV records; index pages are given as data so each case is exact."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from safe_pip.guard import check_plan
+from safe_pip.index_client import IndexFile
+from safe_pip.models import ArtifactSource, PlanItem
+from safe_pip.policy import Policy
+from support.scenario import VULN_ID, build_advisory_db
+
+INDEX = "http://127.0.0.1:9/simple/"
+SHA = "a" * 64
+
+
+@pytest.fixture(autouse=True)
+def advisory_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(cache))
+    build_advisory_db({"SAFE_PIP_CACHE_DIR": str(cache)})
+
+
+def item(name: str, version: str, filename: str) -> PlanItem:
+    return PlanItem(name=name, version=version, filename=filename, sha256=SHA, url=f"x/{filename}")
+
+
+def page(filename: str, *, yanked: str | None = None) -> IndexFile:
+    return IndexFile(
+        filename=filename,
+        url=f"http://127.0.0.1:9/files/{filename}",
+        sha256=SHA,
+        yanked=yanked is not None,
+        yanked_reason=yanked,
+        upload_time=None,
+        index_url=INDEX,
+    )
+
+
+def test_items_learn_their_index_and_yanked_status_from_the_page() -> None:
+    plan = [item("cleanlib", "1.0", "cleanlib-1.0-py3-none-any.whl")]
+    files = {"cleanlib": [page("cleanlib-1.0-py3-none-any.whl", yanked="bad build")]}
+    result = check_plan(plan, Policy(), [INDEX], index_files=files, record_seen=False)
+    (checked,) = result.verdict.plan
+    assert (checked.index_url, checked.yanked, checked.yanked_reason) == (INDEX, True, "bad build")
+    assert [d.finding.id for d in result.verdict.decisions] == ["YANKED"]
+    assert result.notes == []
+
+
+def test_an_index_artifact_missing_from_the_page_that_was_read_is_said() -> None:
+    # The producer (uv, a lock file) may name the index itself: the page still decides.
+    named = replace(item("cleanlib", "1.0", "cleanlib-1.0-py3-none-any.whl"), index_url=INDEX)
+    plan = [named, item("vulnlib", "1.0", "vulnlib-1.0-py3-none-any.whl")]
+    files = {"cleanlib": [page("cleanlib-2.0-py3-none-any.whl")], "vulnlib": []}
+    result = check_plan(plan, Policy(), [INDEX], index_files=files, record_seen=False)
+    (note,) = result.notes
+    assert "index hash could not be compared: cleanlib==1.0, vulnlib==1.0" in note
+    assert [d.finding.id for d in result.verdict.decisions] == [VULN_ID]
+
+
+def test_local_artifacts_are_neither_looked_up_nor_noted() -> None:
+    local = PlanItem(name="mytool", version="1.0", source=ArtifactSource.LOCAL_PATH, url="/x")
+    # No index URL at all: a lookup would have nothing to ask, a note would be noise.
+    result = check_plan([local], Policy(), [], record_seen=False)
+    assert result.notes == []
+    assert [d.finding.id for d in result.verdict.decisions] == ["UNVERIFIED-SOURCE"]
