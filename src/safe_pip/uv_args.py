@@ -5,15 +5,24 @@ the options that shape resolution) and then ``uv pip install``/``sync`` of the v
 (the options that shape where and how files are fetched and installed). Each known uv option
 is sent to the step(s) that understand it. An unknown option is refused rather than guessed
 at, because it could change what gets installed without being checked.
+
+``uv_index_settings`` reads uv's TLS settings (insecure hosts, CA bundle, client certificate)
+from the same command line and uv's environment, so safe-pip reads index pages as uv does.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from safe_pip.errors import UsageError
+
+if TYPE_CHECKING:
+    from safe_pip.pip_config import IndexSettings
 
 
 class Step(enum.Enum):
@@ -282,3 +291,86 @@ def _take_option(token: str, tokens: list[str], position: int, state: _Collector
         raise UsageError(f"uv option {name} needs a value")
     state.add(option, tokens[position])
     return position + 1
+
+
+# ---------------------------------------------------------------- network settings
+
+_INSECURE_HOST_OPTIONS = ("--allow-insecure-host", "--trusted-host")
+_SYSTEM_CERTS_OPTIONS = ("--system-certs", "--native-tls")
+_SYSTEM_CERTS_VARIABLES = ("UV_SYSTEM_CERTS", "UV_NATIVE_TLS")
+_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})  # clap's boolish values
+
+
+def uv_index_settings(args: Sequence[str], env: Mapping[str, str]) -> IndexSettings:
+    """How uv connects to its indexes, for safe-pip's own reading of the index pages.
+
+    ``args``: uv's global options and the command's options; ``env``: uv's environment.
+    Insecure hosts come from ``--allow-insecure-host`` (else ``UV_INSECURE_HOST``); the CA
+    bundle is ``--cert``, else ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` (none with
+    ``--system-certs``: default verification); ``SSL_CLIENT_CERT`` is the client certificate.
+    Proxies come from the environment (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, ...).
+    uv's configuration files are not read.
+    """
+    from safe_pip.pip_config import IndexSettings
+
+    hosts, cert, system_certs = _network_options(args)
+    if not hosts:
+        hosts = env.get("UV_INSECURE_HOST", "").split()
+    system_certs = system_certs or any(
+        env.get(name, "").strip().lower() in _TRUE_WORDS for name in _SYSTEM_CERTS_VARIABLES
+    )
+    if cert is None and not system_certs:
+        cert = _existing(env.get("SSL_CERT_FILE"), file=True) or _existing(
+            env.get("SSL_CERT_DIR"), file=False
+        )
+    return IndexSettings(
+        cert=cert,
+        client_cert=_existing(env.get("SSL_CLIENT_CERT"), file=True),
+        trusted_hosts=tuple(dict.fromkeys(h for h in map(_host_and_port, hosts) if h)),
+        trust_env=True,
+    )
+
+
+def _network_options(args: Sequence[str]) -> tuple[list[str], str | None, bool]:
+    """(insecure hosts, ``--cert`` value, ``--system-certs`` given) from uv's options."""
+    hosts: list[str] = []
+    cert: str | None = None
+    system_certs = False
+    tokens = list(args)
+    position = 0
+    while position < len(tokens) and tokens[position] != "--":
+        name, has_inline, inline = tokens[position].partition("=")
+        position += 1
+        value: str | None = inline if has_inline else None
+        if name in (*_INSECURE_HOST_OPTIONS, "--cert") and value is None:
+            value = tokens[position] if position < len(tokens) else None
+            position += 1
+        if name in _INSECURE_HOST_OPTIONS and value:
+            hosts.append(value)
+        elif name == "--cert" and value:
+            cert = value
+        elif name in _SYSTEM_CERTS_OPTIONS:
+            system_certs = True
+    return hosts, cert, system_certs
+
+
+def _host_and_port(entry: str) -> str | None:
+    """uv takes ``host``, ``host:port`` or a URL; safe-pip's index client ``host[:port]``."""
+    if "://" not in entry:
+        return entry.strip() or None
+    try:
+        parts = urlsplit(entry)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return host if port is None else f"{host}:{port}"
+
+
+def _existing(path: str | None, *, file: bool) -> str | None:
+    """``path`` when it names an existing file (or directory); uv ignores one that does not."""
+    if not path:
+        return None
+    return path if (os.path.isfile(path) if file else os.path.isdir(path)) else None

@@ -20,7 +20,12 @@ from safe_pip.cli_common import policy_from_args
 from safe_pip.console import say
 from safe_pip.guard import GuardResult, check_plan, print_verdict
 from safe_pip.own_options import OwnOptions, split_own_options, take_option
-from safe_pip.uv_args import GLOBAL_VALUE_OPTIONS, UvInstallArgs, parse_uv_install_args
+from safe_pip.uv_args import (
+    GLOBAL_VALUE_OPTIONS,
+    UvInstallArgs,
+    parse_uv_install_args,
+    uv_index_settings,
+)
 from safe_pip.uv_plan import call_uv, find_uv, resolve_uv_plan, uv_child_env, uv_index_urls
 from safe_pip.uv_project import wants_pass_through
 
@@ -105,7 +110,13 @@ def _install(
         say("nothing to install.")
         return exit_codes.OK
     dry_run = "--dry-run" in request.install_args
-    result = check_plan(plan.items, policy, plan.index_urls, record_seen=not dry_run)
+    result = check_plan(
+        plan.items,
+        policy,
+        plan.index_urls,
+        record_seen=not dry_run,
+        index_settings=uv_index_settings([*global_args, *request.shared_args], env),
+    )
     if _report(result, own) != exit_codes.OK:
         return exit_codes.BLOCKED
     install_args = [*request.target_args, *request.install_args]
@@ -149,7 +160,13 @@ def _sync_lock_files(
     if any(item.index_url is None for item in items):
         index_urls += uv_index_urls(uv, global_args, request, env)
     if items:
-        result = check_plan(items, policy, list(dict.fromkeys(index_urls)), record_seen=True)
+        result = check_plan(
+            items,
+            policy,
+            list(dict.fromkeys(index_urls)),
+            record_seen=True,
+            index_settings=uv_index_settings([*global_args, *request.shared_args], env),
+        )
         if _report(one_item_per_version(result), own) != exit_codes.OK:
             return exit_codes.BLOCKED
     command = [uv, *global_args, "pip", "sync", *request.requirement_files]

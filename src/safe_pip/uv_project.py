@@ -7,20 +7,28 @@
   ``uv sync --frozen``.
 
 The whole lock is checked (every platform, extra and group), which can be more than one
-``uv sync`` installs. ``--dry-run``, ``--check`` and ``--script`` runs go to uv unchanged.
+``uv sync`` installs. Index pages are read with uv's TLS settings
+(``uv_args.uv_index_settings``). ``--dry-run``, ``--check`` and ``--script`` runs go to uv
+unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safe_pip import exit_codes
 from safe_pip.console import say
 from safe_pip.errors import UsageError
-from safe_pip.guard import print_verdict
+from safe_pip.guard import GuardResult, check_plan, print_verdict
+from safe_pip.models import Verdict
 from safe_pip.own_options import OwnOptions
+from safe_pip.uv_args import uv_index_settings
 from safe_pip.uv_plan import call_uv, run_uv
+
+if TYPE_CHECKING:
+    from safe_pip.pip_config import IndexSettings
 
 _RESOLUTION_VALUES = {
     "--index", "--default-index", "-i", "--index-url", "--extra-index-url", "-f",
@@ -30,13 +38,13 @@ _RESOLUTION_VALUES = {
     "-C", "--config-setting", "--config-settings-package", "--no-build-isolation-package",
     "--no-build-package", "--no-binary-package", "--link-mode", "--refresh-package",
     "--cache-dir", "-p", "--python", "--color", "--allow-insecure-host", "--directory",
-    "--project", "--config-file",
+    "--project", "--config-file", "--trusted-host",
 }  # fmt: skip
 _RESOLUTION_FLAGS = {
     "--no-index", "-U", "--upgrade", "--no-sources", "--no-build-isolation", "--no-build",
     "--no-binary", "--require-build-hashes", "--no-require-build-hashes", "-n", "--no-cache",
     "--refresh", "--managed-python", "--no-managed-python", "--no-python-downloads", "-q",
-    "--quiet", "-v", "--verbose", "--system-certs", "--offline", "--no-progress",
+    "--quiet", "-v", "--verbose", "--system-certs", "--native-tls", "--offline", "--no-progress",
     "--no-config", "--locked",
 }  # fmt: skip
 _SYNC_VALUES = _RESOLUTION_VALUES - {"-P", "--upgrade-package", "--upgrade-group"} | {
@@ -61,7 +69,8 @@ def sync_project(
 ) -> int:
     base = [uv, *global_args]
     run_uv([*base, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)], env)
-    blocked = _check_lock(_lock_path(global_args + args), own)
+    settings = uv_index_settings(global_args + args, env)
+    blocked = _check_lock(_lock_path(global_args + args), own, settings)
     if blocked:
         return exit_codes.BLOCKED
     return call_uv([*base, "sync", "--frozen", *_sync_options(args)], env)
@@ -75,7 +84,8 @@ def add_to_project(
     saved = {p: p.read_bytes() for p in (pyproject, _nearest(start, "uv.lock")) if p is not None}
     no_sync = "--no-sync" in args
     run_uv([uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args], env)
-    if _check_lock(_lock_path(global_args + args), own):
+    settings = uv_index_settings(global_args + args, env)
+    if _check_lock(_lock_path(global_args + args), own, settings):
         _restore(saved, _nearest(start, "uv.lock"))
         say("pyproject.toml and uv.lock were left as they were.")
         return exit_codes.BLOCKED
@@ -84,11 +94,21 @@ def add_to_project(
     return call_uv([uv, *global_args, "sync", "--frozen", *_sync_options(args)], env)
 
 
-def _check_lock(lock: Path, own: OwnOptions) -> bool:
+def _check_lock(lock: Path, own: OwnOptions, settings: IndexSettings) -> bool:
+    """Check every file uv.lock lists, reading its indexes with uv's network ``settings``."""
     from safe_pip.cli_common import policy_from_args
-    from safe_pip.lockfiles.check import check_lock_files
+    from safe_pip.lockfiles import read_lock_file
+    from safe_pip.lockfiles.plan import one_item_per_version, to_plan
 
-    result = check_lock_files([lock], policy_from_args(own.as_namespace()))
+    locked = read_lock_file(lock)
+    items = to_plan(locked.packages)
+    result = GuardResult(verdict=Verdict(plan=[]))
+    if items:
+        policy = policy_from_args(own.as_namespace())
+        checked = check_plan(
+            items, policy, locked.index_urls, record_seen=False, index_settings=settings
+        )
+        result = one_item_per_version(checked)
     print_verdict(result, own.output_format)
     return result.verdict.blocked
 
