@@ -17,10 +17,12 @@ from pathlib import Path
 from safe_pip.cli_common import add_policy_options, policy_from_args
 from safe_pip.errors import UsageError
 from safe_pip.guard import GuardResult, check_plan, print_verdict
+from safe_pip.installed import installed_plan
 from safe_pip.lockfiles.check import check_lock_files
 from safe_pip.models import PlanItem, Verdict, plan_from_json
 from safe_pip.pip_config import IndexSettings
 from safe_pip.policy import Policy
+from safe_pip.target_python import resolve_target_python
 
 INSTALLED_NOTE = (
     "installed packages are checked against advisories only: an installed package has no "
@@ -134,9 +136,6 @@ def _network_settings(network: object, index_urls: list[str]) -> IndexSettings |
 
 
 def check_installed(python_option: str | None, policy: Policy) -> GuardResult:
-    from safe_pip.installed import installed_plan
-    from safe_pip.target_python import resolve_target_python
-
     items = installed_plan(resolve_target_python(python_option))
     if not items:
         return GuardResult(verdict=Verdict(plan=[]))

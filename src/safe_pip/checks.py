@@ -31,23 +31,17 @@ CATEGORY_ORDER: tuple[Category, ...] = (
     Category.UNVERIFIABLE,
 )
 
-_UNVERIFIABLE_SOURCES = frozenset(
-    {
-        ArtifactSource.DIRECT_URL,
-        ArtifactSource.LOCAL_PATH,
-        ArtifactSource.VCS,
-        ArtifactSource.EDITABLE,
-    }
-)
 # Artifacts downloaded from somewhere: the same file name must always mean the same bytes.
 # Local paths, VCS checkouts and editables are built here, so their hashes legitimately vary.
 _DOWNLOADED_SOURCES = frozenset({ArtifactSource.INDEX, ArtifactSource.DIRECT_URL})
+# The sources no index can vouch for, and how findings describe them.
 _SOURCE_DESCRIPTIONS = {
     ArtifactSource.DIRECT_URL: "direct URL",
     ArtifactSource.LOCAL_PATH: "local path",
     ArtifactSource.VCS: "VCS checkout",
     ArtifactSource.EDITABLE: "editable install",
 }
+_UNVERIFIABLE_SOURCES = frozenset(_SOURCE_DESCRIPTIONS)
 
 
 class AdvisoryMatchLike(Protocol):

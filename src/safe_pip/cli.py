@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from safe_pip import __version__, exit_codes
-from safe_pip.console import error
+from safe_pip.console import error, say
 from safe_pip.errors import SafePipError
 
 # Commands safe-pip implements itself; every other first word is handed to pip unchanged.
@@ -56,7 +56,7 @@ def _guarded(run: Callable[[], int]) -> int:
         error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("safe-pip: interrupted; nothing more was done.\n")
+        say("interrupted; nothing more was done.")
         return exit_codes.INTERRUPTED
     except BrokenPipeError:
         return exit_codes.OK

@@ -66,16 +66,16 @@ def check_plan(
     # not sent to any index.
     names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
 
-    advisories = _unless_fail_open(AdvisoryDatabase.open, policy, notes)
+    advisories = unless_fail_open(AdvisoryDatabase.open, policy, notes)
     if index_files is None and index_urls and names:
-        index_files = _unless_fail_open(
+        index_files = unless_fail_open(
             lambda: fetch_index_files(index_urls, names, settings=index_settings), policy, notes
         )
     index_files = index_files or {}
     items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
     notes.extend(_not_on_any_index_notes(items, index_files))
     seen: SeenHashes | _NoSeenHashes = (
-        _unless_fail_open(SeenHashes.open, policy, notes) or _NoSeenHashes()
+        unless_fail_open(SeenHashes.open, policy, notes) or _NoSeenHashes()
     )
     try:
         if advisories is not None:
@@ -84,15 +84,12 @@ def check_plan(
         decisions: list[Decision] = decide(findings, policy, today or date.today())
         verdict = Verdict(plan=items, decisions=decisions)
         if record_seen and not verdict.blocked:
-            _unless_fail_open(lambda: seen.record(items), policy, notes)
+            unless_fail_open(lambda: seen.record(items), policy, notes)
     finally:
         seen.close()
         if advisories is not None:
             advisories.close()
     return GuardResult(verdict=verdict, notes=notes)
-
-
-T = TypeVar("T")
 
 
 def _not_on_any_index_notes(
@@ -150,13 +147,15 @@ class _NoAdvisories:
 
 _NO_ADVISORIES = _NoAdvisories()
 
+T = TypeVar("T")
 
-def _unless_fail_open(load: Callable[[], T], policy: Policy, notes: list[str]) -> T | None:
+
+def unless_fail_open(load: Callable[[], T], policy: Policy, notes: list[str]) -> T | None:
     """Run ``load``; on failure re-raise when fail-closed, else note it and return None."""
     try:
         return load()
     except CannotCheckError as exc:
-        if policy.fail_mode != "open":
+        if not policy.fails_open:
             raise
         notes.append(f"check skipped (fail-mode is open): {exc}")
         return None

@@ -11,9 +11,14 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from safe_pip import exit_codes
+from safe_pip.cli_common import policy_from_args
 from safe_pip.console import say
-from safe_pip.errors import PipError, UsageError
+from safe_pip.errors import IndexUnreachableError, PipError, UsageError
+from safe_pip.models import Action, Category, Decision, Finding, Verdict
 from safe_pip.own_options import split_own_options
 from safe_pip.pip_args import parse_install_args
 from safe_pip.pip_config import IndexSettings, start_effective_index_urls
@@ -41,9 +46,7 @@ def run_install(argv: Sequence[str]) -> int:
     pending_plan = start_plan(python, install_args)
     with pending_plan, start_effective_index_urls(python, install_args) as pending_index_urls:
         # While pip resolves: load the policy and the checking code (httpx, SQLite, TOML).
-        from safe_pip.cli_common import policy_from_args
         from safe_pip.guard import GuardResult, check_plan, print_verdict
-        from safe_pip.models import Verdict
         from safe_pip.vetted_install import install_vetted
 
         policy = policy_from_args(own.as_namespace())
@@ -100,7 +103,6 @@ def run_install(argv: Sequence[str]) -> int:
 def _explain_pip_failure(error: PipError, index_settings: IndexSettings) -> Exception:
     """pip run with --quiet says only "No matching distribution" when the index is down:
     probe the indexes so the user learns which it is (exit 3), else it is bad input (exit 2)."""
-    from safe_pip.errors import IndexUnreachableError
     from safe_pip.index_client import fetch_index_files
 
     message = str(error)
@@ -117,7 +119,6 @@ def _explain_pip_failure(error: PipError, index_settings: IndexSettings) -> Exce
 def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
     """pip refused a downloaded file whose sha256 differs from a pinned or published one."""
     from safe_pip.guard import GuardResult
-    from safe_pip.models import Action, Category, Decision, Finding, Verdict
 
     decisions = []
     for mismatch in mismatches:
@@ -139,9 +140,6 @@ def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult
 
 def _name_and_version(requirement: str) -> tuple[str, str]:
     """``"Foo_Bar[extra]==1.0"`` (pip's wording of a requirement) -> ``("foo-bar", "1.0")``."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
     try:
         parsed = Requirement(requirement)
     except InvalidRequirement:

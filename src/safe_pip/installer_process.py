@@ -23,10 +23,6 @@ class InstallerRun:
     returncode: int  # the installer's exit code; exit_codes.INTERRUPTED after Ctrl-C
     stderr: str = ""
 
-    @property
-    def interrupted(self) -> bool:
-        return self.returncode == exit_codes.INTERRUPTED
-
 
 def run_installer(
     command: Sequence[str], env: Mapping[str, str], stdout: TextIO | None = None

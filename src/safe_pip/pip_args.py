@@ -27,7 +27,7 @@ class _Use(enum.Enum):
 
 @dataclass(frozen=True)
 class _Option:
-    names: tuple[str, ...]  # the first one is the canonical spelling
+    names: tuple[str, ...]  # the first long one is the canonical spelling (``_Collector``)
     takes_value: bool
     use: _Use
 

@@ -94,8 +94,7 @@ def resolve_plan(
     """The exact list of distributions ``pip install ARGS`` would install into ``python``.
 
     Raises ``UsageError`` (no such interpreter, broken requirements file, arguments pip
-    rejects) or ``PipError``
-    (pip failed, is too old, or a pinned hash did not match).
+    rejects) or ``PipError`` (pip failed, is too old, or a pinned hash did not match).
     """
     with start_plan(python, install_args, env) as pending:
         return pending.result()

@@ -9,7 +9,6 @@ Malicious packages are always blocked unless explicitly ignored.
 from __future__ import annotations
 
 import enum
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,11 +16,6 @@ from datetime import date
 from packaging.utils import canonicalize_name
 
 from safe_pip.models import Action, Category, Decision, Finding
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on Python < 3.11 only
-    pass
 
 
 class FailMode(str, enum.Enum):
@@ -65,7 +59,7 @@ class IgnoreRule:
 
 @dataclass(frozen=True)
 class Policy:
-    """The effective policy. See the module docstring for what each field means."""
+    """The effective policy. ``policy_config``'s docstring says what each key means."""
 
     fail_mode: FailMode = FailMode.CLOSED
     vulnerability: Action = Action.BLOCK

@@ -126,18 +126,9 @@ def _user_config_file(environ: Mapping[str, str]) -> Path:
 
 def _apply(policy: Policy, layer: _Layer) -> Policy:
     scalars = {
-        name: getattr(layer, name)
-        for name in (
-            "fail_mode",
-            "vulnerability",
-            "min_severity",
-            "yanked",
-            "hash_mismatch",
-            "unverifiable",
-            "max_db_age_days",
-            "warn_only",
-        )
-        if getattr(layer, name) is not None
+        attribute: getattr(layer, attribute)
+        for attribute, _ in _SCALAR_KEYS.values()
+        if getattr(layer, attribute) is not None
     }
     allow = tuple(dict.fromkeys((*policy.allow, *layer.allow)))
     return replace(

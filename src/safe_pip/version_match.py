@@ -100,9 +100,9 @@ def _in_range(version: Version, events: Range) -> bool:
         # later version; PyPI records also list the affected versions explicitly, so such a
         # range is left to that list.
         return False
-    opened = closed = unlimited = False
+    opened = unlimited = False
     opened_at: Version | None = None  # stays None for introduced "0" (minus infinity)
-    closed_at: Version | None = None
+    closed_at: Version | None = None  # the highest closing event that fires, if any
     limits: list[Version] = []
     for event in events:
         if event.kind == INTRODUCED and event.version == "0":
@@ -120,15 +120,14 @@ def _in_range(version: Version, events: Range) -> bool:
             opened = True
             opened_at = bound if opened_at is None else max(opened_at, bound)
         elif _closes_range(event.kind, bound, version):
-            closed = True
             closed_at = bound if closed_at is None else max(closed_at, bound)
     if limits and not unlimited and not any(version < limit for limit in limits):
         return False
     if not opened:
         return False
-    if not closed:
+    if closed_at is None:
         return True
-    return opened_at is not None and closed_at is not None and opened_at > closed_at
+    return opened_at is not None and opened_at > closed_at
 
 
 def _only_unreadable_ends(events: Range) -> bool:

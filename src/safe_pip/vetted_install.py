@@ -101,10 +101,14 @@ def install_vetted(
     """Install exactly ``plan`` into ``python``; pip's output goes to the user as it runs
     (to stderr when ``output_to_stderr``, so stdout can carry a JSON report)."""
     interpreter = check_interpreter(python)
-    unhashed = [item for item in plan if not is_hashable(item)]
     hashed_plan = [item for item in plan if is_hashable(item)]
-    for item in unhashed:
-        unhashed_requirement(item)  # fail before installing anything
+    # Built before anything is installed, so an unknown location fails first.
+    unhashed_arguments = [
+        argument
+        for item in plan
+        if not is_hashable(item)
+        for argument in unhashed_requirement(item)
+    ]
     child_env = pip_child_env(env)
     stdout = sys.stderr if output_to_stderr else None
     base = [interpreter, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps"]
@@ -113,9 +117,8 @@ def install_vetted(
         result = _install_hashed(
             base, hashed_plan, passthrough_args, requirement_options, child_env, stdout
         )
-    if unhashed and result.ok:
-        arguments = [argument for item in unhashed for argument in unhashed_requirement(item)]
-        result = _run_pip([*base, *arguments, *passthrough_args], child_env, stdout)
+    if unhashed_arguments and result.ok:
+        result = _run_pip([*base, *unhashed_arguments, *passthrough_args], child_env, stdout)
     return result
 
 

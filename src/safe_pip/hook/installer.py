@@ -227,10 +227,7 @@ def _is_our_package(package_dir: Path) -> bool:
 
 
 def _installed_by_safe_pip(config_file: Path) -> bool:
-    try:
-        installed_by = json.loads(config_file.read_text(encoding="utf-8")).get("installed_by")
-    except (OSError, ValueError, AttributeError):
-        return False
+    installed_by = _config_value(config_file, "installed_by")
     return isinstance(installed_by, str) and installed_by.startswith(INSTALLED_BY_PREFIX)
 
 
@@ -266,13 +263,18 @@ def _raise(error: OSError) -> None:
 
 
 def _recorded_checker(config_file: Path) -> list[str] | None:
-    try:
-        command = json.loads(config_file.read_text(encoding="utf-8")).get("checker")
-    except (OSError, ValueError, AttributeError):
-        return None
+    command = _config_value(config_file, "checker")
     if isinstance(command, list) and command and all(isinstance(p, str) for p in command):
         return command
     return None
+
+
+def _config_value(config_file: Path, key: str) -> object:
+    """``key`` of the hook's ``config.json``; None when the file is missing or unreadable."""
+    try:
+        return json.loads(config_file.read_text(encoding="utf-8")).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
-from safe_pip.errors import CannotCheckError, PipError
-from safe_pip.guard import GuardResult, check_plan
+from safe_pip.errors import PipError
+from safe_pip.guard import GuardResult, check_plan, unless_fail_open
 from safe_pip.lockfiles.detect import read_lock_file
 from safe_pip.lockfiles.index_match import attach_file_names, needs_file_names
 from safe_pip.lockfiles.model import LockKind
@@ -81,12 +81,10 @@ def _name_pinned_files(
     names = sorted({item.name for item in items if needs_file_names(item)})
     if not names or not index_urls:
         return items, []
-    try:
-        files = fetch_index_files(index_urls, names, settings=settings)
-    except CannotCheckError as exc:
-        if not policy.fails_open:
-            raise
-        notes.append(f"check skipped (fail-mode is open): {exc}")
+    files = unless_fail_open(
+        lambda: fetch_index_files(index_urls, names, settings=settings), policy, notes
+    )
+    if files is None:
         return items, []
     return attach_file_names(items, files)
 

@@ -9,6 +9,7 @@ advisory is not repeated per file.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from safe_pip.guard import GuardResult
 from safe_pip.lockfiles.model import LockedPackage
@@ -31,15 +32,11 @@ def to_plan(packages: Iterable[LockedPackage]) -> list[PlanItem]:
             continue
         for artifact in package.artifacts:
             items.append(
-                PlanItem(
-                    name=base.name,
-                    version=base.version,
-                    source=base.source,
+                replace(
+                    base,
                     url=artifact.url or base.url,
                     filename=artifact.filename,
                     sha256=artifact.sha256,
-                    index_url=base.index_url,
-                    pinned_hashes=base.pinned_hashes,
                 )
             )
     return items

@@ -55,7 +55,7 @@ def _read_package(
         url = toml.required_string(source_table, "url", f"{where} source")
         if source_type not in _SOURCE_KINDS:
             raise toml.malformed(f"{where} source", f"unknown source type {source_type!r}")
-        source = _SOURCE_KINDS[str(source_type)]
+        source = _SOURCE_KINDS[source_type]
         if source_type == "directory" and raw.get("develop") is True:
             source = ArtifactSource.EDITABLE
         if source is ArtifactSource.INDEX:
