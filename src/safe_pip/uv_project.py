@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING
 from safe_pip import exit_codes
 from safe_pip.console import say
 from safe_pip.errors import UsageError
-from safe_pip.guard import GuardResult, check_plan, print_verdict
-from safe_pip.models import Verdict
+from safe_pip.guard import print_verdict
 from safe_pip.own_options import OwnOptions
 from safe_pip.uv_args import uv_index_settings
 from safe_pip.uv_plan import call_uv, run_uv
@@ -97,18 +96,10 @@ def add_to_project(
 def _check_lock(lock: Path, own: OwnOptions, settings: IndexSettings) -> bool:
     """Check every file uv.lock lists, reading its indexes with uv's network ``settings``."""
     from safe_pip.cli_common import policy_from_args
-    from safe_pip.lockfiles import read_lock_file
-    from safe_pip.lockfiles.plan import one_item_per_version, to_plan
+    from safe_pip.lockfiles.check import check_lock_files
 
-    locked = read_lock_file(lock)
-    items = to_plan(locked.packages)
-    result = GuardResult(verdict=Verdict(plan=[]))
-    if items:
-        policy = policy_from_args(own.as_namespace())
-        checked = check_plan(
-            items, policy, locked.index_urls, record_seen=False, index_settings=settings
-        )
-        result = one_item_per_version(checked)
+    policy = policy_from_args(own.as_namespace())
+    result = check_lock_files([lock], policy, index_settings=settings)
     print_verdict(result, own.output_format)
     return result.verdict.blocked
 

@@ -28,9 +28,12 @@ def check_lock_files(
     *,
     python: str | None = None,
     index_urls: Sequence[str] = (),
+    index_settings: IndexSettings | None = None,
 ) -> GuardResult:
     """``python``: interpreter for resolving unpinned requirements (default: the target one);
-    ``index_urls``: where to verify hashes when a file names no index (default: pip's)."""
+    ``index_urls``: where to verify hashes when a file names no index (default: pip's);
+    ``index_settings``: the network settings to read indexes with (default: the target pip's;
+    the uv front end passes uv's)."""
     from safe_pip.lockfiles.requirements import resolve_unresolved
     from safe_pip.target_python import resolve_target_python
 
@@ -51,8 +54,8 @@ def check_lock_files(
         items += lock_items
     if not items:
         return GuardResult(verdict=Verdict(plan=[]))
-    settings = None
-    if _any_from_index(items):
+    settings = index_settings
+    if settings is None and _any_from_index(items):
         # pip's index and network settings (CA bundle, proxy, trusted hosts) for the target:
         # the same ones an install would use to reach these indexes.
         target = target or resolve_target_python(python)
