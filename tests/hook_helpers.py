@@ -42,6 +42,16 @@ def fake_checker(tmp_path: Path) -> tuple[list[str], Path]:
     return [sys.executable, str(script)], tmp_path / "fake-checker.log"
 
 
+def hook_with_fake_checker(
+    python: Path, tmp_path: Path, env: dict[str, str], **extra_env: str
+) -> tuple[dict[str, str], Path]:
+    """Hook ``python``'s environment with the fake checker; the env to run pip with (it names
+    the checker's log) and that log."""
+    checker, log = fake_checker(tmp_path)
+    hook_venv(python, checker)
+    return dict(env, FAKE_CHECKER_LOG=str(log), **extra_env), log
+
+
 def checker_calls(log: Path) -> list[dict[str, object]]:
     if not log.exists():
         return []

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import PIP_MODULE, PIP_SCRIPT, checker_calls, fake_checker, hook_venv, pip_install
+from hook_helpers import (
+    PIP_MODULE,
+    PIP_SCRIPT,
+    checker_calls,
+    hook_with_fake_checker,
+    pip_install,
+)
 from safe_pip.models import ArtifactSource, plan_from_json
 from support.index_server import LocalIndex
 from support.outcomes import installed, output
@@ -40,9 +46,7 @@ def test_plan_carries_what_pip_resolved(
         )
     )
     python = pip_venv(kind)
-    checker, log = fake_checker(tmp_path)
-    hook_venv(python, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
+    env, log = hook_with_fake_checker(python, tmp_path, isolated_env)
 
     result = pip_install(
         python, PIP_SCRIPT, env, "--index-url", local_index.url, "-r", requirements
@@ -85,9 +89,7 @@ def test_transitive_dependency_is_not_marked_requested(
     local_index.add("hookdep", "1.0")
     local_index.add("hooktop", "2.0", requires=["hookdep"])
     python = pip_venv(kind)
-    checker, log = fake_checker(tmp_path)
-    hook_venv(python, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
+    env, log = hook_with_fake_checker(python, tmp_path, isolated_env)
 
     result = pip_install(python, PIP_MODULE, env, "--index-url", local_index.url, "hooktop")
 
@@ -102,9 +104,7 @@ def test_local_wheel_is_a_path_item_with_its_file_hash(
     hosted = local_index.add("hooklocal", "3.0")
     wheel = tmp_path / hosted.filename
     wheel.write_bytes(hosted.content)
-    checker, log = fake_checker(tmp_path)
-    hook_venv(newest_pip_venv, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
+    env, log = hook_with_fake_checker(newest_pip_venv, tmp_path, isolated_env)
 
     result = pip_install(newest_pip_venv, PIP_SCRIPT, env, "--no-index", wheel)
 
@@ -121,9 +121,7 @@ def test_nothing_to_install_does_not_call_the_checker(
     local_index: LocalIndex, target_venv: Path, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
     local_index.add("hookdep", "1.0")
-    checker, log = fake_checker(tmp_path)
-    hook_venv(target_venv, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
+    env, log = hook_with_fake_checker(target_venv, tmp_path, isolated_env)
     first = pip_install(target_venv, PIP_MODULE, env, "--index-url", local_index.url, "hookdep")
     assert first.returncode == 0, output(first)
 
@@ -144,9 +142,9 @@ def test_checker_verdict_becomes_pip_exit_code_and_nothing_is_installed(
     tmp_path: Path,
 ) -> None:
     local_index.add("hookdep", "1.0")
-    checker, log = fake_checker(tmp_path)
-    hook_venv(newest_pip_venv, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log), FAKE_CHECKER_EXIT=str(checker_exit))
+    env, _log = hook_with_fake_checker(
+        newest_pip_venv, tmp_path, isolated_env, FAKE_CHECKER_EXIT=str(checker_exit)
+    )
 
     result = pip_install(
         newest_pip_venv, PIP_MODULE, env, "--index-url", local_index.url, "hookdep"
@@ -162,9 +160,7 @@ def test_direct_url_is_a_url_item_with_the_downloaded_hash(
     local_index: LocalIndex, newest_pip_venv: Path, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
     hosted = local_index.add("hookurl", "1.5")
-    checker, log = fake_checker(tmp_path)
-    hook_venv(newest_pip_venv, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
+    env, log = hook_with_fake_checker(newest_pip_venv, tmp_path, isolated_env)
 
     result = pip_install(newest_pip_venv, PIP_MODULE, env, f"hookurl @ {hosted.url}")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import checker_calls, fake_checker, hook_venv
+from hook_helpers import checker_calls, hook_venv, hook_with_fake_checker
 from support.index_server import LocalIndex
 from support.isolation import run
 from support.outcomes import installed, output
@@ -99,12 +99,11 @@ def test_pip_missing_an_internal_is_refused_when_patched(
 ) -> None:
     local_index.add("hookdep", "1.0")
     python = pip_venv(kind)
-    checker, log = fake_checker(tmp_path)
-    hook_venv(python, checker)
+    env, log = hook_with_fake_checker(python, tmp_path, isolated_env)
 
-    result = run_pip_with(WITHOUT_MAKE_RESOLVER, python, isolated_env, local_index, "hookdep")
+    result = run_pip_with(WITHOUT_MAKE_RESOLVER, python, env, local_index, "hookdep")
 
-    assert_refused(result, python, isolated_env, "InstallCommand.make_resolver is missing")
+    assert_refused(result, python, env, "InstallCommand.make_resolver is missing")
     assert checker_calls(log) == []
 
 
@@ -118,9 +117,7 @@ def test_pip_installing_an_unchecked_plan_is_refused(
 ) -> None:
     local_index.add("hookdep", "1.0")
     python = pip_venv(kind)
-    checker, log = fake_checker(tmp_path)
-    hook_venv(python, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
+    env, log = hook_with_fake_checker(python, tmp_path, isolated_env)
 
     result = run_pip_with(UNWRAPPABLE_RESOLVER, python, env, local_index, "hookdep")
 
@@ -132,9 +129,7 @@ def test_unknown_requirement_set_is_refused(
     local_index: LocalIndex, newest_pip_venv: Path, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
     local_index.add("hookdep", "1.0")
-    checker, log = fake_checker(tmp_path)
-    hook_venv(newest_pip_venv, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log))
+    env, log = hook_with_fake_checker(newest_pip_venv, tmp_path, isolated_env)
 
     result = run_pip_with(UNKNOWN_REQUIREMENT_SET, newest_pip_venv, env, local_index, "hookdep")
 
@@ -146,9 +141,9 @@ def test_fail_open_warns_and_lets_pip_install(
     local_index: LocalIndex, target_venv: Path, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
     local_index.add("hookdep", "1.0")
-    checker, log = fake_checker(tmp_path)
-    hook_venv(target_venv, checker)
-    env = dict(isolated_env, FAKE_CHECKER_LOG=str(log), SAFE_PIP_HOOK_FAIL_OPEN="1")
+    env, _log = hook_with_fake_checker(
+        target_venv, tmp_path, isolated_env, SAFE_PIP_HOOK_FAIL_OPEN="1"
+    )
 
     result = run_pip_with(UNWRAPPABLE_RESOLVER, target_venv, env, local_index, "hookdep")
 
