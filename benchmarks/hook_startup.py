@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from safe_pip.hook.installer import hook_target, install_hook, interpreter_info
+from safe_pip.hook.site_files import hook_target, install_hook, interpreter_info
 
 WORKLOADS = {
     "bare start (-c pass)": "pass",

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from safe_pip.hook.installer import HookTarget, hook_target, install_hook, interpreter_info
+from safe_pip.hook.site_files import HookTarget, hook_target, install_hook, interpreter_info
 from support.isolation import run
 
 # The two ways a user runs pip: the venv's ``bin/pip`` script and ``python -m pip``.

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.advisory_db import AdvisoryDatabase, AdvisoryMatch
-from safe_pip.db_update import update_database
+from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
+from safe_pip.advisories.osv import parse_record
+from safe_pip.advisories.update import update_database
+from safe_pip.advisories.version_match import RangeEvent, is_affected
 from safe_pip.errors import DatabaseError
-from safe_pip.osv import parse_record
-from safe_pip.version_match import RangeEvent, is_affected
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "shared" / "advisories" / "osv-pypi-pysec.zip"
 EDGE = Path(__file__).parent / "data" / "osv-edge"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip import hook_commands
+from safe_pip.commands import hook as hook_commands
 from safe_pip.errors import UsageError
-from safe_pip.shell_aliases import (
+from safe_pip.hook.shell_aliases import (
     BEGIN_MARKER,
     END_MARKER,
     SHELLS,

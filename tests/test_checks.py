@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from safe_pip.checks import find_problems
 from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
-from safe_pip.seen_hashes import SeenHash
+from safe_pip.pipeline.checks import find_problems
+from safe_pip.pipeline.seen_hashes import SeenHash
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from safe_pip.cvss import base_score
+from safe_pip.advisories.cvss import base_score
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,11 @@ from typing import ClassVar
 
 import pytest
 
-from safe_pip import advisory_db, db_commands, db_update
-from safe_pip.advisory_db import AdvisoryDatabase, DatabaseStatus
-from safe_pip.db_update import update_database
+from safe_pip.advisories import database as advisory_db
+from safe_pip.advisories import update as db_update
+from safe_pip.advisories.database import AdvisoryDatabase, DatabaseStatus
+from safe_pip.advisories.update import update_database
+from safe_pip.commands import db as db_commands
 from safe_pip.errors import DatabaseError, UsageError
 
 EDGE = Path(__file__).parent / "data" / "osv-edge"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.guard import check_plan
-from safe_pip.index_client import IndexFile
+from safe_pip.index.client import IndexFile
 from safe_pip.models import ArtifactSource, PlanItem
-from safe_pip.policy import Policy
+from safe_pip.pipeline.check_plan import check_plan
+from safe_pip.pipeline.policy import Policy
 from support.scenario import VULN_ID, build_advisory_db
 
 INDEX = "http://127.0.0.1:9/simple/"

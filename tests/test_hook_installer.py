@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from hook_helpers import hook_venv
-from safe_pip import hook_commands
+from safe_pip.commands import hook as hook_commands
 from safe_pip.errors import UsageError
-from safe_pip.hook.installer import (
+from safe_pip.hook.shell_aliases import BEGIN_MARKER
+from safe_pip.hook.site_files import (
     PACKAGE_MARKER,
     PTH_LINE,
     RUNTIME_DIR,
@@ -28,7 +29,6 @@ from safe_pip.hook.installer import (
     interpreter_info,
     uninstall_hook,
 )
-from safe_pip.shell_aliases import BEGIN_MARKER
 from support.isolation import run
 from support.outcomes import assert_one_line_error, output
 from support.scenario import OSV_LOCAL

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hook_helpers import PIP_INVOCATIONS, PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
-from safe_pip.hook.installer import uninstall_hook
+from safe_pip.hook.site_files import uninstall_hook
 from support.index_server import LocalIndex
 from support.isolation import run
 from support.outcomes import installed, output

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import IndexUnreachableError
-from safe_pip.index_client import IndexFile, fetch_index_files, match_file, redact
+from safe_pip.index.client import IndexFile, fetch_index_files, match_file, redact
+from safe_pip.index.settings import IndexSettings
 from safe_pip.models import PlanItem
-from safe_pip.pip_config import IndexSettings
 from support.index_server import JSON_V1, TEXT_HTML, LocalIndex
 from support.tls import CertificatePair, HttpsFront, make_certificate, openssl_missing_reason
 

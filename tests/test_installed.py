@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import UsageError
-from safe_pip.installed import installed_plan
 from safe_pip.models import ArtifactSource
+from safe_pip.producers.installed import installed_plan
 from support.venvs import venv_site_packages
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import UsageError
-from safe_pip.lockfiles import LockKind, read_lock_file
-from safe_pip.lockfiles.detect import kind_from_name
-from safe_pip.lockfiles.model import UNKNOWN_VERSION
 from safe_pip.models import ArtifactSource
+from safe_pip.producers.lockfiles import LockKind, read_lock_file
+from safe_pip.producers.lockfiles.detect import kind_from_name
+from safe_pip.producers.lockfiles.model import UNKNOWN_VERSION
 
 MALFORMED = Path(__file__).resolve().parent / "data" / "lockfiles"
 H1 = "1" * 64

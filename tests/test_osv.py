@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from safe_pip.osv import MalformedRecordError, parse_record
-from safe_pip.version_match import RangeEvent
+from safe_pip.advisories.osv import MalformedRecordError, parse_record
+from safe_pip.advisories.version_match import RangeEvent
 
 EDGE = Path(__file__).parent / "data" / "osv-edge"
 

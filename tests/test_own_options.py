@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from safe_pip.commands.own_options import split_own_options, take_python_option
 from safe_pip.errors import UsageError
-from safe_pip.own_options import split_own_options, take_python_option
 
 
 def test_own_options_are_taken_out_and_pip_options_keep_their_order() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.pip_args import parse_install_args
-from safe_pip.pip_config import (
+from safe_pip.installers.pip.args import parse_install_args
+from safe_pip.installers.pip.config import (
     IndexSettings,
     effective_index_settings,
     index_settings_from_answer,

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import PipError, UsageError
-from safe_pip.models import ArtifactSource, PlanItem
-from safe_pip.pip_args import parse_install_args
-from safe_pip.pip_config import (
+from safe_pip.installers.pip.args import parse_install_args
+from safe_pip.installers.pip.config import (
     apply_requirement_file_options,
     effective_index_urls,
     start_effective_index_urls,
 )
-from safe_pip.pip_plan import PinnedHashMismatchError, resolve_plan
-from safe_pip.requirements_hashes import RequirementFileOption
+from safe_pip.installers.pip.plan import PinnedHashMismatchError, resolve_plan
+from safe_pip.installers.requirement_pins import RequirementFileOption
+from safe_pip.models import ArtifactSource, PlanItem
 from support.index_server import LocalIndex
 from support.venvs import BUNDLED, NEWEST
 
@@ -330,7 +330,7 @@ def test_index_url_lookup_without_pip_is_a_pip_error(tmp_path: Path) -> None:
 
 def test_index_url_lookup_falls_back_to_pip_configuration() -> None:
     """The second strategy of the lookup script, when pip's command parser is not importable."""
-    from safe_pip.pip_config import index_urls_from_answer
+    from safe_pip.installers.pip.config import index_urls_from_answer
 
     answer = {
         "parser_error": "ImportError()",

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from safe_pip.errors import PipError
+from safe_pip.installers.pip.report import hash_mismatches, is_hash_mismatch, parse_report
 from safe_pip.models import ArtifactSource, PlanItem
-from safe_pip.pip_report import hash_mismatches, is_hash_mismatch, parse_report
 
 REPORTS = Path(__file__).parent / "data" / "pip-reports"
 DEMO_SHA256 = "279bd65ccb679bf2a2e556ab730900d16e7dbf154e7d759ef7cc663c0a47c0c6"

@@ -13,14 +13,14 @@ import pytest
 
 from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, Finding
-from safe_pip.policy import (
+from safe_pip.pipeline.config import CONFIG_KEYS, ENVIRONMENT_VARIABLES, load_policy
+from safe_pip.pipeline.policy import (
     FailMode,
     IgnoreRule,
     Policy,
     PolicyOverrides,
     decide,
 )
-from safe_pip.policy_config import CONFIG_KEYS, ENVIRONMENT_VARIABLES, load_policy
 
 if sys.version_info >= (3, 11):
     import tomllib

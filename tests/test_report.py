@@ -14,7 +14,7 @@ from safe_pip.models import (
     Verdict,
     plan_to_json,
 )
-from safe_pip.report import render_json, render_text, shorten, verdict_line
+from safe_pip.pipeline.report import render_json, render_text, shorten, verdict_line
 
 REQUESTS_VULN = Finding(
     name="requests",

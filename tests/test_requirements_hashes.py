@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import UsageError
-from safe_pip.requirements_hashes import (
+from safe_pip.installers.requirement_pins import (
     RequirementFileOption,
     pinned_hashes,
     read_requirement_files,

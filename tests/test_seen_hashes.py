@@ -13,7 +13,7 @@ import pytest
 
 from safe_pip.errors import DatabaseError
 from safe_pip.models import ArtifactSource, PlanItem
-from safe_pip.seen_hashes import SeenHash, SeenHashes
+from safe_pip.pipeline.seen_hashes import SeenHash, SeenHashes
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -130,7 +130,7 @@ def test_concurrent_processes_keep_exactly_one_first_hash(tmp_path: Path) -> Non
         import sys
         from pathlib import Path
         from safe_pip.models import PlanItem
-        from safe_pip.seen_hashes import SeenHashes
+        from safe_pip.pipeline.seen_hashes import SeenHashes
 
         worker = sys.argv[2]
         sha = worker * 64

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import UsageError
-from safe_pip.target_python import resolve_target_python, venv_python
+from safe_pip.installers.target_python import resolve_target_python, venv_python
 
 
 def make_fake_venv(root: Path) -> Path:

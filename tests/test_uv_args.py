@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import UsageError
-from safe_pip.uv_args import parse_uv_install_args, uv_index_settings
+from safe_pip.installers.uv.args import parse_uv_install_args, uv_index_settings
 
 
 def test_inputs_target_and_steps_are_classified() -> None:

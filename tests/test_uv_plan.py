@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import PipError, UsageError
-from safe_pip.lockfiles.model import LockedArtifact, LockedPackage
+from safe_pip.installers.uv.install import vetted_lines
+from safe_pip.installers.uv.plan import _plan_item, find_uv, uv_error_line, uv_failure
 from safe_pip.models import ArtifactSource
-from safe_pip.uv_install import vetted_lines
-from safe_pip.uv_plan import _plan_item, find_uv, uv_error_line, uv_failure
+from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage
 
 
 def artifact(filename: str, digit: str) -> LockedArtifact:

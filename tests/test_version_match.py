@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from safe_pip.version_match import RangeEvent, first_fixed, is_affected, normalize_version
+from safe_pip.advisories.version_match import (
+    RangeEvent,
+    first_fixed,
+    is_affected,
+    normalize_version,
+)
 
 
 def events(*pairs: tuple[str, str]) -> list[RangeEvent]:

@@ -16,15 +16,15 @@ import pytest
 
 from safe_pip.errors import CannotCheckError
 from safe_pip.exit_codes import INTERRUPTED
-from safe_pip.models import ArtifactSource, PlanItem
-from safe_pip.pip_args import parse_install_args
-from safe_pip.pip_plan import resolve_plan
-from safe_pip.requirements_hashes import read_requirement_files
-from safe_pip.vetted_install import (
+from safe_pip.installers.pip.args import parse_install_args
+from safe_pip.installers.pip.plan import resolve_plan
+from safe_pip.installers.pip.vetted_install import (
     InstallResult,
     install_vetted,
     write_vetted_requirements,
 )
+from safe_pip.installers.requirement_pins import read_requirement_files
+from safe_pip.models import ArtifactSource, PlanItem
 from support.index_server import LocalIndex
 from support.isolation import run
 from support.venvs import BUNDLED, NEWEST
@@ -263,7 +263,7 @@ def test_ctrl_c_stops_pip_removes_the_temp_file_and_returns_130(
     temp.mkdir()
     code = (
         "import sys; from safe_pip.models import PlanItem; "
-        "from safe_pip.vetted_install import install_vetted; "
+        "from safe_pip.installers.pip.vetted_install import install_vetted; "
         f"r = install_vetted({str(fake_python)!r}, [PlanItem('demo', '1.0', sha256='{A}')], []); "
         "sys.exit(r.returncode)"
     )

@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def uv_main(argv: Sequence[str] | None = None) -> int:
     """``safe-uv ARGS`` means ``safe-pip uv ARGS``."""
-    from safe_pip import uv_command
+    from safe_pip.commands import uv as uv_command
 
     args = list(sys.argv[1:] if argv is None else argv)
     return _guarded(lambda: uv_command.main(args))
@@ -72,7 +72,7 @@ def _dispatch(args: list[str]) -> int:
     command = args[0]
     install_at = _pip_install_position(args)
     if install_at is not None:
-        from safe_pip.install_command import run_install
+        from safe_pip.commands.install import run_install
 
         # pip's general options may come first (``pip -q install``): they are install options.
         return run_install([*args[:install_at], *args[install_at + 1 :]])
@@ -89,8 +89,8 @@ def _pip_install_position(args: Sequence[str]) -> int | None:
     pip takes general options before its command (``pip --python X install``, ``pip -q
     install``); such a line must be guarded like ``safe-pip install``, not passed to pip.
     """
-    from safe_pip.own_options import OWN_VALUE_OPTIONS
-    from safe_pip.pip_args import needs_separate_value
+    from safe_pip.commands.own_options import OWN_VALUE_OPTIONS
+    from safe_pip.installers.pip.args import needs_separate_value
 
     position = 0
     while position < len(args):
@@ -103,7 +103,10 @@ def _pip_install_position(args: Sequence[str]) -> int | None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from safe_pip import check_command, db_commands, hook_commands, uv_command
+    from safe_pip.commands import check as check_command
+    from safe_pip.commands import db as db_commands
+    from safe_pip.commands import hook as hook_commands
+    from safe_pip.commands import uv as uv_command
 
     parser = argparse.ArgumentParser(prog="safe-pip", allow_abbrev=False)
     subparsers = parser.add_subparsers(dest="command", required=True)
@@ -114,8 +117,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _pass_through_to_pip(args: list[str]) -> int:
     """``safe-pip list``, ``show``, ``uninstall``, ``download``... are plain pip."""
-    from safe_pip.own_options import take_python_option
-    from safe_pip.target_python import resolve_target_python
+    from safe_pip.commands.own_options import take_python_option
+    from safe_pip.installers.target_python import resolve_target_python
 
     explicit_python, pip_args = take_python_option(args)
     python = resolve_target_python(explicit_python)

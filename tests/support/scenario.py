@@ -41,7 +41,7 @@ def publish_standard_packages(index: LocalIndex) -> None:
 
 def build_advisory_db(env: dict[str, str], source: Path = OSV_LOCAL) -> Path:
     """Build the advisory DB from ``source`` into the cache dir ``env`` points safe-pip at."""
-    from safe_pip.db_update import update_database
+    from safe_pip.advisories.update import update_database
 
     db_path = Path(env["SAFE_PIP_CACHE_DIR"]) / "advisories.sqlite"
     db_path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ def plan_json(requirement_set: Any, options: Any) -> dict[str, Any]:
 
 def network_from_options(options: Any) -> dict[str, Any]:
     """How this pip reaches its indexes, so the checker reads them the same way
-    (the same fields as ``safe_pip.pip_config.IndexSettings``)."""
+    (the same fields as ``safe_pip.index.settings.IndexSettings``)."""
     proxy = getattr(options, "proxy", None) or None
     no_proxy_env = bool(getattr(options, "no_proxy_env", False))
     return {

@@ -1,0 +1,170 @@
+"""Parse and validate one OSV record (https://ossf.github.io/osv-schema/), PyPI ecosystem only.
+
+Only what safe-pip needs is kept: ids, aliases, a one-line summary, withdrawn and
+malicious flags, a CVSS v3 score, and per PyPI package the ECOSYSTEM ranges and the
+explicit ``versions`` list (GIT and SEMVER ranges do not describe PyPI versions).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+
+from safe_pip.advisories.cvss import base_score
+from safe_pip.advisories.version_match import EVENT_KINDS, RangeEvent, normalize_version
+
+PYPI_ECOSYSTEM = "PyPI"
+MALICIOUS_PREFIX = "MAL-"
+SUMMARY_MAX_CHARS = 120
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+class MalformedRecordError(ValueError):
+    """An OSV record that does not follow the schema; the message names the record."""
+
+
+@dataclass(frozen=True)
+class AffectedPackage:
+    """The affected versions of one PyPI package in one advisory."""
+
+    name: str  # PEP 503-normalized
+    ranges: tuple[tuple[RangeEvent, ...], ...]  # ECOSYSTEM ranges only
+    versions: tuple[str, ...]  # normalized with version_match.normalize_version
+
+
+@dataclass(frozen=True)
+class Advisory:
+    id: str
+    aliases: tuple[str, ...]
+    summary: str
+    withdrawn: bool
+    malicious: bool
+    severity: float | None  # highest CVSS v3 base score, if the record has one
+    affected: tuple[AffectedPackage, ...]
+
+
+def parse_record(record: object, origin: str | None = None) -> Advisory | None:
+    """An ``Advisory`` for a record, or ``None`` if it affects no PyPI package.
+
+    Raises ``MalformedRecordError`` (a ``ValueError``) naming the record id (or ``origin``,
+    e.g. the file it came from) when the record is not valid OSV.
+    """
+    where = origin or "OSV record"
+    if not isinstance(record, dict):
+        raise MalformedRecordError(f"{where}: not a JSON object")
+    record_id = record.get("id")
+    if not isinstance(record_id, str) or not record_id.strip():
+        raise MalformedRecordError(f"{where}: missing 'id'")
+    where = f"{record_id} ({origin})" if origin else record_id
+    aliases = _string_list(record, "aliases", where)
+    affected = _pypi_packages(record.get("affected", []), where)
+    if not affected:
+        return None
+    return Advisory(
+        id=record_id,
+        aliases=tuple(alias for alias in aliases if alias != record_id),
+        summary=_summary(record, where),
+        withdrawn=bool(record.get("withdrawn")),
+        malicious=any(i.startswith(MALICIOUS_PREFIX) for i in (record_id, *aliases)),
+        severity=_severity(record),
+        affected=affected,
+    )
+
+
+def _string_list(data: dict[str, object], key: str, where: str) -> list[str]:
+    value = data.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise MalformedRecordError(f"{where}: '{key}' must be a list of strings")
+    return list(value)
+
+
+def _summary(record: dict[str, object], where: str) -> str:
+    summary = record.get("summary")
+    details = record.get("details")
+    for field, value in (("summary", summary), ("details", details)):
+        if value is not None and not isinstance(value, str):
+            raise MalformedRecordError(f"{where}: '{field}' must be a string")
+    text = summary.strip() if isinstance(summary, str) else ""
+    if not text and isinstance(details, str):
+        first_line = details.strip().split("\n", 1)[0]
+        text = _SENTENCE_END.split(first_line, 1)[0].strip()
+    text = " ".join(text.split())
+    if len(text) > SUMMARY_MAX_CHARS:
+        text = text[: SUMMARY_MAX_CHARS - 3].rstrip() + "..."
+    return text
+
+
+def _severity(record: dict[str, object]) -> float | None:
+    entries: list[object] = []
+    for holder in (record, *_list_or_empty(record.get("affected"))):
+        if isinstance(holder, dict):
+            entries.extend(_list_or_empty(holder.get("severity")))
+    scores = [
+        score
+        for entry in entries
+        if isinstance(entry, dict) and isinstance(entry.get("score"), str)
+        for score in (base_score(entry["score"]),)
+        if score is not None
+    ]
+    return max(scores) if scores else None
+
+
+def _list_or_empty(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _pypi_packages(affected: object, where: str) -> tuple[AffectedPackage, ...]:
+    if not isinstance(affected, list):
+        raise MalformedRecordError(f"{where}: 'affected' must be a list")
+    packages: list[AffectedPackage] = []
+    for entry in affected:
+        if not isinstance(entry, dict):
+            raise MalformedRecordError(f"{where}: 'affected' entries must be objects")
+        package = entry.get("package")
+        if not isinstance(package, dict):
+            raise MalformedRecordError(f"{where}: affected entry without 'package'")
+        if package.get("ecosystem") != PYPI_ECOSYSTEM:
+            continue
+        name = package.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise MalformedRecordError(f"{where}: PyPI package without a name")
+        packages.append(
+            AffectedPackage(
+                name=canonicalize_name(name.strip()),
+                ranges=_ecosystem_ranges(entry.get("ranges", []), where),
+                versions=tuple(
+                    dict.fromkeys(
+                        normalize_version(v) for v in _string_list(entry, "versions", where)
+                    )
+                ),
+            )
+        )
+    return tuple(packages)
+
+
+def _ecosystem_ranges(ranges: object, where: str) -> tuple[tuple[RangeEvent, ...], ...]:
+    if ranges is None:
+        return ()
+    if not isinstance(ranges, list):
+        raise MalformedRecordError(f"{where}: 'ranges' must be a list")
+    parsed: list[tuple[RangeEvent, ...]] = []
+    for range_ in ranges:
+        if not isinstance(range_, dict) or not isinstance(range_.get("events"), list):
+            raise MalformedRecordError(f"{where}: every range needs an 'events' list")
+        if range_.get("type") != "ECOSYSTEM":
+            continue
+        events: list[RangeEvent] = []
+        for event in range_["events"]:
+            if not isinstance(event, dict):
+                raise MalformedRecordError(f"{where}: range events must be objects")
+            for kind in EVENT_KINDS:
+                value = event.get(kind)
+                if isinstance(value, str) and value.strip():
+                    events.append(RangeEvent(kind, value.strip()))
+        if events:
+            parsed.append(tuple(events))
+    return tuple(parsed)

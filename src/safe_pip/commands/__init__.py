@@ -1,0 +1,1 @@
+"""One module per user command: argv -> producer -> pipeline -> installer."""

@@ -1,0 +1,144 @@
+"""``safe-pip check``: audit lock files, a plan or an installed environment; install nothing.
+
+    safe-pip check FILE...          requirements.txt, uv.lock, pylock.toml, poetry.lock
+    safe-pip check --plan FILE|-    a plan in the ``models.plan_to_json`` format (the pip hook)
+    safe-pip check --installed      what is installed for --python (default: the active env)
+
+Same checks, policy, report and exit codes as an install; nothing is downloaded or installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from safe_pip.commands.policy_options import add_policy_options, policy_from_args
+from safe_pip.errors import UsageError
+from safe_pip.index.settings import IndexSettings
+from safe_pip.installers.target_python import resolve_target_python
+from safe_pip.models import PlanItem, Verdict, plan_from_json
+from safe_pip.pipeline.check_plan import GuardResult, check_plan, print_verdict
+from safe_pip.pipeline.policy import Policy
+from safe_pip.producers.installed import installed_plan
+from safe_pip.producers.lockfiles.check import check_lock_files
+
+INSTALLED_NOTE = (
+    "installed packages are checked against advisories only: an installed package has no "
+    "artifact hash or index entry, so yanked and hash checks were skipped"
+)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``check`` to an ``add_subparsers()`` object."""
+    parser = subparsers.add_parser(
+        "check",
+        help="audit lock files, a plan or an installed environment without installing",
+        description=(
+            "Check lock files (requirements.txt, uv.lock, pylock.toml, poetry.lock), a plan "
+            "(--plan) or an installed environment (--installed) against the advisory "
+            "database, yanked releases and index hashes. Nothing is installed. "
+            "Exit codes: 0 ok, 1 blocked, 2 bad input, 3 could not check."
+        ),
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE", help="lock or requirements files")
+    parser.add_argument(
+        "--plan", metavar="FILE", help="check a plan JSON file ('-' reads standard input)"
+    )
+    parser.add_argument(
+        "--installed", action="store_true", help="check what is installed for --python"
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter for --installed and for resolving unpinned requirements "
+        "(default: the active virtual environment, else this Python)",
+    )
+    parser.add_argument(
+        "--index-url",
+        dest="index_urls",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="index to verify hashes against when a file names none "
+        "(default: pip's configured index); may be repeated",
+    )
+    add_policy_options(parser)
+    parser.set_defaults(func=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    chosen = [bool(args.files), args.plan is not None, bool(args.installed)]
+    if sum(chosen) != 1:
+        raise UsageError("check needs exactly one of: FILE..., --plan FILE, --installed")
+    policy = policy_from_args(args)
+    if args.plan is not None:
+        result = check_plan_json(args.plan, policy)
+    elif args.installed:
+        result = check_installed(args.python, policy)
+    else:
+        result = check_lock_files(
+            [Path(f) for f in args.files], policy, python=args.python, index_urls=args.index_urls
+        )
+    print_verdict(result, args.output_format, installing=False)
+    return result.exit_code
+
+
+def check_plan_json(source: str, policy: Policy) -> GuardResult:
+    """The pip hook's entry: a plan it is about to install; passing hashes are recorded."""
+    items, index_urls, settings = read_plan_json(source)
+    if not items:
+        return GuardResult(verdict=Verdict(plan=[]))
+    return check_plan(items, policy, index_urls, record_seen=True, index_settings=settings)
+
+
+def read_plan_json(source: str) -> tuple[list[PlanItem], list[str], IndexSettings | None]:
+    """The plan, its index URLs and, when the plan says, pip's network settings."""
+    label = "standard input" if source == "-" else source
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--plan {label}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--plan {label}: not valid UTF-8") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"--plan {label}: not valid JSON: {exc}") from None
+    try:
+        items, index_urls = plan_from_json(data)
+        return items, index_urls, _network_settings(data.get("network"), index_urls)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise UsageError(f"--plan {label}: not a safe-pip plan: {exc}") from None
+
+
+def _network_settings(network: object, index_urls: list[str]) -> IndexSettings | None:
+    """The optional ``network`` object of a plan (the pip hook sends pip's own settings)."""
+    if network is None:
+        return None
+    if not isinstance(network, dict):
+        raise ValueError("'network' must be an object")
+    optional_text = {key: network.get(key) for key in ("cert", "client_cert", "proxy")}
+    if any(value is not None and not isinstance(value, str) for value in optional_text.values()):
+        raise ValueError("'network' cert, client_cert and proxy must be strings or null")
+    trusted_hosts = network.get("trusted_hosts") or []
+    if not isinstance(trusted_hosts, list):
+        raise ValueError("'network' trusted_hosts must be a list")
+    return IndexSettings(
+        index_urls=tuple(index_urls),
+        cert=optional_text["cert"],
+        client_cert=optional_text["client_cert"],
+        proxy=optional_text["proxy"],
+        trusted_hosts=tuple(str(host) for host in trusted_hosts),
+        trust_env=bool(network.get("trust_env", True)),
+    )
+
+
+def check_installed(python_option: str | None, policy: Policy) -> GuardResult:
+    items = installed_plan(resolve_target_python(python_option))
+    if not items:
+        return GuardResult(verdict=Verdict(plan=[]))
+    result = check_plan(items, policy, [], record_seen=False)
+    result.notes.append(INSTALLED_NOTE)
+    return result

@@ -1,0 +1,219 @@
+"""``safe-pip uv ARGS`` and ``safe-uv ARGS``: uv with safe-pip's checks.
+
+``uv pip install`` and ``uv pip sync`` are guarded: uv's exact plan is checked first and then
+exactly the vetted files are installed. ``uv sync`` and ``uv add`` check uv.lock before uv
+installs from it (``uv_project``). Every other uv command runs unchanged. safe-pip's own
+options (``--format``, ``--warn-only``, ``--ignore-vuln``, ``--allow``, ``--fail-mode``,
+``--uv PATH``) may appear anywhere; ``--python`` keeps its uv meaning (the target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from safe_pip import exit_codes
+from safe_pip.commands.own_options import OwnOptions, split_own_options, take_option
+from safe_pip.commands.policy_options import policy_from_args
+from safe_pip.console import say
+from safe_pip.installers.uv.args import (
+    GLOBAL_VALUE_OPTIONS,
+    UvInstallArgs,
+    parse_uv_install_args,
+    uv_index_settings,
+)
+from safe_pip.installers.uv.plan import (
+    call_uv,
+    find_uv,
+    resolve_uv_plan,
+    uv_child_env,
+    uv_index_urls,
+)
+from safe_pip.installers.uv.project import wants_pass_through
+from safe_pip.pipeline.check_plan import GuardResult, check_plan, print_verdict
+
+_GUARDED = (("pip", "install"), ("pip", "sync"))
+# safe-pip's own options that take a value; they may come before uv's subcommand too.
+_OWN_VALUE_OPTIONS = frozenset({"--uv", "--format", "--ignore-vuln", "--allow", "--fail-mode"})
+_PROJECT_COMMANDS = (("sync",), ("add",))
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``uv`` (all following arguments are uv's) to an ``add_subparsers()`` object."""
+    parser = subparsers.add_parser(
+        "uv",
+        help="run uv; `uv pip install` and `uv pip sync` are checked first",
+        add_help=False,
+        prefix_chars="\0",  # every argument, even -h or --version, belongs to uv
+    )
+    parser.add_argument("uv_args", nargs=argparse.REMAINDER)
+    parser.set_defaults(func=run_from_namespace)
+
+
+def run_from_namespace(args: argparse.Namespace) -> int:
+    return main(list(args.uv_args))
+
+
+def main(argv: Sequence[str]) -> int:
+    """The ``safe-uv`` entry point: ``argv`` are uv's arguments (plus safe-pip's own)."""
+    words = _command_words(argv)
+    if words in _PROJECT_COMMANDS and not wants_pass_through(argv):
+        return _project_command(words[0], argv)
+    if words not in _GUARDED:
+        # Not SAFE_PIP_ACTIVE: `uv run pip install ...` / `uv run bash` must stay guarded.
+        uv_path, uv_args = take_option(argv, "--uv")  # only --uv is ours here
+        return call_uv([find_uv(uv_path), *uv_args], dict(os.environ))
+    own, rest = split_own_options(argv)
+    global_args, command_args = _split_at_command(rest)
+    request = parse_uv_install_args(command_args)
+    if own.python:
+        request = replace(request, python=own.python)
+    uv = find_uv(own.uv)
+    env = uv_child_env()
+    if request.help_requested or request.check_only:
+        python_args = ["--python", own.python] if own.python else []
+        return call_uv([uv, *global_args, *words, *command_args, *python_args], env)
+    if words[1] == "sync":
+        request = replace(
+            request,
+            requirements=(),
+            requirement_files=request.requirements + request.requirement_files,
+        )
+        if any(_is_pylock(f) for f in request.requirement_files):
+            return _sync_lock_files(uv, global_args, request, own, env)
+    return _install(uv, global_args, words[1], request, own, env)
+
+
+def _project_command(command: str, argv: Sequence[str]) -> int:
+    """``uv sync`` / ``uv add``: check uv.lock before uv installs from it."""
+    from safe_pip.installers.uv.project import add_to_project, sync_project
+
+    own, rest = split_own_options(argv)
+    position = _command_position(rest)
+    global_args, args = rest[:position], rest[position + 1 :]
+    if own.python:
+        args += ["--python", own.python]
+    run = sync_project if command == "sync" else add_to_project
+    return run(find_uv(own.uv), global_args, args, own, uv_child_env())
+
+
+def _install(
+    uv: str,
+    global_args: list[str],
+    command: str,
+    request: UvInstallArgs,
+    own: OwnOptions,
+    env: Mapping[str, str],
+) -> int:
+    from safe_pip.installers.uv.install import install_with_uv
+
+    policy = policy_from_args(own.as_namespace())
+    plan = resolve_uv_plan(uv, global_args, request, no_deps=command == "sync", env=env)
+    if not plan.items and command == "install":
+        say("nothing to install.")
+        return exit_codes.OK
+    dry_run = "--dry-run" in request.install_args
+    result = check_plan(
+        plan.items,
+        policy,
+        plan.index_urls,
+        record_seen=not dry_run,
+        index_settings=uv_index_settings([*global_args, *request.shared_args], env),
+    )
+    if _report(result, own) != exit_codes.OK:
+        return exit_codes.BLOCKED
+    install_args = [*request.target_args, *request.install_args]
+    outcome = install_with_uv(
+        uv,
+        global_args,
+        command,
+        plan.items,
+        install_args,
+        env,
+        requirement_options=plan.requirement_options,
+    )
+    if outcome.hash_mismatch:
+        say(
+            "blocked: a downloaded file does not match the sha256 that was checked "
+            "(the index served different bytes); nothing was installed."
+        )
+        return exit_codes.BLOCKED
+    if not outcome.ok:
+        say(f"uv failed to install the vetted plan (exit {outcome.returncode}).")
+        return (
+            exit_codes.INTERRUPTED
+            if outcome.returncode == exit_codes.INTERRUPTED
+            else exit_codes.INSTALL_FAILED
+        )
+    return exit_codes.OK
+
+
+def _sync_lock_files(
+    uv: str, global_args: list[str], request: UvInstallArgs, own: OwnOptions, env: Mapping[str, str]
+) -> int:
+    """``uv pip sync pylock.toml``: check every file the lock lists, then let uv sync it
+    (uv verifies each file against the lock's hashes, which were just checked)."""
+    from safe_pip.producers.lockfiles import read_lock_file
+    from safe_pip.producers.lockfiles.plan import one_item_per_version, to_plan
+
+    policy = policy_from_args(own.as_namespace())
+    locks = [read_lock_file(Path(f)) for f in request.requirement_files]
+    items = to_plan(package for lock in locks for package in lock.packages)
+    index_urls = [url for lock in locks for url in lock.index_urls]
+    if any(item.index_url is None for item in items):
+        index_urls += uv_index_urls(uv, global_args, request, env)
+    if items:
+        result = check_plan(
+            items,
+            policy,
+            list(dict.fromkeys(index_urls)),
+            record_seen=True,
+            index_settings=uv_index_settings([*global_args, *request.shared_args], env),
+        )
+        if _report(one_item_per_version(result), own) != exit_codes.OK:
+            return exit_codes.BLOCKED
+    command = [uv, *global_args, "pip", "sync", *request.requirement_files]
+    returncode = call_uv([*command, *request.target_args, *request.install_args], env)
+    if returncode not in (exit_codes.OK, exit_codes.INTERRUPTED):
+        say(f"uv failed to sync the checked lock file (exit {returncode}).")
+        return exit_codes.INSTALL_FAILED
+    return returncode
+
+
+def _report(result: GuardResult, own: OwnOptions) -> int:
+    print_verdict(result, own.output_format)
+    return result.exit_code
+
+
+def _command_words(args: Sequence[str]) -> tuple[str, ...]:
+    """``("pip", "install")`` for ``[--offline] pip install ...``; uv's subcommand words."""
+    rest = list(args)[_command_position(args) :]
+    if rest[:1] == ["pip"] and len(rest) > 1 and not rest[1].startswith("-"):
+        return tuple(rest[:2])
+    return tuple(rest[:1])
+
+
+def _split_at_command(args: list[str]) -> tuple[list[str], list[str]]:
+    """(global options before ``pip install``/``pip sync``, the arguments after those words)."""
+    position = _command_position(args)
+    return args[:position], args[position + 2 :]
+
+
+def _command_position(args: Sequence[str]) -> int:
+    """Where the subcommand starts, after uv's global options."""
+    position = 0
+    while position < len(args) and args[position].startswith("-"):
+        option = args[position]
+        takes_value = option in GLOBAL_VALUE_OPTIONS or option in _OWN_VALUE_OPTIONS
+        position += 2 if takes_value else 1
+    return position
+
+
+def _is_pylock(path: str) -> bool:
+    from safe_pip.producers.lockfiles.detect import kind_from_name
+    from safe_pip.producers.lockfiles.model import LockKind
+
+    return kind_from_name(Path(path)) is LockKind.PYLOCK

@@ -1,0 +1,378 @@
+"""Read project pages of simple-API package indexes: files, sha256, yanked status.
+
+PEP 691 JSON is asked for first; PEP 503 HTML (with PEP 592 ``data-yanked`` and ``#sha256=``
+fragments) is read when that is what the index answers. Every (index, project) page is
+fetched concurrently. ``file://`` indexes are read from disk, as pip does (``index.html``).
+
+A 404 means the index does not have the project: no files, not an error. Anything else
+that prevents reading a page (connection error, timeout, 5xx, an unreadable answer) raises
+``IndexUnreachableError``: a check that cannot see the index must not pass silently.
+
+Network settings are pip's own (``pip_config.IndexSettings``): its CA bundle, client
+certificate, proxy and trusted hosts, so an index pip can read is one safe-pip can read.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import ssl
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.request import url2pathname
+
+import httpx
+from packaging.utils import canonicalize_name
+
+from safe_pip.errors import IndexUnreachableError
+from safe_pip.models import PlanItem
+
+if TYPE_CHECKING:
+    from safe_pip.index.settings import IndexSettings
+
+ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, "
+    "application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.1"
+)
+MAX_WORKERS = 16
+_CA_BUNDLE_VARIABLES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+_REQUESTS_CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_NOT_FOUND = (404, 410)
+# httpx 0.26 renamed ``proxies=`` to ``proxy=`` (and 0.28 removed ``proxies=``).
+_PROXY_KEYWORD = "proxy" if "proxy" in inspect.signature(httpx.Client).parameters else "proxies"
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One file an index publishes for a project."""
+
+    filename: str
+    url: str  # absolute, without fragment
+    sha256: str | None  # as the index publishes it, lower-case hex
+    yanked: bool
+    yanked_reason: str | None
+    upload_time: str | None
+    index_url: str
+
+
+def fetch_index_files(
+    index_urls: Sequence[str],
+    names: Iterable[str],
+    *,
+    timeout: float = 15,
+    settings: IndexSettings | None = None,
+) -> dict[str, list[IndexFile]]:
+    """``{canonical name: files from every index, in index order}`` for these projects.
+
+    ``settings``: pip's network settings (CA bundle, client certificate, proxy, trusted
+    hosts); without them the CA bundle comes from ``PIP_CERT`` and similar variables."""
+    projects = list(dict.fromkeys(canonicalize_name(name) for name in names))
+    pages = [(index_url, name) for name in projects for index_url in index_urls]
+    found: dict[str, list[IndexFile]] = {name: [] for name in projects}
+    if not pages:
+        return found
+    trusted = tuple(settings.trusted_hosts) if settings is not None else ()
+    with ExitStack() as clients:
+        client = clients.enter_context(_client(timeout, settings, verified=True))
+        # Pages on pip's trusted hosts are read without certificate checks, as pip reads them.
+        unverified = client
+        if any(_is_trusted(url, trusted) for url in index_urls):
+            unverified = clients.enter_context(_client(timeout, settings, verified=False))
+
+        def fetch(page: tuple[str, str]) -> list[IndexFile]:
+            chosen = unverified if _is_trusted(page[0], trusted) else client
+            return _fetch_page(chosen, *page)
+
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool:
+            for (_, name), files in zip(pages, pool.map(fetch, pages)):
+                found[name].extend(files)
+    return found
+
+
+def match_file(item: PlanItem, files: Iterable[IndexFile]) -> IndexFile | None:
+    """The index file the plan item refers to: same URL first, else same filename."""
+    candidates = list(files)
+    if item.url is not None:
+        url = _without_fragment(item.url)
+        for file in candidates:
+            if file.url == url:
+                return file
+    if item.filename is not None:
+        for file in candidates:
+            if file.filename == item.filename:
+                return file
+    return None
+
+
+def project_page_url(index_url: str, name: str) -> str:
+    return f"{index_url.rstrip('/')}/{canonicalize_name(name)}/"
+
+
+def redact(url: str) -> str:
+    """The URL without a password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+# ---------------------------------------------------------------- fetching
+
+
+def _client(timeout: float, settings: IndexSettings | None, *, verified: bool) -> httpx.Client:
+    options: dict[str, Any] = {}
+    if settings is not None:
+        options["trust_env"] = settings.trust_env
+        if settings.proxy:
+            options[_PROXY_KEYWORD] = _proxy_url(settings.proxy)
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        headers={"Accept": ACCEPT, "User-Agent": "safe-pip"},
+        verify=_tls_context(settings) if verified else _unverified_tls_context(settings),
+        **options,
+    )
+
+
+def _tls_context(settings: IndexSettings | None) -> ssl.SSLContext | bool:
+    """Verify with the CA bundle pip's requests will use, else a CA bundle variable, else
+    httpx's default; present pip's ``client_cert`` if set."""
+    cert = _pip_ca_bundle(settings)
+    client_cert = settings.client_cert if settings is not None else None
+    if cert and not os.path.exists(cert):
+        raise IndexUnreachableError(f"CA certificate bundle not found: {cert} (pip's cert)")
+    context = _context_for_ca_bundle(cert) if cert else _ca_bundle_from_environment()
+    if client_cert:
+        context = context or httpx.create_ssl_context()
+        _load_client_cert(context, client_cert)
+    return True if context is None else context
+
+
+def _pip_ca_bundle(settings: IndexSettings | None) -> str | None:
+    """requests (pip's HTTP library) lets ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` override
+    pip's ``cert`` whenever it reads the environment: so does safe-pip."""
+    if settings is None:
+        return None
+    if settings.trust_env:
+        for variable in _REQUESTS_CA_BUNDLE_VARIABLES:
+            path = os.environ.get(variable)
+            if path and os.path.exists(path):
+                return path
+    return settings.cert
+
+
+def _unverified_tls_context(settings: IndexSettings | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if settings is not None and settings.client_cert:
+        _load_client_cert(context, settings.client_cert)
+    return context
+
+
+def _context_for_ca_bundle(path: str) -> ssl.SSLContext:
+    try:
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError) as error:
+        raise IndexUnreachableError(
+            f"cannot read the CA certificate bundle {path}: {_reason(error)}"
+        ) from None
+
+
+def _load_client_cert(context: ssl.SSLContext, path: str) -> None:
+    try:
+        context.load_cert_chain(path)
+    except (ssl.SSLError, OSError) as error:
+        raise IndexUnreachableError(
+            f"cannot read the client certificate {path}: {_reason(error)}"
+        ) from None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or getattr(error, "reason", None) or str(error)
+
+
+def _ca_bundle_from_environment() -> ssl.SSLContext | None:
+    for variable in _CA_BUNDLE_VARIABLES:
+        path = os.environ.get(variable)
+        if path and os.path.exists(path):
+            return _context_for_ca_bundle(path)
+    return None
+
+
+def _proxy_url(proxy: str) -> str:
+    """pip (requests) takes ``host:port`` as an http proxy; httpx needs the scheme."""
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def _is_trusted(url: str, trusted_hosts: Sequence[str]) -> bool:
+    """pip's rule: ``host`` trusts every port of that host, ``host:port`` only that port."""
+    if not trusted_hosts:
+        return False
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return False
+    for entry in trusted_hosts:
+        try:
+            trusted = urlsplit(f"//{entry}")
+            trusted_host, trusted_port = (trusted.hostname or "").lower(), trusted.port
+        except ValueError:
+            continue
+        if trusted_host == host and (trusted_port is None or trusted_port == port):
+            return True
+    return False
+
+
+def _fetch_page(client: httpx.Client, index_url: str, name: str) -> list[IndexFile]:
+    url = project_page_url(index_url, name)
+    if urlsplit(url).scheme.lower() == "file":
+        return _read_local_page(url, index_url)
+    try:
+        response = client.get(url)
+    except httpx.HTTPError as error:
+        raise IndexUnreachableError(
+            f"package index unreachable: {redact(url)} ({_describe(error)})"
+        ) from None
+    if response.status_code in _NOT_FOUND:
+        return []
+    if response.status_code != 200:
+        raise IndexUnreachableError(
+            f"package index unreachable: {redact(url)} (HTTP {response.status_code})"
+        )
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return _parse_page(response.content, content_type, str(response.url), index_url)
+
+
+def _read_local_page(url: str, index_url: str) -> list[IndexFile]:
+    path = Path(url2pathname(unquote(urlsplit(url).path))) / "index.html"
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise IndexUnreachableError(
+            f"package index unreachable: {url} ({error.strerror})"
+        ) from None
+    return _parse_page(content, "text/html", path.as_uri(), index_url)
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(error, httpx.ConnectError):
+        text = str(error)
+        return "connection refused" if "refused" in text.lower() else text or "cannot connect"
+    return str(error) or type(error).__name__
+
+
+def _parse_page(
+    content: bytes, content_type: str, page_url: str, index_url: str
+) -> list[IndexFile]:
+    try:
+        if content_type.endswith("json"):
+            return _parse_json(content, page_url, index_url)
+        return _parse_html(content, page_url, index_url)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise IndexUnreachableError(
+            f"package index sent an unreadable page: {redact(page_url)} ({error})"
+        ) from None
+
+
+# ---------------------------------------------------------------- PEP 691 JSON
+
+
+def _parse_json(content: bytes, page_url: str, index_url: str) -> list[IndexFile]:
+    document = json.loads(content)
+    files = document["files"]
+    if not isinstance(files, list):
+        raise ValueError("'files' is not a list")
+    return [_json_file(entry, page_url, index_url) for entry in files]
+
+
+def _json_file(entry: dict[str, object], page_url: str, index_url: str) -> IndexFile:
+    filename, url = entry["filename"], entry["url"]
+    if not isinstance(filename, str) or not isinstance(url, str):
+        raise ValueError("a file entry has no filename/url")
+    hashes = entry.get("hashes")
+    sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
+    yanked = entry.get("yanked", False)
+    upload_time = entry.get("upload-time")
+    return IndexFile(
+        filename=filename,
+        url=_without_fragment(urljoin(page_url, url)),
+        sha256=sha256.lower() if isinstance(sha256, str) else None,
+        yanked=bool(yanked),
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        upload_time=upload_time if isinstance(upload_time, str) else None,
+        index_url=index_url,
+    )
+
+
+# ---------------------------------------------------------------- PEP 503 HTML
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.anchors: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "base" and self.base is None and attributes.get("href"):
+            self.base = attributes["href"]
+        elif tag == "a" and attributes.get("href"):
+            self.anchors.append(attributes)
+
+
+def _parse_html(content: bytes, page_url: str, index_url: str) -> list[IndexFile]:
+    parser = _AnchorParser()
+    parser.feed(content.decode("utf-8", errors="replace"))
+    parser.close()
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    files: list[IndexFile] = []
+    for anchor in parser.anchors:
+        href = anchor["href"] or ""
+        absolute = urljoin(base, href)
+        filename = unquote(urlsplit(absolute).path).rstrip("/").rsplit("/", 1)[-1]
+        if not filename:
+            continue
+        yanked = "data-yanked" in anchor
+        reason = anchor.get("data-yanked") if yanked else None
+        files.append(
+            IndexFile(
+                filename=filename,
+                url=_without_fragment(absolute),
+                sha256=_fragment_sha256(absolute),
+                yanked=yanked,
+                yanked_reason=reason or None,
+                upload_time=None,
+                index_url=index_url,
+            )
+        )
+    return files
+
+
+def _fragment_sha256(url: str) -> str | None:
+    for part in urlsplit(url).fragment.split("&"):
+        algorithm, _, digest = part.partition("=")
+        if algorithm == "sha256" and digest:
+            return digest.lower()
+    return None
+
+
+def _without_fragment(url: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(fragment=""))

@@ -1,0 +1,227 @@
+"""Ask the target interpreter's pip for its exact install plan (``--dry-run --report -``).
+
+pip resolves; safe-pip only reads the report. The user's arguments go to pip unchanged
+(see ``pip_args``), so the plan is exactly what ``pip install ARGS`` would install.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from safe_pip.errors import PipError, SafePipError, UsageError
+from safe_pip.installers.pip.args import InstallArgs
+from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, parse_report
+from safe_pip.installers.requirement_pins import pinned_hashes
+from safe_pip.models import PlanItem
+
+# Set in every pip child process safe-pip starts: the pip hook must not vet it again.
+ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TOO_OLD_MARKERS = ("no such option: --report", "no such option: --dry-run")
+_RESOLUTION_HINT = "ResolutionImpossible"
+# pip rejected the command line or a requirement itself: the user's input is wrong (exit 2).
+_USAGE_MARKERS = (
+    "no such option:",
+    "option requires",
+    "invalid choice:",
+    "You must give at least one requirement",
+    "Invalid requirement:",
+    "is not a valid editable requirement",
+    "is not a valid wheel filename",
+    "does not appear to be a Python project",
+    "is not installable",
+    "Can not combine",
+    "Can not use any platform or abi specific options",
+    "Can not perform a '--user' install",
+)
+
+
+class PinnedHashMismatchError(PipError):
+    """A downloaded file did not match a hash the user pinned in a requirements file."""
+
+    def __init__(self, message: str, mismatches: list[HashMismatch]) -> None:
+        super().__init__(message)
+        self.mismatches = mismatches
+
+
+def pip_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a Python/pip child process safe-pip starts itself: the given one
+    plus the recursion guard. The guard carries this process's id, and the pip hook honours it
+    only in a direct child of this process, so it cannot leak into any other pip."""
+    child = dict(os.environ if env is None else env)
+    child[ACTIVE_ENV_VAR] = str(os.getpid())
+    child.setdefault("PYTHONIOENCODING", "utf-8")
+    return child
+
+
+def check_interpreter(python: str) -> str:
+    """The interpreter path to run, or ``UsageError`` when there is none."""
+    found = shutil.which(python)
+    if found is None:
+        raise UsageError(f"Python interpreter not found: {python}")
+    return found
+
+
+def dry_run_command(python: str, install_args: InstallArgs, report: str = "-") -> list[str]:
+    """pip's dry run writing its report to ``report`` (a file: pip's log lines, which a
+    ``verbose`` setting in pip's config or ``PIP_VERBOSE`` puts on stdout, stay out of it)."""
+    return [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--report",
+        report,
+        "--quiet",
+        "--disable-pip-version-check",
+        *install_args.dry_run_args,
+    ]
+
+
+def resolve_plan(
+    python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
+) -> list[PlanItem]:
+    """The exact list of distributions ``pip install ARGS`` would install into ``python``.
+
+    Raises ``UsageError`` (no such interpreter, broken requirements file, arguments pip
+    rejects) or ``PipError`` (pip failed, is too old, or a pinned hash did not match).
+    """
+    with start_plan(python, install_args, env) as pending:
+        return pending.result()
+
+
+def start_plan(
+    python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
+) -> PendingPlan:
+    """Start pip's dry run and return at once, so the caller can prepare its checks while pip
+    resolves; ``.result()`` waits for the plan (see ``resolve_plan`` for the errors)."""
+    interpreter = check_interpreter(python)
+    pins = pinned_hashes(install_args.requirement_inputs)  # UsageError before pip runs
+    work_dir = Path(tempfile.mkdtemp(prefix="safe-pip-plan-"))
+    report = work_dir / "report.json"
+    try:
+        process = subprocess.Popen(
+            dry_run_command(interpreter, install_args, str(report)),
+            env=pip_child_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError as error:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise UsageError(f"cannot run Python interpreter {python}: {error.strerror}") from None
+    return PendingPlan(python, process, pins, report)
+
+
+class PendingPlan:
+    """pip's dry run while it runs. Use as a context manager so an error elsewhere ends it."""
+
+    def __init__(
+        self,
+        python: str,
+        process: subprocess.Popen[bytes],
+        pins: Mapping[str, set[str]],
+        report: Path,
+    ) -> None:
+        self._python = python
+        self._process = process
+        self._pins = pins
+        self._report = report
+
+    def result(self) -> list[PlanItem]:
+        try:
+            _, raw_stderr = self._process.communicate()
+            stderr = _ANSI_ESCAPE.sub("", raw_stderr.decode("utf-8", errors="replace"))
+            if self._process.returncode != 0:
+                raise _pip_failure(self._python, self._process.returncode, stderr)
+            text = self._report_text()
+        finally:
+            self._remove_report()
+        if not text.strip():
+            raise PipError("could not read pip's installation report: pip wrote none")
+        try:
+            report = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise PipError(
+                f"could not read pip's installation report: not JSON ({error})"
+            ) from None
+        return [_with_pins(item, self._pins) for item in parse_report(report)]
+
+    def cancel(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+        self._remove_report()
+
+    def _report_text(self) -> str:
+        try:
+            return self._report.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+        except OSError as error:
+            raise PipError(
+                f"could not read pip's installation report {self._report}: {error.strerror}"
+            ) from None
+
+    def _remove_report(self) -> None:
+        shutil.rmtree(self._report.parent, ignore_errors=True)
+
+    def __enter__(self) -> PendingPlan:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()
+
+
+def _with_pins(item: PlanItem, pins: Mapping[str, set[str]]) -> PlanItem:
+    pinned = pins.get(item.name)
+    if not pinned:
+        return item
+    return dataclasses.replace(item, pinned_hashes=tuple(sorted(pinned)))
+
+
+def _pip_failure(python: str, returncode: int, stderr: str) -> SafePipError:
+    if any(marker in stderr for marker in _TOO_OLD_MARKERS):
+        return PipError(
+            f"pip in {python} is too old: safe-pip needs pip >= 22.2 (for --dry-run --report); "
+            f"upgrade it with: {python} -m pip install --upgrade pip"
+        )
+    if "No module named pip" in stderr:
+        return PipError(
+            f"pip is not installed in {python} (install it with: {python} -m ensurepip)"
+        )
+    mismatches = hash_mismatches(stderr)
+    if mismatches:
+        described = "; ".join(mismatch.describe() for mismatch in mismatches)
+        return PinnedHashMismatchError(
+            f"a downloaded file does not match the hash pinned in the requirements: {described}",
+            mismatches,
+        )
+    line = pip_error_line(stderr, returncode)
+    if any(marker in stderr for marker in _USAGE_MARKERS):
+        return UsageError(f"pip rejected the install arguments: {line}")
+    return PipError(f"pip could not resolve the install plan: {line}")
+
+
+def pip_error_line(stderr: str, returncode: int) -> str:
+    """The most telling single line of pip's error output."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    if len(errors) > 1 and _RESOLUTION_HINT in errors[-1]:
+        return errors[-2]
+    if errors:
+        return errors[-1]
+    diagnostics = [line for line in lines if line.lower().startswith("error:")]
+    if diagnostics:
+        return diagnostics[0]
+    return lines[-1] if lines else f"pip exited with code {returncode}"

@@ -1,0 +1,404 @@
+"""uv's exact install plan, with a URL and sha256 for every file, for the target interpreter.
+
+``uv pip compile --format pylock.toml --python TARGET`` resolves the same inputs as the
+``uv pip install`` it stands for and lists, per package, only the files that fit the target
+interpreter. The distributions already installed are written into the output file first:
+uv keeps its existing pins as preferences, so an installed version that satisfies the
+requirements is kept, as ``uv pip install`` would keep it (``--upgrade`` drops them).
+
+A second, input-less ``uv pip compile --emit-index-url`` (no network) reports the index URLs
+uv uses after its configuration, environment and command line, including its default index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+from safe_pip.errors import PipError, SafePipError, UsageError
+from safe_pip.installers.uv.args import UvInstallArgs
+from safe_pip.models import ArtifactSource, PlanItem
+from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage
+from safe_pip.producers.lockfiles.pylock import read_pylock
+from safe_pip.producers.lockfiles.toml_reading import load_toml
+
+if TYPE_CHECKING:
+    from safe_pip.installers.requirement_pins import RequirementFiles
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CAUSE_PREFIXES = ("cause:", "caused by:", "╰─▶")
+# uv errors that mean the user's input is wrong, not that checking failed.
+_USAGE_ERRORS = (
+    "couldn't parse",
+    "failed to parse",
+    "file not found",
+    "no such file",
+    "unexpected argument",
+    "invalid value",
+    "no interpreter found",
+    "not a supported input format",
+    "requires at least one",
+    "no virtual environment found",
+)
+
+
+_LOCATION_OPTIONS = ("--index-url", "--extra-index-url", "--find-links", "--no-index")
+
+
+@dataclass(frozen=True)
+class UvPlan:
+    items: list[PlanItem]
+    index_urls: list[str]
+    requirement_options: list[str]  # index option lines from the user's requirement files
+
+
+def find_uv(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
+    """``--uv PATH``, else the uv next to this Python (same venv), else the one on PATH."""
+    if explicit:
+        found = shutil.which(explicit)
+        if found is None:
+            raise UsageError(f"--uv {explicit}: no such executable")
+        return found
+    exe = "uv.exe" if os.name == "nt" else "uv"
+    beside = Path(sys.executable).parent / exe
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    search_path = (os.environ if env is None else env).get("PATH")
+    on_path = shutil.which("uv", path=search_path)
+    if on_path is None:
+        raise UsageError(
+            "uv not found: install it (`pip install uv`) or tell safe-pip where it is "
+            "with --uv PATH"
+        )
+    return on_path
+
+
+def uv_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """uv runs no pip, so nothing marks its environment (see ``pip_plan.pip_child_env``)."""
+    return dict(os.environ if env is None else env)
+
+
+def resolve_uv_plan(
+    uv: str,
+    global_args: Sequence[str],
+    request: UvInstallArgs,
+    *,
+    no_deps: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> UvPlan:
+    """The distributions ``uv pip install``/``sync`` of ``request`` would end up with."""
+    child_env = uv_child_env(env)
+    base = [uv, *global_args, "pip"]
+    files = _read_requirement_files(request)
+    options = _location_lines(files)
+    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
+        work = Path(tmp)
+        index_lookup = _start_index_lookup(base, request, options, work, child_env)
+        try:
+            items = _compile_plan(base, request, work, no_deps, child_env)
+            index_urls = index_lookup.result()
+        finally:
+            index_lookup.stop()
+    # The vetted install pins the planned sha256, not the user's ``--hash``: check those here.
+    items = [
+        replace(item, pinned_hashes=tuple(sorted(files.hashes[item.name])))
+        if item.name in files.hashes
+        else item
+        for item in items
+    ]
+    return UvPlan(items=items, index_urls=index_urls, requirement_options=options)
+
+
+def requirement_file_options(request: UvInstallArgs) -> list[str]:
+    """The index and find-links lines of the user's requirement files, as written there."""
+    return _location_lines(_read_requirement_files(request))
+
+
+def _read_requirement_files(request: UvInstallArgs) -> RequirementFiles:
+    from safe_pip.installers.requirement_pins import read_requirement_files
+
+    return read_requirement_files(f for f in request.requirement_files if _is_requirements_txt(f))
+
+
+def _location_lines(files: RequirementFiles) -> list[str]:
+    return [option.as_line() for option in files.options if option.name in _LOCATION_OPTIONS]
+
+
+def uv_index_urls(
+    uv: str,
+    global_args: Sequence[str],
+    request: UvInstallArgs,
+    env: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The index URLs uv would search for ``request`` (no network needed)."""
+    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
+        options = requirement_file_options(request)
+        base = [uv, *global_args, "pip"]
+        lookup = _start_index_lookup(base, request, options, Path(tmp), uv_child_env(env))
+        try:
+            return lookup.result()
+        finally:
+            lookup.stop()
+
+
+def _compile_plan(
+    base: list[str], request: UvInstallArgs, work: Path, no_deps: bool, env: Mapping[str, str]
+) -> list[PlanItem]:
+    output = work / "pylock.toml"
+    if not request.upgrade:
+        _write_preferences(output, _installed(base, request, env))
+    command = [
+        *base,
+        "compile",
+        *_inputs(request, work),
+        "--format",
+        "pylock.toml",
+        "--output-file",
+        str(output),
+        "--no-header",
+        "--quiet",
+        *request.target_args,
+        *request.plan_args,
+    ]
+    if no_deps:
+        command.append("--no-deps")
+    run_uv(command, env)
+    lock = read_pylock(output, load_toml(output, output.read_text(encoding="utf-8")))
+    requested = _requested_names(request)
+    return [_plan_item(package, package.name in requested) for package in lock.packages]
+
+
+def uv_failure(stderr: str) -> SafePipError:
+    """One line from uv's error output; ``UsageError`` when the input is at fault."""
+    line = uv_error_line(stderr)
+    if any(marker in line.lower() for marker in _USAGE_ERRORS):
+        return UsageError(f"uv: {line}")
+    return PipError(f"uv could not resolve the install plan: {line}")
+
+
+def uv_error_line(stderr: str) -> str:
+    """uv's last ``error:`` line, joined with the last cause it gives for it."""
+    lines = [_ANSI_ESCAPE.sub("", line).strip() for line in stderr.splitlines()]
+    lines = [line for line in lines if line]
+    starts = [i for i, line in enumerate(lines) if line.lower().startswith("error:")]
+    if not starts:
+        return lines[-1] if lines else "uv failed without a message"
+    message = lines[starts[-1]][len("error:") :].strip()
+    causes = [
+        _strip_cause(line)
+        for line in lines[starts[-1] + 1 :]
+        if line.lower().startswith(_CAUSE_PREFIXES)
+    ]
+    if causes and causes[-1]:
+        return f"{message.rstrip(':')}: {causes[-1]}"
+    return message
+
+
+def _strip_cause(line: str) -> str:
+    lowered = line.lower()
+    for prefix in _CAUSE_PREFIXES:
+        if lowered.startswith(prefix):
+            return line[len(prefix) :].strip()
+    return line
+
+
+def run_uv(command: Sequence[str], env: Mapping[str, str]) -> str:
+    """Run a uv step and return its output; a failure raises uv's own error line."""
+    try:
+        completed = subprocess.run(
+            list(command),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise _cannot_run_uv(command, exc) from None
+    if completed.returncode != 0:
+        raise uv_failure(completed.stderr)
+    return completed.stdout
+
+
+def call_uv(command: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run uv with this terminal (its output is the user's) and return its exit code."""
+    try:
+        return subprocess.call(list(command), env=dict(env))
+    except OSError as exc:
+        raise _cannot_run_uv(command, exc) from None
+
+
+def _cannot_run_uv(command: Sequence[str], exc: OSError) -> UsageError:
+    return UsageError(f"cannot run uv ({command[0]}): {exc.strerror or exc}")
+
+
+def _inputs(request: UvInstallArgs, work: Path) -> list[str]:
+    """Compile inputs: the command-line requirements as a file, then the ``-r`` files."""
+    inputs = list(request.requirement_files)
+    if request.requirements or request.editables:
+        lines = [*request.requirements, *(f"-e {editable}" for editable in request.editables)]
+        command_line = work / "command-line-requirements.txt"
+        command_line.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        inputs.insert(0, str(command_line))
+    return inputs
+
+
+def _installed(
+    base: list[str], request: UvInstallArgs, env: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """What uv sees installed in the target environment (``uv pip list``)."""
+    command = [*base, "list", "--format", "json", "--quiet", *request.target_args]
+    output = run_uv([*command, *request.location_args], env)
+    try:
+        rows = json.loads(output or "[]")
+        return [{"name": str(r["name"]), "version": str(r["version"])} for r in rows]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise PipError(f"could not read `uv pip list` output: {exc}") from None
+
+
+def _write_preferences(output: Path, installed: Sequence[Mapping[str, str]]) -> None:
+    """A minimal pylock.toml whose pins uv takes as preferences when it writes over it."""
+    if not installed:
+        return
+    lines = ['lock-version = "1.0"', 'created-by = "safe-pip"', ""]
+    for row in installed:
+        lines += ["[[packages]]", f"name = {json.dumps(row['name'])}"]
+        lines += [f"version = {json.dumps(row['version'])}", ""]
+    output.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _requested_names(request: UvInstallArgs) -> set[str]:
+    names: set[str] = set()
+    for text in request.requirements:
+        try:
+            names.add(canonicalize_name(Requirement(text).name))
+        except InvalidRequirement:
+            continue
+    return names
+
+
+def _plan_item(package: LockedPackage, requested: bool) -> PlanItem:
+    base = PlanItem(
+        name=package.name,
+        version=package.version,
+        source=package.source,
+        url=package.location,
+        requested=requested,
+        index_url=package.index_url,
+    )
+    if package.source is ArtifactSource.LOCAL_PATH and not package.artifacts and base.url:
+        return replace(base, url=Path(base.url).as_uri())
+    artifact = _installed_artifact(package.artifacts)
+    if artifact is None:
+        return base
+    url = artifact.url
+    if package.source is ArtifactSource.LOCAL_PATH and url and "://" not in url:
+        url = Path(url).as_uri()
+    return PlanItem(
+        name=base.name,
+        version=base.version,
+        source=base.source,
+        url=url,
+        filename=artifact.filename,
+        sha256=artifact.sha256,
+        requested=requested,
+        index_url=base.index_url,
+    )
+
+
+def _installed_artifact(artifacts: Sequence[LockedArtifact]) -> LockedArtifact | None:
+    """The file uv installs: the most specific compatible wheel, else the sdist.
+
+    uv already left out the wheels that do not fit the target. When several fit, the vetted
+    install pins this one's hash, so uv installs exactly this file.
+    """
+    wheels = [a for a in artifacts if a.filename and a.filename.endswith(".whl")]
+    if wheels:
+        return max(wheels, key=_wheel_specificity)
+    return artifacts[0] if artifacts else None
+
+
+def _wheel_specificity(artifact: LockedArtifact) -> tuple[bool, bool, bool]:
+    try:
+        tags = parse_wheel_filename(artifact.filename or "")[3]
+    except InvalidWheelFilename:
+        return (False, False, False)
+    return max(
+        (tag.platform != "any", tag.abi != "none", not tag.interpreter.startswith("py"))
+        for tag in tags
+    )
+
+
+class _IndexLookup:
+    """An input-less ``uv pip compile --emit-index-url`` running in the background."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._process = process
+
+    def result(self) -> list[str]:
+        stdout, stderr = self._process.communicate()
+        if self._process.returncode != 0:
+            raise uv_failure(stderr)
+        urls: list[str] = []
+        for line in stdout.splitlines():
+            option, _, value = line.strip().partition(" ")
+            if option in ("--index-url", "--extra-index-url") and value.strip():
+                urls.append(value.strip())
+        return list(dict.fromkeys(urls))
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+
+
+def _start_index_lookup(
+    base: list[str],
+    request: UvInstallArgs,
+    options: Sequence[str],
+    work: Path,
+    env: Mapping[str, str],
+) -> _IndexLookup:
+    """Index options inside the user's requirement files are copied into its input."""
+    options_file = work / "index-options.txt"
+    options_file.write_text("".join(line + "\n" for line in options), encoding="utf-8")
+    command = [
+        *base,
+        "compile",
+        str(options_file),
+        "--emit-index-url",
+        "--no-header",
+        "--quiet",
+        *request.target_args,
+        *request.shared_args,
+    ]
+    try:
+        process = subprocess.Popen(
+            command,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    except OSError as exc:
+        raise _cannot_run_uv(command, exc) from None
+    return _IndexLookup(process)
+
+
+def _is_requirements_txt(path: str) -> bool:
+    """uv also takes pyproject.toml, setup.cfg, setup.py and pylock.toml as inputs."""
+    name = Path(path).name.lower()
+    return not name.endswith((".toml", ".cfg", ".py"))

@@ -1,0 +1,1 @@
+"""The checking pipeline every front end shares: plan -> findings -> decisions -> report."""

@@ -1,0 +1,188 @@
+"""The one pipeline every front end shares: plan -> checks -> policy -> verdict.
+
+Front ends (``safe-pip install``, ``safe-pip check``, the pip hook, the uv wrapper) produce a
+plan, call :func:`check_plan`, print the verdict with :func:`print_verdict`, and install only
+when the verdict is not blocked.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import TYPE_CHECKING, TypeVar
+
+from safe_pip import exit_codes
+from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
+from safe_pip.console import warn
+from safe_pip.errors import CannotCheckError
+from safe_pip.index.client import IndexFile, fetch_index_files, match_file
+from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
+from safe_pip.pipeline.checks import find_problems
+from safe_pip.pipeline.policy import Policy, decide
+from safe_pip.pipeline.seen_hashes import SeenHashes
+
+if TYPE_CHECKING:
+    from safe_pip.index.settings import IndexSettings
+
+
+@dataclass
+class GuardResult:
+    """A verdict plus the notes that are not findings (stale DB, fail-open skips)."""
+
+    verdict: Verdict
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_codes.BLOCKED if self.verdict.blocked else exit_codes.OK
+
+
+def check_plan(
+    plan: Sequence[PlanItem],
+    policy: Policy,
+    index_urls: Sequence[str],
+    *,
+    today: date | None = None,
+    record_seen: bool = True,
+    index_files: Mapping[str, Sequence[IndexFile]] | None = None,
+    index_settings: IndexSettings | None = None,
+) -> GuardResult:
+    """Run every check on ``plan`` and apply ``policy``.
+
+    Raises :class:`CannotCheckError` when a check cannot run and policy is fail-closed;
+    with ``fail-mode = "open"`` the failure becomes a note and the remaining checks still run.
+    When the verdict allows the plan and ``record_seen`` is true, the artifacts' hashes are
+    recorded for trust-on-first-use. ``index_files`` skips fetching the index pages when the
+    caller already has them; ``index_settings`` are pip's network settings (CA bundle, client
+    certificate, proxy, trusted hosts) for fetching them. Plan items come back with the index
+    they came from and their yanked status filled in from the index pages where the producer
+    did not know them.
+    """
+    notes: list[str] = []
+    items = list(plan)
+    # Only index artifacts are looked up: the names of local, VCS and editable projects are
+    # not sent to any index.
+    names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
+
+    advisories = unless_fail_open(AdvisoryDatabase.open, policy, notes)
+    if index_files is None and index_urls and names:
+        index_files = unless_fail_open(
+            lambda: fetch_index_files(index_urls, names, settings=index_settings), policy, notes
+        )
+    index_files = index_files or {}
+    items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
+    notes.extend(_not_on_any_index_notes(items, index_files))
+    seen: SeenHashes | _NoSeenHashes = (
+        unless_fail_open(SeenHashes.open, policy, notes) or _NoSeenHashes()
+    )
+    try:
+        if advisories is not None:
+            notes.extend(_staleness_notes(advisories, policy))
+        findings = find_problems(items, advisories or _NO_ADVISORIES, index_files, seen)
+        decisions: list[Decision] = decide(findings, policy, today or date.today())
+        verdict = Verdict(plan=items, decisions=decisions)
+        if record_seen and not verdict.blocked:
+            unless_fail_open(lambda: seen.record(items), policy, notes)
+    finally:
+        seen.close()
+        if advisories is not None:
+            advisories.close()
+    return GuardResult(verdict=verdict, notes=notes)
+
+
+def _not_on_any_index_notes(
+    items: Sequence[PlanItem], index_files: Mapping[str, Sequence[IndexFile]]
+) -> list[str]:
+    """Say so when an index artifact is on no index page that was read (--no-index,
+    --find-links, an index that does not list the file): its hash could not be compared with
+    an index's, and that must not pass silently."""
+    unlisted = sorted(
+        item.spec
+        for item in items
+        if item.source is ArtifactSource.INDEX
+        and match_file(item, index_files.get(item.name, ())) is None
+    )
+    if not unlisted:
+        return []
+    return [
+        "not on any index page safe-pip could read (--no-index, --find-links, an index "
+        f"that was skipped), so the index hash could not be compared: {', '.join(unlisted)}"
+    ]
+
+
+def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
+    """Fill in what the index page knows and the producer did not: which index, yanked."""
+    match = match_file(item, files)
+    if match is None:
+        return item
+    return replace(
+        item,
+        index_url=item.index_url or match.index_url,
+        yanked=match.yanked if item.yanked is None else item.yanked,
+        yanked_reason=item.yanked_reason or match.yanked_reason,
+    )
+
+
+class _NoSeenHashes:
+    """Stands in for the trust-on-first-use record when fail-mode is open and it is unusable."""
+
+    def lookup(self, filename: str) -> None:
+        return None
+
+    def record(self, items: Sequence[PlanItem]) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
+
+
+class _NoAdvisories:
+    """Stands in for the database when fail-mode is open and it could not be opened."""
+
+    def matches(self, name: str, version: str) -> list[AdvisoryMatch]:
+        return []
+
+
+_NO_ADVISORIES = _NoAdvisories()
+
+T = TypeVar("T")
+
+
+def unless_fail_open(load: Callable[[], T], policy: Policy, notes: list[str]) -> T | None:
+    """Run ``load``; on failure re-raise when fail-closed, else note it and return None."""
+    try:
+        return load()
+    except CannotCheckError as exc:
+        if not policy.fails_open:
+            raise
+        notes.append(f"check skipped (fail-mode is open): {exc}")
+        return None
+
+
+def _staleness_notes(advisories: AdvisoryDatabase, policy: Policy) -> list[str]:
+    age_days = advisories.status().age.days
+    if policy.database_is_stale(age_days):
+        return [
+            f"advisory database is {age_days} days old (limit {policy.max_db_age_days}); "
+            "run `safe-pip db update`"
+        ]
+    return []
+
+
+def print_verdict(result: GuardResult, output_format: str, *, installing: bool = True) -> None:
+    """Print the report on stdout (text, or JSON for machines); notes go to stderr.
+
+    ``installing`` is false for audits (``safe-pip check``): a blocked verdict then does not
+    claim that an install was stopped."""
+    from safe_pip.pipeline.report import render_json, render_text
+
+    if output_format == "json":
+        sys.stdout.write(render_json(result.verdict) + "\n")
+        for note in result.notes:
+            warn(note)
+        return
+    for note in result.notes:
+        warn(note)
+    sys.stdout.write(render_text(result.verdict, installing=installing) + "\n")

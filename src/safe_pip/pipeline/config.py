@@ -1,0 +1,408 @@
+"""Where the policy comes from: configuration layers, keys and their validation.
+
+Configuration layers, later ones win for single values while ``allow`` and ``ignore``
+lists accumulate across all layers:
+
+1. ``[tool.safe-pip]`` in the nearest ``pyproject.toml`` (searched from the working
+   directory up to the filesystem root; the search stops at the first one found, even
+   if it has no ``[tool.safe-pip]`` table);
+2. the user config file (``paths.user_config_file()``; same keys, at the top level);
+3. ``SAFE_PIP_*`` environment variables;
+4. command-line options (``PolicyOverrides``).
+
+Keys (defaults in brackets):
+
+``fail-mode`` ["closed"]
+    "closed": when a check cannot run (no advisory database, index unreachable) refuse to
+    install (exit 3). "open": print a warning and continue without that check.
+``vulnerability`` ["block"]
+    "block" or "warn" for known vulnerabilities.
+``min-severity`` ["any"]
+    "any", "low" (0.1), "medium" (4.0), "high" (7.0), "critical" (9.0) or a CVSS score
+    0-10. Vulnerabilities whose CVSS score is below it are warned about, not blocked.
+    Vulnerabilities without a score are treated as meeting the threshold (blocked).
+``yanked`` ["warn"], ``hash-mismatch`` ["block"], ``unverifiable`` ["warn"]
+    "block" or "warn" for yanked files, hash mismatches (index, pinned, first-seen) and
+    artifacts that cannot be verified (direct URLs, local paths, VCS, editables, no hash).
+``max-db-age-days`` [30]
+    An advisory database older than this gets a warning line (never a block); 0 disables.
+``warn-only`` [false]
+    Every block becomes a warning, except malicious packages.
+``allow`` [[]]
+    Package names whose vulnerability, yanked and unverifiable findings are ignored.
+    Never hides malicious packages or hash mismatches.
+``ignore`` [[]]
+    Tables with ``id`` (advisory id or any of its aliases, or a check id such as
+    "HASH-CHANGED"), ``reason`` (required), optional ``expires`` (date; the ignore stops
+    applying after that day) and optional ``package``. A malicious finding is only ignored
+    by an entry naming its own id exactly (not an alias).
+
+Malicious packages are always blocked unless explicitly ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+from packaging.utils import canonicalize_name
+
+from safe_pip import paths
+from safe_pip.errors import UsageError
+from safe_pip.models import Action
+from safe_pip.pipeline.policy import SEVERITY_LEVELS, FailMode, IgnoreRule, Policy, PolicyOverrides
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+
+@dataclass
+class _Layer:
+    """Values one configuration layer sets; None means "not set here"."""
+
+    source: str
+    fail_mode: FailMode | None = None
+    vulnerability: Action | None = None
+    min_severity: float | None = None
+    yanked: Action | None = None
+    hash_mismatch: Action | None = None
+    unverifiable: Action | None = None
+    max_db_age_days: int | None = None
+    warn_only: bool | None = None
+    allow: list[str] = field(default_factory=list)
+    ignore: list[IgnoreRule] = field(default_factory=list)
+
+
+def load_policy(
+    start_dir: Path,
+    overrides: PolicyOverrides | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Policy:
+    """The effective policy for a run started in ``start_dir``; ``UsageError`` on bad config."""
+    environ = os.environ if env is None else env
+    layers: list[_Layer] = []
+    pyproject = find_pyproject(start_dir)
+    if pyproject is not None:
+        layer = _pyproject_layer(pyproject)
+        if layer is not None:
+            layers.append(layer)
+    config_file = _user_config_file(environ)
+    if config_file.is_file():
+        layers.append(_user_config_layer(config_file))
+    env_layer = _env_layer(environ)
+    if env_layer is not None:
+        layers.append(env_layer)
+    if overrides is not None:
+        layers.append(_overrides_layer(overrides))
+
+    policy = Policy()
+    for layer in layers:
+        policy = _apply(policy, layer)
+    return policy
+
+
+def find_pyproject(start_dir: Path) -> Path | None:
+    """The nearest pyproject.toml in ``start_dir`` or one of its parents."""
+    directory = start_dir.resolve()
+    for candidate_dir in (directory, *directory.parents):
+        candidate = candidate_dir / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _user_config_file(environ: Mapping[str, str]) -> Path:
+    override = environ.get("SAFE_PIP_CONFIG_FILE")
+    return Path(override) if override else paths.user_config_file()
+
+
+def _apply(policy: Policy, layer: _Layer) -> Policy:
+    scalars = {
+        attribute: getattr(layer, attribute)
+        for attribute, _ in _SCALAR_KEYS.values()
+        if getattr(layer, attribute) is not None
+    }
+    allow = tuple(dict.fromkeys((*policy.allow, *layer.allow)))
+    return replace(
+        policy,
+        **scalars,
+        allow=allow,
+        ignore=(*policy.ignore, *layer.ignore),
+        sources=(*policy.sources, layer.source),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError
+        message = " ".join(str(exc).split())
+        raise UsageError(f"invalid TOML in {path}: {message}") from exc
+
+
+def _pyproject_layer(path: Path) -> _Layer | None:
+    tool = _read_toml(path).get("tool")
+    if not isinstance(tool, dict) or "safe-pip" not in tool:
+        return None
+    table = tool["safe-pip"]
+    where = f"invalid config in {path}: [tool.safe-pip]"
+    if not isinstance(table, dict):
+        raise UsageError(f"{where} must be a table")
+    return _table_layer(table, source=f"{path} [tool.safe-pip]", where=f"{where} ")
+
+
+def _user_config_layer(path: Path) -> _Layer:
+    table = _read_toml(path)
+    return _table_layer(table, source=str(path), where=f"invalid config in {path}: ")
+
+
+def _table_layer(table: Mapping[str, object], source: str, where: str) -> _Layer:
+    layer = _Layer(source=source)
+    for key, value in table.items():
+        if key == "ignore":
+            with _bad_values(f"{where}ignore "):
+                layer.ignore = _ignore_rules(value, source)
+            continue
+        if key not in _SCALAR_KEYS and key != "allow":
+            top_level = key == "safe-pip" and "[tool.safe-pip]" not in where
+            hint = " (keys go at the top level of this file)" if top_level else ""
+            known = ", ".join(sorted(CONFIG_KEYS))
+            raise UsageError(f"{where}unknown key {key!r}{hint}; known keys: {known}")
+        with _bad_values(f"{where}{key} "):
+            if key == "allow":
+                layer.allow = _package_names(value)
+            else:
+                attribute, parse = _SCALAR_KEYS[key]
+                setattr(layer, attribute, parse(value))
+    return layer
+
+
+def _env_layer(environ: Mapping[str, str]) -> _Layer | None:
+    used = [name for name in _ENV_VARS if environ.get(name, "").strip()]
+    if not used:
+        return None
+    layer = _Layer(source=f"environment ({', '.join(used)})")
+    for name in used:
+        key, parse_text = _ENV_VARS[name]
+        text = environ[name].strip()
+        with _bad_values(f"invalid environment variable: {name} "):
+            if key == "allow":
+                layer.allow = _package_names([p for p in text.split(",") if p.strip()])
+            elif key == "ignore":
+                layer.ignore = _env_ignore_rules(text, source=f"environment ({name})")
+            else:
+                attribute, parse = _SCALAR_KEYS[key]
+                setattr(layer, attribute, parse(parse_text(text)))
+    return layer
+
+
+def _overrides_layer(overrides: PolicyOverrides) -> _Layer:
+    layer = _Layer(source="command line", warn_only=overrides.warn_only)
+    with _bad_values("invalid command-line value: fail-mode "):
+        if overrides.fail_mode is not None:
+            layer.fail_mode = _fail_mode(overrides.fail_mode)
+    with _bad_values("invalid command-line value: allow "):
+        layer.allow = _package_names(list(overrides.allow))
+    for vuln_id, reason in overrides.ignore_vulns:
+        with _bad_values("invalid command-line value: ignore "):
+            layer.ignore.append(_ignore_rule(vuln_id, reason, None, None, "command line"))
+    return layer
+
+
+# ------------------------------------------------------------------ value parsing
+
+
+class _BadValue(ValueError):
+    """A value failed validation; the message says why without naming where it came from."""
+
+
+@contextmanager
+def _bad_values(prefix: str) -> Iterator[None]:
+    """Turn a ``_BadValue`` into a one-line ``UsageError`` that starts with ``prefix``."""
+    try:
+        yield
+    except _BadValue as exc:
+        raise UsageError(f"{prefix}{exc}") from None
+
+
+def _choice(value: object, choices: Sequence[str]) -> str:
+    if isinstance(value, str) and value.strip().lower() in choices:
+        return value.strip().lower()
+    allowed = " or ".join(repr(c) for c in choices)
+    raise _BadValue(f"must be {allowed}, got {value!r}")
+
+
+def _fail_mode(value: object) -> FailMode:
+    return FailMode(_choice(value, ("closed", "open")))
+
+
+def _action(value: object) -> Action:
+    return Action(_choice(value, ("warn", "block")))
+
+
+def _min_severity(value: object) -> float:
+    problem = (
+        "must be 'any', 'low', 'medium', 'high', 'critical' or a CVSS score from 0 to 10,"
+        f" got {value!r}"
+    )
+    if isinstance(value, str):
+        level = SEVERITY_LEVELS.get(value.strip().lower())
+        if level is not None:
+            return level
+        try:
+            value = float(value)
+        except ValueError:
+            raise _BadValue(problem) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
+        raise _BadValue(problem)
+    return float(value)
+
+
+def _max_db_age_days(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _BadValue(f"must be a whole number of days (0 disables), got {value!r}")
+    return value
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _BadValue(f"must be true or false, got {value!r}")
+    return value
+
+
+def _package_names(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _BadValue(f"must be a list of package names, got {value!r}")
+    return [canonicalize_name(v.strip()) for v in value]
+
+
+_IGNORE_KEYS = ("id", "reason", "expires", "package")
+
+
+def _ignore_rules(value: object, source: str) -> list[IgnoreRule]:
+    if not isinstance(value, list):
+        raise _BadValue(f"must be a list of tables like {{id = ..., reason = ...}}, got {value!r}")
+    rules: list[IgnoreRule] = []
+    for number, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict):
+            raise _BadValue(f"entry {number} must be a table with 'id' and 'reason', got {entry!r}")
+        unknown = sorted(set(entry) - set(_IGNORE_KEYS))
+        if unknown:
+            known = ", ".join(_IGNORE_KEYS)
+            raise _BadValue(f"entry {number} has unknown key {unknown[0]!r}; known keys: {known}")
+        try:
+            rules.append(
+                _ignore_rule(
+                    entry.get("id"),
+                    entry.get("reason"),
+                    entry.get("expires"),
+                    entry.get("package"),
+                    source,
+                )
+            )
+        except _BadValue as exc:
+            raise _BadValue(f"entry {number} {exc}") from None
+    return rules
+
+
+def _env_ignore_rules(text: str, source: str) -> list[IgnoreRule]:
+    rules: list[IgnoreRule] = []
+    for entry in (e.strip() for e in text.split(";")):
+        if entry:
+            vuln_id, _, reason = entry.partition(":")
+            rules.append(_ignore_rule(vuln_id.strip(), reason.strip(), None, None, source))
+    return rules
+
+
+def _ignore_rule(
+    vuln_id: object, reason: object, expires: object, package: object, source: str
+) -> IgnoreRule:
+    if not isinstance(vuln_id, str) or not vuln_id.strip():
+        raise _BadValue(f"needs an 'id' (advisory id or alias), got {vuln_id!r}")
+    vuln_id = vuln_id.strip()
+    if not isinstance(reason, str) or not reason.strip():
+        raise _BadValue(f"for {vuln_id} needs a non-empty reason saying why it is safe to ignore")
+    if package is not None and (not isinstance(package, str) or not package.strip()):
+        raise _BadValue(f"for {vuln_id}: package must be a package name, got {package!r}")
+    return IgnoreRule(
+        id=vuln_id,
+        reason=" ".join(reason.split()),
+        expires=None if expires is None else _expiry_date(vuln_id, expires),
+        package=canonicalize_name(package.strip()) if isinstance(package, str) else None,
+        source=source,
+    )
+
+
+def _expiry_date(vuln_id: str, value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _BadValue(f"for {vuln_id}: expires must be a date (YYYY-MM-DD), got {value!r}")
+
+
+def _same(text: str) -> object:
+    return text
+
+
+def _integer_text(text: str) -> object:
+    try:
+        return int(text)
+    except ValueError:
+        return text  # rejected with the usual message by the key's parser
+
+
+def _boolean_text(text: str) -> object:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise _BadValue(f"must be 1/true/yes or 0/false/no, got {text!r}")
+
+
+# TOML key -> (Policy/_Layer attribute, parser). ``allow`` and ``ignore`` are lists.
+_SCALAR_KEYS: Mapping[str, tuple[str, Callable[[object], object]]] = {
+    "fail-mode": ("fail_mode", _fail_mode),
+    "vulnerability": ("vulnerability", _action),
+    "min-severity": ("min_severity", _min_severity),
+    "yanked": ("yanked", _action),
+    "hash-mismatch": ("hash_mismatch", _action),
+    "unverifiable": ("unverifiable", _action),
+    "max-db-age-days": ("max_db_age_days", _max_db_age_days),
+    "warn-only": ("warn_only", _boolean),
+}
+
+# Environment variable -> (TOML key, text -> value before the key's parser).
+_ENV_VARS: Mapping[str, tuple[str, Callable[[str], object]]] = {
+    "SAFE_PIP_FAIL_MODE": ("fail-mode", _same),
+    "SAFE_PIP_VULNERABILITY": ("vulnerability", _same),
+    "SAFE_PIP_MIN_SEVERITY": ("min-severity", _same),
+    "SAFE_PIP_YANKED": ("yanked", _same),
+    "SAFE_PIP_HASH_MISMATCH": ("hash-mismatch", _same),
+    "SAFE_PIP_UNVERIFIABLE": ("unverifiable", _same),
+    "SAFE_PIP_MAX_DB_AGE_DAYS": ("max-db-age-days", _integer_text),
+    "SAFE_PIP_WARN_ONLY": ("warn-only", _boolean_text),
+    "SAFE_PIP_ALLOW": ("allow", _same),
+    "SAFE_PIP_IGNORE": ("ignore", _same),
+}
+
+# Public lists of what can be configured (documentation and tests use them).
+CONFIG_KEYS: tuple[str, ...] = (*_SCALAR_KEYS, "allow", "ignore")
+ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(_ENV_VARS)

@@ -1,0 +1,111 @@
+"""Check lock files: read them, pin what is unpinned, and run the shared checks once.
+
+Every file a lock lists is checked against the index; the verdict then reports one item per
+package version (``plan.one_item_per_version``). Nothing is downloaded or installed, and no
+hash is recorded for trust-on-first-use (a lock's hashes are claims, not observations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+from safe_pip.errors import PipError
+from safe_pip.index.settings import IndexSettings
+from safe_pip.models import ArtifactSource, Finding, PlanItem, Verdict
+from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_open
+from safe_pip.pipeline.policy import Policy, decide
+from safe_pip.producers.lockfiles.detect import read_lock_file
+from safe_pip.producers.lockfiles.index_match import attach_file_names, needs_file_names
+from safe_pip.producers.lockfiles.model import LockKind
+from safe_pip.producers.lockfiles.plan import one_item_per_version, to_plan
+
+
+def check_lock_files(
+    files: Sequence[Path],
+    policy: Policy,
+    *,
+    python: str | None = None,
+    index_urls: Sequence[str] = (),
+    index_settings: IndexSettings | None = None,
+) -> GuardResult:
+    """``python``: interpreter for resolving unpinned requirements (default: the target one);
+    ``index_urls``: where to verify hashes when a file names no index (default: pip's);
+    ``index_settings``: the network settings to read indexes with (default: the target pip's;
+    the uv front end passes uv's)."""
+    from safe_pip.installers.target_python import resolve_target_python
+    from safe_pip.producers.lockfiles.requirements import resolve_unresolved
+
+    target: str | None = None
+    items: list[PlanItem] = []
+    urls: list[str] = list(index_urls)
+    needs_default_index = False
+    for lock in (read_lock_file(path) for path in files):
+        lock_items = to_plan(lock.packages)
+        if lock.unresolved:
+            target = target or resolve_target_python(python)
+            lock_items += resolve_unresolved(lock, target)
+        urls += lock.index_urls
+        if lock.kind is LockKind.REQUIREMENTS:
+            needs_default_index |= not lock.index_urls and _any_from_index(lock_items)
+        else:
+            needs_default_index |= _any_from_index(i for i in lock_items if not i.index_url)
+        items += lock_items
+    if not items:
+        return GuardResult(verdict=Verdict(plan=[]))
+    settings = index_settings
+    if settings is None and _any_from_index(items):
+        # pip's index and network settings (CA bundle, proxy, trusted hosts) for the target:
+        # the same ones an install would use to reach these indexes.
+        target = target or resolve_target_python(python)
+        settings = _pip_settings(target, required=needs_default_index and not index_urls)
+        if settings is not None and needs_default_index and not index_urls:
+            urls += settings.index_urls
+    urls = list(dict.fromkeys(urls))
+    notes: list[str] = []
+    items, hash_findings = _name_pinned_files(items, urls, policy, notes, settings)
+    result = check_plan(items, policy, urls, record_seen=False, index_settings=settings)
+    result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
+    result.notes[:0] = notes
+    return one_item_per_version(result)
+
+
+def _name_pinned_files(
+    items: list[PlanItem],
+    index_urls: list[str],
+    policy: Policy,
+    notes: list[str],
+    settings: IndexSettings | None,
+) -> tuple[list[PlanItem], list[Finding]]:
+    """Requirement pins name no file: find their hashes on the index first."""
+    from safe_pip.index.client import fetch_index_files
+
+    names = sorted({item.name for item in items if needs_file_names(item)})
+    if not names or not index_urls:
+        return items, []
+    files = unless_fail_open(
+        lambda: fetch_index_files(index_urls, names, settings=settings), policy, notes
+    )
+    if files is None:
+        return items, []
+    return attach_file_names(items, files)
+
+
+def _any_from_index(items: Iterable[PlanItem]) -> bool:
+    return any(item.source is ArtifactSource.INDEX for item in items)
+
+
+def _pip_settings(python: str, *, required: bool) -> IndexSettings | None:
+    """pip's configured index URLs and network settings for ``python``: what an install would
+    have used. Without pip in that environment (e.g. a uv-made venv) the lock file's own index
+    URLs are still checked, with default network settings, unless pip's index is ``required``."""
+    from safe_pip.installers.pip.args import parse_install_args
+    from safe_pip.installers.pip.config import effective_index_settings
+
+    try:
+        return effective_index_settings(python, parse_install_args([]))
+    except PipError:
+        if required:
+            raise
+        return None

@@ -1,0 +1,84 @@
+"""Give requirement pins their file names: find each pinned sha256 on the index.
+
+``name==version --hash=sha256:...`` names no file, so the hash cannot be compared with one
+published file. Here each pinned hash is looked up among the files the index publishes for
+the project: a match gives the item its file name and URL (so the usual index, yanked and
+first-seen checks apply); a hash that matches no published file of that version is a
+``HASH-INDEX`` finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from safe_pip.index.client import IndexFile
+from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
+from safe_pip.pipeline.checks import HASH_INDEX_ID
+
+
+def needs_file_names(item: PlanItem) -> bool:
+    return item.source is ArtifactSource.INDEX and bool(item.sha256) and not item.filename
+
+
+def attach_file_names(
+    items: Sequence[PlanItem], index_files: Mapping[str, Sequence[IndexFile]]
+) -> tuple[list[PlanItem], list[Finding]]:
+    """Items with file names where the index has their hash, and findings for the others."""
+    named: list[PlanItem] = []
+    findings: list[Finding] = []
+    for item in items:
+        if not needs_file_names(item):
+            named.append(item)
+            continue
+        files = index_files.get(item.name, ())
+        match = next((f for f in files if f.sha256 and f.sha256 == item.sha256), None)
+        if match is not None:
+            named.append(
+                replace(item, filename=match.filename, url=match.url, index_url=match.index_url)
+            )
+            continue
+        named.append(item)
+        published = [f for f in files if _version_of(f.filename) == _parsed(item.version)]
+        if published:
+            findings.append(_not_published(item, published))
+    return named, findings
+
+
+def _not_published(item: PlanItem, published: Sequence[IndexFile]) -> Finding:
+    assert item.sha256 is not None
+    summary = (
+        f"pinned sha256 {item.sha256[:10]} is not the hash of any of the "
+        f"{len(published)} file(s) the index publishes for {item.spec}"
+    )
+    return Finding(
+        name=item.name,
+        version=item.version,
+        category=Category.HASH_MISMATCH,
+        id=HASH_INDEX_ID,
+        summary=summary,
+    )
+
+
+def _version_of(filename: str) -> Version | None:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+
+
+def _parsed(version: str) -> Version | None:
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return None

@@ -1,0 +1,118 @@
+"""Read a requirements file as a lock: exact pins with hashes are taken as they are.
+
+A line ``name==version --hash=sha256:...`` is a complete pin and needs no resolver. Every
+other requirement (ranges, unpinned names, pins without a hash, URLs, paths, editables) is
+collected in ``LockFile.unresolved`` and resolved by pip's dry run (``resolve_unresolved``)
+for the target interpreter, with the complete pins as constraints.
+
+The file is read by ``requirements_file`` (nested ``-r`` files included; ``-c`` files are
+passed on to the resolver); its index options are kept for the resolver.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from safe_pip.errors import UsageError
+from safe_pip.installers.requirements_file import RequirementFileEntry, read_requirements_file
+from safe_pip.models import PlanItem
+from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage, LockFile, LockKind
+
+_INDEX_URLS = ("--index-url", "--extra-index-url")
+_NESTED_FILES = ("--requirement", "--constraint")
+_NOT_FOR_RESOLVER = (*_NESTED_FILES, "--editable")
+
+
+def read_requirements(path: Path) -> LockFile:
+    entries = read_requirements_file(path, read_constraints=False)
+    options = [entry.option for entry in entries if entry.option is not None]
+    pinned: list[LockedPackage] = []
+    unresolved: list[str] = []
+    constraint_files: list[Path] = []
+    for entry in entries:
+        option = entry.option
+        if option is None:
+            package = _complete_pin(entry)
+            if package is None:
+                unresolved.append(entry.requirement or "")  # a range, an unhashed pin, a URL
+            else:
+                pinned.append(package)
+        elif option.name == "--editable":
+            unresolved.append(f"-e {shlex.quote(option.value or '')}")
+        elif option.name in _NESTED_FILES:
+            nested = _local_file(entry)  # the entries of a -r file follow this one
+            if option.name == "--constraint":
+                constraint_files.append(nested)
+    return LockFile(
+        path=path,
+        kind=LockKind.REQUIREMENTS,
+        packages=tuple(pinned),
+        index_urls=tuple(dict.fromkeys(o.value or "" for o in options if o.name in _INDEX_URLS)),
+        unresolved=tuple(unresolved),
+        resolver_options=tuple(o.as_line() for o in options if o.name not in _NOT_FOR_RESOLVER),
+        constraint_files=tuple(constraint_files),
+    )
+
+
+def resolve_unresolved(lock: LockFile, python: str) -> list[PlanItem]:
+    """Resolve ``lock.unresolved`` with pip's dry run; complete pins are constraints.
+
+    Items for packages the file pins completely are left out (they are checked as pinned).
+    """
+    from safe_pip.installers.pip.args import parse_install_args
+    from safe_pip.installers.pip.plan import resolve_plan
+
+    pinned_versions: dict[str, set[str]] = {}
+    for package in lock.packages:
+        pinned_versions.setdefault(package.name, set()).add(package.version)
+    constraints = [f"{name}=={v.pop()}" for name, v in pinned_versions.items() if len(v) == 1]
+    with tempfile.TemporaryDirectory(prefix="safe-pip-check-") as tmp:
+        requirements_file = Path(tmp) / "requirements.txt"
+        requirements_file.write_text("\n".join([*lock.resolver_options, *lock.unresolved]) + "\n")
+        constraints_file = Path(tmp) / "constraints.txt"
+        constraints_file.write_text("\n".join(constraints) + "\n")
+        args = ["--ignore-installed", "-r", str(requirements_file), "-c", str(constraints_file)]
+        for extra in lock.constraint_files:
+            args += ["-c", str(extra)]
+        items = resolve_plan(python, parse_install_args(args))
+    return [item for item in items if item.name not in pinned_versions]
+
+
+def _complete_pin(entry: RequirementFileEntry) -> LockedPackage | None:
+    """The package of an exact ``==`` pin with hashes; None for anything a resolver must pin."""
+    requirement = entry.parsed
+    version = None if requirement is None else _exact_version(requirement)
+    if requirement is None or version is None or not entry.hashes:
+        return None
+    return LockedPackage(
+        name=canonicalize_name(requirement.name),
+        version=version,
+        artifacts=tuple(LockedArtifact(None, None, h) for h in entry.hashes),
+        pinned_hashes=entry.hashes,
+    )
+
+
+def _local_file(entry: RequirementFileEntry) -> Path:
+    """The file a ``-r``/``-c`` entry names; remote ones are not read (nor checked)."""
+    nested = entry.included_file
+    if nested is None:
+        raise UsageError(f"{entry.location}: remote requirements files cannot be checked")
+    return nested
+
+
+def _exact_version(requirement: Requirement) -> str | None:
+    """The version of an exact ``==`` pin (no wildcard), else None."""
+    if requirement.url:
+        return None
+    specifiers = list(requirement.specifier)
+    if len(specifiers) != 1:
+        return None
+    only = specifiers[0]
+    if only.operator not in ("==", "===") or only.version.endswith(".*"):
+        return None
+    return only.version
