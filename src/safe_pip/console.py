@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def say(message: str) -> None:
@@ -18,3 +21,8 @@ def warn(message: str) -> None:
 def error(message: str) -> None:
     """``safe-pip: error: <message>`` on stderr (the one line of a failed run)."""
     say(f"error: {message}")
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal colour/cursor escapes (as installers print them)."""
+    return _ANSI_ESCAPE.sub("", text)

@@ -41,3 +41,13 @@ def user_config_file() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def nearest_file(start: Path, name: str) -> Path | None:
+    """The file ``name`` in ``start`` or the nearest of its parents that has one."""
+    directory = start.resolve()
+    for candidate_dir in (directory, *directory.parents):
+        candidate = candidate_dir / name
+        if candidate.is_file():
+            return candidate
+    return None

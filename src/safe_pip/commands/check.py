@@ -19,8 +19,9 @@ from safe_pip.errors import UsageError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.target_python import resolve_target_python
 from safe_pip.models import PlanItem, Verdict, plan_from_json
-from safe_pip.pipeline.check_plan import GuardResult, check_plan, print_verdict
+from safe_pip.pipeline.check_plan import GuardResult, check_plan
 from safe_pip.pipeline.policy import Policy
+from safe_pip.pipeline.report import print_verdict
 from safe_pip.producers.installed import installed_plan
 from safe_pip.producers.lockfiles.check import check_lock_files
 

@@ -26,12 +26,10 @@ from safe_pip.installers.pip.plan import PinnedHashMismatchError, start_plan
 from safe_pip.installers.pip.report import HashMismatch
 from safe_pip.installers.requirement_pins import read_requirement_files
 from safe_pip.installers.target_python import resolve_target_python
-from safe_pip.models import Action, Category, Decision, Finding, Verdict
+from safe_pip.models import Action, Decision, Verdict
 
 if TYPE_CHECKING:
     from safe_pip.pipeline.check_plan import GuardResult
-
-DOWNLOAD_HASH_ID = "HASH-DOWNLOAD"
 
 
 def run_install(argv: Sequence[str]) -> int:
@@ -48,7 +46,8 @@ def run_install(argv: Sequence[str]) -> int:
     with pending_plan, start_effective_index_urls(python, install_args) as pending_index_urls:
         # While pip resolves: load the policy and the checking code (httpx, SQLite, TOML).
         from safe_pip.installers.pip.vetted_install import install_vetted
-        from safe_pip.pipeline.check_plan import GuardResult, check_plan, print_verdict
+        from safe_pip.pipeline.check_plan import GuardResult, check_plan
+        from safe_pip.pipeline.report import print_verdict
 
         policy = policy_from_args(own.as_namespace())
         try:
@@ -120,21 +119,12 @@ def _explain_pip_failure(error: PipError, index_settings: IndexSettings) -> Exce
 def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
     """pip refused a downloaded file whose sha256 differs from a pinned or published one."""
     from safe_pip.pipeline.check_plan import GuardResult
+    from safe_pip.pipeline.checks import download_hash_finding
 
     decisions = []
     for mismatch in mismatches:
         name, version = _name_and_version(mismatch.requirement)
-        expected = " or ".join(h[:12] for h in mismatch.expected) or "a pinned hash"
-        finding = Finding(
-            name=name,
-            version=version,
-            category=Category.HASH_MISMATCH,
-            id=DOWNLOAD_HASH_ID,
-            summary=(
-                f"downloaded file has sha256 {(mismatch.got or 'unknown')[:12]}..., "
-                f"expected {expected}... (pinned or published by the index)"
-            ),
-        )
+        finding = download_hash_finding(name, version, mismatch.got, mismatch.expected)
         decisions.append(Decision(finding=finding, action=Action.BLOCK))
     return GuardResult(verdict=Verdict(plan=[], decisions=decisions))
 

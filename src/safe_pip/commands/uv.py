@@ -33,7 +33,8 @@ from safe_pip.installers.uv.plan import (
     uv_index_urls,
 )
 from safe_pip.installers.uv.project import wants_pass_through
-from safe_pip.pipeline.check_plan import GuardResult, check_plan, print_verdict
+from safe_pip.pipeline.check_plan import GuardResult, check_plan
+from safe_pip.pipeline.report import print_verdict
 
 _GUARDED = (("pip", "install"), ("pip", "sync"))
 # safe-pip's own options that take a value; they may come before uv's subcommand too.
@@ -156,8 +157,9 @@ def _sync_lock_files(
 ) -> int:
     """``uv pip sync pylock.toml``: check every file the lock lists, then let uv sync it
     (uv verifies each file against the lock's hashes, which were just checked)."""
+    from safe_pip.pipeline.check_plan import one_item_per_version
     from safe_pip.producers.lockfiles import read_lock_file
-    from safe_pip.producers.lockfiles.plan import one_item_per_version, to_plan
+    from safe_pip.producers.lockfiles.plan import to_plan
 
     policy = policy_from_args(own.as_namespace())
     locks = [read_lock_file(Path(f)) for f in request.requirement_files]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from safe_pip import __version__
 from safe_pip.errors import UsageError
-from safe_pip.installers.pip.plan import pip_child_env
+from safe_pip.installers.process import pip_child_env
 
 PTH_NAME = "safe_pip_hook.pth"
 PACKAGE_NAME = "_safe_pip_hook"

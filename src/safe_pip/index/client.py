@@ -31,6 +31,7 @@ from urllib.request import url2pathname
 import httpx
 from packaging.utils import canonicalize_name
 
+from safe_pip.artifacts import filename_from_url, without_fragment
 from safe_pip.errors import IndexUnreachableError
 from safe_pip.models import PlanItem
 
@@ -101,7 +102,7 @@ def match_file(item: PlanItem, files: Iterable[IndexFile]) -> IndexFile | None:
     """The index file the plan item refers to: same URL first, else same filename."""
     candidates = list(files)
     if item.url is not None:
-        url = _without_fragment(item.url)
+        url = without_fragment(item.url)
         for file in candidates:
             if file.url == url:
                 return file
@@ -312,7 +313,7 @@ def _json_file(entry: dict[str, object], page_url: str, index_url: str) -> Index
     upload_time = entry.get("upload-time")
     return IndexFile(
         filename=filename,
-        url=_without_fragment(urljoin(page_url, url)),
+        url=without_fragment(urljoin(page_url, url)),
         sha256=sha256.lower() if isinstance(sha256, str) else None,
         yanked=bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
@@ -347,7 +348,7 @@ def _parse_html(content: bytes, page_url: str, index_url: str) -> list[IndexFile
     for anchor in parser.anchors:
         href = anchor["href"] or ""
         absolute = urljoin(base, href)
-        filename = unquote(urlsplit(absolute).path).rstrip("/").rsplit("/", 1)[-1]
+        filename = filename_from_url(absolute)
         if not filename:
             continue
         yanked = "data-yanked" in anchor
@@ -355,7 +356,7 @@ def _parse_html(content: bytes, page_url: str, index_url: str) -> list[IndexFile
         files.append(
             IndexFile(
                 filename=filename,
-                url=_without_fragment(absolute),
+                url=without_fragment(absolute),
                 sha256=_fragment_sha256(absolute),
                 yanked=yanked,
                 yanked_reason=reason or None,
@@ -372,7 +373,3 @@ def _fragment_sha256(url: str) -> str | None:
         if algorithm == "sha256" and digest:
             return digest.lower()
     return None
-
-
-def _without_fragment(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(fragment=""))

@@ -1,9 +1,11 @@
-"""Run an installer (pip or uv) so the user sees its output live while safe-pip keeps a copy
-of stderr to recognise hash mismatches, and Ctrl-C ends it cleanly."""
+"""Child processes safe-pip starts: their environment and interpreter, and running an
+installer (pip or uv) so the user sees its output live while safe-pip keeps a copy of stderr
+to recognise hash mismatches, and Ctrl-C ends it cleanly."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +18,27 @@ from safe_pip import exit_codes
 from safe_pip.errors import UsageError
 
 _GRACE_SECONDS = 5.0
+
+# Set in every pip child process safe-pip starts: the pip hook must not vet it again.
+ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
+
+
+def pip_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a Python/pip child process safe-pip starts itself: the given one
+    plus the recursion guard. The guard carries this process's id, and the pip hook honours it
+    only in a direct child of this process, so it cannot leak into any other pip."""
+    child = dict(os.environ if env is None else env)
+    child[ACTIVE_ENV_VAR] = str(os.getpid())
+    child.setdefault("PYTHONIOENCODING", "utf-8")
+    return child
+
+
+def check_interpreter(python: str) -> str:
+    """The interpreter path to run, or ``UsageError`` when there is none."""
+    found = shutil.which(python)
+    if found is None:
+        raise UsageError(f"Python interpreter not found: {python}")
+    return found
 
 
 @dataclass(frozen=True)

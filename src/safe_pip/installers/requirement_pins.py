@@ -21,6 +21,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from safe_pip.artifacts import filename_from_url
 from safe_pip.installers.requirements_file import (
     RequirementFileEntry,
     RequirementFileOption,
@@ -85,7 +86,7 @@ def _project_name(entry: RequirementFileEntry) -> str | None:
     egg = _EGG_FRAGMENT.search(location)
     if egg:
         return canonicalize_name(egg.group(1))
-    filename = location.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1].split(";")[0].strip()
+    filename = filename_from_url(location.split(";", 1)[0].strip()) or ""
     try:
         return canonicalize_name(parse_wheel_filename(filename)[0])
     except InvalidWheelFilename:

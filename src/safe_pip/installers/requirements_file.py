@@ -22,9 +22,9 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from safe_pip.artifacts import is_sha256
 from safe_pip.errors import UsageError
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _REMOTE = re.compile(r"^(https?|file|ftp)://", re.IGNORECASE)
@@ -224,7 +224,7 @@ def _hashes(options: Sequence[RequirementFileOption], where: str) -> tuple[str, 
         if algorithm.lower() != "sha256":
             continue
         digest = digest.lower()
-        if not _SHA256.fullmatch(digest):
+        if not is_sha256(digest):
             raise UsageError(f"{where}: not a sha256 digest: {digest}")
         if digest not in found:
             found.append(digest)

@@ -1,13 +1,12 @@
 """The one pipeline every front end shares: plan -> checks -> policy -> verdict.
 
 Front ends (``safe-pip install``, ``safe-pip check``, the pip hook, the uv wrapper) produce a
-plan, call :func:`check_plan`, print the verdict with :func:`print_verdict`, and install only
+plan, call :func:`check_plan`, print the verdict with ``report.print_verdict``, and install only
 when the verdict is not blocked.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -15,7 +14,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 from safe_pip import exit_codes
 from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
-from safe_pip.console import warn
 from safe_pip.errors import CannotCheckError
 from safe_pip.index.client import IndexFile, fetch_index_files, match_file
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
@@ -171,18 +169,11 @@ def _staleness_notes(advisories: AdvisoryDatabase, policy: Policy) -> list[str]:
     return []
 
 
-def print_verdict(result: GuardResult, output_format: str, *, installing: bool = True) -> None:
-    """Print the report on stdout (text, or JSON for machines); notes go to stderr.
-
-    ``installing`` is false for audits (``safe-pip check``): a blocked verdict then does not
-    claim that an install was stopped."""
-    from safe_pip.pipeline.report import render_json, render_text
-
-    if output_format == "json":
-        sys.stdout.write(render_json(result.verdict) + "\n")
-        for note in result.notes:
-            warn(note)
-        return
-    for note in result.notes:
-        warn(note)
-    sys.stdout.write(render_text(result.verdict, installing=installing) + "\n")
+def one_item_per_version(result: GuardResult) -> GuardResult:
+    """The same verdict with one plan item per (name, version) and no repeated decision."""
+    firsts: dict[tuple[str, str], PlanItem] = {}
+    for item in result.verdict.plan:
+        firsts.setdefault((item.name, item.version), item)
+    decisions = list(dict.fromkeys(result.verdict.decisions))
+    verdict = Verdict(plan=list(firsts.values()), decisions=decisions)
+    return GuardResult(verdict=verdict, notes=list(dict.fromkeys(result.notes)))

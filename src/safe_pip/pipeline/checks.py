@@ -21,6 +21,8 @@ HASH_PINNED_ID = "HASH-PINNED"
 HASH_CHANGED_ID = "HASH-CHANGED"
 UNVERIFIED_SOURCE_ID = "UNVERIFIED-SOURCE"
 NO_HASH_ID = "NO-HASH"
+# The installer refused a downloaded file whose sha256 differs from a pinned/published one.
+HASH_DOWNLOAD_ID = "HASH-DOWNLOAD"
 
 # Most serious first: the order findings are reported in.
 CATEGORY_ORDER: tuple[Category, ...] = (
@@ -149,7 +151,7 @@ def _yanked_findings(item: PlanItem, published: Sequence[IndexFileLike]) -> list
     reasons = [item.yanked_reason] + [f.yanked_reason for f in yanked_files]
     reason = next((r.strip() for r in reasons if r and r.strip()), None)
     summary = f"yanked: {reason}" if reason else "yanked (no reason given)"
-    return [_finding(item, Category.YANKED, YANKED_ID, summary)]
+    return [item_finding(item, Category.YANKED, YANKED_ID, summary)]
 
 
 def _hash_findings(
@@ -162,13 +164,13 @@ def _hash_findings(
     if actual and published_hashes and actual not in published_hashes:
         expected = ", ".join(_short(h) for h in sorted(published_hashes))
         summary = f"sha256 {_short(actual)} differs from the index's {expected}"
-        findings.append(_finding(item, Category.HASH_MISMATCH, HASH_INDEX_ID, summary))
+        findings.append(item_finding(item, Category.HASH_MISMATCH, HASH_INDEX_ID, summary))
 
     pinned = {h.lower() for h in item.pinned_hashes}
     if pinned and actual not in pinned:
         got = f"sha256 {_short(actual)}" if actual else "no sha256 known"
         summary = f"{got}, not one of the hashes pinned in the requirements"
-        findings.append(_finding(item, Category.HASH_MISMATCH, HASH_PINNED_ID, summary))
+        findings.append(item_finding(item, Category.HASH_MISMATCH, HASH_PINNED_ID, summary))
 
     if actual and item.filename and item.source in _DOWNLOADED_SOURCES:
         first = seen.lookup(item.filename)
@@ -177,7 +179,7 @@ def _hash_findings(
                 f"artifact changed since first seen on {first.first_seen[:10]}: "
                 f"was {_short(first.sha256.lower())}, now {_short(actual)}"
             )
-            findings.append(_finding(item, Category.HASH_MISMATCH, HASH_CHANGED_ID, summary))
+            findings.append(item_finding(item, Category.HASH_MISMATCH, HASH_CHANGED_ID, summary))
     return findings
 
 
@@ -191,17 +193,36 @@ def _unverifiable_findings(item: PlanItem, published: Sequence[IndexFileLike]) -
         where = item.url or item.filename
         kind = _SOURCE_DESCRIPTIONS[item.source]
         summary = f"cannot be verified against an index: {kind}" + (f" {where}" if where else "")
-        return [_finding(item, Category.UNVERIFIABLE, UNVERIFIED_SOURCE_ID, summary)]
+        return [item_finding(item, Category.UNVERIFIABLE, UNVERIFIED_SOURCE_ID, summary)]
     if item.source is ArtifactSource.INDEX and not item.sha256:
         summary = "no sha256 known for the artifact, so it cannot be verified"
-        return [_finding(item, Category.UNVERIFIABLE, NO_HASH_ID, summary)]
+        return [item_finding(item, Category.UNVERIFIABLE, NO_HASH_ID, summary)]
     if item.source is ArtifactSource.INDEX and published and not any(f.sha256 for f in published):
         summary = f"the index publishes no sha256 for {item.filename}, so it cannot be compared"
-        return [_finding(item, Category.UNVERIFIABLE, NO_HASH_ID, summary)]
+        return [item_finding(item, Category.UNVERIFIABLE, NO_HASH_ID, summary)]
     return []
 
 
-def _finding(item: PlanItem, category: Category, finding_id: str, summary: str) -> Finding:
+def item_finding(item: PlanItem, category: Category, finding_id: str, summary: str) -> Finding:
+    """A finding of one of safe-pip's own checks (not an advisory) about ``item``."""
     return Finding(
         name=item.name, version=item.version, category=category, id=finding_id, summary=summary
+    )
+
+
+def download_hash_finding(
+    name: str, version: str, got: str | None, expected: Sequence[str]
+) -> Finding:
+    """The installer refused a downloaded file of ``name`` ``version``: its sha256 ``got``
+    is none of the ``expected`` (pinned or published) ones."""
+    wanted = " or ".join(digest[:12] for digest in expected) or "a pinned hash"
+    return Finding(
+        name=name,
+        version=version,
+        category=Category.HASH_MISMATCH,
+        id=HASH_DOWNLOAD_ID,
+        summary=(
+            f"downloaded file has sha256 {(got or 'unknown')[:12]}..., "
+            f"expected {wanted}... (pinned or published by the index)"
+        ),
     )

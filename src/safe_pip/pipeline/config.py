@@ -111,12 +111,7 @@ def load_policy(
 
 def find_pyproject(start_dir: Path) -> Path | None:
     """The nearest pyproject.toml in ``start_dir`` or one of its parents."""
-    directory = start_dir.resolve()
-    for candidate_dir in (directory, *directory.parents):
-        candidate = candidate_dir / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
+    return paths.nearest_file(start_dir, "pyproject.toml")
 
 
 def _user_config_file(environ: Mapping[str, str]) -> Path:

@@ -31,7 +31,8 @@ SEVERITY_LEVELS: Mapping[str, float] = {
     "critical": 9.0,
 }
 
-ALLOWED_CATEGORIES = frozenset({Category.VULNERABILITY, Category.YANKED, Category.UNVERIFIABLE})
+# Categories a user may reasonably accept (an ignore entry, --allow PACKAGE).
+IGNORABLE_CATEGORIES = frozenset({Category.VULNERABILITY, Category.YANKED, Category.UNVERIFIABLE})
 ALLOWED_PACKAGE_REASON = "allowed package"
 WARN_ONLY_REASON = "warn-only mode"
 
@@ -116,7 +117,7 @@ def _decide_one(finding: Finding, policy: Policy, today: date) -> Decision:
     active = [rule for rule in rules if not rule.expired(today)]
     if active:
         return Decision(finding, Action.IGNORE, active[0].reason)
-    if finding.category in ALLOWED_CATEGORIES and canonicalize_name(finding.name) in policy.allow:
+    if finding.category in IGNORABLE_CATEGORIES and canonicalize_name(finding.name) in policy.allow:
         return Decision(finding, Action.IGNORE, ALLOWED_PACKAGE_REASON)
 
     notes: list[str] = []

@@ -1,4 +1,4 @@
-"""Human and JSON rendering of a verdict.
+"""Human and JSON rendering of a verdict, and printing it (``print_verdict``).
 
 Text: one line per decision (blocked first, then warnings, then ignored), hint lines when
 something is blocked, and a final one-line verdict. JSON: a stable schema (``"schema": 1``)
@@ -8,11 +8,18 @@ for tools; new keys may be added, existing ones keep their meaning.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
+from safe_pip.console import warn
 from safe_pip.models import Action, Category, Decision, Verdict, plan_to_json
+from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES
+
+if TYPE_CHECKING:
+    from safe_pip.pipeline.check_plan import GuardResult
 
 JSON_SCHEMA_VERSION = 1
 SUMMARY_WIDTH = 80
@@ -20,8 +27,6 @@ MAX_ALIASES_SHOWN = 3
 
 _LABELS = {Action.BLOCK: "BLOCKED", Action.WARN: "warning", Action.IGNORE: "ignored"}
 _ACTION_ORDER = (Action.BLOCK, Action.WARN, Action.IGNORE)
-# Categories a user may reasonably accept with an ignore entry.
-_IGNORABLE = (Category.VULNERABILITY, Category.YANKED, Category.UNVERIFIABLE)
 
 
 def render_text(verdict: Verdict, *, installing: bool = True) -> str:
@@ -97,7 +102,7 @@ def hint_lines(decisions: Sequence[Decision]) -> list[str]:
     if fixes:
         upgrades = ", ".join(f"{name}>={_highest(v)}" for name, v in sorted(fixes.items()))
         hints.append(f"hint: upgrade to a fixed version: {upgrades}")
-    ignorable = [f for f in blocking if f.category in _IGNORABLE]
+    ignorable = [f for f in blocking if f.category in IGNORABLE_CATEGORIES]
     if ignorable:
         hints.append(
             "hint: if a finding does not affect you, ignore it with a reason:"
@@ -130,6 +135,21 @@ def render_json(verdict: Verdict) -> str:
         ],
     }
     return json.dumps(document, indent=2)
+
+
+def print_verdict(result: GuardResult, output_format: str, *, installing: bool = True) -> None:
+    """Print the report on stdout (text, or JSON for machines); notes go to stderr.
+
+    ``installing`` is false for audits (``safe-pip check``): a blocked verdict then does not
+    claim that an install was stopped."""
+    if output_format == "json":
+        sys.stdout.write(render_json(result.verdict) + "\n")
+        for note in result.notes:
+            warn(note)
+        return
+    for note in result.notes:
+        warn(note)
+    sys.stdout.write(render_text(result.verdict, installing=installing) + "\n")
 
 
 def shorten(text: str, width: int = SUMMARY_WIDTH) -> str:

@@ -26,7 +26,7 @@ from types import TracebackType
 from safe_pip.errors import PipError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.pip.args import InstallArgs
-from safe_pip.installers.pip.plan import check_interpreter, pip_child_env
+from safe_pip.installers.process import check_interpreter, pip_child_env
 from safe_pip.installers.requirement_pins import RequirementFileOption, read_requirement_files
 
 LOOKUP_TIMEOUT = 60.0

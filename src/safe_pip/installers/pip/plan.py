@@ -8,24 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from safe_pip.console import strip_ansi
 from safe_pip.errors import PipError, SafePipError, UsageError
 from safe_pip.installers.pip.args import InstallArgs
 from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, parse_report
+from safe_pip.installers.process import check_interpreter, pip_child_env
 from safe_pip.installers.requirement_pins import pinned_hashes
 from safe_pip.models import PlanItem
 
-# Set in every pip child process safe-pip starts: the pip hook must not vet it again.
-ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
-
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TOO_OLD_MARKERS = ("no such option: --report", "no such option: --dry-run")
 _RESOLUTION_HINT = "ResolutionImpossible"
 # pip rejected the command line or a requirement itself: the user's input is wrong (exit 2).
@@ -51,24 +47,6 @@ class PinnedHashMismatchError(PipError):
     def __init__(self, message: str, mismatches: list[HashMismatch]) -> None:
         super().__init__(message)
         self.mismatches = mismatches
-
-
-def pip_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for a Python/pip child process safe-pip starts itself: the given one
-    plus the recursion guard. The guard carries this process's id, and the pip hook honours it
-    only in a direct child of this process, so it cannot leak into any other pip."""
-    child = dict(os.environ if env is None else env)
-    child[ACTIVE_ENV_VAR] = str(os.getpid())
-    child.setdefault("PYTHONIOENCODING", "utf-8")
-    return child
-
-
-def check_interpreter(python: str) -> str:
-    """The interpreter path to run, or ``UsageError`` when there is none."""
-    found = shutil.which(python)
-    if found is None:
-        raise UsageError(f"Python interpreter not found: {python}")
-    return found
 
 
 def dry_run_command(python: str, install_args: InstallArgs, report: str = "-") -> list[str]:
@@ -141,7 +119,7 @@ class PendingPlan:
     def result(self) -> list[PlanItem]:
         try:
             _, raw_stderr = self._process.communicate()
-            stderr = _ANSI_ESCAPE.sub("", raw_stderr.decode("utf-8", errors="replace"))
+            stderr = strip_ansi(raw_stderr.decode("utf-8", errors="replace"))
             if self._process.returncode != 0:
                 raise _pip_failure(self._python, self._process.returncode, stderr)
             text = self._report_text()

@@ -11,15 +11,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
+from safe_pip.artifacts import filename_from_url, is_sha256, without_fragment
 from safe_pip.errors import PipError
 from safe_pip.models import ArtifactSource, PlanItem
 
 SUPPORTED_VERSIONS = ("0", "1")
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def parse_report(report: object) -> list[PlanItem]:
@@ -58,7 +58,7 @@ def _plan_item(entry: object, position: int) -> PlanItem:
         version=version,
         source=source,
         url=item_url,
-        filename=_filename(item_url) if is_archive else None,
+        filename=filename_from_url(item_url) if is_archive else None,
         sha256=sha256,
         requested=bool(entry.get("requested", False)),
         yanked=is_yanked if isinstance(is_yanked, bool) else None,
@@ -86,7 +86,7 @@ def _artifact(
     if not isinstance(archive, dict):
         raise _unreadable(f"{name}: download_info has no archive_info, dir_info or vcs_info")
     sha256 = _archive_sha256(archive, name)
-    plain_url = _without_fragment(url)
+    plain_url = without_fragment(url)
     if not is_direct:
         return ArtifactSource.INDEX, plain_url, sha256
     if urlsplit(url).scheme.lower() == "file":
@@ -104,7 +104,7 @@ def _archive_sha256(archive: Mapping[str, Any], name: str) -> str | None:
         candidate = legacy[len("sha256=") :]
     if candidate is None:
         return None
-    if not isinstance(candidate, str) or not _SHA256.fullmatch(candidate):
+    if not isinstance(candidate, str) or not is_sha256(candidate):
         raise _unreadable(f"{name}: malformed sha256 {candidate!r}")
     return candidate.lower()
 
@@ -116,7 +116,7 @@ def _vcs_requirement_url(download: Mapping[str, Any], url: str) -> str:
     commit = vcs.get("commit_id")
     if not isinstance(kind, str) or not isinstance(commit, str):
         raise _unreadable(f"vcs_info of {url} has no vcs/commit_id")
-    return _with_subdirectory(f"{kind}+{_without_fragment(url)}@{commit}", download)
+    return _with_subdirectory(f"{kind}+{without_fragment(url)}@{commit}", download)
 
 
 def _with_subdirectory(url: str, download: Mapping[str, Any]) -> str:
@@ -124,16 +124,6 @@ def _with_subdirectory(url: str, download: Mapping[str, Any]) -> str:
     if isinstance(subdirectory, str) and subdirectory:
         return f"{url}#subdirectory={subdirectory}"
     return url
-
-
-def _without_fragment(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-
-
-def _filename(url: str) -> str | None:
-    last = unquote(urlsplit(url).path).rstrip("/").rsplit("/", 1)[-1]
-    return last or None
 
 
 # ---------------------------------------------------------------- hash-mismatch errors
@@ -198,7 +188,7 @@ def _mismatch(raw: Mapping[str, Any]) -> HashMismatch:
     url = raw.get("url")
     return HashMismatch(
         requirement=str(raw["requirement"]).strip(),
-        url=_without_fragment(url) if isinstance(url, str) else None,
+        url=without_fragment(url) if isinstance(url, str) else None,
         expected=tuple(raw["expected"]),
         got=raw["got"],
     )

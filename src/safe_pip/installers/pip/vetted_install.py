@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import TextIO
 
 from safe_pip.errors import CannotCheckError
-from safe_pip.installers.pip.plan import check_interpreter, pip_child_env
 from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, is_hash_mismatch
-from safe_pip.installers.process import run_installer
+from safe_pip.installers.process import check_interpreter, pip_child_env, run_installer
 from safe_pip.models import ArtifactSource, PlanItem
 
 _UNHASHABLE = (ArtifactSource.VCS, ArtifactSource.EDITABLE)

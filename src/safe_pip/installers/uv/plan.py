@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,17 +26,18 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from safe_pip.console import strip_ansi
 from safe_pip.errors import PipError, SafePipError, UsageError
 from safe_pip.installers.uv.args import UvInstallArgs
 from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage
+from safe_pip.producers.lockfiles.plan import package_item
 from safe_pip.producers.lockfiles.pylock import read_pylock
 from safe_pip.producers.lockfiles.toml_reading import load_toml
 
 if TYPE_CHECKING:
     from safe_pip.installers.requirement_pins import RequirementFiles
 
-_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _CAUSE_PREFIXES = ("cause:", "caused by:", "╰─▶")
 # uv errors that mean the user's input is wrong, not that checking failed.
 _USAGE_ERRORS = (
@@ -86,7 +86,7 @@ def find_uv(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
 
 
 def uv_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """uv runs no pip, so nothing marks its environment (see ``pip_plan.pip_child_env``)."""
+    """uv runs no pip, so nothing marks its environment (see ``process.pip_child_env``)."""
     return dict(os.environ if env is None else env)
 
 
@@ -190,7 +190,7 @@ def uv_failure(stderr: str) -> SafePipError:
 
 def uv_error_line(stderr: str) -> str:
     """uv's last ``error:`` line, joined with the last cause it gives for it."""
-    lines = [_ANSI_ESCAPE.sub("", line).strip() for line in stderr.splitlines()]
+    lines = [strip_ansi(line).strip() for line in stderr.splitlines()]
     lines = [line for line in lines if line]
     starts = [i for i, line in enumerate(lines) if line.lower().startswith("error:")]
     if not starts:
@@ -290,32 +290,10 @@ def _requested_names(request: UvInstallArgs) -> set[str]:
 
 
 def _plan_item(package: LockedPackage, requested: bool) -> PlanItem:
-    base = PlanItem(
-        name=package.name,
-        version=package.version,
-        source=package.source,
-        url=package.location,
-        requested=requested,
-        index_url=package.index_url,
-    )
-    if package.source is ArtifactSource.LOCAL_PATH and not package.artifacts and base.url:
-        return replace(base, url=Path(base.url).as_uri())
-    artifact = _installed_artifact(package.artifacts)
-    if artifact is None:
-        return base
-    url = artifact.url
-    if package.source is ArtifactSource.LOCAL_PATH and url and "://" not in url:
-        url = Path(url).as_uri()
-    return PlanItem(
-        name=base.name,
-        version=base.version,
-        source=base.source,
-        url=url,
-        filename=artifact.filename,
-        sha256=artifact.sha256,
-        requested=requested,
-        index_url=base.index_url,
-    )
+    item = package_item(package, _installed_artifact(package.artifacts), requested=requested)
+    if package.source is ArtifactSource.LOCAL_PATH and item.url and "://" not in item.url:
+        return replace(item, url=Path(item.url).as_uri())
+    return item
 
 
 def _installed_artifact(artifacts: Sequence[LockedArtifact]) -> LockedArtifact | None:

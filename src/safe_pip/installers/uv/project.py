@@ -24,7 +24,8 @@ from safe_pip.console import say
 from safe_pip.errors import UsageError
 from safe_pip.installers.uv.args import uv_index_settings
 from safe_pip.installers.uv.plan import call_uv, run_uv
-from safe_pip.pipeline.check_plan import print_verdict
+from safe_pip.paths import nearest_file
+from safe_pip.pipeline.report import print_verdict
 
 if TYPE_CHECKING:
     from safe_pip.index.settings import IndexSettings
@@ -79,13 +80,13 @@ def add_to_project(
     uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
 ) -> int:
     start = _start_dir(global_args + args)
-    pyproject = _nearest(start, "pyproject.toml")
-    saved = {p: p.read_bytes() for p in (pyproject, _nearest(start, "uv.lock")) if p is not None}
+    project_files = (nearest_file(start, "pyproject.toml"), nearest_file(start, "uv.lock"))
+    saved = {p: p.read_bytes() for p in project_files if p is not None}
     no_sync = "--no-sync" in args
     run_uv([uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args], env)
     settings = uv_index_settings(global_args + args, env)
     if _check_lock(_lock_path(global_args + args), own, settings):
-        _restore(saved, _nearest(start, "uv.lock"))
+        _restore(saved, nearest_file(start, "uv.lock"))
         say("pyproject.toml and uv.lock were left as they were.")
         return exit_codes.BLOCKED
     if no_sync:
@@ -132,15 +133,8 @@ def _start_dir(args: Sequence[str]) -> Path:
     return Path.cwd()
 
 
-def _nearest(start: Path, name: str) -> Path | None:
-    for directory in (start, *start.parents):
-        if (directory / name).is_file():
-            return directory / name
-    return None
-
-
 def _lock_path(args: Sequence[str]) -> Path:
-    lock = _nearest(_start_dir(args), "uv.lock")
+    lock = nearest_file(_start_dir(args), "uv.lock")
     if lock is None:
         raise UsageError("uv did not write a uv.lock to check (is this a uv project?)")
     return lock

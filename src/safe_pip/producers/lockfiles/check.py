@@ -1,12 +1,13 @@
 """Check lock files: read them, pin what is unpinned, and run the shared checks once.
 
 Every file a lock lists is checked against the index; the verdict then reports one item per
-package version (``plan.one_item_per_version``). Nothing is downloaded or installed, and no
+package version (``check_plan.one_item_per_version``). Nothing is downloaded or installed, and no
 hash is recorded for trust-on-first-use (a lock's hashes are claims, not observations).
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
@@ -14,12 +15,17 @@ from pathlib import Path
 from safe_pip.errors import PipError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.models import ArtifactSource, Finding, PlanItem, Verdict
-from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_open
+from safe_pip.pipeline.check_plan import (
+    GuardResult,
+    check_plan,
+    one_item_per_version,
+    unless_fail_open,
+)
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.producers.lockfiles.detect import read_lock_file
 from safe_pip.producers.lockfiles.index_match import attach_file_names, needs_file_names
-from safe_pip.producers.lockfiles.model import LockKind
-from safe_pip.producers.lockfiles.plan import one_item_per_version, to_plan
+from safe_pip.producers.lockfiles.model import LockFile, LockKind
+from safe_pip.producers.lockfiles.plan import to_plan
 
 
 def check_lock_files(
@@ -35,7 +41,6 @@ def check_lock_files(
     ``index_settings``: the network settings to read indexes with (default: the target pip's;
     the uv front end passes uv's)."""
     from safe_pip.installers.target_python import resolve_target_python
-    from safe_pip.producers.lockfiles.requirements import resolve_unresolved
 
     target: str | None = None
     items: list[PlanItem] = []
@@ -69,6 +74,30 @@ def check_lock_files(
     result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
     result.notes[:0] = notes
     return one_item_per_version(result)
+
+
+def resolve_unresolved(lock: LockFile, python: str) -> list[PlanItem]:
+    """Resolve ``lock.unresolved`` with pip's dry run; complete pins are constraints.
+
+    Items for packages the file pins completely are left out (they are checked as pinned).
+    """
+    from safe_pip.installers.pip.args import parse_install_args
+    from safe_pip.installers.pip.plan import resolve_plan
+
+    pinned_versions: dict[str, set[str]] = {}
+    for package in lock.packages:
+        pinned_versions.setdefault(package.name, set()).add(package.version)
+    constraints = [f"{name}=={v.pop()}" for name, v in pinned_versions.items() if len(v) == 1]
+    with tempfile.TemporaryDirectory(prefix="safe-pip-check-") as tmp:
+        requirements_file = Path(tmp) / "requirements.txt"
+        requirements_file.write_text("\n".join([*lock.resolver_options, *lock.unresolved]) + "\n")
+        constraints_file = Path(tmp) / "constraints.txt"
+        constraints_file.write_text("\n".join(constraints) + "\n")
+        args = ["--ignore-installed", "-r", str(requirements_file), "-c", str(constraints_file)]
+        for extra in lock.constraint_files:
+            args += ["-c", str(extra)]
+        items = resolve_plan(python, parse_install_args(args))
+    return [item for item in items if item.name not in pinned_versions]
 
 
 def _name_pinned_files(

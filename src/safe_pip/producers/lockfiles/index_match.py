@@ -22,7 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 from safe_pip.index.client import IndexFile
 from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
-from safe_pip.pipeline.checks import HASH_INDEX_ID
+from safe_pip.pipeline.checks import HASH_INDEX_ID, item_finding
 
 
 def needs_file_names(item: PlanItem) -> bool:
@@ -59,13 +59,7 @@ def _not_published(item: PlanItem, published: Sequence[IndexFile]) -> Finding:
         f"pinned sha256 {item.sha256[:10]} is not the hash of any of the "
         f"{len(published)} file(s) the index publishes for {item.spec}"
     )
-    return Finding(
-        name=item.name,
-        version=item.version,
-        category=Category.HASH_MISMATCH,
-        id=HASH_INDEX_ID,
-        summary=summary,
-    )
+    return item_finding(item, Category.HASH_MISMATCH, HASH_INDEX_ID, summary)
 
 
 def _version_of(filename: str) -> Version | None:

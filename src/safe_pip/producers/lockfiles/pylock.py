@@ -12,6 +12,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from safe_pip.artifacts import filename_from_url
 from safe_pip.models import ArtifactSource
 from safe_pip.producers.lockfiles.model import (
     UNKNOWN_VERSION,
@@ -20,7 +21,7 @@ from safe_pip.producers.lockfiles.model import (
     LockFile,
     LockKind,
 )
-from safe_pip.producers.lockfiles.toml_reading import Table, TomlReader, filename_from_url
+from safe_pip.producers.lockfiles.toml_reading import Table, TomlReader
 
 
 def read_pylock(path: Path, data: Table) -> LockFile:

@@ -2,8 +2,8 @@
 
 A line ``name==version --hash=sha256:...`` is a complete pin and needs no resolver. Every
 other requirement (ranges, unpinned names, pins without a hash, URLs, paths, editables) is
-collected in ``LockFile.unresolved`` and resolved by pip's dry run (``resolve_unresolved``)
-for the target interpreter, with the complete pins as constraints.
+collected in ``LockFile.unresolved``; ``lockfiles.check`` has pip's dry run resolve them for
+the target interpreter, with the complete pins as constraints.
 
 The file is read by ``requirements_file`` (nested ``-r`` files included; ``-c`` files are
 passed on to the resolver); its index options are kept for the resolver.
@@ -12,7 +12,6 @@ passed on to the resolver); its index options are kept for the resolver.
 from __future__ import annotations
 
 import shlex
-import tempfile
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -20,7 +19,6 @@ from packaging.utils import canonicalize_name
 
 from safe_pip.errors import UsageError
 from safe_pip.installers.requirements_file import RequirementFileEntry, read_requirements_file
-from safe_pip.models import PlanItem
 from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage, LockFile, LockKind
 
 _INDEX_URLS = ("--index-url", "--extra-index-url")
@@ -57,30 +55,6 @@ def read_requirements(path: Path) -> LockFile:
         resolver_options=tuple(o.as_line() for o in options if o.name not in _NOT_FOR_RESOLVER),
         constraint_files=tuple(constraint_files),
     )
-
-
-def resolve_unresolved(lock: LockFile, python: str) -> list[PlanItem]:
-    """Resolve ``lock.unresolved`` with pip's dry run; complete pins are constraints.
-
-    Items for packages the file pins completely are left out (they are checked as pinned).
-    """
-    from safe_pip.installers.pip.args import parse_install_args
-    from safe_pip.installers.pip.plan import resolve_plan
-
-    pinned_versions: dict[str, set[str]] = {}
-    for package in lock.packages:
-        pinned_versions.setdefault(package.name, set()).add(package.version)
-    constraints = [f"{name}=={v.pop()}" for name, v in pinned_versions.items() if len(v) == 1]
-    with tempfile.TemporaryDirectory(prefix="safe-pip-check-") as tmp:
-        requirements_file = Path(tmp) / "requirements.txt"
-        requirements_file.write_text("\n".join([*lock.resolver_options, *lock.unresolved]) + "\n")
-        constraints_file = Path(tmp) / "constraints.txt"
-        constraints_file.write_text("\n".join(constraints) + "\n")
-        args = ["--ignore-installed", "-r", str(requirements_file), "-c", str(constraints_file)]
-        for extra in lock.constraint_files:
-            args += ["-c", str(extra)]
-        items = resolve_plan(python, parse_install_args(args))
-    return [item for item in items if item.name not in pinned_versions]
 
 
 def _complete_pin(entry: RequirementFileEntry) -> LockedPackage | None:

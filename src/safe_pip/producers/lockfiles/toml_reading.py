@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from safe_pip.artifacts import is_sha256
 from safe_pip.errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -19,20 +18,12 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
 
 Table = Mapping[str, Any]
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
 
 def load_toml(path: Path, text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
-
-
-def filename_from_url(url: str) -> str | None:
-    """The last path segment of an artifact URL or path, URL-decoded."""
-    last = unquote(urlsplit(url).path).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return last or None
 
 
 @dataclass(frozen=True)
@@ -71,7 +62,7 @@ class TomlReader:
 
     def sha256(self, digest: str, where: str) -> str:
         digest = digest.strip().lower()
-        if not _SHA256.fullmatch(digest):
+        if not is_sha256(digest):
             raise self.malformed(where, f"not a sha256 digest: {digest!r}")
         return digest
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from safe_pip.artifacts import filename_from_url
 from safe_pip.models import ArtifactSource
 from safe_pip.producers.lockfiles.model import (
     UNKNOWN_VERSION,
@@ -18,7 +19,7 @@ from safe_pip.producers.lockfiles.model import (
     LockFile,
     LockKind,
 )
-from safe_pip.producers.lockfiles.toml_reading import Table, TomlReader, filename_from_url
+from safe_pip.producers.lockfiles.toml_reading import Table, TomlReader
 
 _SOURCE_KINDS = {
     "registry": ArtifactSource.INDEX,

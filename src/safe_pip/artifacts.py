@@ -1,0 +1,28 @@
+"""How artifacts are named and hashed: sha256 digests and artifact URLs.
+
+Every reader (pip's report, index pages, lock files, requirement files) uses these, so a
+digest or a file name means the same thing wherever it was read.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def is_sha256(digest: str) -> bool:
+    """Whether ``digest`` is a whole sha256 hex digest (either case)."""
+    return SHA256_HEX.fullmatch(digest) is not None
+
+
+def filename_from_url(url: str) -> str | None:
+    """The last path segment of an artifact URL or path, URL-decoded; None when empty."""
+    last = unquote(urlsplit(url).path).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return last or None
+
+
+def without_fragment(url: str) -> str:
+    """``url`` without its ``#...`` part (where indexes put ``sha256=...``)."""
+    return urlunsplit(urlsplit(url)._replace(fragment=""))
