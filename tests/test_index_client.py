@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import IndexUnreachableError
-from safe_pip.index.client import IndexFile, fetch_index_files, match_file, redact
+from safe_pip.index.client import IndexFile, fetch_index_files, match_file
 from safe_pip.index.settings import IndexSettings
 from safe_pip.models import PlanItem
+from safe_pip.redaction import redact_url
 from support.index_server import JSON_V1, TEXT_HTML, LocalIndex
 from support.tls import CertificatePair, HttpsFront, make_certificate, openssl_missing_reason
 
@@ -206,10 +207,10 @@ def test_match_file_prefers_the_same_url_then_the_same_filename() -> None:
 
 def test_passwords_are_redacted_from_urls() -> None:
     assert (
-        redact("https://user:secret@host.invalid/simple/")
-        == "https://user:***@host.invalid/simple/"
+        redact_url("https://user:secret@host.invalid/simple/")
+        == "https://user:****@host.invalid/simple/"
     )
-    assert redact("https://host.invalid/simple/") == "https://host.invalid/simple/"
+    assert redact_url("https://host.invalid/simple/") == "https://host.invalid/simple/"
 
 
 # ---------------------------------------------------------------- pip's network settings

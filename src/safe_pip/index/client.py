@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 import httpx
@@ -34,6 +34,7 @@ from packaging.utils import canonicalize_name
 from safe_pip.artifacts import filename_from_url, without_fragment
 from safe_pip.errors import IndexUnreachableError
 from safe_pip.models import PlanItem
+from safe_pip.redaction import redact_url
 
 if TYPE_CHECKING:
     from safe_pip.index.settings import IndexSettings
@@ -115,15 +116,6 @@ def match_file(item: PlanItem, files: Iterable[IndexFile]) -> IndexFile | None:
 
 def project_page_url(index_url: str, name: str) -> str:
     return f"{index_url.rstrip('/')}/{canonicalize_name(name)}/"
-
-
-def redact(url: str) -> str:
-    """The URL without a password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 # ---------------------------------------------------------------- fetching
@@ -245,13 +237,13 @@ def _fetch_page(client: httpx.Client, index_url: str, name: str) -> list[IndexFi
         response = client.get(url)
     except httpx.HTTPError as error:
         raise IndexUnreachableError(
-            f"package index unreachable: {redact(url)} ({_describe(error)})"
+            f"package index unreachable: {redact_url(url)} ({_describe(error)})"
         ) from None
     if response.status_code in _NOT_FOUND:
         return []
     if response.status_code != 200:
         raise IndexUnreachableError(
-            f"package index unreachable: {redact(url)} (HTTP {response.status_code})"
+            f"package index unreachable: {redact_url(url)} (HTTP {response.status_code})"
         )
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     return _parse_page(response.content, content_type, str(response.url), index_url)
@@ -288,7 +280,7 @@ def _parse_page(
         return _parse_html(content, page_url, index_url)
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise IndexUnreachableError(
-            f"package index sent an unreadable page: {redact(page_url)} ({error})"
+            f"package index sent an unreadable page: {redact_url(page_url)} ({error})"
         ) from None
 
 

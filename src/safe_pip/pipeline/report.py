@@ -3,6 +3,9 @@
 Text: one line per decision (blocked first, then warnings, then ignored), hint lines when
 something is blocked, and a final one-line verdict. JSON: a stable schema (``"schema": 1``)
 for tools; new keys may be added, existing ones keep their meaning.
+
+Both pass through the output boundary: credentials in URLs are redacted
+(``redaction``) and text lines are made terminal-safe (``console.terminal_safe``).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from safe_pip.console import warn
+from safe_pip.console import terminal_safe, warn
 from safe_pip.models import Action, Category, Decision, Verdict, plan_to_json
 from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES
+from safe_pip.redaction import redact_document, redact_text
 
 if TYPE_CHECKING:
     from safe_pip.pipeline.check_plan import GuardResult
@@ -36,7 +40,8 @@ def render_text(verdict: Verdict, *, installing: bool = True) -> str:
     if verdict.blocked:
         lines.extend(hint_lines(verdict.decisions))
     lines.append(verdict_line(verdict, installing=installing))
-    return "\n".join(lines)
+    # Names, summaries, reasons and URLs come from indexes, advisories and config files.
+    return "\n".join(terminal_safe(redact_text(line)) for line in lines)
 
 
 def decision_line(decision: Decision) -> str:
@@ -134,7 +139,7 @@ def render_json(verdict: Verdict) -> str:
             for d in verdict.decisions
         ],
     }
-    return json.dumps(document, indent=2)
+    return json.dumps(redact_document(document), indent=2)
 
 
 def print_verdict(result: GuardResult, output_format: str, *, installing: bool = True) -> None:

@@ -1,0 +1,79 @@
+"""Text from indexes and advisories cannot drive the terminal (issue 8, reproduction 5).
+
+A yanked reason holding ``ESC[1A ESC[2K`` was printed raw, so an index could erase the
+BLOCKED lines printed before it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from safe_pip.console import terminal_safe
+from safe_pip.models import Action, Category, Decision, Finding, Verdict
+from safe_pip.pipeline.report import render_text
+from support.index_server import LocalIndex
+from support.outcomes import output
+
+SafePip = Callable[..., subprocess.CompletedProcess[str]]
+ERASE_LINE_ABOVE = "\x1b[1A\x1b[2K"
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        ERASE_LINE_ABOVE,
+        "\x1b]0;pwned title\x07",  # OSC: set the window title
+        "\x1b]8;;http://evil.invalid\x1b\\link\x1b]8;;\x1b\\",  # OSC 8 hyperlink
+        "\x9b2K",  # 8-bit CSI
+        "\x1bc",  # full reset
+        "a\rb\nc\x08d\x00e\x7f",
+        "\u202eevil\u202c",  # right-to-left override
+    ],
+)
+def test_terminal_safe_leaves_no_control_characters(hostile: str) -> None:
+    cleaned = terminal_safe(f"before {hostile} after")
+    assert cleaned.startswith("before ") and cleaned.endswith(" after")
+    assert all(ch.isprintable() for ch in cleaned), repr(cleaned)
+
+
+def test_terminal_safe_keeps_ordinary_text() -> None:
+    text = "Requests < 2.20 sends an Authorization header: fix >=2.20.0 (CVE-2018-18074) é 漢"
+    assert terminal_safe(text) == text
+
+
+def test_text_report_strips_escape_sequences_from_every_field() -> None:
+    finding = Finding(
+        name=f"pkg{ERASE_LINE_ABOVE}",
+        version="1.0",
+        category=Category.YANKED,
+        id="YANKED",
+        summary=f"yanked: {ERASE_LINE_ABOVE}all good",
+        fixed_in=f"2{ERASE_LINE_ABOVE}",
+    )
+    verdict = Verdict(plan=[], decisions=[Decision(finding, Action.BLOCK, f"x{ERASE_LINE_ABOVE}")])
+    assert "\x1b" not in render_text(verdict)
+
+
+@pytest.mark.integration
+def test_a_yanked_reason_cannot_erase_earlier_lines(
+    local_index: LocalIndex,
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    pip_venv: Callable[[str], Path],
+) -> None:
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    local_index.add("vulnlib", "1.0")
+    local_index.add("shiny", "1.0", yanked=f"{ERASE_LINE_ABOVE}{ERASE_LINE_ABOVE}fine")
+    python = pip_venv("bundled")
+    result = safe_pip(
+        "install", "--python", python, "-i", local_index.url, "vulnlib==1.0", "shiny==1.0"
+    )
+    assert result.returncode == 1, output(result)
+    assert "\x1b" not in result.stdout + result.stderr, output(result)
+    assert "shiny==1.0  yanked" in result.stdout and "fine" in result.stdout
