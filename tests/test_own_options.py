@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from safe_pip.commands.own_options import split_own_options, take_python_option
+from safe_pip.commands.own_options import (
+    add_policy_options,
+    own_options_from_parsed,
+    split_own_options,
+    take_python_option,
+)
 from safe_pip.errors import UsageError
 
 
@@ -53,3 +60,19 @@ def test_pass_through_commands_keep_pips_own_format_option() -> None:
     python, rest = take_python_option(["list", "--format", "json", "--python", "/p"])
     assert python == "/p"
     assert rest == ["list", "--format", "json"]
+
+
+def test_check_reads_the_policy_options_from_the_same_table_as_install() -> None:
+    parser = argparse.ArgumentParser()
+    add_policy_options(parser)
+    args = ["--format", "json", "--warn-only", "--ignore-vuln", "X-1:why", "--allow", "six"]
+    args += ["--fail-mode", "open"]
+    from_argparse = own_options_from_parsed(parser.parse_args(args))
+    assert from_argparse == split_own_options(args)[0]
+    assert from_argparse.policy().fails_open
+
+
+def test_an_own_flag_given_a_value_is_left_to_the_installer() -> None:
+    own, rest = split_own_options(["--warn-only=yes", "pkg"])
+    assert own.warn_only is None
+    assert rest == ["--warn-only=yes", "pkg"]

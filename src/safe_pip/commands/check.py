@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from safe_pip.commands.policy_options import add_policy_options, policy_from_args
+from safe_pip.commands.own_options import add_policy_options, own_options_from_parsed
 from safe_pip.errors import UsageError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.target_python import resolve_target_python
@@ -73,7 +73,8 @@ def run_check(args: argparse.Namespace) -> int:
     chosen = [bool(args.files), args.plan is not None, bool(args.installed)]
     if sum(chosen) != 1:
         raise UsageError("check needs exactly one of: FILE..., --plan FILE, --installed")
-    policy = policy_from_args(args)
+    own = own_options_from_parsed(args)
+    policy = own.policy()
     if args.plan is not None:
         result = check_plan_json(args.plan, policy)
     elif args.installed:
@@ -82,7 +83,7 @@ def run_check(args: argparse.Namespace) -> int:
         result = check_lock_files(
             [Path(f) for f in args.files], policy, python=args.python, index_urls=args.index_urls
         )
-    print_verdict(result, args.output_format, installing=False)
+    print_verdict(result, own.output_format, installing=False)
     return result.exit_code
 
 

@@ -16,7 +16,6 @@ from packaging.utils import canonicalize_name
 
 from safe_pip import exit_codes
 from safe_pip.commands.own_options import split_own_options
-from safe_pip.commands.policy_options import policy_from_args
 from safe_pip.console import say
 from safe_pip.errors import IndexUnreachableError, PipError, UsageError
 from safe_pip.index.settings import IndexSettings
@@ -49,7 +48,7 @@ def run_install(argv: Sequence[str]) -> int:
         from safe_pip.pipeline.check_plan import GuardResult, check_plan
         from safe_pip.pipeline.report import print_verdict
 
-        policy = policy_from_args(own.as_namespace())
+        policy = own.policy()
         try:
             plan = pending_plan.result()
         except PinnedHashMismatchError as exc:

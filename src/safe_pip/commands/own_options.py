@@ -1,21 +1,72 @@
-"""Pick safe-pip's own options out of a pip/uv command line, leaving the rest untouched.
+"""safe-pip's own options: one table, read once, for every command.
 
-``safe-pip install`` must accept every ``pip install`` option unchanged, so instead of letting
-argparse guess (it would abbreviate, reorder or reject pip's options) the few options that
-belong to safe-pip are taken out by name and everything else is handed on in order.
+``safe-pip install`` and ``safe-pip uv`` must accept every installer option unchanged, so
+instead of letting argparse guess (it would abbreviate, reorder or reject pip's options) the
+options in :data:`OWN_OPTIONS` are taken out by name (:func:`split_own_options`) and
+everything else is handed on in order. ``safe-pip check`` uses argparse; its policy and
+output options are added from the same table (:func:`add_policy_options`) and read back with
+:func:`own_options_from_parsed`.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from safe_pip.commands.policy_options import FAIL_MODES, OUTPUT_FORMATS
 from safe_pip.errors import UsageError
 
-OWN_VALUE_OPTIONS = ("--python", "--format", "--ignore-vuln", "--allow", "--fail-mode", "--uv")
-_FLAG_OPTIONS = ("--warn-only",)
+if TYPE_CHECKING:
+    from safe_pip.pipeline.policy import Policy
+
+OUTPUT_FORMATS = ("text", "json")
+FAIL_MODES = ("closed", "open")
+
+
+@dataclass(frozen=True)
+class OwnOption:
+    """One safe-pip option: its name, the ``OwnOptions`` field it sets, and how."""
+
+    name: str
+    dest: str
+    help: str
+    takes_value: bool = True
+    repeated: bool = False  # every use adds a value (else the last one wins)
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+    policy: bool = True  # a policy/output option (``check`` has its own --python)
+
+
+OWN_OPTIONS: tuple[OwnOption, ...] = (
+    OwnOption("--python", "python", "the target interpreter", metavar="PATH", policy=False),
+    OwnOption("--uv", "uv", "the uv executable to run", metavar="PATH", policy=False),
+    OwnOption("--format", "output_format", "report format", choices=OUTPUT_FORMATS),
+    OwnOption(
+        "--warn-only",
+        "warn_only",
+        "report problems as warnings and go on (malicious packages still block)",
+        takes_value=False,
+    ),
+    OwnOption(
+        "--ignore-vuln",
+        "ignore_vuln",
+        "ignore an advisory (id or alias); a reason is required",
+        repeated=True,
+        metavar="ID:REASON",
+    ),
+    OwnOption(
+        "--allow",
+        "allow",
+        "ignore vulnerability/yanked/unverifiable findings for this package",
+        repeated=True,
+        metavar="PACKAGE",
+    ),
+    OwnOption("--fail-mode", "fail_mode", "when a check cannot run", choices=FAIL_MODES),
+)
+OWN_VALUE_OPTIONS = frozenset(option.name for option in OWN_OPTIONS if option.takes_value)
+_BY_NAME = {option.name: option for option in OWN_OPTIONS}
 
 
 @dataclass
@@ -28,9 +79,22 @@ class OwnOptions:
     allow: list[str] = field(default_factory=list)
     fail_mode: str | None = None
 
-    def as_namespace(self) -> argparse.Namespace:
-        """The same shape ``cli_common.add_policy_options`` produces."""
-        return argparse.Namespace(**self.__dict__)
+    @property
+    def json_output(self) -> bool:
+        return self.output_format == "json"
+
+    def policy(self, start_dir: Path | None = None) -> Policy:
+        """The policy from the configuration layers with these options on top."""
+        from safe_pip.pipeline.config import load_policy
+        from safe_pip.pipeline.policy import PolicyOverrides
+
+        overrides = PolicyOverrides(
+            warn_only=self.warn_only,
+            ignore_vulns=[parse_ignore(value) for value in self.ignore_vuln],
+            allow=list(self.allow),
+            fail_mode=self.fail_mode,
+        )
+        return load_policy(start_dir or Path.cwd(), overrides)
 
 
 def split_own_options(args: Sequence[str]) -> tuple[OwnOptions, list[str]]:
@@ -47,36 +111,65 @@ def split_own_options(args: Sequence[str]) -> tuple[OwnOptions, list[str]]:
             rest.extend(args[i:])
             break
         name, has_inline, _ = arg.partition("=")
-        if name in _FLAG_OPTIONS and not has_inline:
-            own.warn_only = True
+        option = _BY_NAME.get(name)
+        if option is None or (not option.takes_value and has_inline):
+            rest.append(arg)
             i += 1
-            continue
-        if name in OWN_VALUE_OPTIONS:
+        elif option.takes_value:
             value, i = _option_value(args, i)
-            _store(own, name, value)
-            continue
-        rest.append(arg)
-        i += 1
+            _store(own, option, value)
+        else:
+            setattr(own, option.dest, True)
+            i += 1
     return own, rest
 
 
-def _store(own: OwnOptions, name: str, value: str) -> None:
-    if name == "--python":
-        own.python = value
-    elif name == "--uv":
-        own.uv = value
-    elif name == "--format":
-        if value not in OUTPUT_FORMATS:
-            raise UsageError(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, got {value!r}")
-        own.output_format = value
-    elif name == "--ignore-vuln":
-        own.ignore_vuln.append(value)
-    elif name == "--allow":
-        own.allow.append(value)
-    elif name == "--fail-mode":
-        if value not in FAIL_MODES:
-            raise UsageError(f"--fail-mode must be one of {', '.join(FAIL_MODES)}, got {value!r}")
-        own.fail_mode = value
+def _store(own: OwnOptions, option: OwnOption, value: str) -> None:
+    if option.choices and value not in option.choices:
+        raise UsageError(f"{option.name} must be one of {', '.join(option.choices)}, got {value!r}")
+    if option.repeated:
+        getattr(own, option.dest).append(value)
+    else:
+        setattr(own, option.dest, value)
+
+
+def add_policy_options(parser: argparse.ArgumentParser) -> None:
+    """Add the policy and output options of :data:`OWN_OPTIONS` to an argparse parser."""
+    group = parser.add_argument_group("policy and output")
+    defaults = OwnOptions()
+    for option in OWN_OPTIONS:
+        if not option.policy:
+            continue
+        if not option.takes_value:
+            group.add_argument(
+                option.name, dest=option.dest, action="store_true", default=None, help=option.help
+            )
+            continue
+        group.add_argument(
+            option.name,
+            dest=option.dest,
+            action="append" if option.repeated else "store",
+            default=[] if option.repeated else getattr(defaults, option.dest),
+            choices=option.choices or None,
+            metavar=option.metavar,
+            help=option.help,
+        )
+
+
+def own_options_from_parsed(parsed: argparse.Namespace) -> OwnOptions:
+    """The ``OwnOptions`` an argparse parser with :func:`add_policy_options` read."""
+    known = [f.name for f in fields(OwnOptions)]
+    return OwnOptions(**{name: getattr(parsed, name) for name in known if hasattr(parsed, name)})
+
+
+def parse_ignore(value: str) -> tuple[str, str]:
+    """``"PYSEC-2018-28:reason text"`` -> ``("PYSEC-2018-28", "reason text")``."""
+    advisory_id, sep, reason = value.partition(":")
+    if not sep or not advisory_id.strip() or not reason.strip():
+        raise UsageError(
+            f"--ignore-vuln {value!r} needs a reason: --ignore-vuln 'ID:why it is safe here'"
+        )
+    return advisory_id.strip(), reason.strip()
 
 
 def take_python_option(args: Sequence[str]) -> tuple[str | None, list[str]]:

@@ -16,8 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from safe_pip import exit_codes
-from safe_pip.commands.own_options import OwnOptions, split_own_options, take_option
-from safe_pip.commands.policy_options import policy_from_args
+from safe_pip.commands.own_options import (
+    OWN_VALUE_OPTIONS,
+    OwnOptions,
+    split_own_options,
+    take_option,
+)
 from safe_pip.console import say
 from safe_pip.installers.uv.args import (
     GLOBAL_VALUE_OPTIONS,
@@ -37,8 +41,6 @@ from safe_pip.pipeline.check_plan import GuardResult, check_plan
 from safe_pip.pipeline.report import print_verdict
 
 _GUARDED = (("pip", "install"), ("pip", "sync"))
-# safe-pip's own options that take a value; they may come before uv's subcommand too.
-_OWN_VALUE_OPTIONS = frozenset({"--uv", "--format", "--ignore-vuln", "--allow", "--fail-mode"})
 _PROJECT_COMMANDS = (("sync",), ("add",))
 
 
@@ -111,7 +113,7 @@ def _install(
 ) -> int:
     from safe_pip.installers.uv.install import install_with_uv
 
-    policy = policy_from_args(own.as_namespace())
+    policy = own.policy()
     plan = resolve_uv_plan(uv, global_args, request, no_deps=command == "sync", env=env)
     if not plan.items and command == "install":
         say("nothing to install.")
@@ -161,7 +163,7 @@ def _sync_lock_files(
     from safe_pip.producers.lockfiles import read_lock_file
     from safe_pip.producers.lockfiles.plan import to_plan
 
-    policy = policy_from_args(own.as_namespace())
+    policy = own.policy()
     locks = [read_lock_file(Path(f)) for f in request.requirement_files]
     items = to_plan(package for lock in locks for package in lock.packages)
     index_urls = [url for lock in locks for url in lock.index_urls]
@@ -209,7 +211,7 @@ def _command_position(args: Sequence[str]) -> int:
     position = 0
     while position < len(args) and args[position].startswith("-"):
         option = args[position]
-        takes_value = option in GLOBAL_VALUE_OPTIONS or option in _OWN_VALUE_OPTIONS
+        takes_value = option in GLOBAL_VALUE_OPTIONS or option in OWN_VALUE_OPTIONS
         position += 2 if takes_value else 1
     return position
 

@@ -96,10 +96,9 @@ def add_to_project(
 
 def _check_lock(lock: Path, own: OwnOptions, settings: IndexSettings) -> bool:
     """Check every file uv.lock lists, reading its indexes with uv's network ``settings``."""
-    from safe_pip.commands.policy_options import policy_from_args
     from safe_pip.producers.lockfiles.check import check_lock_files
 
-    policy = policy_from_args(own.as_namespace())
+    policy = own.policy()
     result = check_lock_files([lock], policy, index_settings=settings)
     print_verdict(result, own.output_format)
     return result.verdict.blocked
