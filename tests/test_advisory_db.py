@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
+from safe_pip.advisories.database import UPDATE_HINT, AdvisoryDatabase, AdvisoryMatch
 from safe_pip.advisories.osv import parse_record
 from safe_pip.advisories.update import update_database
 from safe_pip.advisories.version_match import RangeEvent, is_affected
@@ -265,7 +265,7 @@ def test_open_missing_database(tmp_path: Path) -> None:
     path = tmp_path / "nothing.sqlite"
     with pytest.raises(DatabaseError) as info:
         AdvisoryDatabase.open(path)
-    assert str(info.value) == f"no advisory database at {path}; run `safe-pip db update`"
+    assert str(info.value) == f"no advisory database at {path}; {UPDATE_HINT}"
     assert not path.exists()  # opening never creates a database
 
 
@@ -282,9 +282,7 @@ def test_open_uses_the_cache_dir_by_default(
 
 
 def _corrupt_message(path: Path) -> str:
-    return (
-        f"advisory database at {path} is corrupt or from another version; run `safe-pip db update`"
-    )
+    return f"advisory database at {path} is corrupt or from another version; {UPDATE_HINT}"
 
 
 def test_open_file_that_is_not_sqlite(tmp_path: Path) -> None:

@@ -5,9 +5,10 @@ import io
 import json
 import os
 import socket
+import subprocess
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -20,6 +21,7 @@ from safe_pip.advisories.database import AdvisoryDatabase, DatabaseStatus
 from safe_pip.advisories.update import update_database
 from safe_pip.commands import db as db_commands
 from safe_pip.errors import DatabaseError, UsageError
+from support.outcomes import assert_one_line_error
 
 EDGE = Path(__file__).parent / "data" / "osv-edge"
 EDGE_VALID_RECORDS = 12
@@ -451,3 +453,21 @@ def test_download_progress_output() -> None:
     quiet(1, 10)
     quiet.finish()
     assert log.getvalue() == ""  # not a terminal: nothing for short downloads
+
+
+def test_unreachable_feed_says_how_to_update_offline(
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]], isolated_env: dict[str, str]
+) -> None:
+    """Offline, the default feed fails: one line that names --source and SAFE_PIP_DB_SOURCE."""
+    with socket.socket() as closed:  # a port nothing listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/PyPI/all.zip"
+    env = dict(isolated_env, SAFE_PIP_DB_SOURCE=url)
+
+    result = safe_pip("db", "update", env=env)
+
+    line = assert_one_line_error(result, 3)
+    assert f"could not download advisories from {url}: " in line
+    assert "safe-pip db update --source PATH_OR_URL" in line and "SAFE_PIP_DB_SOURCE=" in line
+    assert result.stderr.count("\n") == 1
+    assert not (Path(env["SAFE_PIP_CACHE_DIR"]) / "advisories.sqlite").exists()

@@ -283,7 +283,7 @@ def test_hook_status_warns_when_the_checker_is_gone(
 
     assert safe_pip_cli("hook", "status", "--python", target_venv) == 0
 
-    assert "the checker is missing" in capsys.readouterr().err
+    assert "safe-pip is no longer installed" in capsys.readouterr().err
 
 
 def test_hook_install_uses_the_active_venv_by_default(
@@ -392,3 +392,23 @@ def test_setup_with_an_unknown_shell_skips_aliases_and_still_builds_the_database
     assert [path for path in Path(env["HOME"]).rglob("*") if path.is_file()] == []
     assert (Path(env["SAFE_PIP_CACHE_DIR"]) / "advisories.sqlite").is_file()
     assert hook_status(hook_target(interpreter_info(str(target_venv)), user=False)).guarded
+
+
+@pytest.mark.integration
+def test_hook_commands_share_setups_default_outside_a_venv(
+    setup_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Outside a venv, install, status and uninstall all mean the user site, and say so."""
+    user_site = hook_target(interpreter_info(BASE_PYTHON), user=True).site_dir
+    assert safe_pip_cli("setup", "--python", BASE_PYTHON, "--no-db-update", "--shell", "zsh") == 0
+    capsys.readouterr()
+
+    assert safe_pip_cli("hook", "status", "--python", BASE_PYTHON) == 0
+    assert f"guarded: {user_site / 'safe_pip_hook.pth'}" in capsys.readouterr().out
+    assert safe_pip_cli("hook", "uninstall", "--python", BASE_PYTHON) == 0
+    assert f"safe-pip hook removed from {user_site}" in capsys.readouterr().out
+    assert safe_pip_cli("hook", "status", "--python", BASE_PYTHON) == 1
+    not_guarded = capsys.readouterr().out
+    assert f"user site of {BASE_PYTHON} ({user_site})" in not_guarded
+    assert safe_pip_cli("hook", "install", "--python", BASE_PYTHON) == 0
+    assert f"installed: {user_site / 'safe_pip_hook.pth'}" in capsys.readouterr().out

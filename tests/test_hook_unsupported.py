@@ -167,7 +167,7 @@ def test_missing_checker_refuses_to_install(
 
     assert result.returncode == 3, output(result)
     assert "Traceback" not in result.stderr
-    assert "safe-pip hook: cannot run the safe-pip checker" in result.stderr
+    assert "safe-pip hook: safe-pip is no longer installed" in result.stderr
     assert "refusing to install" in result.stderr
     assert installed(newest_pip_venv, isolated_env) == {}
 

@@ -82,6 +82,15 @@ class DatabaseStatus:
         return datetime.now(timezone.utc) - self.updated_at
 
 
+SOURCE_ENV_VAR = "SAFE_PIP_DB_SOURCE"
+# How to get a database, online or not; every "no usable database" error ends with it.
+OFFLINE_HINT = (
+    "without network access, build it from an OSV export: "
+    f"`safe-pip db update --source PATH_OR_URL` or {SOURCE_ENV_VAR}=PATH_OR_URL"
+)
+UPDATE_HINT = f"run `safe-pip db update` ({OFFLINE_HINT})"
+
+
 class AdvisoryDatabase:
     """Read-only access to the advisory database; use ``AdvisoryDatabase.open()``."""
 
@@ -94,10 +103,9 @@ class AdvisoryDatabase:
         """Open the database read-only; ``DatabaseError`` if it is missing or unusable."""
         db_path = path if path is not None else paths.advisory_db_path()
         if not db_path.is_file():
-            raise DatabaseError(f"no advisory database at {db_path}; run `safe-pip db update`")
+            raise DatabaseError(f"no advisory database at {db_path}; {UPDATE_HINT}")
         corrupt = DatabaseError(
-            f"advisory database at {db_path} is corrupt or from another version; "
-            "run `safe-pip db update`"
+            f"advisory database at {db_path} is corrupt or from another version; {UPDATE_HINT}"
         )
         try:
             connection = sqlite3.connect(
@@ -125,8 +133,7 @@ class AdvisoryDatabase:
             hits = _collect_hits(rows)
         except (sqlite3.Error, ValueError, TypeError) as exc:
             raise DatabaseError(
-                f"cannot read advisory database {self._status.path} ({exc}); "
-                "run `safe-pip db update`"
+                f"cannot read advisory database {self._status.path} ({exc}); {UPDATE_HINT}"
             ) from exc
         affected = [hit for hit in hits.values() if is_affected(version, hit.ranges, hit.versions)]
         return sorted(

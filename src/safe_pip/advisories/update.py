@@ -32,12 +32,16 @@ import filelock
 import httpx
 
 from safe_pip import paths
-from safe_pip.advisories.database import DatabaseStatus, write_database
+from safe_pip.advisories.database import (
+    OFFLINE_HINT,
+    SOURCE_ENV_VAR,
+    DatabaseStatus,
+    write_database,
+)
 from safe_pip.advisories.osv import Advisory, MalformedRecordError, parse_record
 from safe_pip.errors import DatabaseError, UsageError
 
 DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
-SOURCE_ENV_VAR = "SAFE_PIP_DB_SOURCE"
 LOCK_TIMEOUT_SECONDS = 600.0
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -208,7 +212,7 @@ def _download(url: str, destination: Path, progress: Progress | None) -> None:
     except OSError as exc:
         raise DatabaseError(f"cannot write {destination}: {exc.strerror or exc}") from exc
     if reason is not None:
-        raise DatabaseError(f"could not download advisories from {url}: {reason}")
+        raise DatabaseError(f"could not download advisories from {url}: {reason}; {OFFLINE_HINT}")
 
 
 def _content_length(response: httpx.Response) -> int | None:

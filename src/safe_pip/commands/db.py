@@ -10,8 +10,8 @@ from datetime import timedelta
 from typing import TextIO
 
 from safe_pip import exit_codes
-from safe_pip.advisories.database import AdvisoryDatabase, DatabaseStatus
-from safe_pip.advisories.update import DEFAULT_SOURCE, SOURCE_ENV_VAR, update_database
+from safe_pip.advisories.database import SOURCE_ENV_VAR, AdvisoryDatabase, DatabaseStatus
+from safe_pip.advisories.update import DEFAULT_SOURCE, update_database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

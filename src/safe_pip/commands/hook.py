@@ -149,10 +149,11 @@ def run_hook_status(args: argparse.Namespace) -> int:
     print(f"guarded: {target.pth_file}")
     checker = " ".join(status.checker) if status.checker else "(not recorded)"
     print(f"checker: {checker}")
-    if not status.checker_available:
+    if status.checker_problem is not None:
         print(
-            "warning: the checker is missing, so pip refuses every install here; "
-            "run `safe-pip hook install` again from a working safe-pip.",
+            f"warning: {status.checker_problem}, so pip refuses every install here; run "
+            "`safe-pip hook install` again to repair it, or `safe-pip hook uninstall` to "
+            "remove it.",
             file=sys.stderr,
         )
     return exit_codes.OK
@@ -184,7 +185,7 @@ def _alias_line(action: str, path: Path, shell: str) -> str:
 def run_setup(args: argparse.Namespace) -> int:
     """Hook, shell functions, advisory database; one line per change."""
     info = interpreter_info(resolve_target_python(args.python))
-    target = hook_target(info, user=args.user or not info.is_venv)
+    target = hook_target(info, user=args.user)
     already_installed = install_hook(target)
     print(f"hook: {'updated' if already_installed else 'installed'} {target.pth_file}")
 

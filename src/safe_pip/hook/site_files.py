@@ -28,9 +28,9 @@ from pathlib import Path
 
 from safe_pip import __version__
 from safe_pip.errors import UsageError
+from safe_pip.hook.runtime.checker import PTH_NAME, CheckerUnavailable, checker_command
 from safe_pip.installers.process import pip_child_env
 
-PTH_NAME = "safe_pip_hook.pth"
 PACKAGE_NAME = "_safe_pip_hook"
 PTH_LINE = f"import {PACKAGE_NAME}; {PACKAGE_NAME}.install_finder()\n"
 CONFIG_NAME = "config.json"
@@ -38,6 +38,7 @@ INSTALLED_BY_PREFIX = "safe-pip "
 # The first line of ``runtime/__init__.py``, in every version safe-pip has written.
 PACKAGE_MARKER = '"""safe-pip\'s pip hook'
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+SAFE_PIP_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 RUNTIME_MODULES = ("__init__.py", "pip_patch.py", "plan_from_pip.py", "checker.py")
 QUERY_TIMEOUT_SECONDS = 60
 
@@ -96,6 +97,7 @@ class HookStatus:
     pth_present: bool
     package_present: bool
     checker: list[str] | None  # recorded checker command, None if unreadable
+    checker_problem: str | None  # why the hook cannot run its checker, as pip would say it
 
     @property
     def guarded(self) -> bool:
@@ -103,7 +105,7 @@ class HookStatus:
 
     @property
     def checker_available(self) -> bool:
-        return self.checker is not None and Path(self.checker[0]).exists()
+        return self.checker_problem is None
 
 
 def default_checker_command() -> list[str]:
@@ -143,13 +145,21 @@ def interpreter_info(python: str) -> InterpreterInfo:
 
 
 def hook_target(info: InterpreterInfo, *, user: bool) -> HookTarget:
-    """The environment's site-packages, or (``user``) the interpreter's user site."""
+    """Where the hook goes: with ``user`` the interpreter's user site; else a venv's own
+    site-packages, and for an interpreter outside a venv its user site too (a system
+    site-packages is not the user's to change: Debian marks it externally managed), unless
+    that interpreter does not load a user site.
+
+    ``setup``, ``hook install``, ``hook status`` and ``hook uninstall`` all use this one rule.
+    """
     if user:
         if not info.user_site_enabled:
             raise UsageError(
                 f"{info.python} does not load the user site (a virtual environment, or user "
                 "site disabled): hook the environment instead (--python without --user)"
             )
+        return HookTarget(python=info.python, site_dir=info.user_site, user=True)
+    if not info.is_venv and info.user_site_enabled:
         return HookTarget(python=info.python, site_dir=info.user_site, user=True)
     return HookTarget(python=info.python, site_dir=info.purelib, user=False)
 
@@ -160,7 +170,17 @@ def hook_status(target: HookTarget) -> HookStatus:
         pth_present=_is_our_pth(target.pth_file),
         package_present=(target.package_dir / "__init__.py").is_file(),
         checker=_recorded_checker(target.config_file),
+        checker_problem=_checker_problem(target.config_file),
     )
+
+
+def _checker_problem(config_file: Path) -> str | None:
+    """The hook runtime's own verdict on its checker (the same rule pip meets)."""
+    try:
+        checker_command(str(config_file))
+    except CheckerUnavailable as exc:
+        return str(exc)
+    return None
 
 
 def install_hook(target: HookTarget, checker: list[str] | None = None) -> bool:
@@ -175,7 +195,9 @@ def install_hook(target: HookTarget, checker: list[str] | None = None) -> bool:
         )
     already_installed = hook_status(target).guarded
     command = checker or default_checker_command()
-    config = {"checker": command, "installed_by": f"safe-pip {__version__}"}
+    # Gone after `pip uninstall safe-pip-guard`: the hook then says how to remove itself.
+    requires = [str(SAFE_PIP_PACKAGE_DIR)] if checker is None else []
+    config = {"checker": command, "requires": requires, "installed_by": f"safe-pip {__version__}"}
     try:
         target.package_dir.mkdir(parents=True, exist_ok=True)
         for module in RUNTIME_MODULES:

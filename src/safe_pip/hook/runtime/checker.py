@@ -17,7 +17,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-CONFIG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config.json")
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+CONFIG_FILE = os.path.join(PACKAGE_DIR, "config.json")
+PTH_NAME = "safe_pip_hook.pth"  # next to this package, in the same site-packages
 
 
 class CheckerUnavailable(Exception):
@@ -25,10 +27,16 @@ class CheckerUnavailable(Exception):
 
 
 def checker_command(config_file: str = CONFIG_FILE) -> list[str]:
-    """The recorded command that runs safe-pip (without the ``check`` arguments)."""
+    """The recorded command that runs safe-pip (without the ``check`` arguments).
+
+    ``CheckerUnavailable`` when it cannot work: not recorded, or safe-pip was uninstalled
+    (its interpreter or its package, recorded as ``requires``, is gone).
+    """
     try:
         with open(config_file, encoding="utf-8") as file:
-            command = json.load(file).get("checker")
+            config = json.load(file)
+        command = config.get("checker")
+        requires = config.get("requires")
     except (OSError, ValueError, AttributeError) as exc:
         raise CheckerUnavailable(f"cannot read the hook's settings {config_file}: {exc}") from None
     if (
@@ -37,7 +45,23 @@ def checker_command(config_file: str = CONFIG_FILE) -> list[str]:
         or not all(isinstance(part, str) for part in command)
     ):
         raise CheckerUnavailable(f"the hook's settings {config_file} name no checker command")
+    needed = [command[0]] if os.path.isabs(command[0]) else []
+    if isinstance(requires, list):
+        needed += [path for path in requires if isinstance(path, str)]
+    for path in needed:
+        if not os.path.exists(path):
+            raise CheckerUnavailable(f"safe-pip is no longer installed ({path} is gone)")
     return command
+
+
+def how_to_get_pip_back() -> str:
+    """What to do when the checker is gone: remove this hook (exact files or command)."""
+    pth_file = os.path.join(os.path.dirname(PACKAGE_DIR), PTH_NAME)
+    return (
+        f"To use pip without safe-pip, delete {pth_file} and the folder {PACKAGE_DIR} "
+        f"(or run `safe-pip hook uninstall --python {sys.executable}` from a working "
+        "safe-pip); to guard pip again, run `safe-pip hook install` from one."
+    )
 
 
 def run_checker(plan: dict[str, Any], *, report_on_stderr: bool = False) -> int:

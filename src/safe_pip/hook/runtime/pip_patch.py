@@ -170,10 +170,7 @@ def _check(requirement_set: Any, state: _RunState) -> None:
             _say(f"warning: {exc}; SAFE_PIP_HOOK_FAIL_OPEN is set, installing unchecked.")
             state.unchecked_allowed = True
             return
-        _say(
-            f"{exc}; refusing to install. Run `safe-pip hook install` again or use "
-            "`safe-pip install`."
-        )
+        _say(f"{exc}; refusing to install. {checker.how_to_get_pip_back()}")
         raise HookStop(CANNOT_CHECK) from None
     if exit_code == 0:
         return
