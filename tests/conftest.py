@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from support import integration_guard
 from support.index_server import LocalIndex
 from support.isolation import isolated_env as make_isolated_env
 from support.isolation import run as run_command
@@ -25,6 +26,12 @@ SHARED_ADVISORIES_ZIP = (
 )
 
 # ---------------------------------------------------------------- processes
+
+
+@pytest.fixture(autouse=True)
+def _integration_marker_is_honest(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that starts a process or a local server must be marked ``integration``."""
+    yield from integration_guard.guard(request)
 
 
 @pytest.fixture

@@ -91,6 +91,7 @@ def test_block_defines_all_four_commands_between_markers(shell: str) -> None:
     assert sum(line.count("safe-pip install") for line in code) == 4
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_bash_functions_send_only_installs_to_safe_pip(fake_bin: Path, tmp_path: Path) -> None:
     output = run_in_bash(
@@ -115,6 +116,7 @@ def test_bash_functions_send_only_installs_to_safe_pip(fake_bin: Path, tmp_path:
     ]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("shell", ["zsh", "fish", "pwsh"])
 def test_other_shells_run_their_block(shell: str, fake_bin: Path, tmp_path: Path) -> None:
     executable = shutil.which(shell)
@@ -151,6 +153,7 @@ def test_shell_from_env_is_none_for_an_unknown_shell() -> None:
     assert shell_from_env({"SHELL": "/bin/tcsh"}) is None
 
 
+@pytest.mark.integration
 def test_alias_command_with_an_unknown_shell_is_a_usage_error(
     safe_pip: Callable[..., subprocess.CompletedProcess[str]], isolated_env: dict[str, str]
 ) -> None:

@@ -15,13 +15,13 @@ from support.index_server import LocalIndex
 from support.outcomes import assert_one_line_error, output
 from support.scenario import MALICIOUS_ID, VULN_ID
 from support.tls import HttpsFront, make_certificate, openssl_missing_reason
+from support.uv_helpers import SKIP_WITHOUT_UV, compile_requirements, lock_project, uv
 from support.wheels import wheel_bytes
-from uv_helpers import SKIP_WITHOUT_UV, compile_requirements, lock_project, uv
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 MALFORMED = Path(__file__).resolve().parent / "data" / "lockfiles"
 
-pytestmark = SKIP_WITHOUT_UV
+pytestmark = [pytest.mark.integration, SKIP_WITHOUT_UV]
 
 
 def check(safe_pip: SafePip, *args: str | Path, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -225,8 +225,9 @@ def test_plan_round_trip_through_standard_input(world: LocalIndex, safe_pip: Saf
     assert result.returncode == 1, output(result)
     report = json.loads(result.stdout)
     # The plan comes back as sent, plus what the index page told about the index item.
-    vulnlib_as_reported = {**plan_to_json(plan)["items"][0], "yanked": False}
-    assert report["packages"] == [vulnlib_as_reported, plan_to_json(plan)["items"][1]]
+    sent = plan_to_json(plan)["items"]
+    assert isinstance(sent, list)
+    assert report["packages"] == [{**sent[0], "yanked": False}, sent[1]]
     assert {(f["id"], f["action"]) for f in report["findings"]} == {
         (VULN_ID, "block"),
         ("UNVERIFIED-SOURCE", "warn"),

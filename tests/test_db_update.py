@@ -286,6 +286,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         thread.join()
 
 
+@pytest.mark.integration
 def test_http_zip_download_with_progress(server: str, db_path: Path) -> None:
     calls: list[tuple[int, int | None]] = []
     status = update_database(
@@ -298,10 +299,12 @@ def test_http_zip_download_with_progress(server: str, db_path: Path) -> None:
     assert leftovers(db_path.parent) == []
 
 
+@pytest.mark.integration
 def test_http_single_record(server: str, db_path: Path) -> None:
     assert update_database(f"{server}/record.json", db_path=db_path).record_count == 1
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("path", "reason"),
     [("/truncated.zip", ""), ("/error.zip", "HTTP 500"), ("/missing.zip", "HTTP 404")],
@@ -326,6 +329,7 @@ def test_unreachable_server(db_path: Path, existing_db: DatabaseStatus) -> None:
     assert_old_database_intact(db_path, existing_db)
 
 
+@pytest.mark.integration
 def test_interrupted_download(server: str, db_path: Path, existing_db: DatabaseStatus) -> None:
     seen: list[int] = []
 

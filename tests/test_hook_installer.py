@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import hook_venv
 from safe_pip.commands import hook as hook_commands
 from safe_pip.errors import UsageError
 from safe_pip.hook.shell_aliases import BEGIN_MARKER
@@ -29,6 +28,7 @@ from safe_pip.hook.site_files import (
     interpreter_info,
     uninstall_hook,
 )
+from support.hook_helpers import hook_venv
 from support.isolation import run
 from support.outcomes import assert_one_line_error, output
 from support.scenario import OSV_LOCAL
@@ -62,6 +62,7 @@ def finder_present(python: Path, env: dict[str, str]) -> bool:
 # ---------------------------------------------------------------- files
 
 
+@pytest.mark.integration
 def test_install_writes_the_pth_line_and_the_package(target_venv: Path) -> None:
     site_packages = venv_site_packages(target_venv.parent.parent)
     before = files_under(site_packages)
@@ -86,6 +87,7 @@ def test_install_writes_the_pth_line_and_the_package(target_venv: Path) -> None:
     assert config["checker"][1:] == ["-m", "safe_pip"]
 
 
+@pytest.mark.integration
 def test_uninstall_removes_exactly_what_install_wrote(
     target_venv: Path, isolated_env: dict[str, str]
 ) -> None:
@@ -102,6 +104,7 @@ def test_uninstall_removes_exactly_what_install_wrote(
     assert uninstall_hook(target) == []
 
 
+@pytest.mark.integration
 def test_installing_twice_updates_the_same_files(target_venv: Path) -> None:
     target = hook_target(interpreter_info(str(target_venv)), user=False)
     assert install_hook(target) is False
@@ -111,6 +114,7 @@ def test_installing_twice_updates_the_same_files(target_venv: Path) -> None:
     assert files_under(target.site_dir) == first
 
 
+@pytest.mark.integration
 def test_uninstall_keeps_a_foreign_pth_file_of_the_same_name(target_venv: Path) -> None:
     target = hook_target(interpreter_info(str(target_venv)), user=False)
     target.pth_file.write_text("import something_else\n")
@@ -121,6 +125,7 @@ def test_uninstall_keeps_a_foreign_pth_file_of_the_same_name(target_venv: Path) 
     assert not hook_status(target).guarded
 
 
+@pytest.mark.integration
 def test_install_refuses_a_foreign_pth_file_of_the_same_name(target_venv: Path) -> None:
     target = hook_target(interpreter_info(str(target_venv)), user=False)
     target.pth_file.write_text("import something_else\n")
@@ -132,6 +137,7 @@ def test_install_refuses_a_foreign_pth_file_of_the_same_name(target_venv: Path) 
     assert not target.package_dir.exists()
 
 
+@pytest.mark.integration
 def test_cli_hook_install_refuses_a_foreign_pth_file_with_exit_2(
     safe_pip: Callable[..., subprocess.CompletedProcess[str]], target_venv: Path
 ) -> None:
@@ -150,6 +156,7 @@ def test_runtime_package_starts_with_the_marker_uninstall_recognises() -> None:
     assert init.startswith(PACKAGE_MARKER)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("lost_file", [None, "config.json", "__init__.py"])
 def test_uninstall_removes_an_older_hook_package_with_extra_modules(
     target_venv: Path, lost_file: str | None
@@ -173,6 +180,7 @@ def test_uninstall_removes_an_older_hook_package_with_extra_modules(
     assert not hook_status(target).guarded
 
 
+@pytest.mark.integration
 def test_uninstall_leaves_a_foreign_package_directory_alone(target_venv: Path) -> None:
     target = hook_target(interpreter_info(str(target_venv)), user=False)
     target.package_dir.mkdir()
@@ -186,6 +194,7 @@ def test_uninstall_leaves_a_foreign_package_directory_alone(target_venv: Path) -
     assert {path: path.read_bytes() for path in files_under(target.package_dir)} == before
 
 
+@pytest.mark.integration
 def test_user_site_hook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_env: dict[str, str]
 ) -> None:
@@ -204,6 +213,7 @@ def test_user_site_hook(
     assert not finder_present(Path(BASE_PYTHON), env)
 
 
+@pytest.mark.integration
 def test_user_site_of_a_venv_is_refused(target_venv: Path) -> None:
     with pytest.raises(UsageError, match="does not load the user site"):
         hook_target(interpreter_info(str(target_venv)), user=True)
@@ -212,6 +222,7 @@ def test_user_site_of_a_venv_is_refused(target_venv: Path) -> None:
 # ---------------------------------------------------------------- interpreter start
 
 
+@pytest.mark.integration
 def test_startup_imports_nothing_new(target_venv: Path, isolated_env: dict[str, str]) -> None:
     plain = json.loads(run([target_venv, "-c", MODULES_AT_START], isolated_env).stdout)
     hook_venv(target_venv)
@@ -222,6 +233,7 @@ def test_startup_imports_nothing_new(target_venv: Path, isolated_env: dict[str, 
     assert finder_present(target_venv, isolated_env)
 
 
+@pytest.mark.integration
 def test_safe_pip_active_leaves_no_finder_only_in_a_child_of_its_process(
     target_venv: Path, isolated_env: dict[str, str]
 ) -> None:
@@ -232,6 +244,7 @@ def test_safe_pip_active_leaves_no_finder_only_in_a_child_of_its_process(
     assert finder_present(target_venv, dict(isolated_env, SAFE_PIP_ACTIVE="1"))
 
 
+@pytest.mark.integration
 def test_existing_sitecustomize_still_runs(target_venv: Path, isolated_env: dict[str, str]) -> None:
     site_packages = venv_site_packages(target_venv.parent.parent)
     sitecustomize = site_packages / "sitecustomize.py"
@@ -249,6 +262,7 @@ def test_existing_sitecustomize_still_runs(target_venv: Path, isolated_env: dict
 # ---------------------------------------------------------------- commands
 
 
+@pytest.mark.integration
 def test_hook_commands_report_and_exit_codes(
     target_venv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -276,6 +290,7 @@ def test_hook_commands_report_and_exit_codes(
     assert safe_pip_cli("hook", "status", "--python", target_venv) == 1
 
 
+@pytest.mark.integration
 def test_hook_status_warns_when_the_checker_is_gone(
     target_venv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -286,6 +301,7 @@ def test_hook_status_warns_when_the_checker_is_gone(
     assert "safe-pip is no longer installed" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_hook_install_uses_the_active_venv_by_default(
     target_venv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -296,6 +312,7 @@ def test_hook_install_uses_the_active_venv_by_default(
     assert (venv_site_packages(target_venv.parent.parent) / "safe_pip_hook.pth").is_file()
 
 
+@pytest.mark.integration
 def test_cli_hook_install(
     safe_pip: Callable[..., subprocess.CompletedProcess[str]], target_venv: Path
 ) -> None:
@@ -324,6 +341,7 @@ def setup_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.mark.integration
 def test_setup_hooks_the_venv_writes_aliases_and_builds_the_database(
     setup_env: Path, target_venv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -339,6 +357,7 @@ def test_setup_hooks_the_venv_writes_aliases_and_builds_the_database(
     assert (tmp_path / "cache" / "advisories.sqlite").is_file()
 
 
+@pytest.mark.integration
 def test_setup_without_a_venv_hooks_the_user_site(
     setup_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -352,6 +371,7 @@ def test_setup_without_a_venv_hooks_the_user_site(
     assert lines[2] == "advisory database: not updated (--no-db-update)."
 
 
+@pytest.mark.integration
 def test_setup_reports_what_it_did_when_the_database_update_fails(
     setup_env: Path,
     target_venv: Path,
@@ -371,6 +391,7 @@ def test_setup_reports_what_it_did_when_the_database_update_fails(
     assert hook_status(hook_target(interpreter_info(str(target_venv)), user=False)).guarded
 
 
+@pytest.mark.integration
 def test_setup_with_an_unknown_shell_skips_aliases_and_still_builds_the_database(
     safe_pip: Callable[..., subprocess.CompletedProcess[str]],
     target_venv: Path,

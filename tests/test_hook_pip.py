@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import PIP_INVOCATIONS, PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
 from safe_pip.hook.site_files import uninstall_hook
+from support.hook_helpers import PIP_INVOCATIONS, PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
 from support.index_server import LocalIndex
 from support.isolation import run
 from support.outcomes import installed, output
 from support.scenario import MALICIOUS_ID, VULN_ID
 from support.tls import HttpsFront, make_certificate, openssl_missing_reason
 from support.venvs import BUNDLED, NEWEST
+
+pytestmark = pytest.mark.integration
 
 PIP_KINDS = (BUNDLED, NEWEST)
 
@@ -124,7 +126,7 @@ def test_hook_stays_silent_under_safe_pip_itself(
     """``safe-pip install`` marks the pip it starts for the vetted plan: checked once, by
     safe-pip itself, and the hook in that pip says nothing."""
     hook_venv(target_venv)
-    command = [sys.executable, "-m", "safe_pip", "install", "--python", target_venv]
+    command = [sys.executable, "-m", "safe_pip", "install", "--python", str(target_venv)]
 
     result = run([*command, "--index-url", world.url, "cleanlib"], isolated_env)
 

@@ -11,17 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import (
+from safe_pip.models import ArtifactSource, plan_from_json
+from support.hook_helpers import (
     PIP_MODULE,
     PIP_SCRIPT,
     checker_calls,
     hook_with_fake_checker,
     pip_install,
 )
-from safe_pip.models import ArtifactSource, plan_from_json
 from support.index_server import LocalIndex
 from support.outcomes import installed, output
 from support.venvs import BUNDLED, NEWEST
+
+pytestmark = pytest.mark.integration
 
 PIP_KINDS = (BUNDLED, NEWEST)
 

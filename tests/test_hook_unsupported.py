@@ -7,16 +7,19 @@ script that first changes one of those internals the way a future pip might.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from hook_helpers import checker_calls, hook_venv, hook_with_fake_checker
+from support.hook_helpers import checker_calls, hook_venv, hook_with_fake_checker
 from support.index_server import LocalIndex
 from support.isolation import run
 from support.outcomes import installed, output
 from support.venvs import BUNDLED, NEWEST
+
+pytestmark = pytest.mark.integration
 
 PIP_KINDS = (BUNDLED, NEWEST)
 UNSUPPORTED = "is not supported by the hook"
@@ -72,14 +75,16 @@ resolver.Resolver.resolve = lambda self, *a, **k: OtherRequirementSet(resolve(se
 
 def run_pip_with(
     simulation: str, python: Path, env: dict[str, str], index: LocalIndex, *requirements: str
-):
+) -> subprocess.CompletedProcess[str]:
     return run(
         [python, "-c", simulation + RUN_PIP, "install", "--index-url", index.url, *requirements],
         env,
     )
 
 
-def assert_refused(result, python: Path, env: dict[str, str], detail: str) -> None:
+def assert_refused(
+    result: subprocess.CompletedProcess[str], python: Path, env: dict[str, str], detail: str
+) -> None:
     assert result.returncode == 3, output(result)
     assert "Traceback" not in result.stdout + result.stderr, output(result)
     [line] = [line for line in result.stderr.splitlines() if UNSUPPORTED in line]

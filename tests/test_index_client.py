@@ -37,6 +37,7 @@ def publish(index: LocalIndex) -> dict[str, str]:
     return {"1.0": first.sha256, "1.1": second.sha256, "1.2": third.published_sha256}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", ["json", "html"])
 def test_files_hashes_and_yanked_status(
     kind: str, local_index: LocalIndex, html_index: LocalIndex
@@ -80,6 +81,7 @@ def test_files_hashes_and_yanked_status(
     assert served_as == {JSON_V1 if kind == "json" else TEXT_HTML}
 
 
+@pytest.mark.integration
 def test_every_index_and_name_is_asked_and_missing_projects_are_empty(
     local_index: LocalIndex, html_index: LocalIndex
 ) -> None:
@@ -105,12 +107,14 @@ def test_no_indexes_or_no_names_fetch_nothing() -> None:
     assert fetch_index_files(["http://127.0.0.1:9/simple/"], []) == {}
 
 
+@pytest.mark.integration
 def test_index_url_without_trailing_slash(local_index: LocalIndex) -> None:
     local_index.add("demo", "1.0")
     found = fetch_index_files([local_index.url.rstrip("/")], ["demo"])
     assert [f.index_url for f in found["demo"]] == [local_index.url.rstrip("/")]
 
 
+@pytest.mark.integration
 def test_unreachable_index(local_index: LocalIndex) -> None:
     url = local_index.url
     local_index.make_unreachable()
@@ -119,6 +123,7 @@ def test_unreachable_index(local_index: LocalIndex) -> None:
     assert str(caught.value) == f"package index unreachable: {url}demo/ (connection refused)"
 
 
+@pytest.mark.integration
 def test_server_error_is_unreachable(local_index: LocalIndex) -> None:
     local_index.fail_simple_api_with(503)
     with pytest.raises(IndexUnreachableError) as caught:
@@ -149,6 +154,7 @@ class _BrokenJSONHandler(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.integration
 def test_unreadable_json_page() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _BrokenJSONHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -255,6 +261,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.integration
 def test_an_index_with_its_own_ca_is_read_with_pips_cert(
     https_index: HttpsFront, certificates: dict[str, CertificatePair]
 ) -> None:
@@ -269,6 +276,7 @@ def test_an_index_with_its_own_ca_is_read_with_pips_cert(
     assert https_index.requests[-1] == "/simple/demo/"
 
 
+@pytest.mark.integration
 def test_requests_ca_bundle_variables_override_pips_cert_as_in_pip(
     https_index: HttpsFront,
     certificates: dict[str, CertificatePair],
@@ -285,6 +293,7 @@ def test_requests_ca_bundle_variables_override_pips_cert_as_in_pip(
     assert _demo_versions(url, IndexSettings()) == ["demo-1.0-py3-none-any.whl"]
 
 
+@pytest.mark.integration
 def test_a_missing_ca_bundle_is_one_clear_line(https_index: HttpsFront, tmp_path: Path) -> None:
     missing = tmp_path / "missing.pem"
     with pytest.raises(IndexUnreachableError) as caught:
@@ -294,6 +303,7 @@ def test_a_missing_ca_bundle_is_one_clear_line(https_index: HttpsFront, tmp_path
     assert str(caught.value) == f"CA certificate bundle not found: {missing} (pip's cert)"
 
 
+@pytest.mark.integration
 def test_trusted_hosts_are_read_without_certificate_checks(https_index: HttpsFront) -> None:
     url = https_index.base_url + "simple/"
     port = https_index.port
@@ -305,6 +315,7 @@ def test_trusted_hosts_are_read_without_certificate_checks(https_index: HttpsFro
         fetch_index_files([url], ["demo"], settings=other_port)
 
 
+@pytest.mark.integration
 def test_a_client_certificate_is_presented(
     local_index: LocalIndex, certificates: dict[str, CertificatePair]
 ) -> None:
@@ -322,6 +333,7 @@ def test_a_client_certificate_is_presented(
         assert _demo_versions(url, trusted) == ["demo-1.0-py3-none-any.whl"]
 
 
+@pytest.mark.integration
 def test_pages_go_through_pips_proxy(local_index: LocalIndex) -> None:
     """The local index answers proxy requests (absolute URLs) too: it is the proxy here."""
     local_index.add("demo", "1.0")
@@ -335,6 +347,7 @@ def test_pages_go_through_pips_proxy(local_index: LocalIndex) -> None:
     assert local_index.requests == [f"{unreachable}demo/"] * 2
 
 
+@pytest.mark.integration
 def test_environment_proxies_apply_unless_pip_ignores_the_environment(
     local_index: LocalIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:

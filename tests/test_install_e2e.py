@@ -17,6 +17,8 @@ from support.tls import HttpsFront, make_certificate, openssl_missing_reason
 from support.venvs import BUNDLED, NEWEST
 from support.wheels import build_wheel, wheel_bytes
 
+pytestmark = pytest.mark.integration
+
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 Result = subprocess.CompletedProcess[str]
 

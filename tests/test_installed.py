@@ -11,6 +11,8 @@ from safe_pip.models import ArtifactSource
 from safe_pip.producers.installed import installed_plan
 from support.venvs import venv_site_packages
 
+pytestmark = pytest.mark.integration
+
 
 def test_every_distribution_is_listed_with_normalized_names(target_venv: Path) -> None:
     site_packages = venv_site_packages(target_venv.parent.parent)

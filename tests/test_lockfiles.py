@@ -75,7 +75,8 @@ def test_uv_lock_lists_every_artifact_and_skips_the_project(tmp_path: Path) -> N
         "native_lib-2.0-py3-none-any.whl",
     ]
     assert [a.sha256 for a in native.artifacts] == [H1, H2, H3]
-    assert git.source is ArtifactSource.VCS and git.location.startswith("https://")
+    assert git.source is ArtifactSource.VCS
+    assert git.location is not None and git.location.startswith("https://")
     assert lock.index_urls == (INDEX,)
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from safe_pip.installers.pip.args import parse_install_args
+from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.pip.config import (
-    IndexSettings,
     effective_index_settings,
     index_settings_from_answer,
     start_effective_index_urls,
@@ -35,6 +35,7 @@ def _pip_has_no_proxy_env(python: str) -> bool:
     return run([python, "-c", code], {}, check=True).stdout.strip() == "True"
 
 
+@pytest.mark.integration
 def test_network_options_from_the_command_line(
     python: str, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -62,6 +63,7 @@ def test_network_options_from_the_command_line(
     )
 
 
+@pytest.mark.integration
 def test_network_settings_from_environment_and_config_file(
     python: str, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -81,6 +83,7 @@ def test_network_settings_from_environment_and_config_file(
     assert settings.index_urls == (INDEX,)
 
 
+@pytest.mark.integration
 def test_defaults_without_network_settings(python: str, isolated_env: dict[str, str]) -> None:
     settings = effective_index_settings(
         python, parse_install_args(["-i", INDEX, "x"]), isolated_env
@@ -88,6 +91,7 @@ def test_defaults_without_network_settings(python: str, isolated_env: dict[str, 
     assert settings == IndexSettings(index_urls=(INDEX,))
 
 
+@pytest.mark.integration
 def test_isolated_ignores_pip_cert_from_the_environment(
     target_venv: Path, isolated_env: dict[str, str]
 ) -> None:
@@ -98,6 +102,7 @@ def test_isolated_ignores_pip_cert_from_the_environment(
     assert effective_index_settings(str(target_venv), args, env).cert == "/env/ca.pem"
 
 
+@pytest.mark.integration
 def test_no_proxy_env_turns_environment_proxies_off(
     newest_pip_venv: Path, isolated_env: dict[str, str]
 ) -> None:
@@ -108,6 +113,7 @@ def test_no_proxy_env_turns_environment_proxies_off(
     assert effective_index_settings(python, args, isolated_env).trust_env is False
 
 
+@pytest.mark.integration
 def test_trusted_hosts_in_requirement_files_are_added(
     target_venv: Path, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -118,6 +124,7 @@ def test_trusted_hosts_in_requirement_files_are_added(
     assert settings.trusted_hosts == ("127.0.0.1", "files.invalid")
 
 
+@pytest.mark.integration
 def test_no_index_needs_no_network_settings(target_venv: Path) -> None:
     args = parse_install_args(["--no-index", "--cert", "/ca.pem", "x"])
     assert effective_index_settings(str(target_venv), args) == IndexSettings()

@@ -32,6 +32,7 @@ def python(request: pytest.FixtureRequest, pip_venv: Callable[[str], Path]) -> s
     return str(pip_venv(request.param))
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", PIP_KINDS)
 def test_plan_has_exact_items_with_served_hashes_and_requested_flags(
     kind: str,
@@ -70,6 +71,7 @@ def test_plan_has_exact_items_with_served_hashes_and_requested_flags(
     ]
 
 
+@pytest.mark.integration
 def test_unknown_package_is_one_line_pip_error(
     python: str, local_index: LocalIndex, isolated_env: dict[str, str]
 ) -> None:
@@ -82,6 +84,7 @@ def test_unknown_package_is_one_line_pip_error(
     )
 
 
+@pytest.mark.integration
 def test_unreachable_index_fails_the_plan(
     python: str, local_index: LocalIndex, isolated_env: dict[str, str]
 ) -> None:
@@ -92,6 +95,7 @@ def test_unreachable_index_fails_the_plan(
         resolve_plan(python, args, isolated_env)
 
 
+@pytest.mark.integration
 def test_pip_log_lines_on_stdout_do_not_break_the_plan(
     python: str, local_index: LocalIndex, isolated_env: dict[str, str]
 ) -> None:
@@ -104,6 +108,7 @@ def test_pip_log_lines_on_stdout_do_not_break_the_plan(
     assert (item.name, item.sha256) == ("demo", demo.sha256)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("args", "said"),
     [
@@ -125,6 +130,7 @@ def test_arguments_pip_rejects_are_usage_errors(
     assert said in str(caught.value)
 
 
+@pytest.mark.integration
 def test_pinned_hashes_are_attached_to_the_plan(
     local_index: LocalIndex, isolated_env: dict[str, str], target_venv: Path, tmp_path: Path
 ) -> None:
@@ -137,6 +143,7 @@ def test_pinned_hashes_are_attached_to_the_plan(
     assert item.sha256 == demo.sha256
 
 
+@pytest.mark.integration
 def test_pinned_hash_mismatch_is_reported_clearly(
     python: str, local_index: LocalIndex, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -153,6 +160,7 @@ def test_pinned_hash_mismatch_is_reported_clearly(
     assert [m.url for m in caught.value.mismatches] == [demo.url]
 
 
+@pytest.mark.integration
 def test_broken_requirements_file_fails_before_pip_runs(
     local_index: LocalIndex, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -188,6 +196,7 @@ def _fake_interpreter(tmp_path: Path, body: str) -> str:
     return str(script)
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.name == "nt", reason="shell script interpreter")
 def test_pip_without_report_option_is_too_old(tmp_path: Path) -> None:
     python = _fake_interpreter(
@@ -199,6 +208,7 @@ def test_pip_without_report_option_is_too_old(tmp_path: Path) -> None:
         resolve_plan(python, parse_install_args(["demo"]))
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.name == "nt", reason="shell script interpreter")
 def test_dry_run_command_line_and_recursion_guard(tmp_path: Path) -> None:
     record = tmp_path / "record.txt"
@@ -228,6 +238,7 @@ def test_dry_run_command_line_and_recursion_guard(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.name == "nt", reason="shell script interpreter")
 def test_unreadable_report_is_a_pip_error(tmp_path: Path) -> None:
     python = _fake_interpreter(tmp_path, _WRITE_REPORT.format(report="Collecting demo"))
@@ -235,6 +246,7 @@ def test_unreadable_report_is_a_pip_error(tmp_path: Path) -> None:
         resolve_plan(python, parse_install_args(["demo"]))
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.name == "nt", reason="shell script interpreter")
 def test_missing_report_is_a_pip_error(tmp_path: Path) -> None:
     python = _fake_interpreter(tmp_path, 'echo \'{"version": "1", "install": []}\'\n')
@@ -253,6 +265,7 @@ def _target_default_index(python: str) -> str:
     return run([python, "-c", code], {}, check=True).stdout.strip()
 
 
+@pytest.mark.integration
 def test_index_urls_default_to_the_target_pips_own(
     python: str, isolated_env: dict[str, str]
 ) -> None:
@@ -260,6 +273,7 @@ def test_index_urls_default_to_the_target_pips_own(
     assert urls == [_target_default_index(python)]
 
 
+@pytest.mark.integration
 def test_index_urls_from_environment_config_file_and_command_line(
     python: str, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -279,12 +293,14 @@ def test_index_urls_from_environment_config_file_and_command_line(
     ]
 
 
+@pytest.mark.integration
 def test_isolated_ignores_environment(python: str, isolated_env: dict[str, str]) -> None:
     env = dict(isolated_env, PIP_INDEX_URL="http://env/simple/")
     urls = effective_index_urls(python, parse_install_args(["--isolated", "demo"]), env)
     assert urls == [_target_default_index(python)]
 
 
+@pytest.mark.integration
 def test_no_index_from_config_or_command_line(
     target_venv: Path, isolated_env: dict[str, str]
 ) -> None:
@@ -293,6 +309,7 @@ def test_no_index_from_config_or_command_line(
     assert effective_index_urls(str(target_venv), parse_install_args(["x"]), env) == []
 
 
+@pytest.mark.integration
 def test_requirement_file_index_options_apply_after_the_command_line(
     target_venv: Path, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -319,6 +336,7 @@ def test_index_url_lookup_with_a_missing_interpreter(tmp_path: Path) -> None:
         effective_index_urls(str(tmp_path / "nope"), parse_install_args(["x"]))
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.name == "nt", reason="shell script interpreter")
 def test_index_url_lookup_without_pip_is_a_pip_error(tmp_path: Path) -> None:
     python = _fake_interpreter(tmp_path, 'echo "$0: No module named pip" >&2\nexit 1\n')

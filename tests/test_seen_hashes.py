@@ -123,6 +123,7 @@ def test_foreign_sqlite_file_is_database_error(tmp_path: Path) -> None:
         SeenHashes.open(path)
 
 
+@pytest.mark.integration
 def test_concurrent_processes_keep_exactly_one_first_hash(tmp_path: Path) -> None:
     path = tmp_path / "seen.sqlite"
     script = textwrap.dedent(

@@ -137,6 +137,7 @@ def test_negotiate_honours_q_values(accept: str | None, expected: str | None) ->
     assert negotiate(accept) == expected
 
 
+@pytest.mark.integration
 def test_json_project_page(local_index: LocalIndex) -> None:
     moment = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
     old = local_index.add("Demo_Pkg", "1.0", upload_time=moment, requires_python=">=3.8")
@@ -166,6 +167,7 @@ def test_json_project_page(local_index: LocalIndex) -> None:
     assert third["yanked"] is True
 
 
+@pytest.mark.integration
 def test_html_project_page_with_httpx(local_index: LocalIndex) -> None:
     hosted = local_index.add("demo-pkg", "1.0", requires_python=">=3.8", metadata=True)
     local_index.add("demo-pkg", "2.0", yanked="bad <release>")
@@ -197,6 +199,7 @@ def test_html_project_page_with_httpx(local_index: LocalIndex) -> None:
     assert file_response.content == hosted.content
 
 
+@pytest.mark.integration
 def test_root_listing_in_both_formats(local_index: LocalIndex) -> None:
     local_index.add("Zeta_Pkg", "1.0")
     local_index.add("alpha", "1.0")
@@ -213,6 +216,7 @@ def test_root_listing_in_both_formats(local_index: LocalIndex) -> None:
     assert re.findall(r'href="([^"]*)"', html_body.decode()) == ["alpha/", "zeta-pkg/"]
 
 
+@pytest.mark.integration
 def test_redirects_unknown_and_unacceptable(local_index: LocalIndex) -> None:
     local_index.add("demo-pkg", "1.0")
 
@@ -232,6 +236,7 @@ def test_redirects_unknown_and_unacceptable(local_index: LocalIndex) -> None:
     assert ("/simple/Demo_Pkg/", 301) in [(r.path, r.status) for r in local_index.request_log]
 
 
+@pytest.mark.integration
 def test_metadata_file_is_the_wheel_metadata(local_index: LocalIndex) -> None:
     hosted = local_index.add("demo", "1.0", ["helper>=1"], metadata=True)
     plain = local_index.add("demo", "1.1")
@@ -245,6 +250,7 @@ def test_metadata_file_is_the_wheel_metadata(local_index: LocalIndex) -> None:
     assert httpx.get(plain.metadata_url).status_code == 404
 
 
+@pytest.mark.integration
 def test_wrong_hash_and_replaced_files(local_index: LocalIndex) -> None:
     wrong = local_index.add("demo", "1.0", publish_wrong_hash=True)
     original = local_index.add("demo", "2.0")
@@ -265,6 +271,7 @@ def test_wrong_hash_and_replaced_files(local_index: LocalIndex) -> None:
         local_index.add("demo", "2.0")
 
 
+@pytest.mark.integration
 def test_request_log_failure_mode_and_unreachable(local_index: LocalIndex) -> None:
     hosted = local_index.add("demo", "1.0")
     httpx.get(local_index.project_url("demo"))
@@ -286,6 +293,7 @@ def test_request_log_failure_mode_and_unreachable(local_index: LocalIndex) -> No
         httpx.get(local_index.url)
 
 
+@pytest.mark.integration
 def test_html_only_index_ignores_accept(tmp_path: Path) -> None:
     with LocalIndex(tmp_path / "index", serve_json=False) as index:
         index.add("demo", "1.0")
@@ -298,6 +306,7 @@ def test_html_only_index_ignores_accept(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- real pip against the index
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("serve_json", [True, False], ids=["json", "html"])
 def test_pip_installs_with_dependency(
@@ -328,6 +337,7 @@ def test_pip_installs_with_dependency(
     assert "/files/helper-1.2-py3-none-any.whl" in [entry.path for entry in log]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", KINDS)
 def test_pip_skips_yanked_unless_pinned(
     local_index: LocalIndex,
@@ -351,6 +361,7 @@ def test_pip_skips_yanked_unless_pinned(
         assert planned(pinned)["demo"]["is_yanked"] is True
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", KINDS)
 def test_pip_rejects_a_file_that_does_not_match_the_published_hash(
     local_index: LocalIndex,
@@ -370,6 +381,7 @@ def test_pip_rejects_a_file_that_does_not_match_the_published_hash(
     assert "demo" not in pip(python, isolated_env, "list", "--format=freeze").stdout
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", KINDS)
 def test_dry_run_report_points_at_the_local_index(
     local_index: LocalIndex,
@@ -391,6 +403,7 @@ def test_dry_run_report_points_at_the_local_index(
         assert info["archive_info"]["hash"] == f"sha256={hosted.published_sha256}"
 
 
+@pytest.mark.integration
 def test_newest_pip_dry_run_takes_hash_from_index_without_downloading(
     local_index: LocalIndex, newest_pip_venv: Path, isolated_env: dict[str, str]
 ) -> None:
@@ -409,6 +422,7 @@ def test_newest_pip_dry_run_takes_hash_from_index_without_downloading(
 # ---------------------------------------------------------------- isolation and venvs
 
 
+@pytest.mark.integration
 def test_isolated_env_hides_machine_pip_config(
     target_venv: Path, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -431,6 +445,7 @@ def test_isolated_env_hides_machine_pip_config(
     }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("kind", "version_pattern"), [(BUNDLED, r"23\."), (NEWEST, r"2[5-9]\.")])
 def test_venv_copies_are_independent_of_their_template(
     venv_templates: VenvTemplates,

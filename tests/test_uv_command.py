@@ -14,12 +14,19 @@ from support.index_server import LocalIndex
 from support.isolation import run
 from support.outcomes import assert_one_line_error, output
 from support.scenario import MALICIOUS_ID, VULN_ID
-from uv_helpers import SKIP_WITHOUT_UV, UV, compile_requirements, installed, lock_project, uv
+from support.uv_helpers import (
+    SKIP_WITHOUT_UV,
+    UV,
+    compile_requirements,
+    installed,
+    lock_project,
+    uv,
+)
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 SAFE_UV = Path(sys.executable).parent / "safe-uv"
 
-pytestmark = SKIP_WITHOUT_UV
+pytestmark = [pytest.mark.integration, SKIP_WITHOUT_UV]
 
 
 @pytest.fixture
@@ -240,7 +247,7 @@ def test_pip_run_through_uv_stays_guarded_by_the_hook(
 ) -> None:
     """A pass-through command must not hand SAFE_PIP_ACTIVE (the hook's off switch) to what
     uv runs: `safe-uv run pip install ...` in a hooked venv is still checked."""
-    from hook_helpers import hook_venv
+    from support.hook_helpers import hook_venv
 
     hook_venv(target_venv)
     pip = ["python", "-m", "pip", "install", "--index-url", world.url, "vulnlib==1.0"]

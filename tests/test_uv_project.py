@@ -7,13 +7,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from support.index_server import LocalIndex
 from support.outcomes import output
 from support.scenario import MALICIOUS_ID, VULN_ID
-from uv_helpers import SKIP_WITHOUT_UV, installed
+from support.uv_helpers import SKIP_WITHOUT_UV, installed
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
-pytestmark = SKIP_WITHOUT_UV
+pytestmark = [pytest.mark.integration, SKIP_WITHOUT_UV]
 
 
 def make_project(directory: Path, dependencies: list[str]) -> Path:

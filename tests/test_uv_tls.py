@@ -18,10 +18,10 @@ from support.index_server import LocalIndex
 from support.outcomes import assert_one_line_error, output
 from support.scenario import VULN_ID
 from support.tls import CertificatePair, HttpsFront, make_certificate, openssl_missing_reason
-from uv_helpers import SKIP_WITHOUT_UV, installed
+from support.uv_helpers import SKIP_WITHOUT_UV, installed
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
-pytestmark = SKIP_WITHOUT_UV
+pytestmark = [pytest.mark.integration, SKIP_WITHOUT_UV]
 # CA settings the machine may have that would decide the verification instead of the test's.
 _MACHINE_CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 

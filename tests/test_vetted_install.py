@@ -83,6 +83,7 @@ def local_project(tmp_path: Path) -> Path:
     return project
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", [BUNDLED, NEWEST])
 def test_installs_exactly_the_plan(
     kind: str,
@@ -104,6 +105,7 @@ def test_installs_exactly_the_plan(
     assert "Successfully installed demo-1.0 helper-1.1" in capfd.readouterr().out
 
 
+@pytest.mark.integration
 def test_never_installs_anything_outside_the_plan(
     target_venv: Path, local_index: LocalIndex, isolated_env: dict[str, str]
 ) -> None:
@@ -119,6 +121,7 @@ def test_never_installs_anything_outside_the_plan(
     assert installed(target_venv) == {"demo": "1.0"}  # --no-deps: helper was not vetted
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", [BUNDLED, NEWEST])
 def test_served_file_differs_from_the_vetted_hash(
     kind: str,
@@ -147,6 +150,7 @@ def test_served_file_differs_from_the_vetted_hash(
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in capfd.readouterr().err  # still shown
 
 
+@pytest.mark.integration
 def test_index_options_from_requirement_files_reach_the_vetted_install(
     target_venv: Path, local_index: LocalIndex, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -169,6 +173,7 @@ def test_index_options_from_requirement_files_reach_the_vetted_install(
     assert installed(target_venv) == {"demo": "1.0"}
 
 
+@pytest.mark.integration
 def test_other_pip_failures_are_not_hash_mismatches(
     target_venv: Path, local_index: LocalIndex, isolated_env: dict[str, str]
 ) -> None:
@@ -179,6 +184,7 @@ def test_other_pip_failures_are_not_hash_mismatches(
     assert result.hash_mismatch is False
 
 
+@pytest.mark.integration
 def test_unhashable_items_are_installed_after_the_hashed_ones(
     target_venv: Path, local_index: LocalIndex, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -197,6 +203,7 @@ def test_unhashable_items_are_installed_after_the_hashed_ones(
     assert installed(target_venv) == {"demo": "1.0", "local-proj": "0.3"}
 
 
+@pytest.mark.integration
 def test_unhashable_items_wait_for_the_hashed_install_to_succeed(
     target_venv: Path, local_index: LocalIndex, isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -237,6 +244,7 @@ def test_requirements_file_content(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.integration
 def test_item_without_a_known_hash_is_refused(target_venv: Path, tmp_path: Path) -> None:
     with pytest.raises(CannotCheckError) as caught:
         install_vetted(str(target_venv), [PlanItem("demo", "1.0")], [])
@@ -249,6 +257,7 @@ def test_empty_plan_runs_no_pip(tmp_path: Path) -> None:
     assert install_vetted(sys.executable, [], ["--bogus-option"]) == InstallResult(0)
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.name == "nt", reason="POSIX signals and a shell script interpreter")
 @pytest.mark.parametrize("whole_group", [True, False], ids=["terminal", "safe-pip-only"])
 def test_ctrl_c_stops_pip_removes_the_temp_file_and_returns_130(
