@@ -459,6 +459,7 @@ def test_download_progress_output() -> None:
     assert log.getvalue() == ""  # not a terminal: nothing for short downloads
 
 
+@pytest.mark.integration
 def test_unreachable_feed_says_how_to_update_offline(
     safe_pip: Callable[..., subprocess.CompletedProcess[str]], isolated_env: dict[str, str]
 ) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hook_helpers import PIP_SCRIPT, hook_venv, pip_install
 from safe_pip.hook.runtime.checker import CheckerUnavailable, checker_command
 from safe_pip.hook.site_files import hook_status
+from support.hook_helpers import PIP_SCRIPT, hook_venv, pip_install
 from support.index_server import LocalIndex
 from support.outcomes import installed, output
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.installers.pip.args import parse_install_args
 from safe_pip.index.settings import IndexSettings
+from safe_pip.installers.pip.args import parse_install_args
 from safe_pip.installers.pip.config import (
     effective_index_settings,
     index_settings_from_answer,
