@@ -247,3 +247,37 @@ def test_alias_write_to_a_chosen_file(tmp_path: Path) -> None:
     assert safe_pip_cli("alias", "powershell", "--write", "--rc-file", profile) == 0
 
     assert profile.read_text() == alias_block("powershell")
+
+
+@pytest.mark.parametrize("before", ["", "export A=1\n", "export A=1\n\nexport B=2\n"])
+def test_alias_remove_gives_the_startup_file_back(
+    before: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = tmp_path / ".bashrc"
+    rc.write_text(before)
+
+    assert safe_pip_cli("alias", "bash", "--write", "--rc-file", rc) == 0
+    assert BEGIN_MARKER in rc.read_text()
+    capsys.readouterr()
+    assert safe_pip_cli("alias", "bash", "--remove", "--rc-file", rc) == 0
+
+    assert rc.read_text() == before
+    assert capsys.readouterr().out == (
+        f"aliases: removed the safe-pip functions from {rc} (open a new shell).\n"
+    )
+    assert safe_pip_cli("alias", "bash", "--remove", "--rc-file", rc) == 0
+    assert "nothing to remove" in capsys.readouterr().out
+
+
+def test_alias_remove_keeps_lines_around_a_block_in_the_middle(tmp_path: Path) -> None:
+    rc = tmp_path / ".zshrc"
+    rc.write_text(f"export A=1\n{alias_block('zsh')}export B=2\n")
+
+    assert safe_pip_cli("alias", "zsh", "--remove", "--rc-file", rc) == 0
+
+    assert rc.read_text() == "export A=1\nexport B=2\n"
+
+
+def test_alias_write_and_remove_together_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="exclude each other"):
+        safe_pip_cli("alias", "bash", "--write", "--remove", "--rc-file", tmp_path / "rc")

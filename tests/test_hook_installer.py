@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from safe_pip.commands import hook as hook_commands
+from safe_pip.commands import setup as setup_command
 from safe_pip.errors import UsageError
 from safe_pip.hook.shell_aliases import BEGIN_MARKER
 from safe_pip.hook.site_files import (
@@ -44,7 +45,9 @@ MODULES_AT_START = "import sys, json; print(json.dumps(sorted(sys.modules)))"
 def safe_pip_cli(*args: str | Path) -> int:
     """Run a hook/alias/setup command through the parser ``hook_commands.register`` builds."""
     parser = argparse.ArgumentParser(prog="safe-pip")
-    hook_commands.register(parser.add_subparsers(dest="command", required=True))
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    hook_commands.register(subparsers)
+    setup_command.register(subparsers)
     namespace = parser.parse_args([str(arg) for arg in args])
     result: int = namespace.func(namespace)
     return result

@@ -106,11 +106,12 @@ def _build_parser() -> argparse.ArgumentParser:
     from safe_pip.commands import check as check_command
     from safe_pip.commands import db as db_commands
     from safe_pip.commands import hook as hook_commands
+    from safe_pip.commands import setup as setup_command
     from safe_pip.commands import uv as uv_command
 
     parser = argparse.ArgumentParser(prog="safe-pip", allow_abbrev=False)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (check_command, db_commands, hook_commands, uv_command):
+    for module in (check_command, db_commands, hook_commands, setup_command, uv_command):
         module.register(subparsers)
     return parser
 

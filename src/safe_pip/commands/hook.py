@@ -1,28 +1,23 @@
-"""The ``safe-pip hook install|uninstall|status``, ``safe-pip alias`` and ``safe-pip setup``
-commands.
+"""The ``safe-pip hook install|uninstall|status`` and ``safe-pip alias`` commands.
 
 Exit codes: ``hook status`` exits 0 when the environment is guarded and 1 when it is not;
-``setup`` exits 3 when the advisory database could not be updated (everything else it did is
-still reported); a ``$SHELL`` it does not know only skips the shell functions, with a warning;
 otherwise 0, or a ``SafePipError``'s code.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from safe_pip import exit_codes
-from safe_pip.errors import SafePipError
+from safe_pip.errors import UsageError
 from safe_pip.hook.shell_aliases import (
-    ALIAS_HINT,
     SHELLS,
     alias_block,
     detect_shell,
     rc_file,
-    shell_from_env,
+    remove_block,
     write_block,
 )
 from safe_pip.hook.site_files import (
@@ -39,10 +34,9 @@ NOT_GUARDED = 1  # ``hook status``: the environment has no hook
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``hook``, ``alias`` and ``setup`` to an ``add_subparsers()`` object."""
+    """Add ``hook`` and ``alias`` to an ``add_subparsers()`` object."""
     _register_hook(subparsers)
     _register_alias(subparsers)
-    _register_setup(subparsers)
 
 
 def _register_hook(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,7 +55,7 @@ def _register_hook(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         ("status", run_hook_status, "is the environment guarded? (exit 0 yes, 1 no)"),
     ):
         action = actions.add_parser(name, help=help_text, description=help_text)
-        _add_target_options(action)
+        add_target_options(action)
         action.set_defaults(func=func)
 
 
@@ -80,28 +74,16 @@ def _register_alias(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         action="store_true",
         help="add the functions to the shell's startup file (replacing an earlier block)",
     )
-    alias.add_argument("--rc-file", metavar="PATH", help="startup file for --write")
+    alias.add_argument(
+        "--remove",
+        action="store_true",
+        help="take the functions out of the shell's startup file again",
+    )
+    alias.add_argument("--rc-file", metavar="PATH", help="startup file for --write/--remove")
     alias.set_defaults(func=run_alias)
 
 
-def _register_setup(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    setup = subparsers.add_parser(
-        "setup",
-        help="workstation default: hook, shell functions and advisory database in one step",
-        description=(
-            "Hook the active virtual environment (else the user site), add the shell "
-            "functions to your startup file and build the advisory database."
-        ),
-    )
-    _add_target_options(setup)
-    setup.add_argument("--shell", choices=SHELLS, help="default: from $SHELL")
-    setup.add_argument(
-        "--no-db-update", action="store_true", help="do not build the advisory database"
-    )
-    setup.set_defaults(func=run_setup)
-
-
-def _add_target_options(parser: argparse.ArgumentParser) -> None:
+def add_target_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--python",
@@ -116,13 +98,13 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------- hook
 
 
-def _target(args: argparse.Namespace) -> HookTarget:
+def target_from_args(args: argparse.Namespace) -> HookTarget:
     info = interpreter_info(resolve_target_python(args.python))
     return hook_target(info, user=args.user)
 
 
 def run_hook_install(args: argparse.Namespace) -> int:
-    target = _target(args)
+    target = target_from_args(args)
     already_installed = install_hook(target)
     state = "already installed, updated" if already_installed else "installed"
     print(f"safe-pip hook {state}: {target.pth_file}")
@@ -131,7 +113,7 @@ def run_hook_install(args: argparse.Namespace) -> int:
 
 
 def run_hook_uninstall(args: argparse.Namespace) -> int:
-    target = _target(args)
+    target = target_from_args(args)
     removed = uninstall_hook(target)
     if removed:
         print(f"safe-pip hook removed from {target.site_dir} ({len(removed)} files).")
@@ -141,7 +123,7 @@ def run_hook_uninstall(args: argparse.Namespace) -> int:
 
 
 def run_hook_status(args: argparse.Namespace) -> int:
-    status = hook_status(_target(args))
+    status = hook_status(target_from_args(args))
     target = status.target
     if not status.guarded:
         print(f"not guarded: no safe-pip hook in the {target.description}.")
@@ -163,60 +145,29 @@ def run_hook_status(args: argparse.Namespace) -> int:
 
 
 def run_alias(args: argparse.Namespace) -> int:
+    if args.write and args.remove:
+        raise UsageError("alias: --write and --remove exclude each other")
     shell = args.shell or detect_shell()
+    path = rc_file(shell) if args.rc_file is None else Path(args.rc_file).expanduser()
+    if args.remove:
+        print(remove_aliases_line(path, shell))
+        return exit_codes.OK
     block = alias_block(shell)
     if not args.write:
         sys.stdout.write(block)
         return exit_codes.OK
-    path = rc_file(shell) if args.rc_file is None else Path(args.rc_file).expanduser()
-    print(_alias_line(write_block(path, block), path, shell))
+    print(alias_line(write_block(path, block), path, shell))
     return exit_codes.OK
 
 
-def _alias_line(action: str, path: Path, shell: str) -> str:
+def remove_aliases_line(path: Path, shell: str) -> str:
+    """Take the block out of ``path``; the line that says what happened."""
+    if remove_block(path):
+        return f"aliases: removed the safe-pip functions from {path} (open a new shell)."
+    return f"aliases: no safe-pip {shell} functions in {path}; nothing to remove."
+
+
+def alias_line(action: str, path: Path, shell: str) -> str:
     if action == "unchanged":
         return f"aliases: {path} already has the safe-pip {shell} functions."
     return f"aliases: {action} the safe-pip {shell} functions in {path} (open a new shell)."
-
-
-# ---------------------------------------------------------------- setup
-
-
-def run_setup(args: argparse.Namespace) -> int:
-    """Hook, shell functions, advisory database; one line per change."""
-    info = interpreter_info(resolve_target_python(args.python))
-    target = hook_target(info, user=args.user)
-    already_installed = install_hook(target)
-    print(f"hook: {'updated' if already_installed else 'installed'} {target.pth_file}")
-
-    _setup_aliases(args.shell or shell_from_env())
-
-    if args.no_db_update:
-        print("advisory database: not updated (--no-db-update).")
-        return exit_codes.OK
-    return _update_database()
-
-
-def _setup_aliases(shell: str | None) -> None:
-    if shell is None:
-        login_shell = os.environ.get("SHELL", "")
-        print(
-            f"warning: aliases skipped: cannot tell your shell from SHELL={login_shell!r}; "
-            f"add them with `{ALIAS_HINT} --write`",
-            file=sys.stderr,
-        )
-        return
-    path = rc_file(shell)
-    print(_alias_line(write_block(path, alias_block(shell)), path, shell))
-
-
-def _update_database() -> int:
-    from safe_pip.advisories.update import update_database
-
-    try:
-        status = update_database()
-    except SafePipError as exc:
-        print(f"advisory database: NOT updated: {exc}", file=sys.stderr)
-        return exit_codes.CANNOT_CHECK
-    print(f"advisory database: {status.record_count} records from {status.source}.")
-    return exit_codes.OK

@@ -200,3 +200,19 @@ def _write_text(path: Path, text: str) -> None:
             raise
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def remove_block(path: Path) -> bool:
+    """Take the safe-pip block out of ``path``; return whether there was one."""
+    path = Path(os.path.realpath(path))
+    try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    if BEGIN_MARKER not in text:
+        return False
+    updated = replace_block(text, "", path)
+    if updated.endswith("\n\n") and not text.endswith("\n\n"):
+        updated = updated[:-1]  # the blank line `write_block` put before an appended block
+    _write_text(path, updated)
+    return True
