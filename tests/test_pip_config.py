@@ -51,8 +51,8 @@ def test_network_options_from_the_command_line(
         ]
     )  # fmt: skip
     with start_effective_index_urls(python, args, isolated_env) as pending:
-        settings = pending.settings()
-        assert pending.result() == [INDEX]  # the old answer is unchanged
+        settings = pending.result()
+        assert list(settings.index_urls) == [INDEX]  # the old answer is unchanged
     assert settings == IndexSettings(
         index_urls=(INDEX,),
         cert=str(tmp_path / "ca.pem"),

@@ -317,8 +317,8 @@ def test_requirement_file_index_options_apply_after_the_command_line(
     requirements.write_text("--index-url http://file/simple/\n--extra-index-url http://more/\nx\n")
     args = parse_install_args(["--extra-index-url", "http://cli/simple/", "-r", str(requirements)])
     pending = start_effective_index_urls(str(target_venv), args, isolated_env)
-    assert pending.result() == ["http://file/simple/", "http://more/"]
-    assert pending.result() == ["http://file/simple/", "http://more/"]  # cached
+    assert pending.result().index_urls == ("http://file/simple/", "http://more/")
+    assert pending.result().index_urls == ("http://file/simple/", "http://more/")  # cached
 
 
 def test_requirement_file_option_rules() -> None:

@@ -55,8 +55,8 @@ def run_install(argv: Sequence[str]) -> int:
             print_verdict(_download_mismatch_result(exc.mismatches), own.output_format)
             return exit_codes.BLOCKED
         except PipError as exc:
-            raise _explain_pip_failure(exc, pending_index_urls.settings()) from None
-        index_settings = pending_index_urls.settings()
+            raise _explain_pip_failure(exc, pending_index_urls.result()) from None
+        index_settings = pending_index_urls.result()
 
     if not plan:
         say("nothing to install: every requirement is already satisfied.")

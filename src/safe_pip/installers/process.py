@@ -10,12 +10,13 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, TextIO
+from types import TracebackType
+from typing import BinaryIO, Generic, TextIO, TypeVar
 
 from safe_pip import exit_codes
-from safe_pip.errors import UsageError
+from safe_pip.errors import SafePipError, UsageError
 
 _GRACE_SECONDS = 5.0
 
@@ -39,6 +40,115 @@ def check_interpreter(python: str) -> str:
     if found is None:
         raise UsageError(f"Python interpreter not found: {python}")
     return found
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChildOutput:
+    """What a finished child process said (decoded as UTF-8, undecodable bytes replaced)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class PendingChild(Generic[T]):
+    """A child process running in the background while safe-pip does other work.
+
+    ``result()`` waits for it (at most ``timeout`` seconds, then ``on_timeout()`` is raised),
+    turns its output into a ``T`` with ``read`` and remembers it; ``cancel()`` ends the child
+    and runs ``cleanup``. Use it as a context manager so an error elsewhere ends the child.
+    """
+
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        read: Callable[[ChildOutput], T],
+        *,
+        cleanup: Callable[[], None] | None = None,
+        timeout: float | None = None,
+        on_timeout: Callable[[], SafePipError] | None = None,
+    ) -> None:
+        self._process = process
+        self._read = read
+        self._cleanup = cleanup
+        self._timeout = timeout
+        self._on_timeout = on_timeout
+        self._result: tuple[T] | None = None
+
+    def result(self) -> T:
+        if self._result is None:
+            try:
+                output = self._wait()
+                self._result = (self._read(output),)
+            finally:
+                self._clean_up()
+        return self._result[0]
+
+    def cancel(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+        self._clean_up()
+
+    def _wait(self) -> ChildOutput:
+        try:
+            stdout, stderr = self._process.communicate(timeout=self._timeout)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            if self._on_timeout is None:
+                raise
+            raise self._on_timeout() from None
+        return ChildOutput(
+            self._process.returncode,
+            stdout.decode("utf-8", errors="replace"),
+            stderr.decode("utf-8", errors="replace"),
+        )
+
+    def _clean_up(self) -> None:
+        cleanup, self._cleanup = self._cleanup, None
+        if cleanup is not None:
+            cleanup()
+
+    def __enter__(self) -> PendingChild[T]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+
+def start_child(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    read: Callable[[ChildOutput], T],
+    *,
+    cannot_start: Callable[[OSError], SafePipError],
+    cleanup: Callable[[], None] | None = None,
+    timeout: float | None = None,
+    on_timeout: Callable[[], SafePipError] | None = None,
+) -> PendingChild[T]:
+    """Start ``command`` (no stdin, output captured) and return at once; see ``PendingChild``.
+    ``cannot_start`` turns a failure to start it into safe-pip's error (``cleanup`` runs)."""
+    try:
+        process = subprocess.Popen(
+            list(command),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError as error:
+        if cleanup is not None:
+            cleanup()
+        raise cannot_start(error) from None
+    return PendingChild(process, read, cleanup=cleanup, timeout=timeout, on_timeout=on_timeout)
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,25 @@ The lookup runs as a child process and can overlap with the dry run:
 
     pending = start_effective_index_urls(python, args)
     plan = resolve_plan(python, args)
-    index_urls = pending.result()  # or pending.settings(): URLs plus network settings
+    settings = pending.result()  # index URLs plus network settings
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 
-from safe_pip.errors import PipError
+from safe_pip.errors import PipError, UsageError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.pip.args import InstallArgs
-from safe_pip.installers.process import check_interpreter, pip_child_env
+from safe_pip.installers.process import (
+    ChildOutput,
+    PendingChild,
+    check_interpreter,
+    pip_child_env,
+    start_child,
+)
 from safe_pip.installers.requirement_pins import RequirementFileOption, read_requirement_files
 
 LOOKUP_TIMEOUT = 60.0
@@ -87,71 +91,34 @@ sys.stdout.write(json.dumps(out))
 """
 
 
-class PendingIndexUrls:
-    """A running lookup; ``result()`` (the index URLs) or ``settings()`` (URLs and network
-    settings) waits for it. Use as a context manager to clean up."""
-
-    def __init__(self, python: str, install_args: InstallArgs, process: subprocess.Popen[bytes]):
-        self._python = python
-        self._install_args = install_args
-        self._process = process
-        self._settings: IndexSettings | None = None
-
-    def result(self, timeout: float = LOOKUP_TIMEOUT) -> list[str]:
-        return list(self.settings(timeout).index_urls)
-
-    def settings(self, timeout: float = LOOKUP_TIMEOUT) -> IndexSettings:
-        if self._settings is None:
-            self._settings = self._collect(timeout)
-        return self._settings
-
-    def cancel(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.communicate()
-
-    def __enter__(self) -> PendingIndexUrls:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.cancel()
-
-    def _collect(self, timeout: float) -> IndexSettings:
-        try:
-            stdout, stderr = self._process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.cancel()
-            raise PipError(f"pip in {self._python} did not report its index URLs in time") from None
-        try:
-            answer = json.loads(stdout.decode("utf-8", errors="replace"))
-        except json.JSONDecodeError:
-            reason = _last_line(stderr.decode("utf-8", errors="replace")) or "no answer"
-            raise PipError(
-                f"could not read pip's index settings from {self._python}: {reason}"
-            ) from None
-        if not isinstance(answer, dict):
-            raise PipError(f"could not read pip's index settings from {self._python}")
-        return index_settings_from_answer(answer, self._install_args, self._python)
-
-
 def start_effective_index_urls(
     python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
-) -> PendingIndexUrls:
-    """Start looking up pip's index URLs in the background (see ``PendingIndexUrls``)."""
+) -> PendingChild[IndexSettings]:
+    """Start looking up pip's index URLs and network settings in the background;
+    ``.result()`` waits for them (at most ``LOOKUP_TIMEOUT`` seconds)."""
     interpreter = check_interpreter(python)
-    process = subprocess.Popen(
+
+    def read(output: ChildOutput) -> IndexSettings:
+        try:
+            answer = json.loads(output.stdout)
+        except json.JSONDecodeError:
+            reason = _last_line(output.stderr) or "no answer"
+            raise PipError(f"could not read pip's index settings from {python}: {reason}") from None
+        if not isinstance(answer, dict):
+            raise PipError(f"could not read pip's index settings from {python}")
+        return index_settings_from_answer(answer, install_args, python)
+
+    def cannot_start(error: OSError) -> UsageError:
+        return UsageError(f"cannot run Python interpreter {python}: {error.strerror or error}")
+
+    return start_child(
         [interpreter, "-c", _LOOKUP_SCRIPT, json.dumps(list(install_args.dry_run_args))],
-        env=pip_child_env(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        pip_child_env(env),
+        read,
+        cannot_start=cannot_start,
+        timeout=LOOKUP_TIMEOUT,
+        on_timeout=lambda: PipError(f"pip in {python} did not report its index URLs in time"),
     )
-    return PendingIndexUrls(python, install_args, process)
 
 
 def effective_index_urls(
@@ -161,7 +128,7 @@ def effective_index_urls(
     if install_args.no_index:
         return []
     with start_effective_index_urls(python, install_args, env) as pending:
-        return pending.result()
+        return list(pending.result().index_urls)
 
 
 def effective_index_settings(
@@ -171,7 +138,7 @@ def effective_index_settings(
     if install_args.no_index:
         return IndexSettings()
     with start_effective_index_urls(python, install_args, env) as pending:
-        return pending.settings()
+        return pending.result()
 
 
 def index_urls_from_answer(

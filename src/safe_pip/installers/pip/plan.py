@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +17,13 @@ from safe_pip.console import strip_ansi
 from safe_pip.errors import PipError, SafePipError, UsageError
 from safe_pip.installers.pip.args import InstallArgs
 from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, parse_report
-from safe_pip.installers.process import check_interpreter, pip_child_env
+from safe_pip.installers.process import (
+    ChildOutput,
+    PendingChild,
+    check_interpreter,
+    pip_child_env,
+    start_child,
+)
 from safe_pip.installers.requirement_pins import pinned_hashes
 from safe_pip.models import PlanItem
 
@@ -80,85 +85,47 @@ def resolve_plan(
 
 def start_plan(
     python: str, install_args: InstallArgs, env: Mapping[str, str] | None = None
-) -> PendingPlan:
+) -> PendingChild[list[PlanItem]]:
     """Start pip's dry run and return at once, so the caller can prepare its checks while pip
     resolves; ``.result()`` waits for the plan (see ``resolve_plan`` for the errors)."""
     interpreter = check_interpreter(python)
     pins = pinned_hashes(install_args.requirement_inputs)  # UsageError before pip runs
     work_dir = Path(tempfile.mkdtemp(prefix="safe-pip-plan-"))
     report = work_dir / "report.json"
+
+    def read(output: ChildOutput) -> list[PlanItem]:
+        if output.returncode != 0:
+            raise _pip_failure(python, output.returncode, strip_ansi(output.stderr))
+        return [_with_pins(item, pins) for item in _read_report(report)]
+
+    def cannot_start(error: OSError) -> UsageError:
+        return UsageError(f"cannot run Python interpreter {python}: {error.strerror}")
+
+    return start_child(
+        dry_run_command(interpreter, install_args, str(report)),
+        pip_child_env(env),
+        read,
+        cannot_start=cannot_start,
+        cleanup=lambda: shutil.rmtree(work_dir, ignore_errors=True),
+    )
+
+
+def _read_report(report: Path) -> list[PlanItem]:
     try:
-        process = subprocess.Popen(
-            dry_run_command(interpreter, install_args, str(report)),
-            env=pip_child_env(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        text = report.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        text = ""
     except OSError as error:
-        shutil.rmtree(work_dir, ignore_errors=True)
-        raise UsageError(f"cannot run Python interpreter {python}: {error.strerror}") from None
-    return PendingPlan(python, process, pins, report)
-
-
-class PendingPlan:
-    """pip's dry run while it runs. Use as a context manager so an error elsewhere ends it."""
-
-    def __init__(
-        self,
-        python: str,
-        process: subprocess.Popen[bytes],
-        pins: Mapping[str, set[str]],
-        report: Path,
-    ) -> None:
-        self._python = python
-        self._process = process
-        self._pins = pins
-        self._report = report
-
-    def result(self) -> list[PlanItem]:
-        try:
-            _, raw_stderr = self._process.communicate()
-            stderr = strip_ansi(raw_stderr.decode("utf-8", errors="replace"))
-            if self._process.returncode != 0:
-                raise _pip_failure(self._python, self._process.returncode, stderr)
-            text = self._report_text()
-        finally:
-            self._remove_report()
-        if not text.strip():
-            raise PipError("could not read pip's installation report: pip wrote none")
-        try:
-            report = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise PipError(
-                f"could not read pip's installation report: not JSON ({error})"
-            ) from None
-        return [_with_pins(item, self._pins) for item in parse_report(report)]
-
-    def cancel(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.communicate()
-        self._remove_report()
-
-    def _report_text(self) -> str:
-        try:
-            return self._report.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-        except OSError as error:
-            raise PipError(
-                f"could not read pip's installation report {self._report}: {error.strerror}"
-            ) from None
-
-    def _remove_report(self) -> None:
-        shutil.rmtree(self._report.parent, ignore_errors=True)
-
-    def __enter__(self) -> PendingPlan:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.cancel()
+        raise PipError(
+            f"could not read pip's installation report {report}: {error.strerror}"
+        ) from None
+    if not text.strip():
+        raise PipError("could not read pip's installation report: pip wrote none")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise PipError(f"could not read pip's installation report: not JSON ({error})") from None
+    return parse_report(document)
 
 
 def _with_pins(item: PlanItem, pins: Mapping[str, set[str]]) -> PlanItem:

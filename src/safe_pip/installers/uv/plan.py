@@ -28,6 +28,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from safe_pip.console import strip_ansi
 from safe_pip.errors import PipError, SafePipError, UsageError
+from safe_pip.installers.process import ChildOutput, PendingChild, start_child
 from safe_pip.installers.uv.args import UvInstallArgs
 from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage
@@ -105,12 +106,9 @@ def resolve_uv_plan(
     options = _location_lines(files)
     with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
         work = Path(tmp)
-        index_lookup = _start_index_lookup(base, request, options, work, child_env)
-        try:
+        with _start_index_lookup(base, request, options, work, child_env) as index_lookup:
             items = _compile_plan(base, request, work, no_deps, child_env)
             index_urls = index_lookup.result()
-        finally:
-            index_lookup.stop()
     # The vetted install pins the planned sha256, not the user's ``--hash``: check those here.
     items = [
         replace(item, pinned_hashes=tuple(sorted(files.hashes[item.name])))
@@ -146,11 +144,8 @@ def uv_index_urls(
     with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
         options = requirement_file_options(request)
         base = [uv, *global_args, "pip"]
-        lookup = _start_index_lookup(base, request, options, Path(tmp), uv_child_env(env))
-        try:
+        with _start_index_lookup(base, request, options, Path(tmp), uv_child_env(env)) as lookup:
             return lookup.result()
-        finally:
-            lookup.stop()
 
 
 def _compile_plan(
@@ -319,37 +314,15 @@ def _wheel_specificity(artifact: LockedArtifact) -> tuple[bool, bool, bool]:
     )
 
 
-class _IndexLookup:
-    """An input-less ``uv pip compile --emit-index-url`` running in the background."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self._process = process
-
-    def result(self) -> list[str]:
-        stdout, stderr = self._process.communicate()
-        if self._process.returncode != 0:
-            raise uv_failure(stderr)
-        urls: list[str] = []
-        for line in stdout.splitlines():
-            option, _, value = line.strip().partition(" ")
-            if option in ("--index-url", "--extra-index-url") and value.strip():
-                urls.append(value.strip())
-        return list(dict.fromkeys(urls))
-
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.communicate()
-
-
 def _start_index_lookup(
     base: list[str],
     request: UvInstallArgs,
     options: Sequence[str],
     work: Path,
     env: Mapping[str, str],
-) -> _IndexLookup:
-    """Index options inside the user's requirement files are copied into its input."""
+) -> PendingChild[list[str]]:
+    """An input-less ``uv pip compile --emit-index-url`` running in the background; index
+    options inside the user's requirement files are copied into its input."""
     options_file = work / "index-options.txt"
     options_file.write_text("".join(line + "\n" for line in options), encoding="utf-8")
     command = [
@@ -362,18 +335,21 @@ def _start_index_lookup(
         *request.target_args,
         *request.shared_args,
     ]
-    try:
-        process = subprocess.Popen(
-            command,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    except OSError as exc:
-        raise _cannot_run_uv(command, exc) from None
-    return _IndexLookup(process)
+    return start_child(
+        command, env, _emitted_index_urls, cannot_start=lambda exc: _cannot_run_uv(command, exc)
+    )
+
+
+def _emitted_index_urls(output: ChildOutput) -> list[str]:
+    """The ``--index-url``/``--extra-index-url`` lines of ``--emit-index-url`` output."""
+    if output.returncode != 0:
+        raise uv_failure(output.stderr)
+    urls: list[str] = []
+    for line in output.stdout.splitlines():
+        option, _, value = line.strip().partition(" ")
+        if option in ("--index-url", "--extra-index-url") and value.strip():
+            urls.append(value.strip())
+    return list(dict.fromkeys(urls))
 
 
 def _is_requirements_txt(path: str) -> bool:
