@@ -17,6 +17,7 @@ import pytest
 from safe_pip.commands import hook as hook_commands
 from safe_pip.commands import setup as setup_command
 from safe_pip.errors import UsageError
+from safe_pip.hook.runtime import run_token
 from safe_pip.hook.shell_aliases import BEGIN_MARKER
 from safe_pip.hook.site_files import (
     PACKAGE_MARKER,
@@ -76,7 +77,7 @@ def test_install_writes_the_pth_line_and_the_package(target_venv: Path) -> None:
     assert (site_packages / "safe_pip_hook.pth").read_text() == PTH_LINE
     added = {path.relative_to(site_packages).as_posix() for path in files_under(site_packages)}
     added -= {path.relative_to(site_packages).as_posix() for path in before}
-    sources = {"__init__", "pip_patch", "plan_from_pip", "checker"}
+    sources = {"__init__", "pip_patch", "plan_from_pip", "checker", "run_token"}
     assert {name for name in added if "__pycache__" not in name} == {
         "safe_pip_hook.pth",
         "_safe_pip_hook",
@@ -237,13 +238,16 @@ def test_startup_imports_nothing_new(target_venv: Path, isolated_env: dict[str, 
 
 
 @pytest.mark.integration
-def test_safe_pip_active_leaves_no_finder_only_in_a_child_of_its_process(
+def test_only_a_run_token_issued_for_this_process_leaves_no_finder(
     target_venv: Path, isolated_env: dict[str, str]
 ) -> None:
     hook_venv(target_venv)
 
     # ``finder_present`` starts the venv's python as a child of this test process.
-    assert not finder_present(target_venv, dict(isolated_env, SAFE_PIP_ACTIVE=str(os.getpid())))
+    with run_token.issue() as token:
+        assert not finder_present(target_venv, token.child_env(isolated_env))
+        assert finder_present(target_venv, token.child_env(isolated_env))  # used up
+    assert finder_present(target_venv, dict(isolated_env, SAFE_PIP_ACTIVE=str(os.getpid())))
     assert finder_present(target_venv, dict(isolated_env, SAFE_PIP_ACTIVE="1"))
 
 

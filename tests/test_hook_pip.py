@@ -151,6 +151,23 @@ def test_an_inherited_safe_pip_active_does_not_switch_the_hook_off(
     assert installed(target_venv, isolated_env) == {}
 
 
+@pytest.mark.integration
+def test_a_script_cannot_forge_the_marker_with_its_own_pid(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    """``SAFE_PIP_ACTIVE=$$ python -m pip install evil`` from a shell script: pip is the
+    script's direct child, so a marker that is only a process id would switch the hook off."""
+    hook_venv(target_venv)
+    script = 'SAFE_PIP_ACTIVE=$$ "$@"; exit $?'  # two commands: bash forks, pip's parent is $$
+    pip = [str(target_venv), "-m", "pip", "install", "--index-url", world.url, "evilpkg"]
+
+    result = run(["bash", "-c", script, "forge", *pip], isolated_env)
+
+    assert result.returncode == 1, output(result)
+    assert MALICIOUS_ID in result.stdout, output(result)
+    assert installed(target_venv, isolated_env) == {}
+
+
 @pytest.mark.parametrize("kind", PIP_KINDS)
 def test_dry_run_is_checked_and_reported(
     kind: str, world: LocalIndex, pip_venv: Callable[[str], Path], isolated_env: dict[str, str]

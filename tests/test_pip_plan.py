@@ -223,8 +223,10 @@ def test_dry_run_command_line_and_recursion_guard(tmp_path: Path) -> None:
     report_file = Path(recorded[6])
     assert report_file.name == "report.json"
     assert not report_file.parent.exists()  # the temporary report is cleaned up
-    assert recorded[:6] + recorded[7:] == [
-        str(os.getpid()),  # the recursion guard names the process that started pip
+    secret, _, token_file = recorded[0].partition("@")  # the recursion marker: a run token
+    assert len(secret) == 64
+    assert not Path(token_file).exists()  # revoked once pip has ended
+    assert recorded[1:6] + recorded[7:] == [
         "-m",
         "pip",
         "install",

@@ -17,19 +17,19 @@ from typing import BinaryIO, Generic, TextIO, TypeVar
 
 from safe_pip import exit_codes
 from safe_pip.errors import SafePipError, UsageError
+from safe_pip.hook.runtime import run_token
 
 _GRACE_SECONDS = 5.0
 
-# Set in every pip child process safe-pip starts: the pip hook must not vet it again.
-ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
 
-
-def pip_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+def pip_child_env(
+    env: Mapping[str, str] | None = None, token: run_token.RunToken | None = None
+) -> dict[str, str]:
     """The environment for a Python/pip child process safe-pip starts itself: the given one
-    plus the recursion guard. The guard carries this process's id, and the pip hook honours it
-    only in a direct child of this process, so it cannot leak into any other pip."""
-    child = dict(os.environ if env is None else env)
-    child[ACTIVE_ENV_VAR] = str(os.getpid())
+    (default ``os.environ``) plus, with ``token``, the recursion marker that keeps the pip
+    hook off in that child (a pip whose plan safe-pip vets itself); without one, any marker
+    is dropped, so the child stays guarded. Revoke the token once the child has ended."""
+    child = run_token.without_marker(env) if token is None else token.child_env(env)
     child.setdefault("PYTHONIOENCODING", "utf-8")
     return child
 

@@ -5,10 +5,11 @@ puts one finder on ``sys.meta_path`` (no other import, no I/O). The finder react
 one module, pip's install command, and patches it right after pip loads it, so that pip's
 resolved plan is checked by safe-pip before anything is installed.
 
-Environment: ``SAFE_PIP_ACTIVE=<pid>`` turns the hook off silently, but only in a process
-whose parent has that process id: safe-pip sets it to its own pid on the pip it starts to
-install an already vetted plan, and an inherited copy anywhere else (a build backend, a shell,
-a grandchild) has no effect; ``SAFE_PIP_DISABLE=1`` lets pip run unguarded with a warning;
+Environment: ``SAFE_PIP_ACTIVE`` turns the hook off silently only when it holds a valid
+single-use token that safe-pip issued for this very process (see ``run_token``): safe-pip sets
+it on the pip it starts to install an already vetted plan; a forged value, a copy inherited by
+anything else (a build backend, a shell, a grandchild) or a used one has no effect and is
+removed from the environment; ``SAFE_PIP_DISABLE=1`` lets pip run unguarded with a warning;
 ``SAFE_PIP_HOOK_FAIL_OPEN=1`` lets pip run unchecked (with a warning) when the hook cannot
 do its job, instead of refusing to install.
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 PIP_INSTALL_MODULE = "pip._internal.commands.install"
+_started_by_safe_pip = False  # a valid run token was claimed in this process
 
 
 def install_finder() -> None:
@@ -35,7 +37,12 @@ def install_finder() -> None:
     Idempotent: the same ``.pth`` file can be processed twice (a site dir reached through two
     paths, e.g. a ``lib64`` symlink).
     """
-    if os.environ.get("SAFE_PIP_ACTIVE") == str(os.getppid()):
+    global _started_by_safe_pip
+    if "SAFE_PIP_ACTIVE" in os.environ:
+        from . import run_token
+
+        _started_by_safe_pip = run_token.claim() or _started_by_safe_pip
+    if _started_by_safe_pip:
         return  # safe-pip itself started this pip to install a plan it already vetted
     if not any(isinstance(finder, PipInstallFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, PipInstallFinder())

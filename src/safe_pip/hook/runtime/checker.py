@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 
+from . import run_token
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -71,7 +73,7 @@ def run_checker(plan: dict[str, Any], *, report_on_stderr: bool = False) -> int:
     checker's report must not land there.
     """
     command = [*checker_command(), "check", "--plan", "-"]
-    env = dict(os.environ, SAFE_PIP_ACTIVE=str(os.getpid()))  # the checker is our child
+    env = run_token.without_marker()  # the checker runs no pip: nothing to exempt
     sys.stdout.flush()
     sys.stderr.flush()
     stdout = _stderr_fd() if report_on_stderr else None

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from safe_pip.errors import PipError, UsageError
+from safe_pip.hook.runtime import run_token
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.pip.args import InstallArgs
 from safe_pip.installers.process import (
@@ -111,11 +112,14 @@ def start_effective_index_urls(
     def cannot_start(error: OSError) -> UsageError:
         return UsageError(f"cannot run Python interpreter {python}: {error.strerror or error}")
 
+    # The lookup loads pip's install command: a hook in that environment must not patch it.
+    token = run_token.issue()
     return start_child(
         [interpreter, "-c", _LOOKUP_SCRIPT, json.dumps(list(install_args.dry_run_args))],
-        pip_child_env(env),
+        pip_child_env(env, token),
         read,
         cannot_start=cannot_start,
+        cleanup=token.revoke,
         timeout=LOOKUP_TIMEOUT,
         on_timeout=lambda: PipError(f"pip in {python} did not report its index URLs in time"),
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from safe_pip.console import strip_ansi
 from safe_pip.errors import PipError, SafePipError, UsageError
+from safe_pip.hook.runtime import run_token
 from safe_pip.installers.pip.args import InstallArgs
 from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, parse_report
 from safe_pip.installers.process import (
@@ -101,12 +102,18 @@ def start_plan(
     def cannot_start(error: OSError) -> UsageError:
         return UsageError(f"cannot run Python interpreter {python}: {error.strerror}")
 
+    token = run_token.issue()  # safe-pip checks this plan itself: a hook stays off
+
+    def cleanup() -> None:
+        token.revoke()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
     return start_child(
         dry_run_command(interpreter, install_args, str(report)),
-        pip_child_env(env),
+        pip_child_env(env, token),
         read,
         cannot_start=cannot_start,
-        cleanup=lambda: shutil.rmtree(work_dir, ignore_errors=True),
+        cleanup=cleanup,
     )
 
 

@@ -14,6 +14,7 @@ build dependencies (build isolation) are fetched by pip without safe-pip's check
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from safe_pip.errors import CannotCheckError
+from safe_pip.hook.runtime import run_token
 from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, is_hash_mismatch
 from safe_pip.installers.process import check_interpreter, pip_child_env, run_installer
 from safe_pip.models import ArtifactSource, PlanItem
@@ -108,7 +110,7 @@ def install_vetted(
         if not is_hashable(item)
         for argument in unhashed_requirement(item)
     ]
-    child_env = pip_child_env(env)
+    child_env = dict(os.environ if env is None else env)
     stdout = sys.stderr if output_to_stderr else None
     base = [interpreter, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps"]
     result = InstallResult(0)
@@ -141,7 +143,8 @@ def _install_hashed(
 
 
 def _run_pip(command: list[str], env: dict[str, str], stdout: TextIO | None) -> InstallResult:
-    run = run_installer(command, env, stdout)
+    with run_token.issue() as token:  # this pip installs a vetted plan: the hook stays off
+        run = run_installer(command, pip_child_env(env, token), stdout)
     if run.returncode != 0 and is_hash_mismatch(run.stderr):
         return InstallResult(run.returncode, True, tuple(hash_mismatches(run.stderr)))
     return InstallResult(run.returncode)
