@@ -8,32 +8,26 @@ Every ``SafePipError`` becomes one line on stderr and its documented exit code.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 
 from safe_pip import __version__, exit_codes
 from safe_pip.console import error, say
-from safe_pip.errors import SafePipError
+from safe_pip.errors import SafePipError, UsageError
 
 # Commands safe-pip implements itself; every other first word is handed to pip unchanged.
 _OWN_COMMANDS = ("install", "check", "db", "hook", "alias", "setup", "uv")
 
-USAGE = """\
-usage: safe-pip install [--python PATH] [--format text|json] [--warn-only]
-                        [--ignore-vuln ID:REASON] [--allow PACKAGE] [--fail-mode closed|open]
-                        PIP_INSTALL_ARGS...
-       safe-pip check FILE... | --installed | --plan FILE
-       safe-pip db update [--source URL_OR_PATH] | db status
-       safe-pip hook install|uninstall|status [--python PATH | --user]
-       safe-pip alias [bash|zsh|fish|powershell] [--write]
-       safe-pip setup [--user | --python PATH] [--shell SHELL] [--no-db-update]
-       safe-pip uv pip install ARGS...
-       safe-pip PIP_COMMAND ARGS...   (any other pip command runs pip unchanged)
-
-exit codes: 0 ok, 1 blocked by policy, 2 usage/configuration error,
-            3 could not check, 4 checks passed but the install step failed, 130 interrupted
-"""
+# pip's commands (pip 23 to 26): any other word is checked against pip's answer (a typo is a
+# usage error, exit 2); a newer pip command still runs, just with its stderr passed through.
+_PIP_COMMANDS = frozenset(
+    {
+        *("download", "uninstall", "freeze", "inspect", "list", "show", "check", "config"),
+        *("search", "cache", "index", "wheel", "hash", "completion", "debug", "help", "lock"),
+    }
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,30 +58,34 @@ def _guarded(run: Callable[[], int]) -> int:
 
 def _dispatch(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE)
+        from safe_pip.commands.help_text import top_level_help
+
+        (sys.stdout if args else sys.stderr).write(top_level_help())
         return exit_codes.OK if args else exit_codes.USAGE
     if args[0] in ("-V", "--version"):
         sys.stdout.write(f"safe-pip {__version__}\n")
         return exit_codes.OK
     command = args[0]
-    install_at = _pip_install_position(args)
-    if install_at is not None:
+    command_at = _pip_command_position(args)
+    word = None if command_at is None else args[command_at]
+    if command_at is not None and word == "install":
         from safe_pip.commands.install import run_install
 
         # pip's general options may come first (``pip -q install``): they are install options.
-        return run_install([*args[:install_at], *args[install_at + 1 :]])
+        return run_install([*args[:command_at], *args[command_at + 1 :]])
     if command in _OWN_COMMANDS:
         parsed = _build_parser().parse_args(args)
         result: int = parsed.func(parsed)
         return result
-    return _pass_through_to_pip(args)
+    unknown = word if word is not None and word not in _PIP_COMMANDS else None
+    return _pass_through_to_pip(args, unknown)
 
 
-def _pip_install_position(args: Sequence[str]) -> int | None:
-    """Where the word ``install`` is when it is the command, after any options.
+def _pip_command_position(args: Sequence[str]) -> int | None:
+    """Where pip's command word is, after any general options (None: there is none).
 
     pip takes general options before its command (``pip --python X install``, ``pip -q
-    install``); such a line must be guarded like ``safe-pip install``, not passed to pip.
+    install``); such an install must be guarded like ``safe-pip install``, not passed to pip.
     """
     from safe_pip.commands.own_options import OWN_VALUE_OPTIONS
     from safe_pip.installers.pip.args import needs_separate_value
@@ -95,8 +93,10 @@ def _pip_install_position(args: Sequence[str]) -> int | None:
     position = 0
     while position < len(args):
         arg = args[position]
-        if arg == "--" or not arg.startswith("-") or arg == "-":
-            return position if arg == "install" else None
+        if arg == "--":
+            return None
+        if not arg.startswith("-") or arg == "-":
+            return position
         takes_value = arg in OWN_VALUE_OPTIONS or needs_separate_value(arg)
         position += 2 if takes_value else 1
     return None
@@ -109,21 +109,46 @@ def _build_parser() -> argparse.ArgumentParser:
     from safe_pip.commands import setup as setup_command
     from safe_pip.commands import uv as uv_command
 
-    parser = argparse.ArgumentParser(prog="safe-pip", allow_abbrev=False)
+    parser = _SubcommandUsageParser(prog="safe-pip", allow_abbrev=False)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in (check_command, db_commands, hook_commands, setup_command, uv_command):
         module.register(subparsers)
     return parser
 
 
-def _pass_through_to_pip(args: list[str]) -> int:
-    """``safe-pip list``, ``show``, ``uninstall``, ``download``... are plain pip."""
+class _SubcommandUsageParser(argparse.ArgumentParser):
+    """An unknown option is reported by the (sub)command it was given to, with that command's
+    usage (plain argparse reports it at the top level, whose usage does not help)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and self._subparsers is None:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+def _pass_through_to_pip(args: list[str], unknown_command: str | None) -> int:
+    """``safe-pip list``, ``show``, ``uninstall``, ``download``... are plain pip.
+
+    ``unknown_command``: a word that is not one of pip's known commands -- a typo (``instal``)
+    becomes a usage error (exit 2) after pip's own "maybe you meant" line."""
     from safe_pip.commands.own_options import take_python_option
+    from safe_pip.installers.process import run_installer
     from safe_pip.installers.target_python import resolve_target_python
 
     explicit_python, pip_args = take_python_option(args)
     python = resolve_target_python(explicit_python)
-    try:
-        return subprocess.call([python, "-m", "pip", *pip_args])
-    except OSError as exc:
-        raise SafePipError(f"could not run pip with {python}: {exc.strerror}") from exc
+    command = [python, "-m", "pip", *pip_args]
+    if unknown_command is None:
+        try:
+            return subprocess.call(command)
+        except OSError as exc:
+            raise SafePipError(f"could not run pip with {python}: {exc.strerror}") from exc
+    outcome = run_installer(command, os.environ)
+    if outcome.returncode != 0 and "unknown command" in outcome.stderr:
+        raise UsageError(
+            f"unknown command {unknown_command!r}; `safe-pip --help` lists safe-pip's commands"
+        )
+    return outcome.returncode

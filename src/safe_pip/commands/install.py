@@ -15,6 +15,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from safe_pip import exit_codes
+from safe_pip.commands.help_text import PIP_HELP_OPTION, install_help
 from safe_pip.commands.own_options import split_own_options
 from safe_pip.console import say
 from safe_pip.errors import IndexUnreachableError, PipError, UsageError
@@ -33,9 +34,12 @@ if TYPE_CHECKING:
 
 def run_install(argv: Sequence[str]) -> int:
     own, pip_args = split_own_options(argv)
+    if PIP_HELP_OPTION in pip_args:  # the target pip's own help for `pip install`
+        return subprocess.call([resolve_target_python(own.python), "-m", "pip", "install", "-h"])
     install_args = parse_install_args(pip_args)
     if install_args.help_requested:
-        return subprocess.call([sys.executable, "-m", "pip", "install", "--help"])
+        sys.stdout.write(install_help())
+        return exit_codes.OK
     if install_args.python:
         raise UsageError("pip's --python is safe-pip's own option here: use it once, before pip's")
     python = resolve_target_python(own.python)

@@ -40,9 +40,21 @@ class OwnOption:
 
 
 OWN_OPTIONS: tuple[OwnOption, ...] = (
-    OwnOption("--python", "python", "the target interpreter", metavar="PATH", policy=False),
+    OwnOption(
+        "--python",
+        "python",
+        "the interpreter (or venv directory) to install into; default: the active virtualenv, "
+        "else the python3 on PATH when safe-pip runs from pipx/uv tool, else safe-pip's own",
+        metavar="PATH",
+        policy=False,
+    ),
     OwnOption("--uv", "uv", "the uv executable to run", metavar="PATH", policy=False),
-    OwnOption("--format", "output_format", "report format", choices=OUTPUT_FORMATS),
+    OwnOption(
+        "--format",
+        "output_format",
+        "report format (json: one document on stdout, installer output on stderr)",
+        choices=OUTPUT_FORMATS,
+    ),
     OwnOption(
         "--warn-only",
         "warn_only",
@@ -63,7 +75,13 @@ OWN_OPTIONS: tuple[OwnOption, ...] = (
         repeated=True,
         metavar="PACKAGE",
     ),
-    OwnOption("--fail-mode", "fail_mode", "when a check cannot run", choices=FAIL_MODES),
+    OwnOption(
+        "--fail-mode",
+        "fail_mode",
+        "when a check cannot run (no database, index unreachable): closed refuses with "
+        "exit 3 (default), open warns and goes on with the checks that ran",
+        choices=FAIL_MODES,
+    ),
 )
 OWN_VALUE_OPTIONS = frozenset(option.name for option in OWN_OPTIONS if option.takes_value)
 _BY_NAME = {option.name: option for option in OWN_OPTIONS}
@@ -125,6 +143,9 @@ def split_own_options(args: Sequence[str]) -> tuple[OwnOptions, list[str]]:
 
 
 def _store(own: OwnOptions, option: OwnOption, value: str) -> None:
+    if not value.strip():
+        # e.g. `--python ""` from a shell function whose `command -v python` found nothing
+        raise UsageError(f"{option.name} needs a value, got an empty one")
     if option.choices and value not in option.choices:
         raise UsageError(f"{option.name} must be one of {', '.join(option.choices)}, got {value!r}")
     if option.repeated:

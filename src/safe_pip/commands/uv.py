@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from safe_pip import exit_codes
+from safe_pip.commands.help_text import UV_HELP_OPTION, uv_help
 from safe_pip.commands.own_options import (
     OWN_VALUE_OPTIONS,
     OwnOptions,
@@ -63,6 +65,11 @@ def run_from_namespace(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str]) -> int:
     """The ``safe-uv`` entry point: ``argv`` are uv's arguments (plus safe-pip's own)."""
     words = _command_words(argv)
+    if UV_HELP_OPTION in argv:  # uv's own help, for uv or one of its commands
+        argv = ["--help" if arg == UV_HELP_OPTION else arg for arg in argv]
+    elif _wants_own_help(words, argv):
+        sys.stdout.write(uv_help())
+        return exit_codes.OK
     if words in _PROJECT_COMMANDS and not wants_pass_through(argv):
         return _project_command(words[0], argv)
     if words not in _GUARDED:
@@ -88,6 +95,12 @@ def main(argv: Sequence[str]) -> int:
         if any(_is_pylock(f) for f in request.requirement_files):
             return _sync_lock_files(uv, global_args, request, own, env)
     return _install(uv, global_args, words[1], request, own, env)
+
+
+def _wants_own_help(words: tuple[str, ...], argv: Sequence[str]) -> bool:
+    """``safe-uv --help`` and ``--help`` on a guarded command show safe-pip's options."""
+    guarded = words == () or words in _GUARDED or words in _PROJECT_COMMANDS
+    return guarded and any(arg in ("-h", "--help") for arg in argv)
 
 
 def _project_command(command: str, argv: Sequence[str]) -> int:

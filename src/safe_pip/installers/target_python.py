@@ -29,7 +29,9 @@ def resolve_target_python(explicit: str | None, env: Mapping[str, str] | None = 
     4. the interpreter running safe-pip.
     """
     env = os.environ if env is None else env
-    if explicit:
+    if explicit is not None:
+        if not explicit.strip():
+            raise UsageError("--python needs a value, got an empty one")
         return _checked(explicit)
     active = env.get("VIRTUAL_ENV")
     if active:

@@ -1,0 +1,132 @@
+"""What ``safe-pip --help``, ``safe-pip install --help`` and ``safe-pip uv --help`` print.
+
+The option lines come from :data:`own_options.OWN_OPTIONS` and the environment variables from
+the policy loader's table, so the help cannot drift from what is parsed.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from safe_pip import paths
+from safe_pip.commands.own_options import OWN_OPTIONS, OwnOption
+
+PIP_HELP_OPTION = "--pip-help"  # ``safe-pip install --pip-help``: the target pip's own help
+UV_HELP_OPTION = "--uv-help"  # ``safe-uv [COMMAND] --uv-help``: uv's own help
+_HELP_COLUMN = 28
+_WIDTH = 92
+
+TOP_LEVEL = """\
+usage: safe-pip COMMAND [ARGS...]
+
+Checks what pip or uv is about to install -- known vulnerabilities and malicious packages
+(a local OSV advisory database), yanked releases, hashes -- and installs only what passed.
+
+commands:
+  install       guarded `pip install`: pip's plan is checked, then exactly that is installed
+  check         audit requirement/lock files (FILE...), an environment (--installed) or a plan
+  db            build or inspect the advisory database (db update [--source], db status)
+  hook          guard plain `pip install` inside one environment (hook install|uninstall|status)
+  alias         shell functions that send `pip install` to safe-pip (--write, --remove)
+  setup         hook + shell functions (or --ci DIR shims) + database in one step; --undo
+  log           the decision log: what recent guarded runs planned, found and decided
+  uv            guarded uv (uv pip install|sync, uv sync, uv add); `safe-uv` is the same
+  PIP_COMMAND   any other pip command (list, show, uninstall, ...) runs the target's pip
+
+Run `safe-pip COMMAND --help` for a command's options; `safe-pip --version`.
+
+{exit_codes}"""
+
+EXIT_CODES = """\
+exit codes: 0 ok (possibly with warnings), 1 blocked by policy (nothing installed),
+            2 usage or configuration error, 3 could not check (nothing installed),
+            4 checks passed but the install step failed, 130 interrupted
+"""
+
+_INSTALL = """\
+usage: safe-pip install [SAFE-PIP OPTIONS] PIP_INSTALL_ARGS...
+
+Asks the target's pip for its exact install plan (`pip install --dry-run --report`), checks
+every package against the advisory database, yanked status and hashes, then installs exactly
+the vetted files (`pip install --no-deps --require-hashes`). Every pip install option works
+and is passed on.
+
+safe-pip options (anywhere on the line):
+{options}
+
+{configuration}
+
+{exit_codes}
+pip's own install options: `safe-pip install {pip_help}` (the target's `pip install --help`)
+"""
+
+_UV = """\
+usage: safe-uv [SAFE-PIP OPTIONS] UV_ARGS...      (same as `safe-pip uv ...`)
+
+Guarded: `uv pip install` and `uv pip sync` (uv's exact plan is checked, then exactly those
+files are installed), `uv sync` and `uv add` (uv.lock is checked before uv installs from it;
+a blocked `add` restores pyproject.toml and uv.lock). Every other uv command runs unchanged.
+
+safe-pip options (anywhere on the line; --python keeps uv's meaning):
+{options}
+
+configuration and environment variables: as for `safe-pip install --help`.
+
+{exit_codes}
+uv's own help: `safe-uv {uv_help}` or `safe-uv COMMAND {uv_help}` (runs uv with --help)
+"""
+
+
+def top_level_help() -> str:
+    return TOP_LEVEL.format(exit_codes=EXIT_CODES)
+
+
+def install_help() -> str:
+    from safe_pip.pipeline.config import ENVIRONMENT_VARIABLES
+
+    return _INSTALL.format(
+        options=_option_lines(exclude="--uv"),
+        configuration=_wrap(
+            "configuration (later wins; lists add up): [tool.safe-pip] in the nearest "
+            f"pyproject.toml, then {paths.user_config_file()} (SAFE_PIP_CONFIG_FILE "
+            f"overrides), then the environment variables {', '.join(ENVIRONMENT_VARIABLES)}, "
+            "then the options above. Also: SAFE_PIP_CACHE_DIR (database, seen hashes), "
+            "SAFE_PIP_DB_SOURCE (default `db update --source`), SAFE_PIP_DISABLE=1 (the pip "
+            "hook lets pip run unchecked, with a warning).",
+            indent="",
+        ),
+        exit_codes=EXIT_CODES,
+        pip_help=PIP_HELP_OPTION,
+    )
+
+
+def uv_help() -> str:
+    return _UV.format(
+        options=_option_lines(exclude="--python"),
+        exit_codes=EXIT_CODES,
+        uv_help=UV_HELP_OPTION,
+    )
+
+
+def _option_lines(exclude: str) -> str:
+    return "\n".join(_option_line(option) for option in OWN_OPTIONS if option.name != exclude)
+
+
+def _option_line(option: OwnOption) -> str:
+    if option.choices:
+        value = " " + "|".join(option.choices)
+    elif option.takes_value:
+        value = f" {option.metavar or 'VALUE'}"
+    else:
+        value = ""
+    usage = f"  {option.name}{value}"
+    text = _wrap(option.help + (" (repeatable)" if option.repeated else ""), " " * _HELP_COLUMN)
+    if len(usage) < _HELP_COLUMN:
+        return usage.ljust(_HELP_COLUMN) + text[_HELP_COLUMN:]
+    return f"{usage}\n{text}"
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(
+        text, width=_WIDTH, initial_indent=indent, subsequent_indent=indent or "  "
+    )
