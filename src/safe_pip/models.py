@@ -11,6 +11,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from safe_pip.artifacts import is_sha256
+
 
 class ArtifactSource(str, enum.Enum):
     """Where an artifact comes from. Only ``INDEX`` artifacts can be verified against an index."""
@@ -121,33 +123,80 @@ def plan_to_json(plan: list[PlanItem], index_urls: list[str] | None = None) -> d
 
 
 def plan_from_json(data: object) -> tuple[list[PlanItem], list[str]]:
-    """Inverse of ``plan_to_json``; raises ``ValueError`` with a short reason on bad input."""
+    """Inverse of ``plan_to_json``; raises ``ValueError`` with a short reason on bad input.
+
+    Every field is checked for its type before use: the plan may come from a file or a pipe.
+    """
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise ValueError("plan JSON must be an object with an 'items' list")
     items: list[PlanItem] = []
-    for raw in data["items"]:
+    for number, raw in enumerate(data["items"], start=1):
         if not isinstance(raw, dict) or not raw.get("name") or not raw.get("version"):
             raise ValueError("every plan item needs 'name' and 'version'")
+        fields = _PlanFields(raw, f"item {number}")
         try:
             source = ArtifactSource(raw.get("source", "index"))
         except ValueError as exc:
             raise ValueError(f"unknown plan item source {raw.get('source')!r}") from exc
         items.append(
             PlanItem(
-                name=str(raw["name"]),
-                version=str(raw["version"]),
+                name=fields.text("name"),
+                version=fields.text("version"),
                 source=source,
-                url=raw.get("url"),
-                filename=raw.get("filename"),
-                sha256=raw.get("sha256"),
-                requested=bool(raw.get("requested", False)),
-                index_url=raw.get("index_url"),
-                yanked=raw.get("yanked"),
-                yanked_reason=raw.get("yanked_reason"),
-                pinned_hashes=tuple(raw.get("pinned_hashes") or ()),
+                url=fields.optional_text("url"),
+                filename=fields.optional_text("filename"),
+                sha256=fields.optional_sha256("sha256"),
+                requested=fields.flag("requested", default=False) is True,
+                index_url=fields.optional_text("index_url"),
+                yanked=fields.flag("yanked", default=None),
+                yanked_reason=fields.optional_text("yanked_reason"),
+                pinned_hashes=fields.text_list("pinned_hashes"),
             )
         )
     index_urls = data.get("index_urls") or []
-    if not isinstance(index_urls, list):
-        raise ValueError("'index_urls' must be a list")
-    return items, [str(u) for u in index_urls]
+    if not isinstance(index_urls, list) or not all(isinstance(u, str) for u in index_urls):
+        raise ValueError("'index_urls' must be a list of URLs")
+    return items, list(index_urls)
+
+
+@dataclass(frozen=True)
+class _PlanFields:
+    """Typed access to one plan item's JSON object (``where`` names it in errors)."""
+
+    raw: dict[str, object]
+    where: str
+
+    def text(self, key: str) -> str:
+        value = self.raw.get(key)
+        if not isinstance(value, str):
+            raise ValueError(f"{self.where}: {key!r} must be a string, got {_kind(value)}")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        return None if self.raw.get(key) is None else self.text(key)
+
+    def optional_sha256(self, key: str) -> str | None:
+        value = self.optional_text(key)
+        return None if value is None else self._sha256(value, key)
+
+    def flag(self, key: str, default: bool | None) -> bool | None:
+        value = self.raw.get(key, default)
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{self.where}: {key!r} must be true, false or null")
+        return value
+
+    def text_list(self, key: str) -> tuple[str, ...]:
+        """Pins are taken as the user wrote them: one that is no sha256 matches nothing."""
+        value = self.raw.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{self.where}: {key!r} must be a list of strings")
+        return tuple(v.lower() for v in value)
+
+    def _sha256(self, value: str, key: str) -> str:
+        if not is_sha256(value):
+            raise ValueError(f"{self.where}: {key!r} must be 64 hex digits")
+        return value.lower()
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__

@@ -19,6 +19,7 @@ import json
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -252,6 +253,8 @@ class LocalIndex:
         self._projects: dict[str, _Project] = {}
         self._log: list[LoggedRequest] = []
         self._simple_api_failure: int | None = None
+        self._raw_pages: dict[str, tuple[str, bytes]] = {}
+        self._drip: _Drip | None = None
         self._server = _IndexHTTPServer(self)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -416,6 +419,18 @@ class LocalIndex:
         """Answer every ``/simple/`` request with this HTTP status (None: serve normally)."""
         self._simple_api_failure = status
 
+    def serve_raw_page(self, name: str, body: bytes, content_type: str = JSON_V1) -> None:
+        """Answer every request for ``name``'s project page with exactly ``body`` (a hostile
+        or malformed page), whatever the client accepts."""
+        with self._lock:
+            self._raw_pages[canonicalize_name(name)] = (content_type, body)
+
+    def drip_simple_api(self, seconds_per_byte: float, *, stop_after: float) -> None:
+        """Send ``/simple/`` answers one byte every ``seconds_per_byte`` (a slow-drip index,
+        which no per-read timeout catches); each answer stops by itself after ``stop_after``
+        seconds, or when the index stops."""
+        self._drip = _Drip(seconds_per_byte, stop_after)
+
     def make_unreachable(self) -> None:
         """Stop serving: connections to ``url`` are refused from now on."""
         self.stop()
@@ -512,6 +527,11 @@ class LocalIndex:
         return None
 
 
+class _Drip(NamedTuple):
+    seconds_per_byte: float
+    stop_after: float
+
+
 def _wrong_hash(content: bytes) -> str:
     return hashlib.sha256(b"not the served file\0" + content).hexdigest()
 
@@ -562,10 +582,22 @@ class _IndexRequestHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            if send_body:
+            drip = self.index._drip
+            if send_body and drip is not None and path.startswith("/simple/"):
+                self._drip_body(body, drip)
+            elif send_body:
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _drip_body(self, body: bytes, drip: _Drip) -> None:
+        stop_at = time.monotonic() + drip.stop_after
+        for position in range(len(body)):
+            if time.monotonic() >= stop_at or not self.index.running:
+                return  # the connection closes with the body incomplete
+            self.wfile.write(body[position : position + 1])
+            self.wfile.flush()
+            time.sleep(drip.seconds_per_byte)
 
     def _route(self, path: str, accept: str | None) -> tuple[int, str | None, bytes, str | None]:
         index = self.index
@@ -598,6 +630,9 @@ class _IndexRequestHandler(BaseHTTPRequestHandler):
         normalized = canonicalize_name(name)
         if name != normalized or not rest.endswith("/"):
             return _redirect(index.project_url(name))
+        raw = index._raw_pages.get(normalized)
+        if raw is not None:
+            return 200, raw[0], raw[1], None
         body = index._project_response(normalized, media_type)
         if body is None:
             return _not_found()

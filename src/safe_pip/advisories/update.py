@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import sqlite3
 import tempfile
@@ -31,7 +30,7 @@ from urllib.parse import unquote, urlparse
 import filelock
 import httpx
 
-from safe_pip import paths
+from safe_pip import limits, paths
 from safe_pip.advisories.database import (
     OFFLINE_HINT,
     SOURCE_ENV_VAR,
@@ -40,6 +39,7 @@ from safe_pip.advisories.database import (
 )
 from safe_pip.advisories.osv import Advisory, MalformedRecordError, parse_record
 from safe_pip.errors import DatabaseError, UsageError
+from safe_pip.redaction import redact_url
 
 DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 LOCK_TIMEOUT_SECONDS = 600.0
@@ -93,7 +93,7 @@ def _update_locked(source: str, target: Path, progress: Progress | None) -> Data
             archive = new_temporary(".download")
             _download(source, archive, progress)
             documents = _read_downloaded(archive, source)
-            label = source
+            label = redact_url(source)  # stored in the database and shown by `db status`
         else:
             local = _local_path(source)
             documents = _read_local(local)
@@ -225,7 +225,7 @@ def _content_length(response: httpx.Response) -> int | None:
 def _read_downloaded(path: Path, url: str) -> Iterator[Document]:
     if _looks_like_zip(path):
         return _read_zip(path, url)
-    return iter([(url, path.read_bytes())])
+    return iter([(url, _read_bytes(path))])
 
 
 def _read_local(path: Path) -> Iterator[Document]:
@@ -242,9 +242,12 @@ def _read_local(path: Path) -> Iterator[Document]:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, max_bytes: int = limits.ADVISORY_FEED_MAX_BYTES) -> bytes:
+    """The file's bytes; ``_OVERSIZED`` (skipped and counted) when larger than ``max_bytes``."""
     try:
-        return path.read_bytes()
+        return limits.read_bytes(path, max_bytes)
+    except limits.DocumentError:
+        return _OVERSIZED
     except OSError as exc:
         raise DatabaseError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
@@ -257,10 +260,18 @@ def _looks_like_zip(path: Path) -> bool:
         return False
 
 
+# Stands in for a zip member too large to be one OSV record (never decompressed).
+_OVERSIZED = b""
+
+
 def _read_directory(directory: Path) -> Iterator[Document]:
+    """One OSV record per file: a file too large to be one is skipped and counted."""
     for path in sorted(directory.rglob("*.json")):
         if path.is_file():
-            yield str(path.relative_to(directory)), _read_bytes(path)
+            yield (
+                str(path.relative_to(directory)),
+                _read_bytes(path, limits.ADVISORY_RECORD_MAX_BYTES),
+            )
 
 
 def _read_zip(path: Path, label: str) -> Iterator[Document]:
@@ -271,6 +282,9 @@ def _read_zip(path: Path, label: str) -> Iterator[Document]:
                 if info.is_dir() or not name.lower().endswith(".json"):
                     continue
                 if name.startswith("__MACOSX/"):
+                    continue
+                if info.file_size > limits.ADVISORY_RECORD_MAX_BYTES:
+                    yield name, _OVERSIZED  # skipped and counted like any malformed record
                     continue
                 yield name, archive.read(info)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
@@ -285,8 +299,8 @@ def _collect_advisories(documents: Iterable[Document]) -> tuple[list[Advisory], 
     skipped = 0
     for origin, raw in documents:
         try:
-            data = json.loads(raw)
-        except ValueError:  # invalid JSON or not UTF-8
+            data = limits.load_json(raw, max_bytes=limits.ADVISORY_FEED_MAX_BYTES)
+        except ValueError:  # invalid, oversized or too deeply nested JSON, or not UTF-8
             skipped += 1
             continue
         entries = data if isinstance(data, list) else [data]

@@ -10,10 +10,10 @@ Same checks, policy, report and exit codes as an install; nothing is downloaded 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from safe_pip import limits
 from safe_pip.commands.own_options import add_policy_options, own_options_from_parsed
 from safe_pip.errors import UsageError
 from safe_pip.index.settings import IndexSettings
@@ -99,15 +99,16 @@ def read_plan_json(source: str) -> tuple[list[PlanItem], list[str], IndexSetting
     """The plan, its index URLs and, when the plan says, pip's network settings."""
     label = "standard input" if source == "-" else source
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        raw = (
+            sys.stdin.buffer.read(limits.PLAN_MAX_BYTES + 1)
+            if source == "-"
+            else limits.read_bytes(Path(source), limits.PLAN_MAX_BYTES)
+        )
+        data = limits.load_json(raw, max_bytes=limits.PLAN_MAX_BYTES)
     except OSError as exc:
         raise UsageError(f"--plan {label}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"--plan {label}: not valid UTF-8") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"--plan {label}: not valid JSON: {exc}") from None
+    except limits.DocumentError as exc:
+        raise UsageError(f"--plan {label}: {exc}") from None
     try:
         items, index_urls = plan_from_json(data)
         return items, index_urls, _network_settings(data.get("network"), index_urls)

@@ -15,7 +15,6 @@ certificate, proxy and trusted hosts, so an index pip can read is one safe-pip c
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import ssl
 from collections.abc import Iterable, Sequence
@@ -31,6 +30,7 @@ from urllib.request import url2pathname
 import httpx
 from packaging.utils import canonicalize_name
 
+from safe_pip import limits
 from safe_pip.artifacts import filename_from_url, without_fragment
 from safe_pip.errors import IndexUnreachableError
 from safe_pip.models import PlanItem
@@ -288,21 +288,27 @@ def _parse_page(
 
 
 def _parse_json(content: bytes, page_url: str, index_url: str) -> list[IndexFile]:
-    document = json.loads(content)
-    files = document["files"]
+    document = limits.load_json(content, max_bytes=limits.INDEX_PAGE_MAX_BYTES)
+    files = document.get("files") if isinstance(document, dict) else None
     if not isinstance(files, list):
         raise ValueError("'files' is not a list")
     return [_json_file(entry, page_url, index_url) for entry in files]
 
 
-def _json_file(entry: dict[str, object], page_url: str, index_url: str) -> IndexFile:
-    filename, url = entry["filename"], entry["url"]
+def _json_file(entry: object, page_url: str, index_url: str) -> IndexFile:
+    if not isinstance(entry, dict):
+        raise ValueError("a file entry is not an object")
+    filename, url = entry.get("filename"), entry.get("url")
     if not isinstance(filename, str) or not isinstance(url, str):
         raise ValueError("a file entry has no filename/url")
-    hashes = entry.get("hashes")
+    hashes = entry.get("hashes", {})
     sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
     yanked = entry.get("yanked", False)
     upload_time = entry.get("upload-time")
+    if not isinstance(hashes, dict) or not (sha256 is None or isinstance(sha256, str)):
+        raise ValueError(f"{filename}: 'hashes' must map hash names to strings")
+    if not isinstance(yanked, (bool, str)):
+        raise ValueError(f"{filename}: 'yanked' must be true, false or a reason")
     return IndexFile(
         filename=filename,
         url=without_fragment(urljoin(page_url, url)),

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from safe_pip import limits
 from safe_pip.artifacts import is_sha256
 from safe_pip.errors import UsageError
 
@@ -110,8 +111,15 @@ class _Reader:
         resolved = path.resolve()
         if resolved in self._reading:
             raise UsageError(f"requirements file includes itself: {path}{where}")
+        if len(self._reading) >= limits.MAX_NESTING:
+            raise UsageError(
+                f"requirements files include each other more than {limits.MAX_NESTING} "
+                f"levels deep: {path}{where}"
+            )
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = limits.read_bytes(path, limits.LOCK_FILE_MAX_BYTES).decode("utf-8-sig")
+        except limits.DocumentError as error:
+            raise UsageError(f"cannot read requirements file {path}{where}: {error}") from None
         except FileNotFoundError:
             raise UsageError(f"requirements file not found: {path}{where}") from None
         except (OSError, UnicodeDecodeError) as error:

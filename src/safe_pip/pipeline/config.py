@@ -43,7 +43,6 @@ Malicious packages are always blocked unless explicitly ignored.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -53,15 +52,10 @@ from typing import Callable
 
 from packaging.utils import canonicalize_name
 
-from safe_pip import paths
+from safe_pip import limits, paths
 from safe_pip.errors import UsageError
 from safe_pip.models import Action
 from safe_pip.pipeline.policy import SEVERITY_LEVELS, FailMode, IgnoreRule, Policy, PolicyOverrides
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python < 3.11 only
-    import tomli as tomllib
 
 
 @dataclass
@@ -136,13 +130,14 @@ def _apply(policy: Policy, layer: _Layer) -> Policy:
 
 
 def _read_toml(path: Path) -> dict[str, object]:
+    """A config file within ``limits`` (a pyproject.toml comes with whatever was cloned)."""
     try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
+        text = limits.read_bytes(path, limits.CONFIG_MAX_BYTES).decode("utf-8")
+        return limits.load_toml(text, max_bytes=limits.CONFIG_MAX_BYTES)
     except OSError as exc:
         raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError
-        message = " ".join(str(exc).split())
+    except ValueError as exc:  # DocumentError, UnicodeDecodeError
+        message = " ".join(str(exc).split()).removeprefix("invalid TOML: ")
         raise UsageError(f"invalid TOML in {path}: {message}") from exc
 
 

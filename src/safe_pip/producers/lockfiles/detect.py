@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from safe_pip import limits
 from safe_pip.errors import UsageError
 from safe_pip.producers.lockfiles.model import LockFile, LockKind
 from safe_pip.producers.lockfiles.toml_reading import load_toml
@@ -71,7 +72,9 @@ def read_lock_file(path: Path) -> LockFile:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return limits.read_bytes(path, limits.LOCK_FILE_MAX_BYTES).decode("utf-8")
+    except limits.DocumentError as error:
+        raise UsageError(f"cannot read {path}: {error}") from None
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
     except IsADirectoryError:

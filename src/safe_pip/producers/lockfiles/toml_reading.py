@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from safe_pip import limits
 from safe_pip.artifacts import is_sha256
 from safe_pip.errors import UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python < 3.11 only
-    import tomli as tomllib
 
 Table = Mapping[str, Any]
 
 
 def load_toml(path: Path, text: str) -> dict[str, Any]:
+    """The parsed lock file, within ``limits`` (size, nesting); one-line ``UsageError``."""
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return limits.load_toml(text, max_bytes=limits.LOCK_FILE_MAX_BYTES)
+    except limits.DocumentError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
 
 

@@ -1,0 +1,101 @@
+"""Bounded reading of every document safe-pip takes from outside.
+
+Index pages, OSV records, plan JSON, lock files and config files are written by someone
+else: each is read with a size limit and, for JSON and TOML, a nesting limit, so a hostile
+document ends in one clear line (``DocumentError``, a ``ValueError``) instead of a
+``RecursionError``, a MemoryError or a hang. The caller turns that line into its documented
+exit code: 3 for an index or feed that cannot be read, 2 for a file the user named, and a
+skipped (counted) record for one bad OSV record.
+
+Fields are validated by type where they are used (``models.plan_from_json``,
+``index.client``, ``advisories.osv``, the lock-file readers, ``pipeline.config``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+MIB = 1 << 20
+# Far above anything legitimate: the largest PEP 691 page of a public index is a few MiB,
+# the largest OSV record well under 1 MiB, a pip hook plan a few KiB per package.
+INDEX_PAGE_MAX_BYTES = 64 * MIB
+ADVISORY_RECORD_MAX_BYTES = 16 * MIB  # one record (a file in a zip or directory)
+ADVISORY_FEED_MAX_BYTES = 1024 * MIB  # a single JSON file holding a list of records
+PLAN_MAX_BYTES = 64 * MIB
+LOCK_FILE_MAX_BYTES = 64 * MIB
+CONFIG_MAX_BYTES = 4 * MIB
+# PEP 691 pages nest 4 deep, OSV records about 6, plans 3; TOML lock files about 5.
+MAX_NESTING = 64
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_A_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+class DocumentError(ValueError):
+    """A document from outside is too large, too deeply nested or not well formed."""
+
+
+def load_json(data: bytes | str, *, max_bytes: int, max_depth: int = MAX_NESTING) -> Any:
+    """``json.loads`` within limits: size and nesting are checked before parsing."""
+    raw = data.encode("utf-8", errors="surrogatepass") if isinstance(data, str) else data
+    check_size(len(raw), max_bytes)
+    depth = json_nesting(raw)
+    if depth > max_depth:
+        raise DocumentError(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(raw)
+    except RecursionError:  # pragma: no cover - the pre-scan rejects such documents first
+        raise DocumentError(f"JSON nested deeper than {max_depth} levels") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise DocumentError(f"not valid JSON: {' '.join(str(exc).split())}") from None
+
+
+def load_toml(text: str, *, max_bytes: int = CONFIG_MAX_BYTES) -> dict[str, Any]:
+    """``tomllib.loads`` within limits; ``DocumentError`` for bad or oversized TOML."""
+    check_size(len(text.encode("utf-8", errors="surrogatepass")), max_bytes)
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise DocumentError(f"TOML nested deeper than this reader allows ({MAX_NESTING})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DocumentError(f"invalid TOML: {' '.join(str(exc).split())}") from None
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of a file; ``DocumentError`` when it is larger (``OSError`` as is)."""
+    with path.open("rb") as file:
+        data = file.read(max_bytes + 1)
+    check_size(len(data), max_bytes)
+    return data
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise DocumentError(f"larger than the limit of {_size_text(max_bytes)}")
+
+
+def json_nesting(raw: bytes) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings are skipped, so brackets
+    inside them do not count). Linear time, no recursion."""
+    brackets = _NOT_A_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _size_text(size: int) -> str:
+    return f"{size // MIB} MiB" if size >= MIB else f"{size} bytes"
