@@ -110,6 +110,7 @@ def test_check_against_an_index_with_a_deeply_nested_page_exits_3(
 GOOD_ITEM = {"name": "cleanlib", "version": "1.0", "filename": "cleanlib-1.0-py3-none-any.whl"}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("item_fields", "problem"),
     [
@@ -132,6 +133,7 @@ def test_wrongly_typed_plan_fields_exit_2_with_one_line(
     assert "--plan standard input" in line and problem in line
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "document",
     [
@@ -179,6 +181,7 @@ def test_a_deeply_nested_pyproject_is_a_configuration_error(
     assert "pyproject.toml" in line and "nested deeper" in line
 
 
+@pytest.mark.integration
 def test_a_deeply_nested_lock_file_is_one_line(safe_pip: SafePip, tmp_path: Path) -> None:
     lock = tmp_path / "uv.lock"
     lock.write_text("version = 1\n" + nested_toml(), encoding="utf-8")
@@ -186,6 +189,7 @@ def test_a_deeply_nested_lock_file_is_one_line(safe_pip: SafePip, tmp_path: Path
     assert "uv.lock" in line and "nested deeper" in line
 
 
+@pytest.mark.integration
 def test_requirements_including_each_other_without_end_is_one_line(
     safe_pip: SafePip, tmp_path: Path
 ) -> None:
