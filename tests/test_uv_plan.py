@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 from safe_pip.errors import PipError, UsageError
-from safe_pip.installers.uv.install import vetted_lines
 from safe_pip.installers.uv.plan import _plan_item, find_uv, uv_error_line, uv_failure
-from safe_pip.models import ArtifactSource
+from safe_pip.installers.uv.vetted_lock import write_vetted_lock
+from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage
 
 
@@ -41,23 +47,70 @@ def test_an_sdist_is_planned_when_no_wheel_fits() -> None:
     assert _plan_item(package, requested=False).filename == "pure-2.0.tar.gz"
 
 
-def test_vetted_lines_pin_files_and_keep_sources_without_hashes(tmp_path: Path) -> None:
-    index_item = _plan_item(
-        LockedPackage("a", "1.0", artifacts=(artifact("a-1.0-py3-none-any.whl", "5"),)), False
-    )
-    local = _plan_item(
-        LockedPackage("tree", "unknown", ArtifactSource.LOCAL_PATH, location=str(tmp_path)), False
-    )
-    editable = _plan_item(
-        LockedPackage("dev", "unknown", ArtifactSource.EDITABLE, location=str(tmp_path)), False
-    )
-    lines = vetted_lines([index_item, local, editable], ["--index-url http://127.0.0.1:9/"])
-    assert lines[1:] == [
-        "--index-url http://127.0.0.1:9/",
-        f"a==1.0 --hash=sha256:{'5' * 64}",
-        f"tree @ {tmp_path.as_uri()}",
-        f"-e {tmp_path}",
+FILES = "http://127.0.0.1:9/files/"
+PURE_WHEEL = (
+    f'{{ url = "{FILES}a-1.0-py3-none-any.whl", upload-time = 2026-01-02T03:04:05Z, '
+    'hashes = { sha256 = "22" } }'
+)
+LINUX_WHEEL = (
+    f'{{ url = "{FILES}a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", '
+    'hashes = { sha256 = "33" } }'
+)
+UV_PYLOCK = f"""\
+lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.9"
+
+[[packages]]
+name = "a"
+version = "1.0"
+sdist = {{ url = "{FILES}a-1.0.tar.gz", hashes = {{ sha256 = "11" }} }}
+wheels = [
+  {PURE_WHEEL},
+  {LINUX_WHEEL},
+]
+
+[[packages]]
+name = "b"
+version = "2.0"
+sdist = {{ url = "{FILES}b-2.0.tar.gz", size = 7, hashes = {{ sha256 = "44" }} }}
+
+[[packages]]
+name = "tree"
+directory = {{ path = "tree", editable = true }}
+
+[[packages]]
+name = "gone"
+version = "1.0"
+wheels = [{{ url = "{FILES}gone-1.0-py3-none-any.whl", hashes = {{ sha256 = "55" }} }}]
+"""
+
+
+def test_the_vetted_lock_lists_exactly_the_checked_file_of_each_planned_package(
+    tmp_path: Path,
+) -> None:
+    lock_file = tmp_path / "pylock.toml"
+    lock_file.write_text(UV_PYLOCK)
+    checked = [
+        PlanItem("a", "1.0", filename="a-1.0-py3-none-any.whl", sha256="22"),
+        PlanItem("b", "2.0", filename="b-2.0.tar.gz", sha256="44"),
+        PlanItem("tree", "unknown", ArtifactSource.EDITABLE),
     ]
+    write_vetted_lock(lock_file, checked)
+    document = tomllib.loads(lock_file.read_text())
+    assert document["lock-version"] == "1.0"
+    packages = {package["name"]: package for package in document["packages"]}
+    assert set(packages) == {"a", "b", "tree"}  # what was not checked is not installed
+    assert packages["a"]["wheels"] == [
+        {
+            "url": "http://127.0.0.1:9/files/a-1.0-py3-none-any.whl",
+            "upload-time": datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+            "hashes": {"sha256": "22"},
+        }
+    ]
+    assert "sdist" not in packages["a"]
+    assert packages["b"]["sdist"]["hashes"] == {"sha256": "44"} and "wheels" not in packages["b"]
+    assert packages["tree"]["directory"] == {"path": "tree", "editable": True}
 
 
 RESOLUTION_FAILURE = """\

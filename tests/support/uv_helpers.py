@@ -23,6 +23,15 @@ def uv(
     return run([UV, *args], env, cwd=cwd, check=check)
 
 
+def safe_uv_pip_install(
+    python: Path, index: LocalIndex, env: dict[str, str], *args: str | Path
+) -> subprocess.CompletedProcess[str]:
+    """``safe-pip uv pip install --python PYTHON --index-url INDEX ARGS`` (real CLI, real uv)."""
+    base: list[str | Path] = [sys.executable, "-m", "safe_pip", "uv", "pip", "install"]
+    command = [*base, "--python", python, "--index-url", index.url, *args]
+    return run(command, env, cwd=Path(env["HOME"]))
+
+
 def lock_project(
     directory: Path, index: LocalIndex, dependencies: list[str], env: dict[str, str]
 ) -> Path:

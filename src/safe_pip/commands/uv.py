@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -31,8 +32,10 @@ from safe_pip.installers.uv.args import (
     parse_uv_install_args,
     uv_index_settings,
 )
+from safe_pip.installers.uv.builds import permits_for
 from safe_pip.installers.uv.plan import (
     call_uv,
+    check_environment,
     find_uv,
     resolve_uv_plan,
     uv_child_env,
@@ -124,33 +127,45 @@ def _install(
     own: OwnOptions,
     env: Mapping[str, str],
 ) -> int:
+    from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
     from safe_pip.installers.uv.install import install_with_uv
 
     policy = own.policy()
-    plan = resolve_uv_plan(uv, global_args, request, no_deps=command == "sync", env=env)
-    if not plan.items and command == "install":
-        say("nothing to install.")
-        return exit_codes.OK
+    check_environment(uv, global_args, request, env)  # fail as early as uv would
+    settings = uv_index_settings([*global_args, *request.shared_args], env)
     dry_run = "--dry-run" in request.install_args
-    result = check_plan(
-        plan.items,
-        policy,
-        plan.index_urls,
-        record_seen=not dry_run,
-        index_settings=uv_index_settings([*global_args, *request.shared_args], env),
-    )
-    if _report(result, own) != exit_codes.OK:
-        return exit_codes.BLOCKED
-    install_args = [*request.target_args, *request.install_args]
-    outcome = install_with_uv(
-        uv,
-        global_args,
-        command,
-        plan.items,
-        install_args,
-        env,
-        requirement_options=plan.requirement_options,
-    )
+    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
+        work = Path(tmp)
+        gate = BuildGate(
+            uv_pip=[uv, *global_args, "pip"],
+            resolve_args=[*request.target_args, *request.shared_args],
+            work=work,
+            policy=policy,
+            settings=settings,
+            env=env,
+            permits=permits_for(request.plan_args, env),
+        )
+        try:
+            plan = resolve_uv_plan(
+                uv, global_args, request, work=work, gate=gate, no_deps=command == "sync", env=env
+            )
+        except BuildBlocked as blocked:
+            _report(blocked.result, own)
+            return exit_codes.BLOCKED
+        if not plan.items and command == "install":
+            say("nothing to install.")
+            return exit_codes.OK
+        result = check_plan(
+            plan.items, policy, plan.index_urls, record_seen=not dry_run, index_settings=settings
+        )
+        if _report(result, own) != exit_codes.OK:
+            return exit_codes.BLOCKED
+        if dry_run:
+            planned = ", ".join(item.spec for item in plan.items)
+            say(f"dry run: would install {planned}; nothing was installed.")
+            return exit_codes.OK
+        install_args = [*request.target_args, *request.install_args]
+        outcome = install_with_uv(uv, global_args, command, plan, install_args, env)
     if outcome.hash_mismatch:
         say(
             "blocked: a downloaded file does not match the sha256 that was checked "

@@ -151,6 +151,10 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option(("--no-preview",), False, Step.BOTH),
     _Option(("--preview-features",), True, Step.BOTH),
 )
+# Where ``uv pip install`` may install (its environment check), besides --python/--system.
+_ENVIRONMENT_OPTIONS = frozenset(
+    {"--target", "--prefix", "--break-system-packages", "--no-break-system-packages"}
+)
 _BY_NAME = {name: option for option in _OPTIONS for name in option.names}
 
 # Global uv options that may come before the subcommand (``uv --offline pip install``).
@@ -174,6 +178,7 @@ class UvInstallArgs:
     shared_args: tuple[str, ...] = ()  # the options both steps get (indexes, network, cache)
     upgrade: bool = False
     location_args: tuple[str, ...] = ()  # --target/--prefix, to list what is installed there
+    environment_args: tuple[str, ...] = ()  # the options that decide where uv may install
     check_only: bool = False  # --check: uv changes nothing
     help_requested: bool = False
 
@@ -193,6 +198,7 @@ class _Collector:
     install_args: list[str] = field(default_factory=list)
     shared_args: list[str] = field(default_factory=list)
     location_args: list[str] = field(default_factory=list)
+    environment_args: list[str] = field(default_factory=list)
     python: str | None = None
     system: bool = False
     upgrade: bool = False
@@ -214,6 +220,8 @@ class _Collector:
             self.editables.append(value or "")
         if canonical in ("--target", "--prefix"):
             self.location_args.extend(tokens)
+        if canonical in _ENVIRONMENT_OPTIONS:
+            self.environment_args.extend(tokens)
         if canonical in ("--upgrade", "--upgrade-package", "--upgrade-group"):
             self.upgrade = True
         if option.step in (Step.PLAN, Step.BOTH):
@@ -256,6 +264,7 @@ def parse_uv_install_args(args: Sequence[str]) -> UvInstallArgs:
         shared_args=tuple(state.shared_args),
         upgrade=state.upgrade,
         location_args=tuple(state.location_args),
+        environment_args=tuple(state.environment_args),
         check_only=state.check_only,
         help_requested=state.help_requested,
     )

@@ -1,24 +1,23 @@
-"""Install exactly the vetted plan with uv: ``uv pip install --no-deps --require-hashes``.
+"""Install exactly the checked plan with uv, without resolving again.
 
-The plan is written as a requirements file with one exact, hashed line per file; uv installs
-no other distribution (``--no-deps``; ``uv pip sync`` installs only what is listed) and
-refuses a file whose sha256 differs. VCS checkouts, editables and local directories have no
-file hash: when the plan holds any, ``--require-hashes`` is left out, and uv still verifies
-every hash that is given. Their build dependencies are fetched by uv without safe-pip's checks.
+uv's own pylock.toml of the plan, cut down to the checked file of each package
+(``vetted_lock``), is handed to ``uv pip install -r pylock.toml`` (``uv pip sync pylock.toml``):
+uv installs what the lock lists and nothing else, downloading each file from the URL that
+was checked and refusing one whose sha256 differs. The build permits of the plan
+(``builds.BuildPermits``) go along, so an sdist in the plan is built exactly as checked.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from safe_pip.installers.pip.vetted_install import hashed_requirement, is_hashable
 from safe_pip.installers.process import run_installer
-from safe_pip.models import ArtifactSource, PlanItem
+from safe_pip.installers.uv.plan import UvPlan
+from safe_pip.installers.uv.vetted_lock import write_vetted_lock
 
 _HASH_MISMATCH_MARKERS = ("hash mismatch for",)
+PYLOCK_PREVIEW = ("--preview-features", "pylock")
 
 
 @dataclass(frozen=True)
@@ -31,47 +30,27 @@ class UvInstallResult:
         return self.returncode == 0
 
 
-def vetted_lines(plan: Sequence[PlanItem], options: Sequence[str] = ()) -> list[str]:
-    """One requirements line per plan item (hashed when the item is a file), after the index
-    ``options`` of the user's requirement files, so uv looks where it looked when planning."""
-    lines = ["# safe-pip: the vetted install plan; every file must have exactly this hash"]
-    lines.extend(options)
-    for item in plan:
-        if is_hashable(item):
-            lines.append(hashed_requirement(item))
-        elif item.source is ArtifactSource.EDITABLE:
-            lines.append(f"-e {item.url}")
-        else:
-            lines.append(f"{item.name} @ {item.url}")
-    return lines
-
-
 def install_with_uv(
     uv: str,
     global_args: Sequence[str],
     command: str,
-    plan: Sequence[PlanItem],
+    plan: UvPlan,
     install_args: Sequence[str],
     env: Mapping[str, str],
-    *,
-    requirement_options: Sequence[str] = (),
 ) -> UvInstallResult:
-    """Run ``uv pip install`` (or ``sync``) of exactly ``plan``; uv's output goes to the user."""
+    """Run ``uv pip install``/``sync`` of exactly ``plan``; uv's output goes to the user."""
     if command not in ("install", "sync"):
         raise ValueError(f"unsupported uv pip command {command!r}")
-    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
-        vetted = Path(tmp) / "vetted-requirements.txt"
-        vetted.write_text(
-            "\n".join(vetted_lines(plan, requirement_options)) + "\n", encoding="utf-8"
-        )
-        arguments = [uv, *global_args, "pip", command]
-        arguments += ["--no-deps", "-r", str(vetted)] if command == "install" else [str(vetted)]
-        if all(is_hashable(item) for item in plan):
-            arguments.append("--require-hashes")
-        return _run_showing_output([*arguments, *install_args], env)
-
-
-def _run_showing_output(command: list[str], env: Mapping[str, str]) -> UvInstallResult:
-    run = run_installer(command, env)
+    write_vetted_lock(plan.lock_file, plan.items)
+    lock = str(plan.lock_file)
+    arguments = [
+        uv,
+        *global_args,
+        "pip",
+        command,
+        *(["-r", lock] if command == "install" else [lock]),
+    ]
+    arguments += [*PYLOCK_PREVIEW, *plan.build_args, *install_args]
+    run = run_installer(arguments, env)
     mismatch = any(marker in run.stderr.lower() for marker in _HASH_MISMATCH_MARKERS)
     return UvInstallResult(run.returncode, hash_mismatch=run.returncode != 0 and mismatch)

@@ -18,10 +18,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -30,6 +32,13 @@ from safe_pip.console import strip_ansi
 from safe_pip.errors import PipError, SafePipError, UsageError
 from safe_pip.installers.process import ChildOutput, PendingChild, start_child
 from safe_pip.installers.uv.args import UvInstallArgs
+from safe_pip.installers.uv.builds import (
+    BuildPermits,
+    BuildRequirements,
+    needed_build_requirements,
+    needed_sources,
+    source_tree_build_requirements,
+)
 from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage
 from safe_pip.producers.lockfiles.plan import package_item
@@ -52,17 +61,35 @@ _USAGE_ERRORS = (
     "not a supported input format",
     "requires at least one",
     "no virtual environment found",
+    "is externally managed",
 )
 
 
 _LOCATION_OPTIONS = ("--index-url", "--extra-index-url", "--find-links", "--no-index")
+PLAN_FILE = "pylock.toml"  # uv insists on this name (or pylock.NAME.toml)
+# The user's own code, which uv builds to install it.
+_OWN_SOURCES = (ArtifactSource.LOCAL_PATH, ArtifactSource.EDITABLE, ArtifactSource.VCS)
+MAX_BUILD_ROUNDS = 20  # each round lets uv build at least one more checked thing
 
 
 @dataclass(frozen=True)
 class UvPlan:
     items: list[PlanItem]
     index_urls: list[str]
-    requirement_options: list[str]  # index option lines from the user's requirement files
+    lock_file: Path  # uv's pylock.toml of the plan, in the caller's work directory
+    build_args: list[str]  # what uv may build (``BuildPermits.args``), for the install run
+
+
+class BuildVetting(Protocol):
+    """Checks what uv asks to build before uv may build it (``build_gate.BuildGate``)."""
+
+    permits: BuildPermits
+
+    def allow_sources(self, names: Sequence[str], index_urls: Sequence[str]) -> None: ...
+
+    def pin_build_requirements(
+        self, needed: BuildRequirements, index_urls: Sequence[str]
+    ) -> None: ...
 
 
 def find_uv(explicit: str | None, env: Mapping[str, str] | None = None) -> str:
@@ -96,27 +123,50 @@ def resolve_uv_plan(
     global_args: Sequence[str],
     request: UvInstallArgs,
     *,
+    work: Path,
+    gate: BuildVetting,
     no_deps: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> UvPlan:
-    """The distributions ``uv pip install``/``sync`` of ``request`` would end up with."""
+    """The distributions ``uv pip install``/``sync`` of ``request`` would end up with.
+
+    uv resolves with builds disallowed; each sdist (and build dependency) it asks for goes
+    through ``gate`` first, then uv resolves again with what the gate allowed (``builds``).
+    """
     child_env = uv_child_env(env)
     base = [uv, *global_args, "pip"]
     files = _read_requirement_files(request)
     options = _location_lines(files)
-    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
-        work = Path(tmp)
-        with _start_index_lookup(base, request, options, work, child_env) as index_lookup:
-            items = _compile_plan(base, request, work, no_deps, child_env)
-            index_urls = index_lookup.result()
-    # The vetted install pins the planned sha256, not the user's ``--hash``: check those here.
+    with _start_index_lookup(base, request, options, work, child_env) as index_lookup:
+        items = _compile_plan(base, request, work, no_deps, child_env, gate, index_lookup)
+        index_urls = index_lookup.result()
+    # The install pins the planned sha256, not the user's ``--hash``: check those here.
     items = [
         replace(item, pinned_hashes=tuple(sorted(files.hashes[item.name])))
         if item.name in files.hashes
         else item
         for item in items
     ]
-    return UvPlan(items=items, index_urls=index_urls, requirement_options=options)
+    return UvPlan(
+        items=items,
+        index_urls=index_urls,
+        lock_file=work / PLAN_FILE,
+        build_args=gate.permits.args(work),
+    )
+
+
+def check_environment(
+    uv: str, global_args: Sequence[str], request: UvInstallArgs, env: Mapping[str, str]
+) -> None:
+    """Fail now, with uv's own message, when uv would refuse to install into the target
+    (no virtual environment, an externally managed interpreter): a dry ``uv pip sync`` of
+    nothing finds the environment exactly as the install will."""
+    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
+        nothing = Path(tmp) / "nothing.txt"
+        nothing.write_text("", encoding="utf-8")
+        command = [uv, *global_args, "pip", "sync", str(nothing), "--dry-run", "--quiet"]
+        command += ["--allow-empty-requirements", *request.target_args]
+        run_uv([*command, *request.environment_args], uv_child_env(env))
 
 
 def requirement_file_options(request: UvInstallArgs) -> list[str]:
@@ -149,11 +199,16 @@ def uv_index_urls(
 
 
 def _compile_plan(
-    base: list[str], request: UvInstallArgs, work: Path, no_deps: bool, env: Mapping[str, str]
+    base: list[str],
+    request: UvInstallArgs,
+    work: Path,
+    no_deps: bool,
+    env: Mapping[str, str],
+    gate: BuildVetting,
+    index_lookup: PendingChild[list[str]],
 ) -> list[PlanItem]:
-    output = work / "pylock.toml"
-    if not request.upgrade:
-        _write_preferences(output, _installed(base, request, env))
+    output = work / PLAN_FILE
+    preferences = [] if request.upgrade else _installed(base, request, env)
     command = [
         *base,
         "compile",
@@ -169,9 +224,62 @@ def _compile_plan(
     ]
     if no_deps:
         command.append("--no-deps")
-    run_uv(command, env)
-    lock = read_pylock(output, load_toml(output, output.read_text(encoding="utf-8")))
-    requested = _requested_names(request)
+    for _ in range(MAX_BUILD_ROUNDS):
+        _write_preferences(output, preferences)
+        completed = run_uv_completed(command + gate.permits.args(work), env)
+        if completed.returncode == 0:
+            items = plan_items(output, _requested_names(request))
+            _allow_own_builds(items, gate, index_lookup)
+            return items
+        if not _let_gate_answer(completed.stderr, gate, index_lookup):
+            raise uv_failure(completed.stderr)
+    raise PipError(f"uv still asked to build more after {MAX_BUILD_ROUNDS} rounds of checks")
+
+
+def _let_gate_answer(
+    stderr: str, gate: BuildVetting, index_lookup: PendingChild[list[str]]
+) -> bool:
+    """Hand what uv wants to build to ``gate``; False when that is not why uv stopped, or
+    the gate already allowed it (uv would only fail the same way again)."""
+    sources = [name for name in needed_sources(stderr) if name not in gate.permits.sources]
+    if sources and not gate.permits.builds_forbidden:
+        gate.allow_sources(sources, index_lookup.result())
+        return True
+    needed = needed_build_requirements(stderr)
+    if needed is not None and needed.requirements:
+        pins_before = list(gate.permits.build_pins)
+        gate.pin_build_requirements(needed, index_lookup.result())
+        return gate.permits.build_pins != pins_before
+    return False
+
+
+def _allow_own_builds(
+    items: Sequence[PlanItem], gate: BuildVetting, index_lookup: PendingChild[list[str]]
+) -> None:
+    """uv builds local projects, editables and VCS checkouts to install them: allow it, with
+    the build requirements of local source trees checked and pinned first. (A VCS checkout's
+    build requirements are not known before uv clones it: uv refuses to install them.)"""
+    own = [item for item in items if item.source in _OWN_SOURCES]
+    gate.permits.allow_own_sources(item.name for item in own)
+    for item in own:
+        tree = _source_tree(item)
+        if tree is not None and gate.permits.isolated_builds:
+            requirements = source_tree_build_requirements(tree)
+            if requirements:
+                needed = BuildRequirements(requirements, for_package=item.name)
+                gate.pin_build_requirements(needed, index_lookup.result())
+
+
+def _source_tree(item: PlanItem) -> Path | None:
+    if not item.url or not item.url.startswith("file:"):
+        return None
+    path = Path(url2pathname(urlsplit(item.url).path))
+    return path if path.is_dir() else None
+
+
+def plan_items(lock_file: Path, requested: Collection[str]) -> list[PlanItem]:
+    """The plan in a pylock.toml uv wrote: one item per package, the file uv installs."""
+    lock = read_pylock(lock_file, load_toml(lock_file, lock_file.read_text(encoding="utf-8")))
     return [_plan_item(package, package.name in requested) for package in lock.packages]
 
 
@@ -209,22 +317,29 @@ def _strip_cause(line: str) -> str:
     return line
 
 
-def run_uv(command: Sequence[str], env: Mapping[str, str]) -> str:
+def run_uv(command: Sequence[str], env: Mapping[str, str], input: str | None = None) -> str:
     """Run a uv step and return its output; a failure raises uv's own error line."""
+    completed = run_uv_completed(command, env, input)
+    if completed.returncode != 0:
+        raise uv_failure(completed.stderr)
+    return completed.stdout
+
+
+def run_uv_completed(
+    command: Sequence[str], env: Mapping[str, str], input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     try:
-        completed = subprocess.run(
+        return subprocess.run(
             list(command),
             env=dict(env),
-            stdin=subprocess.DEVNULL,
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
             capture_output=True,
             text=True,
             check=False,
         )
     except OSError as exc:
         raise _cannot_run_uv(command, exc) from None
-    if completed.returncode != 0:
-        raise uv_failure(completed.stderr)
-    return completed.stdout
 
 
 def call_uv(command: Sequence[str], env: Mapping[str, str]) -> int:
@@ -266,6 +381,7 @@ def _installed(
 def _write_preferences(output: Path, installed: Sequence[Mapping[str, str]]) -> None:
     """A minimal pylock.toml whose pins uv takes as preferences when it writes over it."""
     if not installed:
+        output.unlink(missing_ok=True)
         return
     lines = ['lock-version = "1.0"', 'created-by = "safe-pip"', ""]
     for row in installed:

@@ -1,0 +1,123 @@
+"""uv builds source distributions while it resolves: no unchecked package's code may run.
+
+Each sdist here carries an in-tree build backend that writes ``marker`` when it is imported
+(``support.sdists``); ``evilbuild`` is a wheel whose module writes it when a build imports it.
+Every attack test first shows that plain uv does run the code (so the test can fail), then
+that safe-pip's uv front ends block before it runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.index_server import LocalIndex
+from support.isolation import run
+from support.outcomes import output
+from support.sdists import marker_wheel_files, sdist_bytes, sdist_filename
+from support.uv_helpers import SKIP_WITHOUT_UV, UV, installed, safe_uv_pip_install, uv
+
+pytestmark = [SKIP_WITHOUT_UV, pytest.mark.integration]
+
+EVIL_SDIST_ID = "MAL-2099-8"  # evilsdist
+EVIL_BUILD_ID = "MAL-2099-9"  # evilbuild
+
+
+def publish_sdist(
+    index: LocalIndex,
+    name: str,
+    version: str,
+    marker: Path,
+    *,
+    requires: tuple[str, ...] = (),
+    build_requires: tuple[str, ...] = (),
+) -> None:
+    content = sdist_bytes(
+        name,
+        version,
+        marker=marker,
+        requires=requires,
+        build_requires=build_requires,
+        backend_imports=[b.split("=")[0].split("<")[0] for b in build_requires],
+    )
+    index.add_file(name, version, sdist_filename(name, version), content)
+
+
+@pytest.fixture
+def marker(tmp_path: Path) -> Path:
+    return tmp_path / "code-ran.txt"
+
+
+@pytest.fixture
+def attacks(world: LocalIndex, marker: Path) -> LocalIndex:
+    """The standard world plus: ``evilsdist`` (MAL, sdist only), ``wrapper`` (a clean wheel
+    that depends on it), ``sdistapp`` (a clean sdist whose build requires the MAL wheel
+    ``evilbuild``) and ``cleansdist`` (a clean sdist that writes the marker when built)."""
+    publish_sdist(world, "evilsdist", "1.0", marker)
+    world.add("wrapper", "1.0", requires=["evilsdist"])
+    world.add("evilbuild", "1.0", files=marker_wheel_files("evilbuild", marker))
+    publish_sdist(world, "sdistapp", "1.0", marker, build_requires=("evilbuild",))
+    publish_sdist(world, "cleansdist", "1.0", marker, requires=("cleanlib",))
+    return world
+
+
+def plain_uv_install(python: Path, index: LocalIndex, env: dict[str, str], *args: str) -> None:
+    uv(["pip", "install", "--python", python, "--index-url", index.url, *args], env, check=False)
+
+
+@pytest.mark.parametrize("requirement", ["evilsdist", "wrapper", "sdistapp"])
+def test_plain_uv_runs_the_code_these_tests_guard_against(
+    attacks: LocalIndex,
+    marker: Path,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+    requirement: str,
+) -> None:
+    plain_uv_install(target_venv, attacks, isolated_env, requirement)
+    assert marker.is_file()
+
+
+@pytest.mark.parametrize(
+    ("requirement", "advisory"),
+    [("evilsdist", EVIL_SDIST_ID), ("wrapper", EVIL_SDIST_ID), ("sdistapp", EVIL_BUILD_ID)],
+)
+def test_a_malicious_sdist_or_build_dependency_is_blocked_before_its_code_runs(
+    attacks: LocalIndex,
+    marker: Path,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+    requirement: str,
+    advisory: str,
+) -> None:
+    result = safe_uv_pip_install(target_venv, attacks, isolated_env, requirement)
+    assert result.returncode == 1, output(result)
+    assert advisory in result.stdout
+    assert not marker.exists(), output(result)
+    assert installed(target_venv, isolated_env) == {}
+
+
+def test_a_clean_sdist_is_checked_then_built_and_installed(
+    attacks: LocalIndex, marker: Path, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    result = safe_uv_pip_install(target_venv, attacks, isolated_env, "cleansdist")
+    assert result.returncode == 0, output(result)
+    assert marker.is_file()  # its own, checked code built it
+    assert installed(target_venv, isolated_env) == {"cleansdist": "1.0", "cleanlib": "1.0"}
+
+
+def test_uv_itself_is_the_one_that_refuses_to_build(
+    attacks: LocalIndex, marker: Path, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    """The mechanism, shown on uv alone: with every build disallowed (``--only-binary
+    :all:``) uv resolves without running any backend and names the sdist it would build."""
+    wheels_only: list[str | Path] = ["--only-binary", ":all:", "--python", target_venv]
+    wheels_only += ["--index-url", attacks.url]
+    result = run(
+        [UV, "pip", "compile", "-", *wheels_only],
+        isolated_env,
+        input="wrapper\n",
+    )
+    assert result.returncode != 0
+    assert "evilsdist" in result.stderr
+    assert not marker.exists()
