@@ -28,6 +28,15 @@
 # Warn when the advisory database is older than this many days; 0 disables.
 # export SAFE_PIP_MAX_DB_AGE_DAYS=30
 
+# Releases uploaded more recently than this are TOO-NEW (blocked): 36h, 2d, 1w; 0 disables.
+# export SAFE_PIP_MIN_RELEASE_AGE=2d
+
+# No upload time known for an artifact (index publishes none, --find-links): warn | block | ignore
+# export SAFE_PIP_UNKNOWN_UPLOAD_TIME=warn
+
+# avoid: steer the resolver to the newest allowed version; block: do not steer
+# export SAFE_PIP_RESOLVE=avoid
+
 # 1/true/yes: every block becomes a warning, except malicious packages. 0/false/no: off.
 # export SAFE_PIP_WARN_ONLY=0
 

@@ -16,6 +16,7 @@ from support.scenario import VULN_ID, build_advisory_db
 
 INDEX = "http://127.0.0.1:9/simple/"
 SHA = "a" * 64
+UPLOADED = "2024-05-06T07:08:09.000000Z"  # long past any min-release-age
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +37,7 @@ def page(filename: str, *, yanked: str | None = None) -> IndexFile:
         sha256=SHA,
         yanked=yanked is not None,
         yanked_reason=yanked,
-        upload_time=None,
+        upload_time=UPLOADED,
         index_url=INDEX,
     )
 
@@ -47,6 +48,7 @@ def test_items_learn_their_index_and_yanked_status_from_the_page() -> None:
     result = check_plan(plan, Policy(), [INDEX], index_files=files, record_seen=False)
     (checked,) = result.verdict.plan
     assert (checked.index_url, checked.yanked, checked.yanked_reason) == (INDEX, True, "bad build")
+    assert checked.upload_time == UPLOADED
     assert [d.finding.id for d in result.verdict.decisions] == ["YANKED"]
     assert result.notes == []
 
@@ -59,7 +61,12 @@ def test_an_index_artifact_missing_from_the_page_that_was_read_is_said() -> None
     result = check_plan(plan, Policy(), [INDEX], index_files=files, record_seen=False)
     (note,) = result.notes
     assert "index hash could not be compared: cleanlib==1.0, vulnlib==1.0" in note
-    assert [d.finding.id for d in result.verdict.decisions] == [VULN_ID]
+    # and no page gave their upload times, so their release age could not be checked either
+    assert [(d.finding.id, d.finding.name) for d in result.verdict.decisions] == [
+        (VULN_ID, "vulnlib"),
+        ("NO-UPLOAD-TIME", "cleanlib"),
+        ("NO-UPLOAD-TIME", "vulnlib"),
+    ]
 
 
 def test_local_artifacts_are_neither_looked_up_nor_noted() -> None:

@@ -40,6 +40,7 @@ class PlanItem:
     yanked: bool | None = None  # None: not known yet
     yanked_reason: str | None = None
     pinned_hashes: tuple[str, ...] = ()  # sha256 values the user pinned (requirements --hash)
+    upload_time: str | None = None  # ISO 8601, as the index or lock file publishes it (PEP 700)
 
     @property
     def spec(self) -> str:
@@ -54,6 +55,8 @@ class Category(str, enum.Enum):
     YANKED = "yanked"
     HASH_MISMATCH = "hash-mismatch"
     UNVERIFIABLE = "unverifiable"  # direct URL, local path, VCS, editable: no index to verify
+    RELEASE_AGE = "release-age"  # younger than min-release-age, or no upload time known
+    PROJECT_STATUS = "project-status"  # PEP 792: quarantined, archived, deprecated
 
 
 class Action(str, enum.Enum):
@@ -115,6 +118,7 @@ def plan_to_json(plan: list[PlanItem], index_urls: list[str] | None = None) -> d
                 "yanked": item.yanked,
                 "yanked_reason": item.yanked_reason,
                 "pinned_hashes": list(item.pinned_hashes),
+                "upload_time": item.upload_time,
             }
             for item in plan
         ],
@@ -151,6 +155,7 @@ def plan_from_json(data: object) -> tuple[list[PlanItem], list[str]]:
                 yanked=fields.flag("yanked", default=None),
                 yanked_reason=fields.optional_text("yanked_reason"),
                 pinned_hashes=fields.text_list("pinned_hashes"),
+                upload_time=fields.optional_text("upload_time"),
             )
         )
     index_urls = data.get("index_urls") or []

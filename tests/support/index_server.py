@@ -38,6 +38,9 @@ TEXT_HTML = "text/html"
 HTML_V1 = "application/vnd.pypi.simple.v1+html"
 JSON_V1 = "application/vnd.pypi.simple.v1+json"
 API_VERSION = "1.1"
+# Files are published long ago unless a test says otherwise, so safe-pip's release-age
+# cooldown (min-release-age) only sees the fresh releases a test publishes on purpose.
+DEFAULT_UPLOAD_TIME = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 
 # (media type a client may ask for, media type served for it), in the server's preference
 # order for ties: plain HTML first, as a wildcard-only client gets it from real indexes.
@@ -304,7 +307,7 @@ class LocalIndex:
 
         ``yanked``: True or a reason. ``publish_wrong_hash``: advertise a sha256 that is not the
         served file's. ``metadata``: also serve and advertise the PEP 658 ``.metadata`` file.
-        ``upload_time`` defaults to now.
+        ``upload_time`` defaults to ``DEFAULT_UPLOAD_TIME`` (long ago).
         """
         path = build_wheel(
             self.root / "build",
@@ -357,7 +360,7 @@ class LocalIndex:
             content=content,
             yanked=yanked,
             requires_python=requires_python,
-            upload_time=datetime.now(timezone.utc) if upload_time is None else upload_time,
+            upload_time=DEFAULT_UPLOAD_TIME if upload_time is None else upload_time,
             metadata=metadata,
             path=path,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
 
 from safe_pip import exit_codes
@@ -19,6 +19,7 @@ from safe_pip.index.client import IndexFile, fetch_index_files, match_file
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.pipeline.checks import find_problems
 from safe_pip.pipeline.policy import Policy, decide
+from safe_pip.pipeline.release_age import ReleaseAgeRule
 from safe_pip.pipeline.seen_hashes import SeenHashes
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def check_plan(
     index_urls: Sequence[str],
     *,
     today: date | None = None,
+    now: datetime | None = None,
     record_seen: bool = True,
     index_files: Mapping[str, Sequence[IndexFile]] | None = None,
     index_settings: IndexSettings | None = None,
@@ -55,9 +57,10 @@ def check_plan(
     recorded for trust-on-first-use. ``index_files`` skips fetching the index pages when the
     caller already has them; ``index_settings`` are pip's network settings (CA bundle, client
     certificate, proxy, trusted hosts) for fetching them. Plan items come back with the index
-    they came from and their yanked status filled in from the index pages where the producer
-    did not know them.
+    they came from, their yanked status and upload time filled in from the index pages where
+    the producer did not know them. ``now`` is the moment release ages are measured at.
     """
+    now = now or datetime.now(timezone.utc)
     notes: list[str] = []
     items = list(plan)
     # Only index artifacts are looked up: the names of local, VCS and editable projects are
@@ -78,7 +81,10 @@ def check_plan(
     try:
         if advisories is not None:
             notes.extend(_staleness_notes(advisories, policy))
-        findings = find_problems(items, advisories or _NO_ADVISORIES, index_files, seen)
+        release_age = ReleaseAgeRule.from_policy(policy, now)
+        findings = find_problems(
+            items, advisories or _NO_ADVISORIES, index_files, seen, release_age
+        )
         decisions: list[Decision] = decide(findings, policy, today or date.today())
         verdict = Verdict(plan=items, decisions=decisions)
         if record_seen and not verdict.blocked:
@@ -120,6 +126,7 @@ def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
         index_url=item.index_url or match.index_url,
         yanked=match.yanked if item.yanked is None else item.yanked,
         yanked_reason=item.yanked_reason or match.yanked_reason,
+        upload_time=item.upload_time or match.upload_time,
     )
 
 

@@ -13,6 +13,7 @@ from typing import Protocol
 from packaging.utils import canonicalize_name
 
 from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
+from safe_pip.pipeline.release_age import ReleaseAgeRule, release_age_finding
 
 # Stable ids of the findings that do not come from an advisory.
 YANKED_ID = "YANKED"
@@ -28,7 +29,9 @@ HASH_DOWNLOAD_ID = "HASH-DOWNLOAD"
 CATEGORY_ORDER: tuple[Category, ...] = (
     Category.MALICIOUS,
     Category.HASH_MISMATCH,
+    Category.PROJECT_STATUS,
     Category.VULNERABILITY,
+    Category.RELEASE_AGE,
     Category.YANKED,
     Category.UNVERIFIABLE,
 )
@@ -98,13 +101,19 @@ def find_problems(
     advisories: AdvisorySource,
     index_files: Mapping[str, Sequence[IndexFileLike]],
     seen: SeenHashesLike,
+    release_age: ReleaseAgeRule | None = None,
 ) -> list[Finding]:
-    """Every problem with every plan item, most serious category first."""
+    """Every problem with every plan item, most serious category first.
+
+    ``release_age``: check upload times against the cooldown (items carry them, filled in
+    from index pages by ``check_plan``)."""
     files_by_name = {canonicalize_name(name): files for name, files in index_files.items()}
     findings: list[Finding] = []
     for item in plan:
         published = _published_files(item, files_by_name.get(canonicalize_name(item.name), ()))
-        findings.extend(_advisory_findings(item, advisories))
+        findings.extend(advisory_findings(item.name, item.version, advisories))
+        if release_age is not None:
+            findings.extend(_release_age_findings(item, release_age))
         findings.extend(_yanked_findings(item, published))
         findings.extend(_hash_findings(item, published, seen))
         findings.extend(_unverifiable_findings(item, published))
@@ -128,11 +137,12 @@ def _same_index(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.rstrip("/") == b.rstrip("/")
 
 
-def _advisory_findings(item: PlanItem, advisories: AdvisorySource) -> list[Finding]:
+def advisory_findings(name: str, version: str, advisories: AdvisorySource) -> list[Finding]:
+    """One finding per advisory that affects this version."""
     return [
         Finding(
-            name=item.name,
-            version=item.version,
+            name=name,
+            version=version,
             category=Category.MALICIOUS if match.malicious else Category.VULNERABILITY,
             id=match.id,
             summary=match.summary,
@@ -140,8 +150,17 @@ def _advisory_findings(item: PlanItem, advisories: AdvisorySource) -> list[Findi
             fixed_in=match.fixed_in,
             severity=match.severity,
         )
-        for match in advisories.matches(item.name, item.version)
+        for match in advisories.matches(name, version)
     ]
+
+
+def _release_age_findings(item: PlanItem, rule: ReleaseAgeRule) -> list[Finding]:
+    # Only an index artifact can have an upload time; anything else is reported by the
+    # unverifiable check instead of once more for its missing upload time.
+    if item.upload_time is None and item.source is not ArtifactSource.INDEX:
+        return []
+    finding = release_age_finding(item.name, item.version, item.upload_time, rule)
+    return [] if finding is None else [finding]
 
 
 def _yanked_findings(item: PlanItem, published: Sequence[IndexFileLike]) -> list[Finding]:

@@ -26,6 +26,17 @@ Keys (defaults in brackets):
     artifacts that cannot be verified (direct URLs, local paths, VCS, editables, no hash).
 ``max-db-age-days`` [30]
     An advisory database older than this gets a warning line (never a block); 0 disables.
+``min-release-age`` ["2d"]
+    A release uploaded less than this long ago is a ``TOO-NEW`` finding (blocked; only
+    warned about by ``check --installed``). A duration: ``36h``, ``2d``, ``1w``; ``0``
+    disables. Exempt one package with an ``ignore`` entry ``{id = "TOO-NEW", package =
+    ..., reason = ..., expires = ...}`` (TOO-NEW ignores must name a package).
+``unknown-upload-time`` ["warn"]
+    "warn", "block" or "ignore": what to do when no upload time is known for an artifact
+    (the index publishes none, ``--find-links``, an index page that was not read).
+``resolve`` ["avoid"]
+    "avoid": steer the resolver to the newest version policy allows within the user's
+    constraints; "block": do not steer, block the plan the resolver chose.
 ``warn-only`` [false]
     Every block becomes a warning, except malicious packages.
 ``allow`` [[]]
@@ -46,16 +57,26 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 from packaging.utils import canonicalize_name
 
 from safe_pip import limits, paths
+from safe_pip.durations import parse_duration
 from safe_pip.errors import UsageError
 from safe_pip.models import Action
-from safe_pip.pipeline.policy import SEVERITY_LEVELS, FailMode, IgnoreRule, Policy, PolicyOverrides
+from safe_pip.pipeline.policy import (
+    NO_UPLOAD_TIME_ID,
+    SEVERITY_LEVELS,
+    TOO_NEW_ID,
+    FailMode,
+    IgnoreRule,
+    Policy,
+    PolicyOverrides,
+    ResolveMode,
+)
 
 
 @dataclass
@@ -70,6 +91,9 @@ class _Layer:
     hash_mismatch: Action | None = None
     unverifiable: Action | None = None
     max_db_age_days: int | None = None
+    min_release_age: timedelta | None = None
+    unknown_upload_time: Action | None = None
+    resolve: ResolveMode | None = None
     warn_only: bool | None = None
     allow: list[str] = field(default_factory=list)
     ignore: list[IgnoreRule] = field(default_factory=list)
@@ -265,6 +289,25 @@ def _max_db_age_days(value: object) -> int:
     return value
 
 
+def _duration(value: object) -> timedelta:
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return timedelta(0)
+    if not isinstance(value, str):
+        raise _BadValue(f"must be a duration like '36h', '2d' or '1w' (0 disables), got {value!r}")
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise _BadValue(str(exc)) from None
+
+
+def _unknown_upload_time(value: object) -> Action:
+    return Action(_choice(value, ("warn", "block", "ignore")))
+
+
+def _resolve(value: object) -> ResolveMode:
+    return ResolveMode(_choice(value, ("avoid", "block")))
+
+
 def _boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise _BadValue(f"must be true or false, got {value!r}")
@@ -278,6 +321,8 @@ def _package_names(value: object) -> list[str]:
 
 
 _IGNORE_KEYS = ("id", "reason", "expires", "package")
+# Checks that are only ever exempted for one package at a time (never for everything).
+_PER_PACKAGE_IDS = frozenset({TOO_NEW_ID, NO_UPLOAD_TIME_ID})
 
 
 def _ignore_rules(value: object, source: str) -> list[IgnoreRule]:
@@ -325,6 +370,8 @@ def _ignore_rule(
         raise _BadValue(f"for {vuln_id} needs a non-empty reason saying why it is safe to ignore")
     if package is not None and (not isinstance(package, str) or not package.strip()):
         raise _BadValue(f"for {vuln_id}: package must be a package name, got {package!r}")
+    if package is None and vuln_id.upper() in _PER_PACKAGE_IDS:
+        raise _BadValue(f"for {vuln_id} must name the package it exempts (package = ...)")
     return IgnoreRule(
         id=vuln_id,
         reason=" ".join(reason.split()),
@@ -376,6 +423,9 @@ _SCALAR_KEYS: Mapping[str, tuple[str, Callable[[object], object]]] = {
     "hash-mismatch": ("hash_mismatch", _action),
     "unverifiable": ("unverifiable", _action),
     "max-db-age-days": ("max_db_age_days", _max_db_age_days),
+    "min-release-age": ("min_release_age", _duration),
+    "unknown-upload-time": ("unknown_upload_time", _unknown_upload_time),
+    "resolve": ("resolve", _resolve),
     "warn-only": ("warn_only", _boolean),
 }
 
@@ -388,6 +438,9 @@ _ENV_VARS: Mapping[str, tuple[str, Callable[[str], object]]] = {
     "SAFE_PIP_HASH_MISMATCH": ("hash-mismatch", _same),
     "SAFE_PIP_UNVERIFIABLE": ("unverifiable", _same),
     "SAFE_PIP_MAX_DB_AGE_DAYS": ("max-db-age-days", _integer_text),
+    "SAFE_PIP_MIN_RELEASE_AGE": ("min-release-age", _same),
+    "SAFE_PIP_UNKNOWN_UPLOAD_TIME": ("unknown-upload-time", _same),
+    "SAFE_PIP_RESOLVE": ("resolve", _same),
     "SAFE_PIP_WARN_ONLY": ("warn-only", _boolean_text),
     "SAFE_PIP_ALLOW": ("allow", _same),
     "SAFE_PIP_IGNORE": ("ignore", _same),

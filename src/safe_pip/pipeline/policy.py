@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from packaging.utils import canonicalize_name
 
@@ -21,6 +21,23 @@ from safe_pip.models import Action, Category, Decision, Finding
 class FailMode(str, enum.Enum):
     CLOSED = "closed"
     OPEN = "open"
+
+
+class ResolveMode(str, enum.Enum):
+    """``avoid``: steer the resolver to the newest allowed version; ``block``: do not steer."""
+
+    AVOID = "avoid"
+    BLOCK = "block"
+
+
+# A malicious upload is usually reported and removed within a day or two: waiting two days
+# lets most of them be caught before they reach this machine, while a fix can still be
+# installed the day after tomorrow (or at once, with an exemption).
+DEFAULT_MIN_RELEASE_AGE = timedelta(days=2)
+# Finding ids of the release-age and project-status checks that policy treats one by one.
+TOO_NEW_ID = "TOO-NEW"
+NO_UPLOAD_TIME_ID = "NO-UPLOAD-TIME"
+QUARANTINED_ID = "PROJECT-QUARANTINED"
 
 
 SEVERITY_LEVELS: Mapping[str, float] = {
@@ -69,6 +86,10 @@ class Policy:
     hash_mismatch: Action = Action.BLOCK
     unverifiable: Action = Action.WARN
     max_db_age_days: int = 30  # 0: never warn about the database age
+    min_release_age: timedelta = DEFAULT_MIN_RELEASE_AGE  # 0: no release-age check
+    unknown_upload_time: Action = Action.WARN  # no upload time published (IGNORE: say nothing)
+    too_new: Action = Action.BLOCK  # not a key: audits of installed environments only warn
+    resolve: ResolveMode = ResolveMode.AVOID
     warn_only: bool = False
     allow: tuple[str, ...] = ()  # PEP 503-normalized names
     ignore: tuple[IgnoreRule, ...] = ()
@@ -82,9 +103,22 @@ class Policy:
         """Should a database of this age get a warning line?"""
         return self.max_db_age_days > 0 and age_days > self.max_db_age_days
 
+    @property
+    def steers(self) -> bool:
+        """May the resolver be steered away from disallowed versions (``resolve = "avoid"``)?"""
+        return self.resolve is ResolveMode.AVOID
+
+    def finding_action(self, finding: Finding) -> Action:
+        """The configured action for a finding before ignores, severity and warn-only."""
+        if finding.category is Category.RELEASE_AGE:
+            return self.too_new if finding.id == TOO_NEW_ID else self.unknown_upload_time
+        if finding.category is Category.PROJECT_STATUS:
+            return Action.BLOCK if finding.id == QUARANTINED_ID else Action.WARN
+        return self.category_action(finding.category)
+
     def category_action(self, category: Category) -> Action:
         """The configured action for a category before ignores, severity and warn-only."""
-        if category is Category.MALICIOUS:
+        if category in (Category.MALICIOUS, Category.RELEASE_AGE, Category.PROJECT_STATUS):
             return Action.BLOCK
         return {
             Category.VULNERABILITY: self.vulnerability,
@@ -125,7 +159,7 @@ def _decide_one(finding: Finding, policy: Policy, today: date) -> Decision:
         last_day = max(rule.expires for rule in rules if rule.expires is not None)
         notes.append(f"ignore expired on {last_day.isoformat()}")
 
-    action = policy.category_action(finding.category)
+    action = policy.finding_action(finding)
     if (
         action is Action.BLOCK
         and finding.category is Category.VULNERABILITY

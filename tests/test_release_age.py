@@ -1,0 +1,226 @@
+"""Release-age cooldown: durations, TOO-NEW findings, policy keys, exemptions, and the
+candidate predicate resolver steering asks."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from safe_pip.durations import format_duration, parse_duration
+from safe_pip.errors import UsageError
+from safe_pip.models import Action, Category
+from safe_pip.pipeline.candidates import Candidate, candidate_allowed, candidate_blockers
+from safe_pip.pipeline.config import load_policy
+from safe_pip.pipeline.policy import (
+    NO_UPLOAD_TIME_ID,
+    TOO_NEW_ID,
+    IgnoreRule,
+    Policy,
+    ResolveMode,
+    decide,
+)
+from safe_pip.pipeline.release_age import ReleaseAgeRule, parse_upload_time, release_age_finding
+
+NOW = datetime(2026, 5, 10, 12, 0, tzinfo=timezone.utc)
+
+
+def ago(**delta: float) -> str:
+    return (NOW - timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("36h", timedelta(hours=36)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+        ("1d12h", timedelta(hours=36)),
+        (" 90m ", timedelta(minutes=90)),
+        ("0", timedelta(0)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "2", "2 days", "-1d", "1.5d", "d2", "2y"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="duration like '36h', '2d' or '1w'"):
+        parse_duration(text)
+
+
+def test_format_duration() -> None:
+    assert [format_duration(parse_duration(t)) for t in ("2d", "1w", "36h", "5h", "12m")] == [
+        "2d",
+        "1w",
+        "36h",
+        "5h",
+        "12m",
+    ]
+
+
+def test_upload_times_in_the_forms_indexes_and_lock_files_write() -> None:
+    expected = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    assert parse_upload_time("2024-05-06T07:08:09.000000Z") == expected
+    assert parse_upload_time("2024-05-06T07:08:09Z") == expected
+    assert parse_upload_time("2024-05-06T09:08:09+02:00") == expected
+    assert parse_upload_time("not a time") is None
+    assert parse_upload_time(None) is None
+
+
+RULE = ReleaseAgeRule(min_age=timedelta(days=2), now=NOW)
+
+
+def test_a_release_younger_than_the_minimum_is_too_new_with_its_age_and_allowed_moment() -> None:
+    finding = release_age_finding("demo", "1.0", ago(hours=5), RULE)
+    assert finding is not None
+    assert (finding.id, finding.category) == (TOO_NEW_ID, Category.RELEASE_AGE)
+    assert "uploaded 5h ago" in finding.summary
+    assert "allowed from 2026-05-12 07:00 UTC" in finding.summary
+    assert "min-release-age 2d" in finding.summary
+
+
+def test_an_old_enough_release_and_a_disabled_rule_find_nothing() -> None:
+    assert release_age_finding("demo", "1.0", ago(days=2), RULE) is None
+    disabled = ReleaseAgeRule(min_age=timedelta(0), now=NOW)
+    assert release_age_finding("demo", "1.0", ago(minutes=1), disabled) is None
+    assert release_age_finding("demo", "1.0", None, disabled) is None
+
+
+def test_unknown_upload_time_is_its_own_finding_unless_policy_ignores_it() -> None:
+    finding = release_age_finding("demo", "1.0", None, RULE)
+    assert finding is not None and finding.id == NO_UPLOAD_TIME_ID
+    quiet = ReleaseAgeRule.from_policy(Policy(unknown_upload_time=Action.IGNORE), NOW)
+    assert release_age_finding("demo", "1.0", None, quiet) is None
+
+
+def test_default_actions_block_too_new_and_warn_about_unknown_upload_time() -> None:
+    too_new = release_age_finding("demo", "1.0", ago(hours=1), RULE)
+    unknown = release_age_finding("demo", "1.0", None, RULE)
+    assert too_new is not None and unknown is not None
+    decisions = decide([too_new, unknown], Policy(), NOW.date())
+    assert [d.action for d in decisions] == [Action.BLOCK, Action.WARN]
+    strict = decide([unknown], Policy(unknown_upload_time=Action.BLOCK), NOW.date())
+    assert strict[0].action is Action.BLOCK
+    audit = decide([too_new], Policy(too_new=Action.WARN), NOW.date())
+    assert audit[0].action is Action.WARN
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def policy_from(tmp_path: Path, body: str = "", **env: str) -> Policy:
+    write(tmp_path / "pyproject.toml", "[tool.safe-pip]\n" + textwrap.dedent(body))
+    return load_policy(tmp_path, env={"SAFE_PIP_CONFIG_FILE": str(tmp_path / "none"), **env})
+
+
+def test_policy_defaults() -> None:
+    policy = Policy()
+    assert policy.min_release_age == timedelta(days=2)
+    assert policy.unknown_upload_time is Action.WARN
+    assert policy.resolve is ResolveMode.AVOID and policy.steers
+
+
+def test_keys_from_pyproject_and_environment(tmp_path: Path) -> None:
+    body = 'min-release-age = "36h"\nunknown-upload-time = "block"\nresolve = "block"\n'
+    policy = policy_from(tmp_path, body)
+    assert policy.min_release_age == timedelta(hours=36)
+    assert policy.unknown_upload_time is Action.BLOCK
+    assert policy.resolve is ResolveMode.BLOCK and not policy.steers
+    overridden = policy_from(
+        tmp_path,
+        body,
+        SAFE_PIP_MIN_RELEASE_AGE="1w",
+        SAFE_PIP_UNKNOWN_UPLOAD_TIME="ignore",
+        SAFE_PIP_RESOLVE="avoid",
+    )
+    assert overridden.min_release_age == timedelta(weeks=1)
+    assert overridden.unknown_upload_time is Action.IGNORE
+    assert overridden.resolve is ResolveMode.AVOID
+    assert policy_from(tmp_path, "min-release-age = 0\n").min_release_age == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("body", "env", "expected"),
+    [
+        ('min-release-age = "2 days"\n', {}, "min-release-age must be a duration like '36h'"),
+        ("min-release-age = 2\n", {}, "min-release-age must be a duration like '36h'"),
+        ('resolve = "steer"\n', {}, "resolve must be 'avoid' or 'block'"),
+        ("", {"SAFE_PIP_MIN_RELEASE_AGE": "soon"}, "SAFE_PIP_MIN_RELEASE_AGE must be a dur"),
+        ("", {"SAFE_PIP_RESOLVE": "maybe"}, "SAFE_PIP_RESOLVE must be 'avoid' or 'block'"),
+        (
+            '[[tool.safe-pip.ignore]]\nid = "TOO-NEW"\nreason = "trust it"\n',
+            {},
+            "TOO-NEW must name the package it exempts",
+        ),
+    ],
+)
+def test_bad_values_are_one_clear_usage_error(
+    tmp_path: Path, body: str, env: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(UsageError, match=expected.replace("(", r"\(")):
+        policy_from(tmp_path, body, **env)
+
+
+def test_exemption_is_an_ignore_entry_per_package_with_reason_and_expiry(tmp_path: Path) -> None:
+    policy = policy_from(
+        tmp_path,
+        """
+        [[tool.safe-pip.ignore]]
+        id = "TOO-NEW"
+        package = "Demo"
+        reason = "our own release, built by CI"
+        expires = 2026-05-11
+        """,
+    )
+    fresh = Candidate("demo", "1.0", upload_time=ago(hours=1))
+    other = Candidate("other", "1.0", upload_time=ago(hours=1))
+    assert candidate_allowed(fresh, policy, NOW)
+    assert not candidate_allowed(other, policy, NOW)
+    after_expiry = NOW + timedelta(days=2)
+    next_release = Candidate("demo", "1.1", upload_time=ago(hours=-47))  # 1h old by then
+    (blocker,) = candidate_blockers(next_release, policy, after_expiry)
+    assert blocker.finding.id == TOO_NEW_ID
+    assert blocker.reason == "ignore expired on 2026-05-11"
+
+
+class Match:
+    def __init__(self, advisory_id: str, *, severity: float | None = None, malicious: bool = False):
+        self.id = advisory_id
+        self.aliases: tuple[str, ...] = ()
+        self.summary = "summary"
+        self.fixed_in: str | None = None
+        self.severity = severity
+        self.malicious = malicious
+
+
+OLD = ago(days=30)
+
+
+def test_candidate_predicate_follows_the_same_policy_as_a_plan() -> None:
+    policy = Policy()
+    assert candidate_allowed(Candidate("demo", "1.1", upload_time=OLD), policy, NOW)
+    vulnerable = Candidate("demo", "1.2", upload_time=OLD, advisories=[Match("PYSEC-1")])
+    (blocker,) = candidate_blockers(vulnerable, policy, NOW)
+    assert blocker.finding.id == "PYSEC-1"
+    assert not candidate_allowed(Candidate("demo", "1.3", upload_time=ago(hours=2)), policy, NOW)
+    malicious = Candidate(
+        "demo", "1.4", upload_time=OLD, advisories=[Match("MAL-1", malicious=True)]
+    )
+    assert not candidate_allowed(malicious, Policy(warn_only=True), NOW)
+    # policy the plan check also applies: warnings do not disallow, ignores and thresholds work
+    assert candidate_allowed(Candidate("demo", "1.5", upload_time=None), policy, NOW)
+    assert candidate_allowed(Candidate("demo", "1.6", upload_time=OLD, yanked=True), policy, NOW)
+    assert not candidate_allowed(
+        Candidate("demo", "1.6", upload_time=OLD, yanked=True), Policy(yanked=Action.BLOCK), NOW
+    )
+    low = Candidate("demo", "1.7", upload_time=OLD, advisories=[Match("PYSEC-2", severity=3.0)])
+    assert candidate_allowed(low, Policy(min_severity=7.0), NOW)
+    ignored = Policy(ignore=(IgnoreRule(id="PYSEC-1", reason="not reachable"),))
+    assert candidate_allowed(vulnerable, ignored, NOW)
