@@ -11,7 +11,7 @@ import pytest
 
 from safe_pip.durations import format_duration, parse_duration
 from safe_pip.errors import UsageError
-from safe_pip.models import Action, Category
+from safe_pip.models import Action, Category, PlanItem, Verdict
 from safe_pip.pipeline.candidates import Candidate, candidate_allowed, candidate_blockers
 from safe_pip.pipeline.config import load_policy
 from safe_pip.pipeline.policy import (
@@ -23,6 +23,7 @@ from safe_pip.pipeline.policy import (
     decide,
 )
 from safe_pip.pipeline.release_age import ReleaseAgeRule, parse_upload_time, release_age_finding
+from safe_pip.pipeline.report import render_text
 
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -224,3 +225,13 @@ def test_candidate_predicate_follows_the_same_policy_as_a_plan() -> None:
     assert candidate_allowed(low, Policy(min_severity=7.0), NOW)
     ignored = Policy(ignore=(IgnoreRule(id="PYSEC-1", reason="not reachable"),))
     assert candidate_allowed(vulnerable, ignored, NOW)
+
+
+def test_a_blocked_too_new_release_gets_a_hint_how_to_get_past_it() -> None:
+    too_new = release_age_finding("demo", "1.0", ago(hours=1), RULE)
+    assert too_new is not None
+    verdict = Verdict(plan=[PlanItem(name="demo", version="1.0")])
+    verdict.decisions = decide([too_new], Policy(), NOW.date())
+    text = render_text(verdict)
+    assert "BLOCKED  demo==1.0  release-age  TOO-NEW  uploaded 1h ago" in text
+    assert "hint: too new: demo; " in text and 'id = "TOO-NEW", package = "demo"' in text

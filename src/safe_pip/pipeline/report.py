@@ -107,6 +107,13 @@ def hint_lines(decisions: Sequence[Decision]) -> list[str]:
     if fixes:
         upgrades = ", ".join(f"{name}>={_highest(v)}" for name, v in sorted(fixes.items()))
         hints.append(f"hint: upgrade to a fixed version: {upgrades}")
+    too_new = sorted({f.name for f in blocking if f.category is Category.RELEASE_AGE})
+    if too_new:
+        hints.append(
+            f"hint: too new: {', '.join(too_new)}; wait for the time shown, ask for an older"
+            " version, or exempt one package with a [[tool.safe-pip.ignore]] entry"
+            f' (id = "TOO-NEW", package = "{too_new[0]}", reason, expires)'
+        )
     ignorable = [f for f in blocking if f.category in IGNORABLE_CATEGORIES]
     if ignorable:
         hints.append(
