@@ -1,85 +1,81 @@
-"""CVSS v3.0 / v3.1 base score from a vector string (FIRST specification, section 7).
+"""The severity of an OSV record: a CVSS base score, from the newest CVSS version present.
 
-Anything else (CVSS v2, v4, a malformed vector) gives ``None``: a missing score is
-reported as unknown, never guessed.
+Vectors are scored by the ``cvss`` library (FIRST's CVSS v2, v3.0/3.1 and v4.0 formulas),
+imported only while a database is built. Among a record's ``severity`` entries the newest
+CVSS version wins (v4 over v3 over v2) and, within it, the highest score. A record without
+any vector falls back to GitHub's ``database_specific.severity`` label, scored as the lower
+bound of its CVSS band so that ``min-severity`` means the same for every record. Nothing
+usable gives ``None``: a missing score is reported as unknown, never guessed.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterable, Mapping
 
-_ATTACK_VECTOR = {"N": 0.85, "A": 0.62, "L": 0.55, "P": 0.2}
-_ATTACK_COMPLEXITY = {"L": 0.77, "H": 0.44}
-_PRIVILEGES_UNCHANGED = {"N": 0.85, "L": 0.62, "H": 0.27}
-_PRIVILEGES_CHANGED = {"N": 0.85, "L": 0.68, "H": 0.5}
-_USER_INTERACTION = {"N": 0.85, "R": 0.62}
-_SCOPE = ("U", "C")
-_IMPACT = {"H": 0.56, "L": 0.22, "N": 0.0}
-_BASE_METRICS = ("AV", "AC", "PR", "UI", "S", "C", "I", "A")
-_PREFIXES = {"CVSS:3.0": "3.0", "CVSS:3.1": "3.1"}
+# OSV severity type -> (preference, vector prefix it must carry)
+_VECTOR_TYPES: Mapping[str, tuple[int, str]] = {
+    "CVSS_V4": (4, "CVSS:4.0/"),
+    "CVSS_V3": (3, "CVSS:3."),
+    "CVSS_V2": (2, ""),
+}
+# GitHub advisory severity labels -> the lowest CVSS score of that band (FIRST's rating scale)
+_LABEL_SCORES: Mapping[str, float] = {
+    "LOW": 0.1,
+    "MODERATE": 4.0,
+    "MEDIUM": 4.0,
+    "HIGH": 7.0,
+    "CRITICAL": 9.0,
+}
 
 
-def base_score(vector: str) -> float | None:
-    """The base score (0.0-10.0) of a CVSS v3.x vector, or ``None`` if it is not one."""
-    parsed = _parse_vector(vector)
-    if parsed is None:
+def base_score(vector: str, osv_type: str | None = None) -> float | None:
+    """The base score (0.0-10.0) of a CVSS v2, v3.x or v4.0 vector, or ``None``.
+
+    ``osv_type`` (``CVSS_V2``...) says which version a prefix-less vector is; without it
+    only prefixed (v3, v4) vectors are scored."""
+    if not isinstance(vector, str) or not vector.strip():
         return None
-    version, metrics = parsed
-    scope_changed = metrics["S"] == "C"
-    privileges = _PRIVILEGES_CHANGED if scope_changed else _PRIVILEGES_UNCHANGED
-    impact_subscore = 1 - (
-        (1 - _IMPACT[metrics["C"]]) * (1 - _IMPACT[metrics["I"]]) * (1 - _IMPACT[metrics["A"]])
-    )
-    if scope_changed:
-        impact = 7.52 * (impact_subscore - 0.029) - 3.25 * (impact_subscore - 0.02) ** 15
-    else:
-        impact = 6.42 * impact_subscore
-    exploitability = (
-        8.22
-        * _ATTACK_VECTOR[metrics["AV"]]
-        * _ATTACK_COMPLEXITY[metrics["AC"]]
-        * privileges[metrics["PR"]]
-        * _USER_INTERACTION[metrics["UI"]]
-    )
-    if impact <= 0:
-        return 0.0
-    total = impact + exploitability
-    if scope_changed:
-        total *= 1.08
-    return _roundup(min(total, 10.0), version)
+    from cvss import CVSS2, CVSS3, CVSS4, CVSSError
 
-
-def _parse_vector(vector: str) -> tuple[str, dict[str, str]] | None:
-    if not isinstance(vector, str):
+    text = vector.strip()
+    try:
+        if text.upper().startswith("CVSS:4.0/"):
+            return float(CVSS4(text).base_score)
+        if text.upper().startswith(("CVSS:3.0/", "CVSS:3.1/")):
+            return float(CVSS3(text).scores()[0])
+        if osv_type == "CVSS_V2" and not text.upper().startswith("CVSS:"):
+            return float(CVSS2(text).scores()[0])
+    except (CVSSError, KeyError, ValueError, IndexError, TypeError):
         return None
-    prefix, _, rest = vector.strip().partition("/")
-    version = _PREFIXES.get(prefix.upper())
-    if version is None or not rest:
-        return None
-    metrics: dict[str, str] = {}
-    for part in rest.split("/"):
-        key, sep, value = part.partition(":")
-        if not sep or not key or not value or key in metrics:
-            return None
-        metrics[key] = value  # temporal/environmental metrics are kept but not used
-    if not all(key in metrics for key in _BASE_METRICS):
-        return None
-    valid = (
-        metrics["AV"] in _ATTACK_VECTOR
-        and metrics["AC"] in _ATTACK_COMPLEXITY
-        and metrics["PR"] in _PRIVILEGES_UNCHANGED
-        and metrics["UI"] in _USER_INTERACTION
-        and metrics["S"] in _SCOPE
-        and all(metrics[key] in _IMPACT for key in ("C", "I", "A"))
-    )
-    return (version, metrics) if valid else None
+    return None
 
 
-def _roundup(value: float, version: str) -> float:
-    """Smallest one-decimal number >= value (v3.1 avoids floating point artefacts)."""
-    if version == "3.0":
-        return math.ceil(value * 10) / 10
-    as_int = round(value * 100_000)
-    if as_int % 10_000 == 0:
-        return as_int / 100_000
-    return (math.floor(as_int / 10_000) + 1) / 10.0
+def record_severity(
+    entries: Iterable[object], database_specific: Iterable[object] = ()
+) -> float | None:
+    """The severity of one record from its ``severity`` entries (record and affected level)
+    and its ``database_specific`` objects (GitHub's label), as described above."""
+    scored: list[tuple[int, float]] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        kind, vector = entry.get("type"), entry.get("score")
+        if not isinstance(kind, str) or kind not in _VECTOR_TYPES or not isinstance(vector, str):
+            continue
+        preference, prefix = _VECTOR_TYPES[kind]
+        if not vector.strip().upper().startswith(prefix.upper()):
+            continue
+        score = base_score(vector, kind)
+        if score is not None:
+            scored.append((preference, score))
+    if scored:
+        newest = max(preference for preference, _ in scored)
+        return max(score for preference, score in scored if preference == newest)
+    labels = [
+        _LABEL_SCORES[value.strip().upper()]
+        for specific in database_specific
+        if isinstance(specific, dict)
+        for value in (specific.get("severity"),)
+        if isinstance(value, str) and value.strip().upper() in _LABEL_SCORES
+    ]
+    return max(labels) if labels else None

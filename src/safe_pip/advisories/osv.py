@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
-from safe_pip.advisories.cvss import base_score
+from safe_pip.advisories.cvss import record_severity
 from safe_pip.advisories.version_match import EVENT_KINDS, RangeEvent, normalize_version
 
 PYPI_ECOSYSTEM = "PyPI"
@@ -41,7 +41,7 @@ class Advisory:
     summary: str
     withdrawn: bool
     malicious: bool
-    severity: float | None  # highest CVSS v3 base score, if the record has one
+    severity: float | None  # CVSS base score of the newest version present (cvss.py)
     affected: tuple[AffectedPackage, ...]
 
 
@@ -100,17 +100,12 @@ def _summary(record: dict[str, object], where: str) -> str:
 
 def _severity(record: dict[str, object]) -> float | None:
     entries: list[object] = []
+    specifics: list[object] = []
     for holder in (record, *_list_or_empty(record.get("affected"))):
         if isinstance(holder, dict):
             entries.extend(_list_or_empty(holder.get("severity")))
-    scores = [
-        score
-        for entry in entries
-        if isinstance(entry, dict) and isinstance(entry.get("score"), str)
-        for score in (base_score(entry["score"]),)
-        if score is not None
-    ]
-    return max(scores) if scores else None
+            specifics.append(holder.get("database_specific"))
+    return record_severity(entries, specifics)
 
 
 def _list_or_empty(value: object) -> list[object]:
