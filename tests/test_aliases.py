@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,9 @@ from safe_pip.hook.shell_aliases import (
     shell_from_env,
     write_block,
 )
-from support.outcomes import assert_one_line_error
+from support.index_server import LocalIndex
+from support.outcomes import assert_one_line_error, installed, output
+from support.scenario import MALICIOUS_ID
 
 FAKE_COMMAND = '#!/bin/sh\necho "{label}" "$@"\n'
 
@@ -55,27 +58,28 @@ def fake_bin(tmp_path: Path) -> Path:
     return directory
 
 
-def run_in_bash(block: str, commands: str, fake_bin: Path, tmp_path: Path) -> list[str]:
-    """Source ``block`` in a bash where ``pip`` is already an alias of ``pip3``, run
-    ``commands``, return the output lines."""
-    script = tmp_path / "block.sh"
-    script.write_text(block)
-    env = {"PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
-    completed = subprocess.run(
-        [
-            "bash",
-            "-c",
-            f"shopt -s expand_aliases\nalias pip=pip3\n. {script}\n{commands}",
-        ],
-        env=env,
+def run_in_shell(
+    shell: str, commands: str, path: str, tmp_path: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Source the alias block for ``shell`` (bash, zsh, fish) in that shell and run
+    ``commands`` (one per line) with ``path`` first on PATH."""
+    executable = shutil.which(shell)
+    if executable is None:
+        pytest.skip(f"{shell} is not installed")
+    block_file = tmp_path / f"block.{shell}"
+    block_file.write_text(alias_block(shell))
+    prelude = "shopt -s expand_aliases\nalias pip=pip3\n" if shell == "bash" else ""
+    base = {"HOME": str(tmp_path)} if env is None else env
+    return subprocess.run(
+        [executable, "-c", f"{prelude}. {block_file}\n{commands}"]
+        if shell != "fish"
+        else [executable, "-c", f"source {block_file}\n{commands}"],
+        env=dict(base, PATH=f"{path}{os.pathsep}{os.environ['PATH']}"),
         capture_output=True,
         text=True,
         check=False,
-        timeout=30,
+        timeout=120,
     )
-    assert completed.returncode == 0, completed.stderr
-    assert completed.stderr == ""
-    return completed.stdout.splitlines()
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -88,56 +92,83 @@ def test_block_defines_all_four_commands_between_markers(shell: str) -> None:
     for command in ("pip", "pip3", "python", "python3"):
         assert f"function {command} " in block
     code = [line for line in lines if not line.startswith("#")]
-    assert sum(line.count("safe-pip install") for line in code) == 4
+    assert sum(line.count("safe-pip --python") for line in code) == 2  # python, python3
+
+
+# (command line, what the fake executables print: safe-pip gets it, or the real command)
+ROUTES = [
+    ("pip install 'a b' c", "SAFE-PIP install a b c"),
+    ("pip -q install evil", "SAFE-PIP -q install evil"),
+    ("pip --isolated -v install evil", "SAFE-PIP --isolated -v install evil"),
+    ("pip list --format json", "SAFE-PIP list --format json"),
+    ("pip3 install d", "SAFE-PIP install d"),
+    ("pip3 --version", "REAL-PIP3 --version"),
+    ("pip3 help install", "REAL-PIP3 help install"),
+    ("pip3", "REAL-PIP3"),
+    ("python -m pip install -r req.txt", "SAFE-PIP --python {bin}/python install -r req.txt"),
+    ("python -m pip -v install evil", "SAFE-PIP --python {bin}/python -v install evil"),
+    ("python3 -I -s -m pip install x", "SAFE-PIP --python {bin}/python3 install x"),
+    ("python -Im pip list", "SAFE-PIP --python {bin}/python list"),
+    ("python3 -mpip install y", "SAFE-PIP --python {bin}/python3 install y"),
+    ("python -W ignore -X dev -m pip install z", "SAFE-PIP --python {bin}/python install z"),
+    ("python -c pass", "REAL-PYTHON -c pass"),
+    ("python script.py -m pip install", "REAL-PYTHON script.py -m pip install"),
+    ("python -c 'import pip' -m pip", "REAL-PYTHON -c import pip -m pip"),
+    ("python -m pipx install q", "REAL-PYTHON -m pipx install q"),
+    ("python -Wpip script.py", "REAL-PYTHON -Wpip script.py"),
+    ("python3", "REAL-PYTHON3"),
+]
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
-def test_bash_functions_send_only_installs_to_safe_pip(fake_bin: Path, tmp_path: Path) -> None:
-    output = run_in_bash(
-        alias_block("bash"),
-        "pip install 'a b' c\n"
-        "pip list --format json\n"
-        "pip3 install d\n"
-        "python -m pip install -r req.txt\n"
-        "python3 -m pip list\n"
-        "python -c pass\n",
-        fake_bin,
-        tmp_path,
-    )
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_every_pip_command_line_goes_to_safe_pip(
+    shell: str, fake_bin: Path, tmp_path: Path
+) -> None:
+    """Whatever options come before pip's command, safe-pip decides; python runs untouched
+    unless its arguments run ``-m pip`` (python's own options may come first)."""
+    completed = run_in_shell(shell, "\n".join(line for line, _ in ROUTES), str(fake_bin), tmp_path)
 
-    assert output == [
-        "SAFE-PIP install a b c",
-        "REAL-PIP3 list --format json",
-        "SAFE-PIP install d",
-        f"SAFE-PIP install --python {fake_bin / 'python'} -r req.txt",
-        "REAL-PYTHON3 -m pip list",
-        "REAL-PYTHON -c pass",
-    ]
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    expected = [route.format(bin=fake_bin) for _, route in ROUTES]
+    if shell == "bash":  # `alias pip=pip3` was defined before the block: still guarded
+        expected = [line.replace("REAL-PIP ", "REAL-PIP3 ") for line in expected]
+    assert completed.stdout.splitlines() == expected
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("shell", ["zsh", "fish", "pwsh"])
-def test_other_shells_run_their_block(shell: str, fake_bin: Path, tmp_path: Path) -> None:
-    executable = shutil.which(shell)
-    if executable is None:
-        pytest.skip(f"{shell} is not installed")
-    block_file = tmp_path / "block"
-    block_file.write_text(alias_block("powershell" if shell == "pwsh" else shell))
-    source = {"zsh": ". {}", "fish": "source {}", "pwsh": ". {}"}[shell].format(block_file)
-    env = {"PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path)}
-    flag = "-Command" if shell == "pwsh" else "-c"
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_options_before_install_are_blocked_through_the_functions(
+    shell: str,
+    world: LocalIndex,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """``pip -q install evil`` and ``python -m pip -v install evil`` with the real safe-pip,
+    the real pip of an active venv and the local index: blocked, nothing installed, exit 1;
+    ``python -c`` in the same shell still runs python itself."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    launcher = tools / "safe-pip"
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m safe_pip "$@"\n')
+    launcher.chmod(0o755)
+    venv_bin = target_venv.parent
+    env = dict(isolated_env, VIRTUAL_ENV=str(venv_bin.parent))
+    path = f"{venv_bin}{os.pathsep}{tools}"
+    index = ["--index-url", world.url, "evilpkg"]
 
-    completed = subprocess.run(
-        [executable, flag, f"{source}\npip install x\npip list\n"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    for command in (
+        f"pip -q install {' '.join(index)}",
+        f"python -m pip -v install {' '.join(index)}",
+    ):
+        completed = run_in_shell(shell, f"python -c 'print(6 * 7)'\n{command}", path, tmp_path, env)
 
-    assert completed.stdout.splitlines() == ["SAFE-PIP install x", "REAL-PIP list"]
+        assert completed.returncode == 1, output(completed)
+        assert completed.stdout.startswith("42\n"), output(completed)
+        assert MALICIOUS_ID in completed.stdout, output(completed)
+        assert installed(target_venv, isolated_env) == {}
 
 
 def test_detect_shell_from_login_shell() -> None:

@@ -1,11 +1,13 @@
-"""Shell functions that send ``pip install`` and ``python -m pip install`` through safe-pip.
+"""Shell functions that send every ``pip``, ``pip3`` and ``python -m pip`` command through safe-pip.
 
 ``alias_block(shell)`` is the text; ``write_block(rc_file, text)`` puts it into a shell startup
 file between ``# >>> safe-pip >>>`` and ``# <<< safe-pip <<<``, replacing an earlier block,
 so running it again never adds a second copy.
 
-Only ``install`` as the first argument is redirected (``pip -q install`` is not); the pip hook
-(``safe-pip hook install``) guards every way of running pip, the functions are a convenience.
+safe-pip, not the shell, decides whether a pip command line is an install (pip's general
+options may come first: ``pip -q install``), so the functions pass everything but
+``--version``/``--help`` to safe-pip, which runs other pip commands unchanged. ``python`` is
+only redirected when its arguments run ``-m pip``; ``python script.py`` runs untouched.
 """
 
 from __future__ import annotations
@@ -33,60 +35,165 @@ _PIP_COMMANDS = ("pip", "pip3")
 _PYTHON_COMMANDS = ("python", "python3")
 
 _HEADER = (
-    "# Added by `safe-pip alias {shell}`: `pip install`, `pip3 install` and `python -m pip\n"
-    "# install` run `safe-pip install`; every other pip command runs pip unchanged.\n"
+    "# Added by `safe-pip alias {shell}`: every pip, pip3, `python -m pip` and `python3 -m pip`\n"
+    "# command goes to safe-pip, which checks installs whatever options come first\n"
+    "# (`pip -q install`, `python -I -m pip -v install`) and runs any other pip command\n"
+    "# unchanged. `command pip ...` bypasses these functions.\n"
 )
 
-# POSIX-style shells. ``function NAME`` (not ``NAME()``) so an existing alias of the same
-# name cannot break the definition.
-_POSIX_PIP = (
-    'function {cmd} {{ if [ "$1" = install ]; then shift; safe-pip install "$@"; '
-    'else command {cmd} "$@"; fi; }}\n'
-)
-_POSIX_PYTHON = (
-    'function {cmd} {{ if [ "$1" = -m ] && [ "$2" = pip ] && [ "$3" = install ]; then '
-    'shift 3; safe-pip install --python "$({which} {cmd})" "$@"; '
-    'else command {cmd} "$@"; fi; }}\n'
-)
-_FISH_PIP = """\
-function {cmd} --description '{cmd}, with install through safe-pip'
-    if test (count $argv) -ge 1; and test "$argv[1]" = install
+# POSIX-style shells (bash, zsh). ``function NAME`` (not ``NAME()``) so an existing alias of
+# the same name cannot break the definition. ``_safe_pip_m_pip ARGS`` prints how many of
+# python's arguments lead up to and include ``-m pip`` (python's own options may come first:
+# ``-I``, ``-s``, ``-W arg``, ``-X opt``, combined as ``-Im pip`` or ``-mpip``), nothing when
+# the command line does not run pip; ``python script.py`` never gets that far.
+_POSIX_HELPER = """\
+function _safe_pip_m_pip {
+  local n=0 a rest head opt tail
+  while [ "$#" -gt 0 ]; do
+    a=$1; shift; n=$((n + 1))
+    case "$a" in
+      ''|-|--*|[!-]*) return 0 ;;
+      -*[cmWX]*)
+        rest=${a#-}; head=${rest%%[cmWX]*}
+        opt=${rest:${#head}:1}; tail=${rest:$((${#head} + 1))}
+        case "$opt" in
+          c) return 0 ;;
+          m)
+            if [ -n "$tail" ]; then
+              if [ "$tail" = pip ]; then echo "$n"; fi
+            elif [ "${1-}" = pip ]; then
+              echo "$((n + 1))"
+            fi
+            return 0 ;;
+          *) if [ -z "$tail" ] && [ "$#" -gt 0 ]; then shift; n=$((n + 1)); fi ;;
+        esac ;;
+    esac
+  done
+}
+"""
+_POSIX_PIP = """\
+function @CMD@ {
+  case "${1-}" in
+    ''|-V|--version|-h|--help|help) command @CMD@ "$@" ;;
+    *) safe-pip "$@" ;;
+  esac
+}
+"""
+_POSIX_PYTHON = """\
+function @CMD@ {
+  case " $* " in *pip*) ;; *) command @CMD@ "$@"; return ;; esac
+  local _safe_pip_n
+  _safe_pip_n=$(_safe_pip_m_pip "$@")
+  if [ -z "$_safe_pip_n" ]; then command @CMD@ "$@"; return; fi
+  shift "$_safe_pip_n"
+  safe-pip --python "$(@WHICH@ @CMD@)" "$@"
+}
+"""
+_FISH_HELPER = """\
+function __safe_pip_m_pip --description 'how many of python arguments lead up to -m pip'
+    set -l n 0
+    while set -q argv[1]
+        set -l a $argv[1]
         set -e argv[1]
-        safe-pip install $argv
-    else
-        command {cmd} $argv
+        set n (math $n + 1)
+        switch $a
+            case '' - '--*'
+                return 0
+            case '-*'
+                set -l rest (string sub -s 2 -- $a)
+                set -l head (string replace -r -- '[cmWX].*$' '' $rest)
+                test "$head" = "$rest"; and continue
+                set -l len (string length -- "$head")
+                set -l opt (string sub -s (math $len + 1) -l 1 -- $rest)
+                set -l tail (string sub -s (math $len + 2) -- $rest)
+                switch $opt
+                    case c
+                        return 0
+                    case m
+                        if test -n "$tail"
+                            test "$tail" = pip; and echo $n
+                        else if test "$argv[1]" = pip
+                            echo (math $n + 1)
+                        end
+                        return 0
+                    case '*'
+                        if test -z "$tail"; and set -q argv[1]
+                            set -e argv[1]
+                            set n (math $n + 1)
+                        end
+                end
+            case '*'
+                return 0
+        end
+    end
+end
+"""
+_FISH_PIP = """\
+function @CMD@ --description '@CMD@, through safe-pip'
+    switch "$argv[1]"
+        case '' -V --version -h --help help
+            command @CMD@ $argv
+        case '*'
+            safe-pip $argv
     end
 end
 """
 _FISH_PYTHON = """\
-function {cmd} --description '{cmd}, with -m pip install through safe-pip'
-    if test (count $argv) -ge 3; and test "$argv[1]" = -m; and test "$argv[2]" = pip; \
-and test "$argv[3]" = install
-        set -e argv[1]; set -e argv[1]; set -e argv[1]
-        safe-pip install --python (command -s {cmd}) $argv
-    else
-        command {cmd} $argv
+function @CMD@ --description '@CMD@, with -m pip through safe-pip'
+    if string match -q -- '*pip*' "$argv"
+        set -l n (__safe_pip_m_pip $argv)
+        if test -n "$n"
+            set -l exe (command -s @CMD@)
+            for i in (seq $n)
+                set -e argv[1]
+            end
+            safe-pip --python $exe $argv
+            return $status
+        end
     end
+    command @CMD@ $argv
 end
 """
-_POWERSHELL_PIP = (
-    "function {cmd} {{ if ($args.Count -ge 1 -and $args[0] -eq 'install') {{ "
-    "$rest = @($args | Select-Object -Skip 1); safe-pip install @rest }} "
-    "else {{ & (Get-Command {cmd} -CommandType Application -TotalCount 1) @args }} }}\n"
-)
-_POWERSHELL_PYTHON = (
-    "function {cmd} {{ $exe = Get-Command {cmd} -CommandType Application -TotalCount 1; "
-    "if ($args.Count -ge 3 -and $args[0] -eq '-m' -and $args[1] -eq 'pip' "
-    "-and $args[2] -eq 'install') {{ $rest = @($args | Select-Object -Skip 3); "
-    "safe-pip install --python $exe.Source @rest }} else {{ & $exe @args }} }}\n"
-)
+_POWERSHELL_HELPER = """\
+function __SafePipMPip {
+  for ($i = 0; $i -lt $args.Count; $i++) {
+    $a = [string]$args[$i]
+    if ($a -eq '' -or $a -eq '-' -or $a.StartsWith('--') -or -not $a.StartsWith('-')) { return }
+    $rest = $a.Substring(1); $k = $rest.IndexOfAny([char[]]'cmWX')
+    if ($k -lt 0) { continue }
+    $opt = [string]$rest[$k]; $tail = $rest.Substring($k + 1)
+    if ($opt -ceq 'c') { return }
+    if ($opt -ceq 'm') {
+      if ($tail) { if ($tail -ceq 'pip') { return $i + 1 }; return }
+      if ($i + 1 -lt $args.Count -and [string]$args[$i + 1] -ceq 'pip') { return $i + 2 }
+      return
+    }
+    if (-not $tail) { $i++ }
+  }
+}
+"""
+_POWERSHELL_PIP = """\
+function @CMD@ {
+  if ($args.Count -eq 0 -or @('-V', '--version', '-h', '--help', 'help') -contains $args[0]) {
+    & (Get-Command @CMD@ -CommandType Application -TotalCount 1) @args
+  } else { safe-pip @args }
+}
+"""
+_POWERSHELL_PYTHON = """\
+function @CMD@ {
+  $exe = Get-Command @CMD@ -CommandType Application -TotalCount 1
+  $n = __SafePipMPip @args
+  if ($n) { $rest = @($args | Select-Object -Skip $n); safe-pip --python $exe.Source @rest }
+  else { & $exe @args }
+}
+"""
 # The executable on PATH, ignoring the function being defined.
 _PATH_LOOKUP = {"bash": "type -P", "zsh": "whence -p"}
 _TEMPLATES = {
-    "bash": (_POSIX_PIP, _POSIX_PYTHON),
-    "zsh": (_POSIX_PIP, _POSIX_PYTHON),
-    "fish": (_FISH_PIP, _FISH_PYTHON),
-    "powershell": (_POWERSHELL_PIP, _POWERSHELL_PYTHON),
+    "bash": (_POSIX_HELPER, _POSIX_PIP, _POSIX_PYTHON),
+    "zsh": (_POSIX_HELPER, _POSIX_PIP, _POSIX_PYTHON),
+    "fish": (_FISH_HELPER, _FISH_PIP, _FISH_PYTHON),
+    "powershell": (_POWERSHELL_HELPER, _POWERSHELL_PIP, _POWERSHELL_PYTHON),
 }
 
 
@@ -116,11 +223,13 @@ def alias_block(shell: str) -> str:
     """The marked block of shell functions for ``shell`` (one of ``SHELLS``)."""
     if shell not in _TEMPLATES:
         raise UsageError(f"unknown shell {shell!r}; choose one of {', '.join(SHELLS)}")
-    pip_template, python_template = _TEMPLATES[shell]
-    lines = [BEGIN_MARKER + "\n", _HEADER.format(shell=shell)]
-    lines += [pip_template.format(cmd=cmd) for cmd in _PIP_COMMANDS]
+    helper, pip_template, python_template = _TEMPLATES[shell]
     which = _PATH_LOOKUP.get(shell, "")
-    lines += [python_template.format(cmd=cmd, which=which) for cmd in _PYTHON_COMMANDS]
+    lines = [BEGIN_MARKER + "\n", _HEADER.format(shell=shell), helper]
+    lines += [pip_template.replace("@CMD@", cmd) for cmd in _PIP_COMMANDS]
+    lines += [
+        python_template.replace("@CMD@", cmd).replace("@WHICH@", which) for cmd in _PYTHON_COMMANDS
+    ]
     lines.append(END_MARKER + "\n")
     return "".join(lines)
 
