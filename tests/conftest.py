@@ -34,6 +34,12 @@ def _integration_marker_is_honest(request: pytest.FixtureRequest) -> Iterator[No
     yield from integration_guard.guard(request)
 
 
+@pytest.fixture(autouse=True)
+def _decision_log_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs write their decision log under tmp_path, never the user's data dir."""
+    monkeypatch.setenv("SAFE_PIP_DATA_DIR", str(tmp_path / "safe-pip-data"))
+
+
 @pytest.fixture
 def isolated_env(tmp_path: Path) -> dict[str, str]:
     """Environment for pip/uv/safe-pip subprocesses: no PIP_*/UV_* leaks, caches in tmp_path."""

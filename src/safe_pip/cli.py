@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 from safe_pip import __version__, exit_codes
 from safe_pip.console import error, say
 from safe_pip.errors import SafePipError, UsageError
+from safe_pip.pipeline import decision_log
 
 # Commands safe-pip implements itself; every other first word is handed to pip unchanged.
-_OWN_COMMANDS = ("install", "check", "db", "hook", "alias", "setup", "uv")
+_OWN_COMMANDS = ("install", "check", "db", "hook", "alias", "setup", "log", "uv")
 
 # pip's commands (pip 23 to 26): any other word is checked against pip's answer (a typo is a
 # usage error, exit 2); a newer pip command still runs, just with its stderr passed through.
@@ -44,16 +45,21 @@ def uv_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _guarded(run: Callable[[], int]) -> int:
+    """Run a command: errors become one line and their exit code; a guarded run (one that
+    reached the checks) then gets its line in the decision log."""
+    failure: str | None = None
     try:
-        return run()
+        code = run()
     except SafePipError as exc:
         error(str(exc))
-        return exc.exit_code
+        code, failure = exc.exit_code, str(exc)
     except KeyboardInterrupt:
         say("interrupted; nothing more was done.")
-        return exit_codes.INTERRUPTED
+        code, failure = exit_codes.INTERRUPTED, "interrupted"
     except BrokenPipeError:
-        return exit_codes.OK
+        code = exit_codes.OK
+    decision_log.finish(code, failure)
+    return code
 
 
 def _dispatch(args: list[str]) -> int:
@@ -106,12 +112,14 @@ def _build_parser() -> argparse.ArgumentParser:
     from safe_pip.commands import check as check_command
     from safe_pip.commands import db as db_commands
     from safe_pip.commands import hook as hook_commands
+    from safe_pip.commands import log as log_command
     from safe_pip.commands import setup as setup_command
     from safe_pip.commands import uv as uv_command
 
     parser = _SubcommandUsageParser(prog="safe-pip", allow_abbrev=False)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (check_command, db_commands, hook_commands, setup_command, uv_command):
+    modules = (check_command, db_commands, hook_commands, setup_command, log_command, uv_command)
+    for module in modules:
         module.register(subparsers)
     return parser
 

@@ -1,6 +1,7 @@
 """Where safe-pip keeps its files: the user cache and config dirs (platformdirs).
 
-``SAFE_PIP_CACHE_DIR`` and ``SAFE_PIP_CONFIG_FILE`` override the defaults (tests use them).
+``SAFE_PIP_CACHE_DIR``, ``SAFE_PIP_DATA_DIR`` and ``SAFE_PIP_CONFIG_FILE`` override the
+defaults (tests use them).
 """
 
 from __future__ import annotations
@@ -51,3 +52,18 @@ def nearest_file(start: Path, name: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def data_dir() -> Path:
+    """Files the user may want to keep: the decision log."""
+    override = os.environ.get("SAFE_PIP_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def decision_log_path() -> Path:
+    """One JSON line per guarded run (``safe-pip log``)."""
+    return data_dir() / "decisions.jsonl"

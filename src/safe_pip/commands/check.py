@@ -19,6 +19,7 @@ from safe_pip.errors import UsageError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.target_python import resolve_target_python
 from safe_pip.models import PlanItem, Verdict, plan_from_json
+from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.check_plan import GuardResult, check_plan
 from safe_pip.pipeline.policy import Policy
 from safe_pip.pipeline.report import print_verdict
@@ -111,9 +112,22 @@ def read_plan_json(source: str) -> tuple[list[PlanItem], list[str], IndexSetting
         raise UsageError(f"--plan {label}: {exc}") from None
     try:
         items, index_urls = plan_from_json(data)
+        _note_origin(data.get("origin"))
         return items, index_urls, _network_settings(data.get("network"), index_urls)
     except (ValueError, TypeError, AttributeError) as exc:
         raise UsageError(f"--plan {label}: not a safe-pip plan: {exc}") from None
+
+
+def _note_origin(origin: object) -> None:
+    """The optional ``origin`` of a plan (the pip hook: its interpreter and pip's command
+    line) goes to the decision log instead of this checker's own."""
+    if not isinstance(origin, dict):
+        return
+    python, command = origin.get("python"), origin.get("command")
+    if isinstance(python, str):
+        decision_log.note_target(python)
+    if isinstance(command, list) and all(isinstance(part, str) for part in command):
+        decision_log.note_command(command)
 
 
 def _network_settings(network: object, index_urls: list[str]) -> IndexSettings | None:
@@ -139,7 +153,9 @@ def _network_settings(network: object, index_urls: list[str]) -> IndexSettings |
 
 
 def check_installed(python_option: str | None, policy: Policy) -> GuardResult:
-    items = installed_plan(resolve_target_python(python_option))
+    python = resolve_target_python(python_option)
+    decision_log.note_target(python)
+    items = installed_plan(python)
     if not items:
         return GuardResult(verdict=Verdict(plan=[]))
     result = check_plan(items, policy, [], record_seen=False)

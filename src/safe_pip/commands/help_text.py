@@ -29,6 +29,7 @@ commands:
   hook          guard plain `pip install` inside one environment (hook install|uninstall|status)
   alias         shell functions that send `pip install` to safe-pip (--write, --remove)
   setup         hook + shell functions (or --ci DIR shims) + database in one step; --undo
+  log           the decision log: what recent guarded runs planned, found and decided
   uv            guarded uv (uv pip install|sync, uv sync, uv add); `safe-uv` is the same
   PIP_COMMAND   any other pip command (list, show, uninstall, ...) runs the target's pip
 

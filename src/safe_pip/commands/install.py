@@ -27,6 +27,7 @@ from safe_pip.installers.pip.report import HashMismatch
 from safe_pip.installers.requirement_pins import read_requirement_files
 from safe_pip.installers.target_python import resolve_target_python
 from safe_pip.models import Action, Decision, Verdict
+from safe_pip.pipeline import decision_log
 
 if TYPE_CHECKING:
     from safe_pip.pipeline.check_plan import GuardResult
@@ -43,6 +44,8 @@ def run_install(argv: Sequence[str]) -> int:
     if install_args.python:
         raise UsageError("pip's --python is safe-pip's own option here: use it once, before pip's")
     python = resolve_target_python(own.python)
+    decision_log.note_target(python)
+    decision_log.note_check_started()  # from here on, even a failed plan is a guarded run
     requirement_options = read_requirement_files(install_args.requirement_inputs).option_lines()
 
     pending_plan = start_plan(python, install_args)

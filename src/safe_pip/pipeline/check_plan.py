@@ -17,6 +17,7 @@ from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
 from safe_pip.errors import CannotCheckError
 from safe_pip.index.client import IndexFile, fetch_index_files, match_file
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
+from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.checks import find_problems
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.pipeline.release_age import ReleaseAgeRule
@@ -61,6 +62,7 @@ def check_plan(
     the producer did not know them. ``now`` is the moment release ages are measured at.
     """
     now = now or datetime.now(timezone.utc)
+    decision_log.note_check_started()
     notes: list[str] = []
     items = list(plan)
     # Only index artifacts are looked up: the names of local, VCS and editable projects are
@@ -93,6 +95,7 @@ def check_plan(
         seen.close()
         if advisories is not None:
             advisories.close()
+    decision_log.note_verdict(verdict)
     return GuardResult(verdict=verdict, notes=notes)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +26,13 @@ def plan_json(requirement_set: Any, options: Any) -> dict[str, Any]:
     """The plan for ``requirement_set.requirements_to_install`` and the index URLs in use."""
     index_urls = index_urls_from_options(options)
     items = [plan_item(req, index_urls) for req in requirement_set.requirements_to_install]
-    return {"items": items, "index_urls": index_urls, "network": network_from_options(options)}
+    return {
+        "items": items,
+        "index_urls": index_urls,
+        "network": network_from_options(options),
+        # for the decision log: which environment, and the pip command the user ran
+        "origin": {"python": sys.executable, "command": ["pip", *sys.argv[1:]]},
+    }
 
 
 def network_from_options(options: Any) -> dict[str, Any]:
