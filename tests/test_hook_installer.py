@@ -440,3 +440,57 @@ def test_hook_commands_share_setups_default_outside_a_venv(
     assert f"user site of {BASE_PYTHON} ({user_site})" in not_guarded
     assert safe_pip_cli("hook", "install", "--python", BASE_PYTHON) == 0
     assert f"installed: {user_site / 'safe_pip_hook.pth'}" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- user site: what it cannot see
+
+
+@pytest.mark.integration
+def test_a_user_site_hook_says_which_runs_it_does_not_guard(
+    setup_env: Path,
+    tmp_path: Path,
+    isolated_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``python -s``, ``python -I`` and ``PYTHONNOUSERSITE`` skip the user site: the hook is
+    not loaded there, and ``hook install``/``hook status`` say so and name the fix."""
+    env = dict(isolated_env, PYTHONUSERBASE=str(tmp_path / "user-base"))
+    assert safe_pip_cli("hook", "install", "--python", BASE_PYTHON) == 0
+    installed_output = capsys.readouterr()
+
+    assert finder_present(Path(BASE_PYTHON), env)
+    for skipped in (["-s"], ["-I"]):
+        gap = run([BASE_PYTHON, *skipped, "-c", FINDER_PRESENT], env, check=True)
+        assert gap.stdout.strip() == "False"
+    fix = f"sudo safe-pip hook install --system --python {BASE_PYTHON}"
+    [warning] = installed_output.err.splitlines()
+    assert warning.startswith("warning: runs that skip the user site are NOT guarded")
+    assert "`python -s`, `python -I` and PYTHONNOUSERSITE=1" in warning
+    assert warning.endswith(fix)
+
+    assert safe_pip_cli("hook", "status", "--python", BASE_PYTHON) == 0
+    assert capsys.readouterr().err.strip().endswith(fix)
+
+
+@pytest.mark.integration
+def test_status_under_pythonnousersite_is_not_guarded(
+    setup_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert safe_pip_cli("hook", "install", "--python", BASE_PYTHON) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("PYTHONNOUSERSITE", "1")
+
+    assert safe_pip_cli("hook", "status", "--python", BASE_PYTHON) == 1
+    assert capsys.readouterr().out.startswith("not guarded here: PYTHONNOUSERSITE is set")
+
+
+@pytest.mark.integration
+def test_system_means_the_interpreters_own_site_packages(setup_env: Path) -> None:
+    """The location a ``-s``/``-I`` run still loads (not written here: it is the machine's)."""
+    info = interpreter_info(BASE_PYTHON)
+
+    target = hook_target(info, user=False, system=True)
+
+    assert target.site_dir == info.purelib
+    assert not target.user
+    assert hook_target(info, user=False).user  # the default outside a venv stays the user site

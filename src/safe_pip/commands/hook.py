@@ -7,6 +7,7 @@ otherwise 0, or a ``SafePipError``'s code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -93,14 +94,41 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--user", action="store_true", help="the interpreter's user site-packages instead"
     )
+    parser.add_argument(
+        "--system",
+        action="store_true",
+        help=(
+            "the interpreter's own site-packages even outside a venv (also guards runs with "
+            "python -s, -I or PYTHONNOUSERSITE; needs write access there)"
+        ),
+    )
 
 
 # ---------------------------------------------------------------- hook
 
 
 def target_from_args(args: argparse.Namespace) -> HookTarget:
+    system = bool(getattr(args, "system", False))
+    if system and args.user:
+        raise UsageError("--system and --user exclude each other")
     info = interpreter_info(resolve_target_python(args.python))
-    return hook_target(info, user=args.user)
+    return hook_target(info, user=args.user, system=system)
+
+
+def user_site_gaps(target: HookTarget) -> str | None:
+    """For a user-site hook, the warning that some runs of that interpreter skip it (None
+    when the interpreter's own site-packages is hooked as well, or for any other target)."""
+    if not target.user:
+        return None
+    system = hook_target(interpreter_info(target.python), user=False, system=True)
+    if hook_status(system).guarded:
+        return None
+    return (
+        f"warning: runs that skip the user site are NOT guarded: `python -s`, `python -I` and "
+        f"PYTHONNOUSERSITE=1 load no hook from {target.site_dir}. To guard them too, hook the "
+        f"interpreter's own site-packages ({system.site_dir}) as its owner: "
+        f"sudo safe-pip hook install --system --python {target.python}"
+    )
 
 
 def run_hook_install(args: argparse.Namespace) -> int:
@@ -109,6 +137,9 @@ def run_hook_install(args: argparse.Namespace) -> int:
     state = "already installed, updated" if already_installed else "installed"
     print(f"safe-pip hook {state}: {target.pth_file}")
     print(f"pip install in the {target.description} is now checked by safe-pip.")
+    gaps = user_site_gaps(target)
+    if gaps is not None:
+        print(gaps, file=sys.stderr)
     return exit_codes.OK
 
 
@@ -128,9 +159,18 @@ def run_hook_status(args: argparse.Namespace) -> int:
     if not status.guarded:
         print(f"not guarded: no safe-pip hook in the {target.description}.")
         return NOT_GUARDED
+    if target.user and os.environ.get("PYTHONNOUSERSITE"):
+        print(
+            f"not guarded here: PYTHONNOUSERSITE is set, so {target.python} skips the user "
+            f"site and its hook ({target.pth_file})."
+        )
+        return NOT_GUARDED
     print(f"guarded: {target.pth_file}")
     checker = " ".join(status.checker) if status.checker else "(not recorded)"
     print(f"checker: {checker}")
+    gaps = user_site_gaps(target)
+    if gaps is not None:
+        print(gaps, file=sys.stderr)
     if status.checker_problem is not None:
         print(
             f"warning: {status.checker_problem}, so pip refuses every install here; run "

@@ -26,6 +26,7 @@ from safe_pip.commands.hook import (
     alias_line,
     remove_aliases_line,
     target_from_args,
+    user_site_gaps,
 )
 from safe_pip.errors import SafePipError, UsageError
 from safe_pip.hook import ci_shims
@@ -90,6 +91,9 @@ def run_setup(args: argparse.Namespace) -> int:
     shim_lines = [] if args.ci is None else _write_ci_shims(_directory(args.ci), target.python)
     already_installed = install_hook(target)
     print(f"hook: {'updated' if already_installed else 'installed'} {target.pth_file}")
+    gaps = user_site_gaps(target)
+    if gaps is not None:
+        print(gaps, file=sys.stderr)
     if args.ci is None:
         _setup_aliases(args.shell or shell_from_env())
     for line in shim_lines:

@@ -116,6 +116,9 @@ def default_checker_command() -> list[str]:
 def interpreter_info(python: str) -> InterpreterInfo:
     """Ask ``python`` for its site-packages and user site (the hook stays off meanwhile)."""
     env = pip_child_env()
+    # Where the interpreter's user site is, not whether this shell happens to skip it: the
+    # hook's location must not move to the system site because PYTHONNOUSERSITE is set here.
+    env.pop("PYTHONNOUSERSITE", None)
     try:
         completed = subprocess.run(
             [python, "-c", _QUERY_SCRIPT],
@@ -144,11 +147,13 @@ def interpreter_info(python: str) -> InterpreterInfo:
     )
 
 
-def hook_target(info: InterpreterInfo, *, user: bool) -> HookTarget:
-    """Where the hook goes: with ``user`` the interpreter's user site; else a venv's own
-    site-packages, and for an interpreter outside a venv its user site too (a system
-    site-packages is not the user's to change: Debian marks it externally managed), unless
-    that interpreter does not load a user site.
+def hook_target(info: InterpreterInfo, *, user: bool, system: bool = False) -> HookTarget:
+    """Where the hook goes: with ``user`` the interpreter's user site; with ``system`` the
+    interpreter's own site-packages, venv or not; else a venv's own site-packages, and for an
+    interpreter outside a venv its user site too (a system site-packages is not the user's to
+    change: Debian marks it externally managed), unless that interpreter does not load a user
+    site. A user-site hook is not loaded by ``python -s``/``-I`` or with ``PYTHONNOUSERSITE``;
+    the ``system`` location is.
 
     ``setup``, ``hook install``, ``hook status`` and ``hook uninstall`` all use this one rule.
     """
@@ -159,7 +164,7 @@ def hook_target(info: InterpreterInfo, *, user: bool) -> HookTarget:
                 "site disabled): hook the environment instead (--python without --user)"
             )
         return HookTarget(python=info.python, site_dir=info.user_site, user=True)
-    if not info.is_venv and info.user_site_enabled:
+    if not system and not info.is_venv and info.user_site_enabled:
         return HookTarget(python=info.python, site_dir=info.user_site, user=True)
     return HookTarget(python=info.python, site_dir=info.purelib, user=False)
 
