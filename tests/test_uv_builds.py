@@ -8,13 +8,14 @@ that safe-pip's uv front ends block before it runs.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from support.index_server import LocalIndex
 from support.isolation import run
-from support.outcomes import output
+from support.outcomes import assert_one_line_error, output
 from support.sdists import marker_wheel_files, sdist_bytes, sdist_filename
 from support.uv_helpers import SKIP_WITHOUT_UV, UV, installed, safe_uv_pip_install, uv
 
@@ -104,6 +105,69 @@ def test_a_clean_sdist_is_checked_then_built_and_installed(
     assert result.returncode == 0, output(result)
     assert marker.is_file()  # its own, checked code built it
     assert installed(target_venv, isolated_env) == {"cleansdist": "1.0", "cleanlib": "1.0"}
+
+
+def test_a_malicious_sdist_in_a_project_never_runs_with_sync_or_add(
+    attacks: LocalIndex, marker: Path, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    project = tmp_path / "demo"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["wrapper"]\n'
+    )
+    options = ["--default-index", attacks.url, "--python", sys.executable]
+    safe_uv = [sys.executable, "-m", "safe_pip", "uv"]
+    synced = run([*safe_uv, "sync", *options], isolated_env, cwd=project)
+    assert synced.returncode == 1, output(synced)
+    assert EVIL_SDIST_ID in synced.stdout
+    assert not marker.exists(), output(synced)
+
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        "dependencies = []\n"
+    )
+    before = (project / "pyproject.toml").read_bytes()
+    added = run([*safe_uv, "add", "sdistapp", *options], isolated_env, cwd=project)
+    assert added.returncode == 1, output(added)
+    assert EVIL_BUILD_ID in added.stdout
+    assert not marker.exists(), output(added)
+    assert (project / "pyproject.toml").read_bytes() == before
+
+
+def test_a_project_builds_a_clean_sdist_and_asks_for_checked_build_pins(
+    attacks: LocalIndex, marker: Path, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    """A clean sdist without build requirements is built; one whose build needs a (clean)
+    dependency stops with the checked pin to add, and builds once it is there."""
+    attacks.add("goodbuild", "1.0")
+    publish_sdist(attacks, "pinnedapp", "1.0", marker, build_requires=("goodbuild",))
+    project = tmp_path / "demo"
+    project.mkdir()
+    header = '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+    (project / "pyproject.toml").write_text(header + 'dependencies = ["cleansdist"]\n')
+    options = ["--default-index", attacks.url, "--python", sys.executable]
+    safe_uv = [sys.executable, "-m", "safe_pip", "uv"]
+    synced = run([*safe_uv, "sync", *options], isolated_env, cwd=project)
+    assert synced.returncode == 0, output(synced)
+    assert installed(project / ".venv" / "bin" / "python", isolated_env) == {
+        "cleansdist": "1.0",
+        "cleanlib": "1.0",
+    }
+
+    (project / "pyproject.toml").write_text(header + 'dependencies = ["pinnedapp"]\n')
+    asked = run([*safe_uv, "sync", *options], isolated_env, cwd=project)
+    line = assert_one_line_error(asked, 2)
+    (pin,) = [f.sha256 for f in attacks.hosted_files("goodbuild")]
+    entry = f'{{ requirement = "goodbuild==1.0", hashes = ["sha256:{pin}"] }}'
+    assert entry in line
+    (project / "pyproject.toml").write_text(
+        header + 'dependencies = ["pinnedapp"]\n'
+        f"[tool.uv]\nbuild-constraint-dependencies = [{entry}]\n"
+    )
+    pinned = run([*safe_uv, "sync", *options], isolated_env, cwd=project)
+    assert pinned.returncode == 0, output(pinned)
+    assert "pinnedapp" in installed(project / ".venv" / "bin" / "python", isolated_env)
 
 
 def test_uv_itself_is_the_one_that_refuses_to_build(

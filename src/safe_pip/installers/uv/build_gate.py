@@ -55,7 +55,11 @@ class BuildGate:
     env: Mapping[str, str]
     permits: BuildPermits = field(default_factory=BuildPermits)
 
-    def allow_sources(self, names: Sequence[str], index_urls: Sequence[str]) -> None:
+    def allow_sources(
+        self, names: Sequence[str], index_urls: Sequence[str], *, can_exclude: bool = True
+    ) -> None:
+        """``can_exclude``: False where uv takes no constraints (``uv lock``): then one
+        refused source version blocks, as uv might pick it."""
         from safe_pip.index.client import fetch_index_files
         from safe_pip.pipeline.check_plan import check_plan
 
@@ -76,9 +80,20 @@ class BuildGate:
             if refused >= {item.version for item in candidates}:
                 result.notes.append(f"uv would have to build {name}; no version of it is allowed")
                 raise BuildBlocked(result)
+            if refused and not can_exclude:
+                result.notes.append(
+                    f"uv would build {name} and cannot be kept away from the versions above "
+                    f"here; require an allowed version of {name} in pyproject.toml"
+                )
+                raise BuildBlocked(result)
             self.permits.allow_source(name, sorted(refused))
 
     def pin_build_requirements(self, needed: BuildRequirements, index_urls: Sequence[str]) -> None:
+        self.permits.pin_build_dependencies(self.checked_build_pins(needed, index_urls))
+
+    def checked_build_pins(self, needed: BuildRequirements, index_urls: Sequence[str]) -> list[str]:
+        """``needed`` resolved with wheels only, checked, as ``name==version --hash=...``
+        lines; ``BuildBlocked`` when the check blocks."""
         from safe_pip.pipeline.check_plan import check_plan
 
         builder = needed.for_package or "a source distribution"
@@ -102,7 +117,7 @@ class BuildGate:
         if result.verdict.blocked:
             result.notes.append(f"build dependencies of {builder}, which uv would have built")
             raise BuildBlocked(result)
-        self.permits.pin_build_dependencies([_pin(item) for item in items])
+        return [_pin(item) for item in items]
 
 
 def source_candidates(name: str, files: Sequence[IndexFile]) -> list[PlanItem]:

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 from safe_pip import exit_codes
 from safe_pip.commands.own_options import OwnOptions
 from safe_pip.console import say
-from safe_pip.errors import UsageError
+from safe_pip.errors import SafePipError, UsageError
 from safe_pip.installers.uv.args import uv_index_settings
-from safe_pip.installers.uv.plan import call_uv, run_uv
+from safe_pip.installers.uv.plan import call_uv
+from safe_pip.installers.uv.project_builds import ProjectBuildGuard
 from safe_pip.paths import nearest_file
 from safe_pip.pipeline.report import print_verdict
 
@@ -57,6 +58,14 @@ _SYNC_FLAGS = _RESOLUTION_FLAGS - {"-U", "--upgrade", "--locked"} | {
     "--no-editable", "--inexact", "--active", "--no-install-project", "--no-install-workspace",
     "--no-install-local", "--all-packages", "--reinstall", "--compile-bytecode",
 }  # fmt: skip
+# Options of a project command that a wheels-only ``uv pip compile`` of build requirements
+# needs too (interpreter, indexes, network, cache).
+_GATE_VALUES = {
+    "--index", "--default-index", "-i", "--index-url", "--extra-index-url", "-f",
+    "--find-links", "--index-strategy", "--keyring-provider", "--cache-dir", "-p", "--python",
+    "--allow-insecure-host", "--trusted-host", "--exclude-newer",
+}  # fmt: skip
+_GATE_FLAGS = {"--no-index", "-n", "--no-cache", "--system-certs", "--native-tls", "--offline"}
 _PASS_THROUGH = ("--dry-run", "--check", "--script", "--frozen", "-h", "--help")
 
 
@@ -68,12 +77,15 @@ def sync_project(
     uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
 ) -> int:
     base = [uv, *global_args]
-    run_uv([*base, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)], env)
-    settings = uv_index_settings(global_args + args, env)
-    blocked = _check_lock(_lock_path(global_args + args), own, settings)
-    if blocked:
-        return exit_codes.BLOCKED
-    return call_uv([*base, "sync", "--frozen", *_sync_options(args)], env)
+    with _build_guard(uv, global_args, args, own, env) as guard:
+        if not guard.lock([*base, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)]):
+            return exit_codes.BLOCKED
+        settings = uv_index_settings(global_args + args, env)
+        blocked = _check_lock(_lock_path(global_args + args), own, settings)
+        if blocked:
+            return exit_codes.BLOCKED
+        sync = [*base, "sync", "--frozen", *_sync_options(args), *guard.build_args()]
+    return call_uv(sync, env)
 
 
 def add_to_project(
@@ -83,15 +95,37 @@ def add_to_project(
     project_files = (nearest_file(start, "pyproject.toml"), nearest_file(start, "uv.lock"))
     saved = {p: p.read_bytes() for p in project_files if p is not None}
     no_sync = "--no-sync" in args
-    run_uv([uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args], env)
-    settings = uv_index_settings(global_args + args, env)
-    if _check_lock(_lock_path(global_args + args), own, settings):
-        _restore(saved, nearest_file(start, "uv.lock"))
-        say("pyproject.toml and uv.lock were left as they were.")
-        return exit_codes.BLOCKED
-    if no_sync:
-        return exit_codes.OK
-    return call_uv([uv, *global_args, "sync", "--frozen", *_sync_options(args)], env)
+    with _build_guard(uv, global_args, args, own, env) as guard:
+        try:
+            added = guard.lock(
+                [uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args]
+            )
+        except SafePipError:
+            _restore(saved, nearest_file(start, "uv.lock"))
+            raise
+        settings = uv_index_settings(global_args + args, env)
+        if not added or _check_lock(_lock_path(global_args + args), own, settings):
+            _restore(saved, nearest_file(start, "uv.lock"))
+            say("pyproject.toml and uv.lock were left as they were.")
+            return exit_codes.BLOCKED
+        if no_sync:
+            return exit_codes.OK
+        sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args), *guard.build_args()]
+    return call_uv(sync, env)
+
+
+def _build_guard(
+    uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
+) -> ProjectBuildGuard:
+    return ProjectBuildGuard(
+        uv=uv,
+        global_args=global_args,
+        resolve_args=_options(args, _GATE_VALUES, _GATE_FLAGS),
+        pyproject=nearest_file(_start_dir(global_args + args), "pyproject.toml"),
+        own=own,
+        env=env,
+        settings=uv_index_settings(global_args + args, env),
+    )
 
 
 def _check_lock(lock: Path, own: OwnOptions, settings: IndexSettings) -> bool:
