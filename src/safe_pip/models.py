@@ -126,6 +126,20 @@ def plan_to_json(plan: list[PlanItem], index_urls: list[str] | None = None) -> d
     }
 
 
+def finding_to_json(finding: Finding) -> dict[str, object]:
+    """A finding in JSON reports and the decision log."""
+    return {
+        "name": finding.name,
+        "version": finding.version,
+        "category": finding.category.value,
+        "id": finding.id,
+        "aliases": list(finding.aliases),
+        "summary": finding.summary,
+        "fixed_in": finding.fixed_in,
+        "severity": finding.severity,
+    }
+
+
 def plan_from_json(data: object) -> tuple[list[PlanItem], list[str]]:
     """Inverse of ``plan_to_json``; raises ``ValueError`` with a short reason on bad input.
 

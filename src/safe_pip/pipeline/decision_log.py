@@ -7,8 +7,8 @@ any. Runs that never reached a check (``safe-pip list``, ``db status``) write no
 
 Line format (``"schema": 1``): ``time`` (UTC, ISO 8601), ``command`` (argv), ``target``,
 ``verdict`` (``allowed`` | ``blocked`` | ``not checked``), ``exit_code``, ``error``, ``plan``
-(``name``, ``version``, ``source``, ``filename``, ``sha256``), ``findings`` (``name``,
-``version``, ``category``, ``id``, ``aliases``, ``severity``, ``fixed_in``) and ``decisions``
+(``name``, ``version``, ``source``, ``filename``, ``sha256``), ``findings`` (as in the JSON
+report: ``models.finding_to_json``) and ``decisions``
 (``id``, ``name``, ``version``, ``action``, ``reason``). Every string passes through
 :mod:`safe_pip.redaction`, so no URL credential is written.
 
@@ -81,6 +81,7 @@ def finish(exit_code: int, error: str | None = None) -> None:
 def entry(run: _Run, argv: list[str], exit_code: int, error: str | None) -> dict[str, object]:
     from datetime import datetime, timezone
 
+    from safe_pip.models import finding_to_json
     from safe_pip.redaction import redact_document
 
     plan = [item for verdict in run.verdicts for item in verdict.plan]
@@ -107,18 +108,7 @@ def entry(run: _Run, argv: list[str], exit_code: int, error: str | None) -> dict
             }
             for item in plan
         ],
-        "findings": [
-            {
-                "name": d.finding.name,
-                "version": d.finding.version,
-                "category": d.finding.category.value,
-                "id": d.finding.id,
-                "aliases": list(d.finding.aliases),
-                "severity": d.finding.severity,
-                "fixed_in": d.finding.fixed_in,
-            }
-            for d in decisions
-        ],
+        "findings": [finding_to_json(d.finding) for d in decisions],
         "decisions": [
             {
                 "id": d.finding.id,

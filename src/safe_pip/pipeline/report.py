@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from packaging.version import InvalidVersion, Version
 
 from safe_pip.console import terminal_safe, warn
-from safe_pip.models import Action, Category, Decision, Verdict, plan_to_json
+from safe_pip.models import Action, Category, Decision, Verdict, finding_to_json, plan_to_json
 from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES
 from safe_pip.redaction import redact_document, redact_text
 
@@ -131,18 +131,7 @@ def render_json(verdict: Verdict) -> str:
         "verdict": "blocked" if verdict.blocked else "allowed",
         "packages": plan_to_json(verdict.plan)["items"],
         "findings": [
-            {
-                "name": d.finding.name,
-                "version": d.finding.version,
-                "category": d.finding.category.value,
-                "id": d.finding.id,
-                "aliases": list(d.finding.aliases),
-                "summary": d.finding.summary,
-                "fixed_in": d.finding.fixed_in,
-                "severity": d.finding.severity,
-                "action": d.action.value,
-                "reason": d.reason,
-            }
+            {**finding_to_json(d.finding), "action": d.action.value, "reason": d.reason}
             for d in verdict.decisions
         ],
     }
