@@ -172,3 +172,20 @@ def test_install_and_the_pip_hook_are_logged_and_shown(
     assert lines[0].endswith(f"target {target_venv}  1 package")
     assert f"blocked (exit 1)  pip install --index-url {world.url} evilpkg" in lines[1]
     assert f"block {MALICIOUS_ID} evilpkg==0.1" in lines[1]
+
+
+@pytest.mark.integration
+def test_a_guarded_uv_install_is_logged_with_its_target(
+    safe_pip: SafePip, world: LocalIndex, target_venv: Path
+) -> None:
+    blocked = safe_pip(
+        "uv", "pip", "install", "--python", target_venv, "--index-url", world.url, "evilpkg"
+    )
+    assert blocked.returncode == 1, output(blocked)
+
+    shown = safe_pip("log", "--format", "json", "-n", "1")
+
+    [entry] = (json.loads(line) for line in shown.stdout.splitlines())
+    assert entry["command"][:4] == ["safe-pip", "uv", "pip", "install"]
+    assert entry["target"] == str(target_venv)
+    assert entry["verdict"] == "blocked" and entry["exit_code"] == 1

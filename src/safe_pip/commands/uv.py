@@ -42,6 +42,7 @@ from safe_pip.installers.uv.plan import (
     uv_index_urls,
 )
 from safe_pip.installers.uv.project import wants_pass_through
+from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.check_plan import GuardResult, check_plan
 from safe_pip.pipeline.report import print_verdict
 
@@ -84,6 +85,7 @@ def main(argv: Sequence[str]) -> int:
     request = parse_uv_install_args(command_args)
     if own.python:
         request = replace(request, python=own.python)
+    decision_log.note_target(request.python or os.environ.get("VIRTUAL_ENV") or "uv's default")
     uv = find_uv(own.uv)
     env = uv_child_env()
     if request.help_requested or request.check_only:
