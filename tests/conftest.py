@@ -36,8 +36,12 @@ def _integration_marker_is_honest(request: pytest.FixtureRequest) -> Iterator[No
 
 @pytest.fixture(autouse=True)
 def _decision_log_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process runs write their decision log under tmp_path, never the user's data dir."""
+    """In-process runs write their decision log under tmp_path, never the user's data dir,
+    and start with nothing noted by an earlier test."""
+    from safe_pip.pipeline import decision_log
+
     monkeypatch.setenv("SAFE_PIP_DATA_DIR", str(tmp_path / "safe-pip-data"))
+    decision_log.reset()
 
 
 @pytest.fixture

@@ -45,6 +45,12 @@ class _Run:
 _run = _Run()
 
 
+def reset() -> None:
+    """Forget what this process noted so far (a long-lived caller between runs; tests)."""
+    global _run
+    _run = _Run()
+
+
 def note_target(python: str) -> None:
     """The environment this run installs into or audits."""
     _run.target = python
