@@ -214,6 +214,7 @@ def test_edge_alias_pair_sharing_a_cve_is_one_match(edge_db: AdvisoryDatabase) -
         fixed_in="1.5",
         severity=9.8,  # the highest score among them
         malicious=False,
+        url="https://osv.dev/vulnerability/PYSEC-2099-10",  # the record has no references
     )
 
 
@@ -349,3 +350,27 @@ def test_damaged_rows_are_a_database_error(edge_db: AdvisoryDatabase, tmp_path: 
         assert ids(database.matches("limit-pkg", "1.5")) == ["PYSEC-2099-3"]
         with pytest.raises(DatabaseError, match="run `safe-pip db update`"):
             database.matches("evil-pkg", "1.0")
+
+
+def test_real_match_carries_the_advisory_url(real_db: AdvisoryDatabase) -> None:
+    by_id = {match.id: match for match in real_db.matches("requests", "2.19.0")}
+    assert by_id["PYSEC-2023-74"].url == (
+        "https://github.com/psf/requests/security/advisories/GHSA-j8r2-6x86-q33q"
+    )
+    assert by_id["PYSEC-2023-74"].summary.startswith("Requests is a HTTP library. Since")
+
+
+def test_database_of_schema_version_1_is_still_read(
+    edge_db: AdvisoryDatabase, tmp_path: Path
+) -> None:
+    """A database built before advisory URLs were stored keeps working until the next update."""
+    path = tmp_path / "advisories.sqlite"
+    shutil.copyfile(edge_db.status().path, path)
+    connection = sqlite3.connect(path)
+    connection.execute("ALTER TABLE advisories DROP COLUMN url")
+    connection.execute("PRAGMA user_version = 1")
+    connection.commit()
+    connection.close()
+    with AdvisoryDatabase.open(path) as database:
+        (match,) = database.matches("evil-pkg", "1.0")
+    assert match.id == "MAL-2099-1" and match.url == ""

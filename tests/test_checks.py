@@ -26,6 +26,7 @@ class Match:
     fixed_in: str | None = None
     severity: float | None = None
     malicious: bool = False
+    url: str = ""
 
 
 class Advisories:
@@ -92,6 +93,7 @@ def test_vulnerability_copies_advisory_fields() -> None:
         aliases=("CVE-2018-18074", "GHSA-x84v-xcm2-53pg"),
         fixed_in="2.20.0",
         severity=9.8,
+        url="https://example.org/PYSEC-2018-28",
     )
     found = problems([item("requests", "2.19.0")], Advisories({("requests", "2.19.0"): [match]}))
     assert found == [
@@ -104,6 +106,7 @@ def test_vulnerability_copies_advisory_fields() -> None:
             aliases=("CVE-2018-18074", "GHSA-x84v-xcm2-53pg"),
             fixed_in="2.20.0",
             severity=9.8,
+            url="https://example.org/PYSEC-2018-28",
         )
     ]
 

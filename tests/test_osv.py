@@ -76,17 +76,52 @@ def test_versions_are_stored_as_comparison_keys() -> None:
     assert advisory.affected[0].versions == ("1", "1.1", "2.post1", "0.3m1")
 
 
-def test_summary_falls_back_to_first_sentence_or_line_of_details() -> None:
+def test_summary_falls_back_to_first_sentence_of_details() -> None:
     first_line = parse_record(load("PYSEC-2099-2.json"))
     assert first_line is not None
     assert first_line.summary == "Versions 1.0 up to and including 1.4.2 are affected."
-    sentence = parse_record(minimal(details="Version 2.20.0 fixes it. More text follows."))
-    assert sentence is not None and sentence.summary == "Version 2.20.0 fixes it."
-    long_text = parse_record(minimal(details="word " * 100))
-    assert long_text is not None
-    assert len(long_text.summary) <= 120 and long_text.summary.endswith("...")
+    sentence = parse_record(
+        minimal(details="Version 2.20.0 and later are not affected by this flaw. More text.")
+    )
+    assert sentence is not None
+    assert sentence.summary == "Version 2.20.0 and later are not affected by this flaw."
     nothing = parse_record(minimal(details=None))
     assert nothing is not None and nothing.summary == ""
+
+
+def test_a_first_sentence_that_says_nothing_gets_the_next_one() -> None:
+    # PYSEC-2023-74 (requests): its first sentence alone names no problem at all.
+    advisory = parse_record(
+        minimal(
+            details="Requests is a HTTP library. Since Requests 2.3.0, Requests has been "
+            "leaking Proxy-Authorization headers.\n\nMore paragraphs."
+        )
+    )
+    assert advisory is not None
+    assert advisory.summary == (
+        "Requests is a HTTP library. Since Requests 2.3.0, Requests has been leaking "
+        "Proxy-Authorization headers."
+    )
+
+
+def test_summary_is_kept_whole() -> None:
+    advisory = parse_record(minimal(summary="word " * 100))
+    assert advisory is not None and advisory.summary == ("word " * 100).strip()
+
+
+def test_advisory_url_prefers_advisory_then_web_then_osv() -> None:
+    references = [
+        {"type": "FIX", "url": "https://example.org/fix"},
+        {"type": "WEB", "url": "https://example.org/web"},
+        {"type": "ADVISORY", "url": "https://example.org/advisory"},
+    ]
+    advisory = parse_record(minimal(references=references))
+    assert advisory is not None and advisory.url == "https://example.org/advisory"
+    web = parse_record(minimal(references=references[:2]))
+    assert web is not None and web.url == "https://example.org/web"
+    neither = parse_record(minimal(references=[{"type": "ADVISORY", "url": "javascript:x"}]))
+    assert neither is not None
+    assert neither.url == "https://osv.dev/vulnerability/PYSEC-0000-1"
 
 
 def test_severity_is_the_highest_v3_score_and_ignores_other_types() -> None:

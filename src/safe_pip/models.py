@@ -77,6 +77,7 @@ class Finding:
     aliases: tuple[str, ...] = ()
     fixed_in: str | None = None  # first version that is not affected, if the advisory says
     severity: float | None = None  # CVSS base score when the advisory carries one
+    url: str | None = None  # where a person reads the advisory (advisory findings only)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from safe_pip.advisories.osv import MALICIOUS_PREFIX, Advisory
 from safe_pip.advisories.version_match import RangeEvent, first_fixed, is_affected
 from safe_pip.errors import DatabaseError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added advisories.url; a version 1 database is still read
+_READABLE_SCHEMA_VERSIONS = (1, SCHEMA_VERSION)
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,7 +35,8 @@ CREATE TABLE advisories (
     summary TEXT NOT NULL,
     severity REAL,
     malicious INTEGER NOT NULL,
-    withdrawn INTEGER NOT NULL
+    withdrawn INTEGER NOT NULL,
+    url TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE affected (
     name TEXT NOT NULL,         -- PEP 503-normalized
@@ -46,10 +48,11 @@ CREATE INDEX affected_by_name ON affected(name);
 """
 
 _LOOKUP = """
-SELECT a.id, a.aliases, a.summary, a.severity, a.malicious, f.ranges, f.versions
+SELECT a.id, a.aliases, a.summary, a.severity, a.malicious, f.ranges, f.versions, {url}
 FROM affected AS f JOIN advisories AS a ON a.id = f.advisory_id
 WHERE f.name = ? AND a.withdrawn = 0
 """
+_LOOKUP_BY_SCHEMA = {1: _LOOKUP.format(url="''"), SCHEMA_VERSION: _LOOKUP.format(url="a.url")}
 
 # Which id names a merged match: malicious-package ids first, then the PyPI advisory
 # database, then GitHub's, then anything else.
@@ -66,6 +69,7 @@ class AdvisoryMatch:
     fixed_in: str | None
     severity: float | None
     malicious: bool
+    url: str = ""  # where a person reads the advisory ("" in a database built before URLs)
 
 
 @dataclass(frozen=True)
@@ -94,9 +98,12 @@ UPDATE_HINT = f"run `safe-pip db update` ({OFFLINE_HINT})"
 class AdvisoryDatabase:
     """Read-only access to the advisory database; use ``AdvisoryDatabase.open()``."""
 
-    def __init__(self, connection: sqlite3.Connection, status: DatabaseStatus) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, status: DatabaseStatus, lookup: str | None = None
+    ) -> None:
         self._connection = connection
         self._status = status
+        self._lookup = lookup or _LOOKUP_BY_SCHEMA[SCHEMA_VERSION]
 
     @classmethod
     def open(cls, path: Path | None = None) -> AdvisoryDatabase:
@@ -114,9 +121,11 @@ class AdvisoryDatabase:
         except sqlite3.Error as exc:
             raise DatabaseError(f"cannot open advisory database at {db_path}: {exc}") from exc
         try:
-            if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            schema = connection.execute("PRAGMA user_version").fetchone()[0]
+            if schema not in _READABLE_SCHEMA_VERSIONS:
                 raise corrupt
-            connection.execute(_LOOKUP + " LIMIT 0", ("",)).fetchall()  # tables exist
+            lookup = _LOOKUP_BY_SCHEMA[schema]
+            connection.execute(lookup + " LIMIT 0", ("",)).fetchall()  # tables exist
             status = _read_status(connection, db_path)
         except (sqlite3.Error, KeyError, ValueError) as exc:
             connection.close()
@@ -124,12 +133,12 @@ class AdvisoryDatabase:
         except DatabaseError:
             connection.close()
             raise
-        return cls(connection, status)
+        return cls(connection, status, lookup)
 
     def matches(self, name: str, version: str) -> list[AdvisoryMatch]:
         """Every non-withdrawn vulnerability affecting ``name==version``, aliases merged."""
         try:
-            rows = self._connection.execute(_LOOKUP, (canonicalize_name(name),)).fetchall()
+            rows = self._connection.execute(self._lookup, (canonicalize_name(name),)).fetchall()
             hits = _collect_hits(rows)
         except (sqlite3.Error, ValueError, TypeError) as exc:
             raise DatabaseError(
@@ -178,7 +187,7 @@ def write_database(
             record_count += 1
             withdrawn_count += advisory.withdrawn
             connection.execute(
-                "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     advisory.id,
                     json.dumps(list(advisory.aliases)),
@@ -186,6 +195,7 @@ def write_database(
                     advisory.severity,
                     int(advisory.malicious),
                     int(advisory.withdrawn),
+                    advisory.url,
                 ),
             )
             connection.executemany(
@@ -268,11 +278,11 @@ class _ListedVersions:
 def _collect_hits(rows: Iterable[Sequence[Any]]) -> dict[str, _Hit]:
     """One ``_Hit`` per advisory from the lookup rows (an advisory may list a name twice)."""
     hits: dict[str, _Hit] = {}
-    for advisory_id, aliases, summary, severity, malicious, ranges, versions in rows:
+    for advisory_id, aliases, summary, severity, malicious, ranges, versions, url in rows:
         hit = hits.get(advisory_id)
         if hit is None:
             hit = hits[advisory_id] = _Hit(
-                advisory_id, tuple(json.loads(aliases)), summary, severity, bool(malicious)
+                advisory_id, tuple(json.loads(aliases)), summary, severity, bool(malicious), url
             )
         hit.ranges.extend(_decode_ranges(ranges))
         hit.versions.add_listing(versions)
@@ -293,8 +303,10 @@ class _Hit:
         summary: str,
         severity: float | None,
         malicious: bool,
+        url: str,
     ) -> None:
         self.id = advisory_id
+        self.url = url
         self.aliases = aliases
         self.summary = summary
         self.severity = severity
@@ -334,6 +346,7 @@ def _merge(group: Sequence[_Hit], version: str) -> AdvisoryMatch:
         fixed_in=_first_fixed_for_all(version, group),
         severity=max(severities) if severities else None,
         malicious=any(hit.malicious for hit in group),
+        url=primary.url or next((hit.url for hit in group if hit.url), ""),
     )
 
 

@@ -1,8 +1,8 @@
 """Parse and validate one OSV record (https://ossf.github.io/osv-schema/), PyPI ecosystem only.
 
-Only what safe-pip needs is kept: ids, aliases, a one-line summary, withdrawn and
-malicious flags, a CVSS v3 score, and per PyPI package the ECOSYSTEM ranges and the
-explicit ``versions`` list (GIT and SEMVER ranges do not describe PyPI versions).
+Only what safe-pip needs is kept: ids, aliases, a one-line summary, the advisory's URL,
+withdrawn and malicious flags, a CVSS v3 score, and per PyPI package the ECOSYSTEM ranges and
+the explicit ``versions`` list (GIT and SEMVER ranges do not describe PyPI versions).
 """
 
 from __future__ import annotations
@@ -17,8 +17,13 @@ from safe_pip.advisories.version_match import EVENT_KINDS, RangeEvent, normalize
 
 PYPI_ECOSYSTEM = "PyPI"
 MALICIOUS_PREFIX = "MAL-"
-SUMMARY_MAX_CHARS = 120
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+OSV_VULNERABILITY_URL = "https://osv.dev/vulnerability/"
+# A first sentence of details shorter than this ("Requests is a HTTP library.") says nothing
+# about the problem: the next sentence is added.
+_SHORT_SENTENCE_CHARS = 50
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Reference types that point at a description of the advisory, most specific first.
+_ADVISORY_REFERENCE_TYPES = ("ADVISORY", "WEB")
 
 
 class MalformedRecordError(ValueError):
@@ -38,11 +43,12 @@ class AffectedPackage:
 class Advisory:
     id: str
     aliases: tuple[str, ...]
-    summary: str
+    summary: str  # one line, full length (text reports shorten it to the terminal)
     withdrawn: bool
     malicious: bool
     severity: float | None  # CVSS base score of the newest version present (cvss.py)
     affected: tuple[AffectedPackage, ...]
+    url: str = ""  # where a person reads the advisory
 
 
 def parse_record(record: object, origin: str | None = None) -> Advisory | None:
@@ -70,6 +76,7 @@ def parse_record(record: object, origin: str | None = None) -> Advisory | None:
         malicious=any(i.startswith(MALICIOUS_PREFIX) for i in (record_id, *aliases)),
         severity=_severity(record),
         affected=affected,
+        url=advisory_url(record, record_id),
     )
 
 
@@ -83,19 +90,37 @@ def _string_list(data: dict[str, object], key: str, where: str) -> list[str]:
 
 
 def _summary(record: dict[str, object], where: str) -> str:
+    """The record's ``summary``, else the opening of ``details`` (its first sentence, or two
+    when the first is too short to say anything), on one line and not shortened."""
     summary = record.get("summary")
     details = record.get("details")
     for field, value in (("summary", summary), ("details", details)):
         if value is not None and not isinstance(value, str):
             raise MalformedRecordError(f"{where}: '{field}' must be a string")
-    text = summary.strip() if isinstance(summary, str) else ""
-    if not text and isinstance(details, str):
-        first_line = details.strip().split("\n", 1)[0]
-        text = _SENTENCE_END.split(first_line, 1)[0].strip()
-    text = " ".join(text.split())
-    if len(text) > SUMMARY_MAX_CHARS:
-        text = text[: SUMMARY_MAX_CHARS - 3].rstrip() + "..."
-    return text
+    text = " ".join(summary.split()) if isinstance(summary, str) else ""
+    if text or not isinstance(details, str):
+        return text
+    first_paragraph = " ".join(details.strip().split("\n\n", 1)[0].split())
+    sentences = _SENTENCE_END.split(first_paragraph)
+    opening = sentences[0]
+    if len(opening) < _SHORT_SENTENCE_CHARS and len(sentences) > 1:
+        opening = f"{opening} {sentences[1]}"
+    return opening
+
+
+def advisory_url(record: dict[str, object], record_id: str) -> str:
+    """The record's ADVISORY reference, else its first WEB one, else its page on osv.dev."""
+    references = [ref for ref in _list_or_empty(record.get("references")) if isinstance(ref, dict)]
+    for kind in _ADVISORY_REFERENCE_TYPES:
+        for reference in references:
+            url = reference.get("url")
+            if reference.get("type") == kind and isinstance(url, str) and _is_web_url(url):
+                return url
+    return OSV_VULNERABILITY_URL + record_id
+
+
+def _is_web_url(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and not any(c.isspace() for c in url)
 
 
 def _severity(record: dict[str, object]) -> float | None:

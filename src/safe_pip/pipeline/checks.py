@@ -64,6 +64,8 @@ class AdvisoryMatchLike(Protocol):
     def severity(self) -> float | None: ...
     @property
     def malicious(self) -> bool: ...
+    @property
+    def url(self) -> str: ...
 
 
 class AdvisorySource(Protocol):
@@ -149,6 +151,7 @@ def advisory_findings(name: str, version: str, advisories: AdvisorySource) -> li
             aliases=tuple(match.aliases),
             fixed_in=match.fixed_in,
             severity=match.severity,
+            url=match.url or None,
         )
         for match in advisories.matches(name, version)
     ]
