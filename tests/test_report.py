@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from safe_pip.models import (
     Action,
@@ -14,7 +15,14 @@ from safe_pip.models import (
     Verdict,
     plan_to_json,
 )
-from safe_pip.pipeline.report import render_json, render_text, shorten, verdict_line
+from safe_pip.pipeline.report import (
+    ReportOptions,
+    TextStyle,
+    render_json,
+    render_text,
+    shorten,
+    verdict_line,
+)
 
 REQUESTS_VULN = Finding(
     name="requests",
@@ -84,8 +92,8 @@ def test_blocked_verdict_with_hints() -> None:
 
 def test_blocked_verdict_for_a_check_only_run() -> None:
     verdict = Verdict(plan(3), [Decision(REQUESTS_VULN, Action.BLOCK)])
-    assert verdict_line(verdict, installing=False) == (
-        "safe-pip: blocked: 1 of 3 packages has blocking findings."
+    assert verdict_line(verdict, ReportOptions(audit=True)) == (
+        "safe-pip: audit failed: 1 of 3 packages has findings that policy does not accept."
     )
 
 
@@ -178,10 +186,12 @@ def test_json_schema() -> None:
             "id": "PYSEC-2018-28",
             "aliases": ["CVE-2018-18074", "GHSA-x84v-xcm2-53pg"],
             "summary": REQUESTS_VULN.summary,
+            "url": None,
             "fixed_in": "2.20.0",
             "severity": 9.8,
             "action": "block",
             "reason": None,
+            "via": [],
         },
         {
             "name": "urllib3",
@@ -190,15 +200,135 @@ def test_json_schema() -> None:
             "id": "PYSEC-2",
             "aliases": [],
             "summary": "bad",
+            "url": None,
             "fixed_in": None,
             "severity": None,
             "action": "ignore",
             "reason": "not reachable",
+            "via": [],
         },
     ]
 
 
 def test_json_allowed_verdict_and_key_order() -> None:
     document = json.loads(render_json(Verdict(plan(1))))
-    assert list(document) == ["schema", "verdict", "packages", "findings"]
+    assert list(document) == [
+        "schema",
+        "verdict",
+        "packages",
+        "findings",
+        "environment",
+        "audit",
+        "not_checked",
+    ]
     assert document["verdict"] == "allowed" and document["findings"] == []
+
+
+# --- ordering, width, colour, wording -----------------------------------------------------
+
+
+def test_ids_sort_numerically_and_highest_severity_first_within_a_package() -> None:
+    def scored(finding_id: str, severity: float | None) -> Decision:
+        finding = Finding("pkg", "1.0", Category.VULNERABILITY, finding_id, "s", severity=severity)
+        return Decision(finding, Action.BLOCK)
+
+    decisions = [
+        scored("PYSEC-2021-109", None),
+        scored("PYSEC-2021-7", None),
+        scored("PYSEC-2020-300", 5.0),
+        scored("GHSA-aaaa-bbbb-cccc", 9.8),
+    ]
+    lines = render_text(Verdict(plan(1), decisions)).splitlines()[:4]
+    assert [line.split("  ")[3] for line in lines] == [
+        "GHSA-aaaa-bbbb-cccc",
+        "PYSEC-2020-300",
+        "PYSEC-2021-7",
+        "PYSEC-2021-109",
+    ]
+
+
+def test_narrow_terminal_shortens_the_summary_never_the_id_or_fix() -> None:
+    text = render_text(
+        Verdict(plan(5), [Decision(REQUESTS_VULN, Action.BLOCK)]), style=TextStyle(width=80)
+    )
+    head, summary, *_ = text.splitlines()
+    assert head == "BLOCKED  requests==2.19.0  vulnerability  PYSEC-2018-28  fix: >=2.20.0"
+    assert summary.startswith("    Requests sends Authorization header") and len(summary) <= 80
+    assert summary.endswith("...")
+
+
+def test_wide_terminal_keeps_one_line_with_the_url_when_it_fits() -> None:
+    finding = replace(REQUESTS_VULN, url="https://osv.dev/vulnerability/PYSEC-2018-28")
+    (line,) = render_text(
+        Verdict(plan(5), [Decision(finding, Action.BLOCK)]), style=TextStyle(width=200)
+    ).splitlines()[:1]
+    assert len(line) <= 200
+    assert line.endswith("fix: >=2.20.0  https://osv.dev/vulnerability/PYSEC-2018-28")
+
+
+def test_piped_output_keeps_whole_lines_with_the_url() -> None:
+    finding = replace(REQUESTS_VULN, url="https://osv.dev/vulnerability/PYSEC-2018-28")
+    line = render_text(Verdict(plan(5), [Decision(finding, Action.BLOCK)])).splitlines()[0]
+    assert "(CVE-2018-18074, GHSA-x84v-xcm2-53pg)" in line
+    assert line.endswith("  fix: >=2.20.0  https://osv.dev/vulnerability/PYSEC-2018-28")
+
+
+def test_colour_marks_the_label_and_the_verdict() -> None:
+    text = render_text(
+        Verdict(plan(5), [Decision(REQUESTS_VULN, Action.BLOCK)]), style=TextStyle(colour=True)
+    )
+    lines = text.splitlines()
+    assert lines[0].startswith("\x1b[1;31mBLOCKED\x1b[0m  requests==2.19.0")
+    assert lines[-1].startswith("\x1b[1;31msafe-pip: blocked")
+    assert "\x1b[" not in render_text(Verdict(plan(5), [Decision(REQUESTS_VULN, Action.BLOCK)]))
+
+
+def test_verdict_names_the_environment() -> None:
+    blocked = Verdict(plan(3), [Decision(REQUESTS_VULN, Action.BLOCK)])
+    assert verdict_line(blocked, ReportOptions(environment="/work/.venv")) == (
+        "safe-pip: blocked: 1 of 3 packages has blocking findings; nothing was installed into "
+        "/work/.venv."
+    )
+    assert verdict_line(Verdict(plan(3)), ReportOptions(environment="/work/.venv")) == (
+        "safe-pip: 3 packages checked for /work/.venv, no problems found."
+    )
+    audit = ReportOptions(audit=True, environment="/work/.venv")
+    assert verdict_line(Verdict(plan(3)), audit) == (
+        "safe-pip: 3 packages checked in /work/.venv, no problems found."
+    )
+    assert verdict_line(blocked, audit) == (
+        "safe-pip: audit of /work/.venv failed: 1 of 3 packages has findings that policy does "
+        "not accept."
+    )
+    document = json.loads(render_json(blocked, audit))
+    assert document["environment"] == "/work/.venv" and document["audit"] is True
+
+
+def test_audit_lines_do_not_say_blocked() -> None:
+    text = render_text(
+        Verdict(plan(3), [Decision(REQUESTS_VULN, Action.BLOCK)]), ReportOptions(audit=True)
+    )
+    assert "BLOCKED" not in text and "blocked" not in text
+    assert text.startswith("FAIL  requests==2.19.0  vulnerability  PYSEC-2018-28")
+
+
+def test_skipped_checks_are_named_instead_of_no_problems_found() -> None:
+    line = verdict_line(Verdict(plan(3)), skipped=["advisories (vulnerabilities, malicious)"])
+    assert "no problems found" in line and "NOT checked: advisories" in line
+    assert line.endswith("(fail-mode is open).")
+    assert json.loads(render_json(Verdict(plan(3)), skipped=["advisories"]))["not_checked"] == [
+        "advisories"
+    ]
+
+
+def test_a_transitive_finding_names_what_pulled_it_in() -> None:
+    items = [
+        PlanItem(name="requests", version="2.19.0", requested=True),
+        PlanItem(name="idna", version="2.7", required_by=("requests==2.19.0",)),
+    ]
+    finding = Finding("idna", "2.7", Category.VULNERABILITY, "PYSEC-2024-60", "s", fixed_in="3.7")
+    verdict = Verdict(items, [Decision(finding, Action.BLOCK)])
+    assert render_text(verdict).startswith(
+        "BLOCKED  idna==2.7 via requests==2.19.0  vulnerability  PYSEC-2024-60"
+    )
+    assert json.loads(render_json(verdict))["findings"][0]["via"] == ["requests==2.19.0"]

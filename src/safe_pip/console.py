@@ -1,16 +1,33 @@
-"""What safe-pip itself puts on the terminal: its stderr lines, and the one rule that makes
-text from outside (indexes, advisories, config files) safe to show there.
+"""What safe-pip itself puts on the terminal: its stderr lines, the one rule that makes text
+from outside (indexes, advisories, config files) safe to show there, colour, the terminal's
+width and the progress line.
 
 Reports go to stdout (``pipeline.report``); both pass every line through
-:func:`terminal_safe` and ``redaction.redact_text``.
+:func:`terminal_safe` and ``redaction.redact_text``; safe-pip's own colour is added after that.
+Colour follows the usual conventions: ``NO_COLOR`` (any value) turns it off, ``FORCE_COLOR``
+turns it on even when piped, pip's ``--no-color`` turns it off, else a terminal that is not
+``TERM=dumb`` gets colour.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sys
+import threading
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TextIO
 
 from safe_pip.redaction import redact_text
+
+_STYLES = {"red": "1;31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
+_RESET = "\x1b[0m"
+_SPINNER = "|/-\\"
+_SPIN_SECONDS = 0.12
+
+_colour_refused = False  # pip's --no-color was given on this command line
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), DCS/SOS/PM/APC
 # strings, and two-character escapes. A lone 8-bit CSI (U+009B) is a control character below.
@@ -38,16 +55,120 @@ def say(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    """``safe-pip: warning: <message>`` on stderr."""
-    say(f"warning: {message}")
+    """``safe-pip: warning: <message>`` on stderr ("warning" yellow where colour is on)."""
+    _say_labelled("warning", "yellow", message)
 
 
 def error(message: str) -> None:
     """``safe-pip: error: <message>`` on stderr (the one line of a failed run)."""
-    say(f"error: {message}")
+    _say_labelled("error", "red", message)
+
+
+def _say_labelled(label: str, style: str, message: str) -> None:
+    coloured = paint(label, style, colour_enabled(sys.stderr))
+    sys.stderr.write(f"safe-pip: {coloured}: {terminal_safe(redact_text(message))}\n")
 
 
 def strip_ansi(text: str) -> str:
     """``text`` without terminal escape sequences (as installers print them); line breaks
     stay. :func:`terminal_safe` also removes the remaining control characters."""
     return _ESCAPE_SEQUENCE.sub("", text)
+
+
+def refuse_colour() -> None:
+    """pip's ``--no-color``: no colour from safe-pip either, for the rest of this run."""
+    global _colour_refused
+    _colour_refused = True
+
+
+def colour_enabled(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
+    """Whether text written to ``stream`` may carry colour."""
+    env = os.environ if env is None else env
+    if _colour_refused or env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
+    return _is_terminal(stream) and env.get("TERM") != "dumb"
+
+
+def paint(text: str, style: str, enabled: bool) -> str:
+    """``text`` in ``style`` (red, yellow, green, dim, bold) when ``enabled``."""
+    return f"\x1b[{_STYLES[style]}m{text}{_RESET}" if enabled and text else text
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The width to fit lines to: the terminal's (``COLUMNS`` overrides), or None when
+    ``stream`` is not a terminal (logs keep whole lines)."""
+    if not _is_terminal(stream):
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed or replaced stream
+        return False
+
+
+class Progress:
+    """A spinner and a status line on stderr while something slow runs ("resolving with
+    pip", "checking 12 packages"). Writes nothing at all unless stderr is a terminal, and
+    erases itself before anything else is printed (use as a context manager)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
+        self._enabled = _is_terminal(self._stream)
+        self._text = ""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def show(self, text: str) -> None:
+        """Replace the status text (starts the spinner on first use)."""
+        if not self._enabled:
+            return
+        with self._lock:
+            self._text = text
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._spin, daemon=True)
+            self._thread.start()
+
+    def clear(self) -> None:
+        """Stop and erase the status line."""
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+        self._stop.clear()
+        with self._lock:
+            self._write("\r\x1b[2K")
+
+    def _spin(self) -> None:
+        frame = 0
+        while not self._stop.is_set():
+            with self._lock:
+                width = (terminal_width(self._stream) or 80) - 1
+                line = f"{_SPINNER[frame % len(_SPINNER)]} {self._text}"[:width]
+                self._write(f"\r\x1b[2K{line}")
+            frame += 1
+            self._stop.wait(_SPIN_SECONDS)
+
+    def _write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):
+            self._enabled = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.clear()

@@ -41,6 +41,8 @@ class PlanItem:
     yanked_reason: str | None = None
     pinned_hashes: tuple[str, ...] = ()  # sha256 values the user pinned (requirements --hash)
     upload_time: str | None = None  # ISO 8601, as the index or lock file publishes it (PEP 700)
+    # For a dependency: the requested items (``name==version``) that pull it in, when known.
+    required_by: tuple[str, ...] = ()
 
     @property
     def spec(self) -> str:
@@ -120,6 +122,7 @@ def plan_to_json(plan: list[PlanItem], index_urls: list[str] | None = None) -> d
                 "yanked_reason": item.yanked_reason,
                 "pinned_hashes": list(item.pinned_hashes),
                 "upload_time": item.upload_time,
+                "required_by": list(item.required_by),
             }
             for item in plan
         ],
@@ -136,6 +139,7 @@ def finding_to_json(finding: Finding) -> dict[str, object]:
         "id": finding.id,
         "aliases": list(finding.aliases),
         "summary": finding.summary,
+        "url": finding.url,
         "fixed_in": finding.fixed_in,
         "severity": finding.severity,
     }
@@ -171,6 +175,7 @@ def plan_from_json(data: object) -> tuple[list[PlanItem], list[str]]:
                 yanked_reason=fields.optional_text("yanked_reason"),
                 pinned_hashes=fields.text_list("pinned_hashes"),
                 upload_time=fields.optional_text("upload_time"),
+                required_by=fields.text_list("required_by"),
             )
         )
     index_urls = data.get("index_urls") or []

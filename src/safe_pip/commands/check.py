@@ -17,7 +17,7 @@ from safe_pip import limits
 from safe_pip.commands.own_options import add_policy_options, own_options_from_parsed
 from safe_pip.errors import UsageError
 from safe_pip.index.settings import IndexSettings
-from safe_pip.installers.target_python import resolve_target_python
+from safe_pip.installers.target_python import environment_label, resolve_target_python
 from safe_pip.models import PlanItem, Verdict, plan_from_json
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.check_plan import GuardResult, check_plan
@@ -54,8 +54,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--python",
         metavar="PATH",
-        help="interpreter for --installed and for resolving unpinned requirements "
-        "(default: the active virtual environment, else this Python)",
+        help="interpreter (or venv directory) for --installed and for resolving unpinned "
+        "requirements (default: the active virtual environment; else, when safe-pip runs "
+        "from a pipx or uv tool environment, the python3 on PATH; else safe-pip's own "
+        "Python); the report names the environment it checked",
     )
     parser.add_argument(
         "--index-url",
@@ -78,13 +80,18 @@ def run_check(args: argparse.Namespace) -> int:
     policy = own.policy()
     if args.plan is not None:
         result = check_plan_json(args.plan, policy)
+        options = own.report_options()  # the pip hook, about to install
     elif args.installed:
-        result = check_installed(args.python, policy)
+        python = resolve_target_python(args.python)
+        result = check_installed(python, policy)
+        options = own.report_options(audit=True, environment=environment_label(python))
     else:
         result = check_lock_files(
             [Path(f) for f in args.files], policy, python=args.python, index_urls=args.index_urls
         )
-    print_verdict(result, own.output_format, installing=False)
+        files = tuple(args.files)
+        options = own.report_options(audit=True, environment=", ".join(files), sources=files)
+    print_verdict(result, options)
     return result.exit_code
 
 
@@ -152,8 +159,8 @@ def _network_settings(network: object, index_urls: list[str]) -> IndexSettings |
     )
 
 
-def check_installed(python_option: str | None, policy: Policy) -> GuardResult:
-    python = resolve_target_python(python_option)
+def check_installed(python: str, policy: Policy) -> GuardResult:
+    """Audit what interpreter ``python`` has installed."""
     decision_log.note_target(python)
     items = installed_plan(python)
     if not items:

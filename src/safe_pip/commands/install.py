@@ -6,6 +6,7 @@ resolves (they are imported inside ``run_install`` for that reason).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from packaging.utils import canonicalize_name
 from safe_pip import exit_codes
 from safe_pip.commands.help_text import PIP_HELP_OPTION, install_help
 from safe_pip.commands.own_options import split_own_options
-from safe_pip.console import say
+from safe_pip.console import Progress, refuse_colour, say
 from safe_pip.errors import IndexUnreachableError, PipError, UsageError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.pip.args import parse_install_args
@@ -25,12 +26,14 @@ from safe_pip.installers.pip.config import start_effective_index_urls
 from safe_pip.installers.pip.plan import PinnedHashMismatchError, start_plan
 from safe_pip.installers.pip.report import HashMismatch
 from safe_pip.installers.requirement_pins import read_requirement_files
-from safe_pip.installers.target_python import resolve_target_python
+from safe_pip.installers.target_python import environment_label, resolve_target_python
 from safe_pip.models import Action, Decision, Verdict
 from safe_pip.pipeline import decision_log
 
 if TYPE_CHECKING:
     from safe_pip.pipeline.check_plan import GuardResult
+
+_TRUE = ("1", "true", "yes", "on")  # how pip reads a boolean PIP_* variable
 
 
 def run_install(argv: Sequence[str]) -> int:
@@ -46,10 +49,15 @@ def run_install(argv: Sequence[str]) -> int:
     python = resolve_target_python(own.python)
     decision_log.note_target(python)
     decision_log.note_check_started()  # from here on, even a failed plan is a guarded run
+    report = own.report_options(environment=environment_label(python))
+    if "--no-color" in pip_args or os.environ.get("PIP_NO_COLOR", "").lower() in _TRUE:
+        refuse_colour()
     requirement_options = read_requirement_files(install_args.requirement_inputs).option_lines()
 
+    progress = Progress()
+    progress.show("resolving with pip...")
     pending_plan = start_plan(python, install_args)
-    with pending_plan, start_effective_index_urls(python, install_args) as pending_index_urls:
+    with progress, pending_plan, start_effective_index_urls(python, install_args) as urls:
         # While pip resolves: load the policy and the checking code (httpx, SQLite, TOML).
         from safe_pip.installers.pip.vetted_install import install_vetted
         from safe_pip.pipeline.check_plan import GuardResult, check_plan
@@ -59,26 +67,29 @@ def run_install(argv: Sequence[str]) -> int:
         try:
             plan = pending_plan.result()
         except PinnedHashMismatchError as exc:
-            print_verdict(_download_mismatch_result(exc.mismatches), own.output_format)
+            progress.clear()
+            print_verdict(_download_mismatch_result(exc.mismatches), report)
             return exit_codes.BLOCKED
         except PipError as exc:
-            raise _explain_pip_failure(exc, pending_index_urls.result()) from None
-        index_settings = pending_index_urls.result()
+            raise _explain_pip_failure(exc, urls.result()) from None
+        index_settings = urls.result()
+        if plan:
+            progress.show(f"checking {len(plan)} packages...")
+            result = check_plan(
+                plan,
+                policy,
+                index_settings.index_urls,
+                record_seen=not install_args.dry_run,
+                index_settings=index_settings,
+            )
 
     if not plan:
         say("nothing to install: every requirement is already satisfied.")
-        if own.output_format == "json":  # stdout is one JSON document in every outcome
-            print_verdict(GuardResult(verdict=Verdict(plan=[])), own.output_format)
+        if report.output_format != "text":  # a machine report is written in every outcome
+            print_verdict(GuardResult(verdict=Verdict(plan=[])), report)
         return exit_codes.OK
 
-    result = check_plan(
-        plan,
-        policy,
-        index_settings.index_urls,
-        record_seen=not install_args.dry_run,
-        index_settings=index_settings,
-    )
-    print_verdict(result, own.output_format)
+    print_verdict(result, report)
     if result.verdict.blocked:
         return exit_codes.BLOCKED
     if install_args.dry_run:
@@ -90,7 +101,7 @@ def run_install(argv: Sequence[str]) -> int:
         plan,
         install_args.passthrough_args,
         requirement_options=requirement_options,
-        output_to_stderr=own.output_format == "json",
+        output_to_stderr=report.machine_stdout,
     )
     if outcome.hash_mismatch:
         say(

@@ -20,8 +20,9 @@ from safe_pip.errors import UsageError
 
 if TYPE_CHECKING:
     from safe_pip.pipeline.policy import Policy
+    from safe_pip.pipeline.report import ReportOptions
 
-OUTPUT_FORMATS = ("text", "json")
+OUTPUT_FORMATS = ("text", "json", "sarif", "cyclonedx")
 FAIL_MODES = ("closed", "open")
 
 
@@ -52,8 +53,15 @@ OWN_OPTIONS: tuple[OwnOption, ...] = (
     OwnOption(
         "--format",
         "output_format",
-        "report format (json: one document on stdout, installer output on stderr)",
+        "report format: text, json, sarif (SARIF 2.1.0) or cyclonedx (CycloneDX 1.6 BOM); "
+        "a machine format on stdout sends installer output to stderr",
         choices=OUTPUT_FORMATS,
+    ),
+    OwnOption(
+        "--output",
+        "output",
+        "write the report to FILE (stdout then gets the text report)",
+        metavar="FILE",
     ),
     OwnOption(
         "--warn-only",
@@ -92,6 +100,7 @@ class OwnOptions:
     python: str | None = None
     uv: str | None = None
     output_format: str = "text"
+    output: str | None = None
     warn_only: bool | None = None
     ignore_vuln: list[str] = field(default_factory=list)
     allow: list[str] = field(default_factory=list)
@@ -100,6 +109,14 @@ class OwnOptions:
     @property
     def json_output(self) -> bool:
         return self.output_format == "json"
+
+    def report_options(
+        self, *, audit: bool = False, environment: str | None = None, sources: tuple[str, ...] = ()
+    ) -> ReportOptions:
+        """How to report (``--format``, ``--output``) on ``environment`` or the files checked."""
+        from safe_pip.pipeline.report import ReportOptions
+
+        return ReportOptions(self.output_format, self.output, audit, environment, sources)
 
     def policy(self, start_dir: Path | None = None) -> Policy:
         """The policy from the configuration layers with these options on top."""

@@ -218,7 +218,7 @@ def _sync_lock_files(
 
 
 def _report(result: GuardResult, own: OwnOptions) -> int:
-    print_verdict(result, own.output_format)
+    print_verdict(result, own.report_options())
     return result.exit_code
 
 

@@ -48,6 +48,15 @@ def resolve_target_python(explicit: str | None, env: Mapping[str, str] | None = 
     return sys.executable
 
 
+def environment_label(python: str) -> str:
+    """How reports name the environment of interpreter ``python``: its virtual environment's
+    directory, else the interpreter itself (a system or user-site install)."""
+    path = Path(python)
+    if path.parent.name in ("bin", "Scripts") and (path.parent.parent / "pyvenv.cfg").is_file():
+        return str(path.parent.parent)
+    return python
+
+
 def _checked(explicit: str) -> str:
     path = Path(explicit)
     if path.is_dir():

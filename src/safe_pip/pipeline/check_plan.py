@@ -33,6 +33,8 @@ class GuardResult:
 
     verdict: Verdict
     notes: list[str] = field(default_factory=list)
+    # Checks that did not run (fail-mode open), so the report cannot say "no problems found".
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -69,17 +71,23 @@ def check_plan(
     # not sent to any index.
     names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
 
+    skipped: list[str] = []
     advisories = unless_fail_open(AdvisoryDatabase.open, policy, notes)
+    if advisories is None:
+        skipped.append("advisories (vulnerabilities, malicious packages)")
     if index_files is None and index_urls and names:
         index_files = unless_fail_open(
             lambda: fetch_index_files(index_urls, names, settings=index_settings), policy, notes
         )
+        if index_files is None:
+            skipped.append("index hashes and yanked releases")
     index_files = index_files or {}
     items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
     notes.extend(_not_on_any_index_notes(items, index_files))
-    seen: SeenHashes | _NoSeenHashes = (
-        unless_fail_open(SeenHashes.open, policy, notes) or _NoSeenHashes()
-    )
+    opened_seen = unless_fail_open(SeenHashes.open, policy, notes)
+    if opened_seen is None:
+        skipped.append("hashes seen before")
+    seen: SeenHashes | _NoSeenHashes = opened_seen or _NoSeenHashes()
     try:
         if advisories is not None:
             notes.extend(_staleness_notes(advisories, policy))
@@ -96,7 +104,7 @@ def check_plan(
         if advisories is not None:
             advisories.close()
     decision_log.note_verdict(verdict)
-    return GuardResult(verdict=verdict, notes=notes)
+    return GuardResult(verdict=verdict, notes=notes, skipped=skipped)
 
 
 def _not_on_any_index_notes(
@@ -186,4 +194,8 @@ def one_item_per_version(result: GuardResult) -> GuardResult:
         firsts.setdefault((item.name, item.version), item)
     decisions = list(dict.fromkeys(result.verdict.decisions))
     verdict = Verdict(plan=list(firsts.values()), decisions=decisions)
-    return GuardResult(verdict=verdict, notes=list(dict.fromkeys(result.notes)))
+    return GuardResult(
+        verdict=verdict,
+        notes=list(dict.fromkeys(result.notes)),
+        skipped=list(dict.fromkeys(result.skipped)),
+    )

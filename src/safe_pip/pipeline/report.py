@@ -1,24 +1,35 @@
-"""Human and JSON rendering of a verdict, and printing it (``print_verdict``).
+"""Rendering and printing a verdict: text for people, JSON, SARIF and CycloneDX for tools.
 
-Text: one line per decision (blocked first, then warnings, then ignored), hint lines when
-something is blocked, and a final one-line verdict. JSON: a stable schema (``"schema": 1``)
-for tools; new keys may be added, existing ones keep their meaning.
+Text: one line per decision (blocked first, then warnings, then ignored; within a package the
+most serious first, advisory ids in numeric order), hint lines when something is blocked, and
+a final verdict line naming the environment. On a terminal the lines fit its width (the
+summary is shortened, never the id or the fix) and the labels are coloured. JSON: a stable
+schema (``"schema": 1``) for tools; new keys may be added, existing ones keep their meaning.
+SARIF and CycloneDX: ``report_sarif`` and ``report_cyclonedx``.
 
-Both pass through the output boundary: credentials in URLs are redacted
-(``redaction``) and text lines are made terminal-safe (``console.terminal_safe``).
+Every format passes through the output boundary: credentials in URLs are redacted
+(``redaction``) and text lines are made terminal-safe (``console.terminal_safe``) before
+safe-pip's own colour is added.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from safe_pip.console import terminal_safe, warn
+from safe_pip.console import colour_enabled, paint, terminal_safe, terminal_width, warn
+from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, Decision, Verdict, finding_to_json, plan_to_json
+from safe_pip.pipeline.checks import CATEGORY_ORDER
 from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES
 from safe_pip.redaction import redact_document, redact_text
 
@@ -26,63 +37,224 @@ if TYPE_CHECKING:
     from safe_pip.pipeline.check_plan import GuardResult
 
 JSON_SCHEMA_VERSION = 1
-SUMMARY_WIDTH = 80
+SUMMARY_WIDTH = 80  # summary length in lines that are not fitted to a terminal
+MIN_SUMMARY_WIDTH = 30  # below this a summary goes on a line of its own
 MAX_ALIASES_SHOWN = 3
 
 _LABELS = {Action.BLOCK: "BLOCKED", Action.WARN: "warning", Action.IGNORE: "ignored"}
+_AUDIT_LABELS = {**_LABELS, Action.BLOCK: "FAIL"}
+_LABEL_STYLES = {Action.BLOCK: "red", Action.WARN: "yellow", Action.IGNORE: "dim"}
 _ACTION_ORDER = (Action.BLOCK, Action.WARN, Action.IGNORE)
+_SUMMARY_INDENT = "    "
+_NUMBERS = re.compile(r"(\d+)")
 
 
-def render_text(verdict: Verdict, *, installing: bool = True) -> str:
-    """The report (no trailing newline); ``installing``: was an install asked for?"""
-    ordered = sorted(verdict.decisions, key=lambda d: _ACTION_ORDER.index(d.action))
-    lines = [decision_line(decision) for decision in ordered]
+@dataclass(frozen=True)
+class ReportOptions:
+    """How and where a verdict is reported, and what it is about."""
+
+    output_format: str = "text"
+    output_file: str | None = None  # --output: the report goes there, a text one to stdout
+    audit: bool = False  # safe-pip check: nothing is being installed
+    environment: str | None = None  # the environment installed into or audited, for people
+    sources: tuple[str, ...] = ()  # the files that were checked (SARIF locations)
+
+    @property
+    def machine_stdout(self) -> bool:
+        """Whether stdout carries a machine-readable document (installer output must not)."""
+        return self.output_format != "text" and self.output_file is None
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """Colour on or off, and the width to fit lines to (None: whole lines, as in logs)."""
+
+    colour: bool = False
+    width: int | None = None
+
+
+@dataclass
+class _Context:
+    options: ReportOptions
+    style: TextStyle
+    via: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+
+def print_verdict(result: GuardResult, options: ReportOptions | None = None) -> None:
+    """Print the report: notes to stderr, the report to stdout, or with ``--output`` the
+    report to that file and the text report to stdout. Flushes stdout, so the report comes
+    before anything an installer prints afterwards, even when stdout is a pipe."""
+    options = options or ReportOptions()
+    for note in result.notes:
+        warn(note)
+    if options.output_file is not None:
+        write_report_file(Path(options.output_file), render(result, options))
+    if options.machine_stdout:
+        sys.stdout.write(render(result, options) + "\n")
+    else:
+        style = TextStyle(colour_enabled(sys.stdout), terminal_width(sys.stdout))
+        sys.stdout.write(render_text(result.verdict, options, style, result.skipped) + "\n")
+    sys.stdout.flush()
+
+
+def render(result: GuardResult, options: ReportOptions) -> str:
+    """The report in ``options.output_format`` (text without colour or width limit)."""
+    if options.output_format == "json":
+        return render_json(result.verdict, options, result.skipped)
+    if options.output_format == "sarif":
+        from safe_pip.pipeline.report_sarif import render_sarif
+
+        return render_sarif(result.verdict, options)
+    if options.output_format == "cyclonedx":
+        from safe_pip.pipeline.report_cyclonedx import render_cyclonedx
+
+        return render_cyclonedx(result.verdict, options)
+    return render_text(result.verdict, options, TextStyle(), result.skipped)
+
+
+def write_report_file(path: Path, text: str) -> None:
+    """Write ``--output FILE`` whole or not at all (a temporary file renamed over it)."""
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text + "\n")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise UsageError(f"--output {path}: cannot write: {exc.strerror or exc}") from None
+
+
+def render_text(
+    verdict: Verdict,
+    options: ReportOptions | None = None,
+    style: TextStyle | None = None,
+    skipped: Sequence[str] = (),
+) -> str:
+    """The text report (no trailing newline)."""
+    context = _Context(options or ReportOptions(), style or TextStyle(), dependency_paths(verdict))
+    lines: list[str] = []
+    for decision in ordered_decisions(verdict.decisions):
+        lines.extend(decision_lines(decision, context))
     if verdict.blocked:
-        lines.extend(hint_lines(verdict.decisions))
-    lines.append(verdict_line(verdict, installing=installing))
-    # Names, summaries, reasons and URLs come from indexes, advisories and config files.
-    return "\n".join(terminal_safe(redact_text(line)) for line in lines)
+        lines.extend(_safe(line) for line in hint_lines(verdict.decisions))
+    line = _safe(verdict_line(verdict, context.options, skipped))
+    lines.append(paint(line, _verdict_style(verdict), context.style.colour))
+    return "\n".join(lines)
 
 
-def decision_line(decision: Decision) -> str:
-    """``BLOCKED  requests==2.19.0  vulnerability  PYSEC-... (CVE-...)  summary  fix: >=2.20.0``"""
+def _safe(line: str) -> str:
+    """Names, summaries, reasons and URLs come from indexes, advisories and config files."""
+    return terminal_safe(redact_text(line))
+
+
+def ordered_decisions(decisions: Iterable[Decision]) -> list[Decision]:
+    """Blocked first, then warnings, then ignored; by package; within a package the most
+    serious category and the highest severity first; advisory ids in numeric order."""
+    return sorted(
+        decisions,
+        key=lambda d: (
+            _ACTION_ORDER.index(d.action),
+            d.finding.name,
+            _version_key(d.finding.version),
+            CATEGORY_ORDER.index(d.finding.category),
+            -(d.finding.severity if d.finding.severity is not None else -1.0),
+            advisory_id_key(d.finding.id),
+        ),
+    )
+
+
+def advisory_id_key(advisory_id: str) -> tuple[str | int, ...]:
+    """Sort key putting PYSEC-2021-7 before PYSEC-2021-109 (numbers compare as numbers)."""
+    parts = _NUMBERS.split(advisory_id)  # text, number, text, number, ..., text
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
+
+
+def decision_lines(decision: Decision, context: _Context | None = None) -> list[str]:
+    """``BLOCKED  requests==2.19.0  vulnerability  PYSEC-... (CVE-...)  summary  fix: >=2.20.0``
+    on one line, or, when the terminal is too narrow, the summary on a second line."""
+    context = context or _Context(ReportOptions(), TextStyle())
     finding = decision.finding
-    parts = [
-        _LABELS[decision.action],
-        f"{finding.name}=={finding.version}",
-        finding.category.value,
-        finding.id + _aliases_text(finding.aliases),
-    ]
+    labels = _AUDIT_LABELS if context.options.audit else _LABELS
+    label = labels[decision.action]
+    spec = f"{finding.name}=={finding.version}"
+    via = context.via.get((finding.name, finding.version))
+    if via:
+        spec += f" via {', '.join(via)}"
+    aliases = _aliases_text(finding.aliases)
+    head = [label, spec, finding.category.value, finding.id + aliases]
     if decision.action is Action.IGNORE:
-        parts.append(f"reason: {decision.reason or 'not given'}")
-        return "  ".join(parts)
-    summary = shorten(finding.summary)
-    if summary:
-        parts.append(summary)
-    if finding.fixed_in:
-        parts.append(f"fix: >={finding.fixed_in}")
-    if decision.reason:
-        parts.append(f"({decision.reason})")
-    return "  ".join(parts)
+        tail = [f"reason: {decision.reason or 'not given'}"]
+        summary = url = ""
+    else:
+        tail = [f"fix: >={finding.fixed_in}" if finding.fixed_in else ""]
+        tail.append(f"({decision.reason})" if decision.reason else "")
+        summary, url = " ".join(finding.summary.split()), finding.url or ""
+    lines = _fit(head, summary, [part for part in tail if part], url, context.style.width)
+    lines = [_safe(line) for line in lines]
+    if context.style.colour:
+        lines[0] = paint(label, _LABEL_STYLES[decision.action], True) + lines[0][len(label) :]
+    return lines
 
 
-def verdict_line(verdict: Verdict, *, installing: bool = True) -> str:
+def _fit(head: list[str], summary: str, tail: list[str], url: str, width: int | None) -> list[str]:
+    """One line, or two when ``width`` leaves too little room for the summary."""
+
+    def line(middle: list[str]) -> str:
+        return "  ".join([*head, *[part for part in middle if part], *tail])
+
+    if width is None:
+        return [line([shorten(summary)]) + (f"  {url}" if url else "")]
+    room = width - len(line([])) - 2
+    if not summary or room >= MIN_SUMMARY_WIDTH:
+        with_url = room - len(url) - 2
+        if url and with_url >= MIN_SUMMARY_WIDTH:
+            return [line([shorten(summary, with_url)]) + f"  {url}"]
+        return [line([shorten(summary, room)])]
+    if len(line([])) > width and head[3].endswith(")"):
+        head[3] = head[3].split(" (", 1)[0]  # drop the aliases before the id would wrap
+    second_room = width - len(_SUMMARY_INDENT)
+    if url and second_room - len(url) - 2 >= MIN_SUMMARY_WIDTH:
+        return [line([]), f"{_SUMMARY_INDENT}{shorten(summary, second_room - len(url) - 2)}  {url}"]
+    return [line([]), _SUMMARY_INDENT + shorten(summary, second_room)]
+
+
+def verdict_line(
+    verdict: Verdict, options: ReportOptions | None = None, skipped: Sequence[str] = ()
+) -> str:
     """The last line of the text report."""
+    options = options or ReportOptions()
     total = _count(len(verdict.plan), "package")
+    env = options.environment
     if verdict.blocked:
         blocked = {(d.finding.name, d.finding.version) for d in verdict.decisions if _blocks(d)}
         verb = "has" if len(blocked) == 1 else "have"
-        tail = "; nothing was installed." if installing else "."
         # A plan that was never read (pip refused a download) has no total to compare with.
         counted = f"{len(blocked)} of {total}" if verdict.plan else _count(len(blocked), "package")
-        return f"safe-pip: blocked: {counted} {verb} blocking findings{tail}"
+        if options.audit:
+            audited = f"audit of {env} failed" if env else "audit failed"
+            return f"safe-pip: {audited}: {counted} {verb} findings that policy does not accept."
+        into = f" into {env}" if env else ""
+        tail = f"nothing was installed{into}."
+        return f"safe-pip: blocked: {counted} {verb} blocking findings; {tail}"
+    checked = f"{total} checked" + (f" {'in' if options.audit else 'for'} {env}" if env else "")
     warnings = len(verdict.warnings)
     ignored = sum(1 for d in verdict.decisions if d.action is Action.IGNORE)
+    if skipped:
+        found = f"{_count(warnings, 'warning')}" if warnings else "no problems found"
+        return (
+            f"safe-pip: {checked}, {found} by the checks that ran; NOT checked: "
+            f"{', '.join(skipped)} (fail-mode is open)."
+        )
     if warnings:
-        line = f"safe-pip: {total} checked, {_count(warnings, 'warning')}"
+        line = f"safe-pip: {checked}, {_count(warnings, 'warning')}"
         return line + (f", {ignored} ignored." if ignored else ".")
-    line = f"safe-pip: {total} checked, no problems found"
+    line = f"safe-pip: {checked}, no problems found"
     return line + (f" ({ignored} ignored)." if ignored else ".")
+
+
+def _verdict_style(verdict: Verdict) -> str:
+    if verdict.blocked:
+        return "red"
+    return "yellow" if verdict.warnings else "green"
 
 
 def hint_lines(decisions: Sequence[Decision]) -> list[str]:
@@ -124,39 +296,43 @@ def hint_lines(decisions: Sequence[Decision]) -> list[str]:
     return hints
 
 
-def render_json(verdict: Verdict) -> str:
-    """The machine-readable report (schema 1, no trailing newline)."""
+def render_json(
+    verdict: Verdict, options: ReportOptions | None = None, skipped: Sequence[str] = ()
+) -> str:
+    """The machine-readable report (schema 1, no trailing newline); summaries are whole."""
+    options = options or ReportOptions()
+    via = dependency_paths(verdict)
     document = {
         "schema": JSON_SCHEMA_VERSION,
         "verdict": "blocked" if verdict.blocked else "allowed",
         "packages": plan_to_json(verdict.plan)["items"],
         "findings": [
-            {**finding_to_json(d.finding), "action": d.action.value, "reason": d.reason}
-            for d in verdict.decisions
+            {
+                **finding_to_json(d.finding),
+                "action": d.action.value,
+                "reason": d.reason,
+                "via": list(via.get((d.finding.name, d.finding.version), ())),
+            }
+            for d in ordered_decisions(verdict.decisions)
         ],
+        "environment": options.environment,
+        "audit": options.audit,
+        "not_checked": list(skipped),
     }
     return json.dumps(redact_document(document), indent=2)
 
 
-def print_verdict(result: GuardResult, output_format: str, *, installing: bool = True) -> None:
-    """Print the report on stdout (text, or JSON for machines); notes go to stderr.
-
-    ``installing`` is false for audits (``safe-pip check``): a blocked verdict then does not
-    claim that an install was stopped."""
-    if output_format == "json":
-        sys.stdout.write(render_json(result.verdict) + "\n")
-        for note in result.notes:
-            warn(note)
-        return
-    for note in result.notes:
-        warn(note)
-    sys.stdout.write(render_text(result.verdict, installing=installing) + "\n")
+def dependency_paths(verdict: Verdict) -> dict[tuple[str, str], tuple[str, ...]]:
+    """For each transitive plan item, the requested items that pull it in (``via``)."""
+    return {(i.name, i.version): i.required_by for i in verdict.plan if i.required_by}
 
 
 def shorten(text: str, width: int = SUMMARY_WIDTH) -> str:
     """``text`` on one line, cut to ``width`` characters with "..." when longer."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 3].rstrip() + "..."
+    if len(flat) <= width:
+        return flat
+    return flat[: max(width - 3, 0)].rstrip() + "..."
 
 
 def _aliases_text(aliases: Sequence[str]) -> str:
@@ -177,11 +353,11 @@ def _count(number: int, noun: str) -> str:
 
 def _highest(versions: Iterable[str]) -> str:
     """The highest version (the one that fixes every listed advisory)."""
+    return max(versions, key=_version_key)
 
-    def key(text: str) -> tuple[int, Version | str]:
-        try:
-            return (1, Version(text))
-        except InvalidVersion:
-            return (0, text)
 
-    return max(versions, key=key)
+def _version_key(text: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(text))
+    except InvalidVersion:
+        return (0, text)

@@ -134,7 +134,7 @@ def _check_lock(lock: Path, own: OwnOptions, settings: IndexSettings) -> bool:
 
     policy = own.policy()
     result = check_lock_files([lock], policy, index_settings=settings)
-    print_verdict(result, own.output_format)
+    print_verdict(result, own.report_options())
     return result.verdict.blocked
 
 
