@@ -181,7 +181,8 @@ def test_poetry_lock_hashes_are_compared_with_the_named_source(
 
     clean = check(safe_pip, poetry_lock(hosted.sha256))
     assert clean.returncode == 0, output(clean)
-    assert "1 package checked, no problems found" in clean.stdout
+    assert clean.stdout.startswith("safe-pip: 1 package checked in ")
+    assert clean.stdout.endswith("poetry.lock, no problems found.\n")
     tampered = check(safe_pip, poetry_lock("0" * 64))
     assert tampered.returncode == 1, output(tampered)
     assert "HASH-INDEX" in tampered.stdout
