@@ -199,6 +199,7 @@ class Match:
         self.fixed_in: str | None = None
         self.severity = severity
         self.malicious = malicious
+        self.url = ""
 
 
 OLD = ago(days=30)
