@@ -186,12 +186,12 @@ class ProjectBuildGuard:
         pins = check_build_pins(self._pyproject, self.gate.policy, self.index_urls, self._settings)
         if pins is not None and pins.verdict.blocked:
             pins.notes.append("[tool.uv] build-constraint-dependencies of this project")
-            print_verdict(pins, self._own.output_format)
+            print_verdict(pins, self._own.report_options())
             return False
         try:
             lock_through_gate(command, self.gate, self.index_urls, self._env)
         except BuildBlocked as blocked:
-            print_verdict(blocked.result, self._own.output_format)
+            print_verdict(blocked.result, self._own.report_options())
             return False
         return True
 
