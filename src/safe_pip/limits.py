@@ -9,6 +9,10 @@ skipped (counted) record for one bad OSV record.
 
 Fields are validated by type where they are used (``models.plan_from_json``,
 ``index.client``, ``advisories.osv``, the lock-file readers, ``pipeline.config``).
+
+Network waits are bounded the same way: :class:`Deadline` is an overall time limit per
+request and per run (policy ``request-deadline`` / ``run-deadline``), on top of the per-read
+timeout, so an index that sends one byte every few seconds cannot hold a run forever.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +105,43 @@ def json_nesting(raw: bytes) -> int:
 
 def _size_text(size: int) -> str:
     return f"{size // MIB} MiB" if size >= MIB else f"{size} bytes"
+
+
+# ---------------------------------------------------------------- network waits
+
+# Defaults a user would accept: a project page that takes longer than 30 s, or a run whose
+# index pages take longer than 2 minutes in all, is an index that is down or hostile (a
+# slow drip of one byte every few seconds never trips a per-read timeout).
+DEFAULT_REQUEST_DEADLINE_SECONDS = 30.0
+DEFAULT_RUN_DEADLINE_SECONDS = 120.0
+READ_TIMEOUT_SECONDS = 15.0  # one read without a byte: an unreachable index, sooner
+# ``db update`` downloads a whole feed (tens of MB) once: a longer overall bound.
+DOWNLOAD_DEADLINE_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A moment after which a network wait must end (``time.monotonic`` clock)."""
+
+    name: str  # the setting it comes from, for messages ("request-deadline")
+    seconds: float
+    expires_at: float
+
+    @classmethod
+    def start(cls, name: str, seconds: float) -> Deadline:
+        return cls(name, seconds, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return max(0.0, self.expires_at - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        return time.monotonic() >= self.expires_at
+
+    def within(self, name: str, seconds: float) -> Deadline:
+        """A deadline ``seconds`` from now that never ends later than this one."""
+        own = Deadline.start(name, seconds)
+        return own if own.expires_at <= self.expires_at else self
+
+    def describe(self) -> str:
+        return f"no complete answer within {self.seconds:g} s ({self.name})"

@@ -69,13 +69,19 @@ def fetch_index_files(
     index_urls: Sequence[str],
     names: Iterable[str],
     *,
-    timeout: float = 15,
+    timeout: float = limits.READ_TIMEOUT_SECONDS,
     settings: IndexSettings | None = None,
+    request_deadline: float = limits.DEFAULT_REQUEST_DEADLINE_SECONDS,
+    run_deadline: float = limits.DEFAULT_RUN_DEADLINE_SECONDS,
 ) -> dict[str, list[IndexFile]]:
     """``{canonical name: files from every index, in index order}`` for these projects.
 
     ``settings``: pip's network settings (CA bundle, client certificate, proxy, trusted
-    hosts); without them the CA bundle comes from ``PIP_CERT`` and similar variables."""
+    hosts); without them the CA bundle comes from ``PIP_CERT`` and similar variables.
+    ``timeout`` bounds each read; ``request_deadline`` each page as a whole and
+    ``run_deadline`` all of them together (policy ``request-deadline`` / ``run-deadline``):
+    past either, ``IndexUnreachableError`` names the page."""
+    run = limits.Deadline.start("run-deadline", run_deadline)
     projects = list(dict.fromkeys(canonicalize_name(name) for name in names))
     pages = [(index_url, name) for name in projects for index_url in index_urls]
     found: dict[str, list[IndexFile]] = {name: [] for name in projects}
@@ -91,7 +97,7 @@ def fetch_index_files(
 
         def fetch(page: tuple[str, str]) -> list[IndexFile]:
             chosen = unverified if _is_trusted(page[0], trusted) else client
-            return _fetch_page(chosen, *page)
+            return _fetch_page(chosen, *page, run.within("request-deadline", request_deadline))
 
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool:
             for (_, name), files in zip(pages, pool.map(fetch, pages)):
@@ -229,24 +235,57 @@ def _is_trusted(url: str, trusted_hosts: Sequence[str]) -> bool:
     return False
 
 
-def _fetch_page(client: httpx.Client, index_url: str, name: str) -> list[IndexFile]:
+def _fetch_page(
+    client: httpx.Client, index_url: str, name: str, deadline: limits.Deadline
+) -> list[IndexFile]:
     url = project_page_url(index_url, name)
     if urlsplit(url).scheme.lower() == "file":
         return _read_local_page(url, index_url)
     try:
-        response = client.get(url)
+        if deadline.expired:
+            raise _TooSlow(deadline)
+        # No single read may wait past the deadline either.
+        read_timeout = min(client.timeout.read or deadline.seconds, deadline.remaining())
+        with client.stream("GET", url, timeout=read_timeout) as response:
+            if response.status_code in _NOT_FOUND:
+                return []
+            if response.status_code != 200:
+                raise IndexUnreachableError(
+                    f"package index unreachable: {redact_url(url)} (HTTP {response.status_code})"
+                )
+            content = _read_body(response, deadline)
+            page_url = str(response.url)
+            content_type = response.headers.get("content-type", "")
     except httpx.HTTPError as error:
         raise IndexUnreachableError(
             f"package index unreachable: {redact_url(url)} ({_describe(error)})"
         ) from None
-    if response.status_code in _NOT_FOUND:
-        return []
-    if response.status_code != 200:
+    except _TooSlow as slow:
+        raise IndexUnreachableError(f"package index too slow: {redact_url(url)} ({slow})") from None
+    except limits.DocumentError as error:
         raise IndexUnreachableError(
-            f"package index unreachable: {redact_url(url)} (HTTP {response.status_code})"
-        )
-    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return _parse_page(response.content, content_type, str(response.url), index_url)
+            f"package index sent an unreadable page: {redact_url(url)} ({error})"
+        ) from None
+    media_type = content_type.split(";")[0].strip().lower()
+    return _parse_page(content, media_type, page_url, index_url)
+
+
+class _TooSlow(Exception):
+    def __init__(self, deadline: limits.Deadline) -> None:
+        super().__init__(deadline.describe())
+
+
+def _read_body(response: httpx.Response, deadline: limits.Deadline) -> bytes:
+    """The whole body, within the deadline and ``limits.INDEX_PAGE_MAX_BYTES``."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        limits.check_size(size, limits.INDEX_PAGE_MAX_BYTES)
+        chunks.append(chunk)
+        if deadline.expired:
+            raise _TooSlow(deadline)
+    return b"".join(chunks)
 
 
 def _read_local_page(url: str, index_url: str) -> list[IndexFile]:
