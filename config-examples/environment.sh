@@ -40,6 +40,14 @@
 # 1/true/yes: every block becomes a warning, except malicious packages. 0/false/no: off.
 # export SAFE_PIP_WARN_ONLY=0
 
+# "block" | "warn": dependency confusion (a name served by several indexes, or by another
+# index than the first time safe-pip saw it).
+# export SAFE_PIP_CONFUSION=block
+
+# Seconds one index page, and all index pages of a run together, may take; then exit 3.
+# export SAFE_PIP_REQUEST_DEADLINE=30
+# export SAFE_PIP_RUN_DEADLINE=120
+
 # Comma-separated package names whose vulnerability/yanked/unverifiable findings are
 # ignored (added to the configured list; never malicious packages or hash mismatches).
 # export SAFE_PIP_ALLOW=

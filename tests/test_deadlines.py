@@ -66,9 +66,7 @@ def test_check_against_a_dripping_index_exits_3_naming_the_url(
         encoding="utf-8",
     )
     started = time.monotonic()
-    result = safe_pip(
-        "check", requirements, env={**isolated_env, "SAFE_PIP_REQUEST_DEADLINE": "3"}
-    )
+    result = safe_pip("check", requirements, env={**isolated_env, "SAFE_PIP_REQUEST_DEADLINE": "3"})
     line = assert_one_line_error(result, 3)
     assert time.monotonic() - started < 15
     assert f"{dripping_index.url}cleanlib/" in line and "request-deadline" in line

@@ -13,6 +13,7 @@ import pytest
 
 from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, Finding
+from safe_pip.pipeline import trust
 from safe_pip.pipeline.config import CONFIG_KEYS, ENVIRONMENT_VARIABLES, load_policy
 from safe_pip.pipeline.policy import (
     FailMode,
@@ -36,6 +37,18 @@ TODAY = date(2025, 3, 15)
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def own_trust_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Projects trusted here are recorded under tmp_path (platformdirs' user data dir)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
+def trusted(path: Path) -> Path:
+    """``safe-pip trust`` for this pyproject.toml: its loosening values then apply."""
+    trust.trust(path)
     return path
 
 
@@ -112,9 +125,10 @@ def test_defaults_without_any_configuration(project: Path, tmp_path: Path) -> No
 
 
 def test_every_key_from_pyproject(project: Path, tmp_path: Path) -> None:
-    path = pyproject(
-        project,
-        """
+    path = trusted(
+        pyproject(
+            project,
+            """
         fail-mode = "open"
         vulnerability = "warn"
         min-severity = "medium"
@@ -136,6 +150,7 @@ def test_every_key_from_pyproject(project: Path, tmp_path: Path) -> None:
         reason = "string expiry"
         expires = "2029-12-01"
         """,
+        )
     )
     policy = load_policy(project / "src" / "deep", env=env_for(tmp_path))
     assert policy.fail_mode is FailMode.OPEN and policy.fails_open
@@ -163,7 +178,7 @@ def test_every_key_from_pyproject(project: Path, tmp_path: Path) -> None:
 )
 def test_min_severity_values(project: Path, tmp_path: Path, text: object, expected: float) -> None:
     value = f'"{text}"' if isinstance(text, str) else str(text)
-    pyproject(project, f"min-severity = {value}\n")
+    trusted(pyproject(project, f"min-severity = {value}\n"))
     assert load_policy(project, env=env_for(tmp_path)).min_severity == expected
 
 
@@ -180,14 +195,16 @@ def test_nearest_pyproject_wins_even_without_a_safe_pip_table(
 
 
 def test_layer_precedence_pyproject_user_env_cli(project: Path, tmp_path: Path) -> None:
-    pyproject(
-        project,
-        """
+    trusted(
+        pyproject(
+            project,
+            """
         fail-mode = "open"
         min-severity = "low"
         yanked = "block"
         max-db-age-days = 10
         """,
+        )
     )
     env = env_for(tmp_path)
     policy = load_policy(project, env=env)
@@ -233,14 +250,16 @@ def test_cli_warn_only_false_overrides_env_true(project: Path, tmp_path: Path) -
 
 
 def test_allow_and_ignore_lists_accumulate_over_layers(project: Path, tmp_path: Path) -> None:
-    pyproject(
-        project,
-        """
+    trusted(
+        pyproject(
+            project,
+            """
         allow = ["one"]
         [[tool.safe-pip.ignore]]
         id = "ID-1"
         reason = "project"
         """,
+        )
     )
     user_config(tmp_path, 'allow = ["two", "one"]\n[[ignore]]\nid = "ID-2"\nreason = "user"\n')
     env = env_for(
@@ -518,7 +537,7 @@ def test_allow_never_hides_hash_mismatch_or_malicious() -> None:
 
 
 def test_allow_from_config_matches_normalized_names(project: Path, tmp_path: Path) -> None:
-    pyproject(project, 'allow = ["Zope.Interface"]\n')
+    trusted(pyproject(project, 'allow = ["Zope.Interface"]\n'))
     policy = load_policy(project, env=env_for(tmp_path))
     assert decide_one(finding(name="zope-interface"), policy)[0] is Action.IGNORE
 

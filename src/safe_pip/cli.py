@@ -19,7 +19,7 @@ from safe_pip.errors import SafePipError, UsageError
 from safe_pip.pipeline import decision_log
 
 # Commands safe-pip implements itself; every other first word is handed to pip unchanged.
-_OWN_COMMANDS = ("install", "check", "db", "hook", "alias", "setup", "log", "uv")
+_OWN_COMMANDS = ("install", "check", "db", "hook", "alias", "setup", "log", "trust", "uv")
 
 # pip's commands (pip 23 to 26): any other word is checked against pip's answer (a typo is a
 # usage error, exit 2); a newer pip command still runs, just with its stderr passed through.
@@ -114,12 +114,13 @@ def _build_parser() -> argparse.ArgumentParser:
     from safe_pip.commands import hook as hook_commands
     from safe_pip.commands import log as log_command
     from safe_pip.commands import setup as setup_command
+    from safe_pip.commands import trust as trust_command
     from safe_pip.commands import uv as uv_command
 
     parser = _SubcommandUsageParser(prog="safe-pip", allow_abbrev=False)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    modules = (check_command, db_commands, hook_commands, setup_command, log_command, uv_command)
-    for module in modules:
+    modules = (check_command, db_commands, hook_commands, setup_command, log_command)
+    for module in (*modules, trust_command, uv_command):
         module.register(subparsers)
     return parser
 

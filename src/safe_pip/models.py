@@ -56,6 +56,7 @@ class Category(str, enum.Enum):
     VULNERABILITY = "vulnerability"
     YANKED = "yanked"
     HASH_MISMATCH = "hash-mismatch"
+    CONFUSION = "confusion"  # a name served by several indexes, or by another one than before
     UNVERIFIABLE = "unverifiable"  # direct URL, local path, VCS, editable: no index to verify
     RELEASE_AGE = "release-age"  # younger than min-release-age, or no upload time known
     PROJECT_STATUS = "project-status"  # PEP 792: quarantined, archived, deprecated

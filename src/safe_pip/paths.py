@@ -7,6 +7,8 @@ defaults (tests use them).
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 APP_NAME = "safe-pip"
@@ -42,6 +44,43 @@ def user_config_file() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def trusted_projects_file() -> Path:
+    """Projects whose ``[tool.safe-pip]`` the user trusted (``safe-pip trust``), with the
+    sha256 of the pyproject.toml they trusted; in the platformdirs user data dir."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "trusted-projects.json"
+
+
+ADMIN_POLICY_ENV_VAR = "SAFE_PIP_ADMIN_POLICY_FILE"
+
+
+def admin_policy_files(environ: Mapping[str, str]) -> list[Path]:
+    """The administrator's policy files: the system-wide one, then ``SAFE_PIP_ADMIN_POLICY_FILE``.
+
+    The system file's place is fixed (no environment variable moves it, so no script can
+    hide it): ``/etc/safe-pip/policy.toml`` on Linux and other Unixes,
+    ``/Library/Application Support/safe-pip/policy.toml`` on macOS and
+    ``C:\\ProgramData\\safe-pip\\policy.toml`` on Windows. The variable only *adds* a
+    file (tests, images with a read-only /etc); it is read after the system file, whose
+    locked keys bind it like every later layer.
+    """
+    files = [_system_policy_file()]
+    extra = environ.get(ADMIN_POLICY_ENV_VAR, "").strip()
+    if extra:
+        files.append(Path(extra))
+    return files
+
+
+def _system_policy_file() -> Path:
+    if sys.platform == "win32" or sys.platform == "darwin":  # pragma: no cover - not Linux
+        from platformdirs import site_config_dir
+
+        return Path(site_config_dir(APP_NAME, appauthor=False)) / "policy.toml"
+    # platformdirs' Linux answer follows $XDG_CONFIG_DIRS, which any script can set.
+    return Path("/etc") / APP_NAME / "policy.toml"
 
 
 def nearest_file(start: Path, name: str) -> Path | None:

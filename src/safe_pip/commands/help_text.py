@@ -30,6 +30,7 @@ commands:
   alias         shell functions that send `pip install` to safe-pip (--write, --remove)
   setup         hook + shell functions (or --ci DIR shims) + database in one step; --undo
   log           the decision log: what recent guarded runs planned, found and decided
+  trust         let this project's [tool.safe-pip] loosen your policy (--list, --remove)
   uv            guarded uv (uv pip install|sync, uv sync, uv add); `safe-uv` is the same
   PIP_COMMAND   any other pip command (list, show, uninstall, ...) runs the target's pip
 

@@ -129,7 +129,12 @@ class OwnOptions:
             allow=list(self.allow),
             fail_mode=self.fail_mode,
         )
-        return load_policy(start_dir or Path.cwd(), overrides)
+        from safe_pip.console import warn
+
+        policy = load_policy(start_dir or Path.cwd(), overrides)
+        for warning in policy.warnings:
+            warn(warning)
+        return policy
 
 
 def split_own_options(args: Sequence[str]) -> tuple[OwnOptions, list[str]]:

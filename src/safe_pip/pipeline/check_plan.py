@@ -77,7 +77,15 @@ def check_plan(
         skipped.append("advisories (vulnerabilities, malicious packages)")
     if index_files is None and index_urls and names:
         index_files = unless_fail_open(
-            lambda: fetch_index_files(index_urls, names, settings=index_settings), policy, notes
+            lambda: fetch_index_files(
+                index_urls,
+                names,
+                settings=index_settings,
+                request_deadline=policy.request_deadline,
+                run_deadline=policy.run_deadline,
+            ),
+            policy,
+            notes,
         )
         if index_files is None:
             skipped.append("index hashes and yanked releases")

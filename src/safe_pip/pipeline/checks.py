@@ -30,6 +30,7 @@ CATEGORY_ORDER: tuple[Category, ...] = (
     Category.MALICIOUS,
     Category.HASH_MISMATCH,
     Category.PROJECT_STATUS,
+    Category.CONFUSION,
     Category.VULNERABILITY,
     Category.RELEASE_AGE,
     Category.YANKED,

@@ -1,14 +1,21 @@
 """Where the policy comes from: configuration layers, keys and their validation.
 
-Configuration layers, later ones win for single values while ``allow`` and ``ignore``
-lists accumulate across all layers:
+Configuration layers, later ones win for single values while ``allow``, ``ignore`` and
+``index-for`` accumulate across all layers:
 
-1. ``[tool.safe-pip]`` in the nearest ``pyproject.toml`` (searched from the working
+1. the administrator's policy files (``paths.admin_policy_files()``; same keys at the top
+   level, plus ``locked``: keys no later layer, the command line included, may loosen);
+2. ``[tool.safe-pip]`` in the nearest ``pyproject.toml`` (searched from the working
    directory up to the filesystem root; the search stops at the first one found, even
-   if it has no ``[tool.safe-pip]`` table);
-2. the user config file (``paths.user_config_file()``; same keys, at the top level);
-3. ``SAFE_PIP_*`` environment variables;
-4. command-line options (``PolicyOverrides``).
+   if it has no ``[tool.safe-pip]`` table). Unless the user trusted this exact file
+   (``pipeline.trust``), it may only tighten: its values that would loosen the policy the
+   other layers give are dropped (``pipeline.tightening``), and its ``ignore`` entries
+   apply to vulnerability advisories only (never a MAL- id or a safe-pip check);
+3. the user config file (``paths.user_config_file()``; same keys, at the top level);
+4. ``SAFE_PIP_*`` environment variables;
+5. command-line options (``PolicyOverrides``).
+
+Dropped values are named in one warning line per reason (``Policy.warnings``).
 
 Keys (defaults in brackets):
 
@@ -39,6 +46,16 @@ Keys (defaults in brackets):
     constraints; "block": do not steer, block the plan the resolver chose.
 ``warn-only`` [false]
     Every block becomes a warning, except malicious packages.
+``confusion`` ["block"]
+    "block" or "warn" for dependency confusion: with several indexes, a project served by
+    more than one, or by another index than the first time safe-pip saw it.
+``request-deadline`` [30], ``run-deadline`` [120]
+    Seconds one index page, and all index pages of a run together, may take (a slow index
+    that keeps sending a byte at a time never trips a per-read timeout); then exit 3.
+``index-for`` [{}]
+    ``{name = "index URL"}``: the one index a project may come from; such a name is no
+    dependency-confusion finding when other indexes serve it too, but one from any other
+    index is.
 ``allow`` [[]]
     Package names whose vulnerability, yanked and unverifiable findings are ignored.
     Never hides malicious packages or hash mismatches.
@@ -54,7 +71,7 @@ Malicious packages are always blocked unless explicitly ignored.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -67,6 +84,7 @@ from safe_pip import limits, paths
 from safe_pip.durations import parse_duration
 from safe_pip.errors import UsageError
 from safe_pip.models import Action
+from safe_pip.pipeline import trust
 from safe_pip.pipeline.policy import (
     NO_UPLOAD_TIME_ID,
     SEVERITY_LEVELS,
@@ -77,6 +95,7 @@ from safe_pip.pipeline.policy import (
     PolicyOverrides,
     ResolveMode,
 )
+from safe_pip.pipeline.tightening import loosens
 
 
 @dataclass
@@ -95,8 +114,21 @@ class _Layer:
     unknown_upload_time: Action | None = None
     resolve: ResolveMode | None = None
     warn_only: bool | None = None
+    confusion: Action | None = None
+    request_deadline: float | None = None
+    run_deadline: float | None = None
     allow: list[str] = field(default_factory=list)
     ignore: list[IgnoreRule] = field(default_factory=list)
+    index_for: dict[str, str] = field(default_factory=dict)
+    locked: tuple[str, ...] = ()  # administrator layers only
+
+
+@dataclass(frozen=True)
+class _ProjectLayer:
+    layer: _Layer
+    pyproject: Path
+    trusted: bool
+    changed_since_trusted: bool
 
 
 def load_policy(
@@ -106,25 +138,123 @@ def load_policy(
 ) -> Policy:
     """The effective policy for a run started in ``start_dir``; ``UsageError`` on bad config."""
     environ = os.environ if env is None else env
-    layers: list[_Layer] = []
+    admin_layers = [
+        _admin_layer(path) for path in paths.admin_policy_files(environ) if path.is_file()
+    ]
     pyproject = find_pyproject(start_dir)
-    if pyproject is not None:
-        layer = _pyproject_layer(pyproject)
-        if layer is not None:
-            layers.append(layer)
+    project = _project_layer(pyproject) if pyproject is not None else None
+    user_layers: list[_Layer] = []
     config_file = _user_config_file(environ)
     if config_file.is_file():
-        layers.append(_user_config_layer(config_file))
+        user_layers.append(_user_config_layer(config_file))
     env_layer = _env_layer(environ)
     if env_layer is not None:
-        layers.append(env_layer)
+        user_layers.append(env_layer)
     if overrides is not None:
-        layers.append(_overrides_layer(overrides))
+        user_layers.append(_overrides_layer(overrides))
+    return _merge(admin_layers, project, user_layers)
 
+
+def _merge(
+    admin_layers: Sequence[_Layer], project: _ProjectLayer | None, user_layers: Sequence[_Layer]
+) -> Policy:
+    """Apply the layers in order, keeping the administrator's locks and the project's
+    trust boundary; every dropped value is named in ``Policy.warnings``."""
     policy = Policy()
-    for layer in layers:
-        policy = _apply(policy, layer)
-    return policy
+    locked: dict[str, str] = {}  # key -> the administrator file that locked it
+    refused: list[str] = []  # "key (layer)" dropped because locked
+
+    def add(policy: Policy, layer: _Layer, *, quiet: bool = False) -> Policy:
+        kept, dropped = _without_loosening(layer, policy, only=locked)
+        if not quiet:
+            refused.extend(f"{key} ({layer.source})" for key in dropped)
+        return _apply(policy, kept)
+
+    for layer in admin_layers:
+        policy = add(policy, layer)
+        locked.update(dict.fromkeys((k for k in layer.locked if k not in locked), layer.source))
+    warnings: list[str] = []
+    if project is not None:
+        layer = project.layer
+        if not project.trusted:
+            others = policy
+            for later in user_layers:
+                others = add(others, later, quiet=True)
+            layer, warning = _untrusted(project, others)
+            warnings.extend(warning)
+        policy = add(policy, layer)
+    for layer in user_layers:
+        policy = add(policy, layer)
+    if refused:
+        by = ", ".join(sorted(set(locked.values())))
+        warnings.append(
+            f"settings locked by the administrator ({by}) cannot be loosened, so these were "
+            f"ignored: {'; '.join(refused)}"
+        )
+    return replace(policy, warnings=tuple(warnings))
+
+
+def _untrusted(project: _ProjectLayer, others: Policy) -> tuple[_Layer, list[str]]:
+    """The project layer an untrusted pyproject.toml may add, and the warning naming what it
+    may not: loosening values are dropped, ignore entries limited to vulnerabilities."""
+    kept, dropped = _without_loosening(project.layer, others, only=None)
+    kept.ignore = [replace(rule, trusted=False) for rule in kept.ignore]
+    limited = [rule.id for rule in kept.ignore if _names_no_vulnerability(rule.id)]
+    if limited:
+        dropped.append(
+            f"ignore {', '.join(limited)} (an untrusted project may ignore "
+            "vulnerability advisories only)"
+        )
+    if not dropped:
+        return kept, []
+    state = "changed since you trusted it" if project.changed_since_trusted else "not trusted"
+    return kept, [
+        f"{project.pyproject} is {state}, so its [tool.safe-pip] settings that loosen your "
+        f"policy were ignored: {'; '.join(dropped)}. If you trust this project: "
+        f"safe-pip trust {project.pyproject.parent}"
+    ]
+
+
+def _names_no_vulnerability(finding_id: str) -> bool:
+    """For the warning only (``IgnoreRule.applies_to`` enforces the rule): a MAL- id, or one
+    of safe-pip's own check ids (they have no digits: HASH-CHANGED, YANKED, ...)."""
+    return finding_id.upper().startswith("MAL-") or not any(ch.isdigit() for ch in finding_id)
+
+
+def _without_loosening(
+    layer: _Layer, base: Policy, *, only: Collection[str] | None
+) -> tuple[_Layer, list[str]]:
+    """A copy of ``layer`` without the values that would loosen ``base``, and their keys.
+
+    ``only``: the keys to guard (the administrator's locked keys); None guards every key
+    except ``ignore``, which an untrusted project keeps in a limited form."""
+
+    def guarded(key: str) -> bool:
+        return key in only if only is not None else key != "ignore"
+
+    kept = replace(
+        layer, allow=list(layer.allow), ignore=list(layer.ignore), index_for=dict(layer.index_for)
+    )
+    dropped: list[str] = []
+    for key, (attribute, _) in _SCALAR_KEYS.items():
+        value = getattr(layer, attribute)
+        if value is not None and guarded(key) and loosens(key, getattr(base, attribute), value):
+            setattr(kept, attribute, None)
+            dropped.append(key)
+    if layer.allow and guarded("allow") and loosens("allow", base.allow, layer.allow):
+        kept.allow = [name for name in layer.allow if name in base.allow]
+        dropped.append("allow")
+    if (
+        layer.index_for
+        and guarded("index-for")
+        and loosens("index-for", base.index_for, layer.index_for)
+    ):
+        kept.index_for = {n: u for n, u in layer.index_for.items() if base.index_for.get(n) == u}
+        dropped.append("index-for")
+    if layer.ignore and guarded("ignore") and loosens("ignore", base.ignore, layer.ignore):
+        kept.ignore = []
+        dropped.append("ignore")
+    return kept, dropped
 
 
 def find_pyproject(start_dir: Path) -> Path | None:
@@ -149,41 +279,78 @@ def _apply(policy: Policy, layer: _Layer) -> Policy:
         **scalars,
         allow=allow,
         ignore=(*policy.ignore, *layer.ignore),
+        index_for={**policy.index_for, **layer.index_for},
         sources=(*policy.sources, layer.source),
     )
 
 
-def _read_toml(path: Path) -> dict[str, object]:
-    """A config file within ``limits`` (a pyproject.toml comes with whatever was cloned)."""
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = limits.read_bytes(path, limits.CONFIG_MAX_BYTES).decode("utf-8")
-        return limits.load_toml(text, max_bytes=limits.CONFIG_MAX_BYTES)
+        return limits.read_bytes(path, limits.CONFIG_MAX_BYTES)
     except OSError as exc:
         raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except limits.DocumentError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc}") from exc
+
+
+def _parse_toml(path: Path, content: bytes) -> dict[str, object]:
+    """A config file within ``limits`` (a pyproject.toml comes with whatever was cloned)."""
+    try:
+        return limits.load_toml(content.decode("utf-8"), max_bytes=limits.CONFIG_MAX_BYTES)
     except ValueError as exc:  # DocumentError, UnicodeDecodeError
-        message = " ".join(str(exc).split()).removeprefix("invalid TOML: ")
+        message = " ".join(str(exc).split()).replace("invalid TOML: ", "", 1)
         raise UsageError(f"invalid TOML in {path}: {message}") from exc
 
 
-def _pyproject_layer(path: Path) -> _Layer | None:
-    tool = _read_toml(path).get("tool")
+def _project_layer(path: Path) -> _ProjectLayer | None:
+    content = _read_bytes(path)  # hashed and parsed from the same bytes
+    tool = _parse_toml(path, content).get("tool")
     if not isinstance(tool, dict) or "safe-pip" not in tool:
         return None
     table = tool["safe-pip"]
     where = f"invalid config in {path}: [tool.safe-pip]"
     if not isinstance(table, dict):
         raise UsageError(f"{where} must be a table")
-    return _table_layer(table, source=f"{path} [tool.safe-pip]", where=f"{where} ")
+    layer = _table_layer(table, source=f"{path} [tool.safe-pip]", where=f"{where} ")
+    trusted = trust.is_trusted(path, content)
+    changed = not trusted and any(entry.pyproject == path.resolve() for entry in _trusted())
+    return _ProjectLayer(layer, path, trusted, changed)
+
+
+def _trusted() -> list[trust.TrustedProject]:
+    try:
+        return trust.trusted_projects()
+    except UsageError:
+        return []
 
 
 def _user_config_layer(path: Path) -> _Layer:
-    table = _read_toml(path)
+    table = _parse_toml(path, _read_bytes(path))
     return _table_layer(table, source=str(path), where=f"invalid config in {path}: ")
+
+
+def _admin_layer(path: Path) -> _Layer:
+    table = dict(_parse_toml(path, _read_bytes(path)))
+    where = f"invalid config in {path}: "
+    locked = table.pop("locked", [])
+    layer = _table_layer(table, source=f"{path} (administrator)", where=where)
+    with _bad_values(f"{where}locked "):
+        layer.locked = _locked_keys(locked)
+    return layer
 
 
 def _table_layer(table: Mapping[str, object], source: str, where: str) -> _Layer:
     layer = _Layer(source=source)
     for key, value in table.items():
+        if key == "locked":
+            raise UsageError(
+                f"{where}locked is read only from the administrator's policy file "
+                f"({paths.admin_policy_files({})[0]})"
+            )
+        if key == "index-for":
+            with _bad_values(f"{where}index-for "):
+                layer.index_for = _index_bindings(value)
+            continue
         if key == "ignore":
             with _bad_values(f"{where}ignore "):
                 layer.ignore = _ignore_rules(value, source)
@@ -308,6 +475,30 @@ def _resolve(value: object) -> ResolveMode:
     return ResolveMode(_choice(value, ("avoid", "block")))
 
 
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86400:
+        raise _BadValue(f"must be a number of seconds (more than 0, at most 86400), got {value!r}")
+    return float(value)
+
+
+def _index_bindings(value: object) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(name, str) and name.strip() and isinstance(url, str) and "://" in url
+        for name, url in value.items()
+    ):
+        raise _BadValue(f"must be a table of package name = index URL, got {value!r}")
+    return {canonicalize_name(name.strip()): url.strip() for name, url in value.items()}
+
+
+def _locked_keys(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(key, str) for key in value):
+        raise _BadValue(f"must be a list of keys, got {value!r}")
+    unknown = [key for key in value if key not in CONFIG_KEYS]
+    if unknown:
+        raise _BadValue(f"names unknown key {unknown[0]!r}; known keys: {', '.join(CONFIG_KEYS)}")
+    return tuple(value)
+
+
 def _boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise _BadValue(f"must be true or false, got {value!r}")
@@ -398,6 +589,13 @@ def _same(text: str) -> object:
     return text
 
 
+def _number_text(text: str) -> object:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # rejected with the usual message by the key's parser
+
+
 def _integer_text(text: str) -> object:
     try:
         return int(text)
@@ -427,6 +625,9 @@ _SCALAR_KEYS: Mapping[str, tuple[str, Callable[[object], object]]] = {
     "unknown-upload-time": ("unknown_upload_time", _unknown_upload_time),
     "resolve": ("resolve", _resolve),
     "warn-only": ("warn_only", _boolean),
+    "confusion": ("confusion", _action),
+    "request-deadline": ("request_deadline", _seconds),
+    "run-deadline": ("run_deadline", _seconds),
 }
 
 # Environment variable -> (TOML key, text -> value before the key's parser).
@@ -442,10 +643,13 @@ _ENV_VARS: Mapping[str, tuple[str, Callable[[str], object]]] = {
     "SAFE_PIP_UNKNOWN_UPLOAD_TIME": ("unknown-upload-time", _same),
     "SAFE_PIP_RESOLVE": ("resolve", _same),
     "SAFE_PIP_WARN_ONLY": ("warn-only", _boolean_text),
+    "SAFE_PIP_CONFUSION": ("confusion", _same),
+    "SAFE_PIP_REQUEST_DEADLINE": ("request-deadline", _number_text),
+    "SAFE_PIP_RUN_DEADLINE": ("run-deadline", _number_text),
     "SAFE_PIP_ALLOW": ("allow", _same),
     "SAFE_PIP_IGNORE": ("ignore", _same),
 }
 
 # Public lists of what can be configured (documentation and tests use them).
-CONFIG_KEYS: tuple[str, ...] = (*_SCALAR_KEYS, "allow", "ignore")
+CONFIG_KEYS: tuple[str, ...] = (*_SCALAR_KEYS, "allow", "ignore", "index-for")
 ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(_ENV_VARS)

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from packaging.utils import canonicalize_name
 
+from safe_pip.limits import DEFAULT_REQUEST_DEADLINE_SECONDS, DEFAULT_RUN_DEADLINE_SECONDS
 from safe_pip.models import Action, Category, Decision, Finding
 
 
@@ -61,6 +62,13 @@ class IgnoreRule:
     expires: date | None = None  # last day the rule applies
     package: str | None = None  # PEP 503-normalized; None: any package
     source: str = ""  # where it was configured, for messages
+    # False for an entry from a project the user has not trusted: it may only ignore
+    # vulnerability advisories, never a malicious package or one of safe-pip's own checks.
+    trusted: bool = True
+
+    def applies_to(self, finding: Finding) -> bool:
+        """Does this rule name the finding, and may it ignore a finding of that category?"""
+        return (self.trusted or finding.category is Category.VULNERABILITY) and self.names(finding)
 
     def names(self, finding: Finding) -> bool:
         """Does this rule name the finding (id or alias, and package if set)?"""
@@ -91,9 +99,16 @@ class Policy:
     too_new: Action = Action.BLOCK  # not a key: audits of installed environments only warn
     resolve: ResolveMode = ResolveMode.AVOID
     warn_only: bool = False
+    confusion: Action = Action.BLOCK
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE_SECONDS
+    run_deadline: float = DEFAULT_RUN_DEADLINE_SECONDS
     allow: tuple[str, ...] = ()  # PEP 503-normalized names
     ignore: tuple[IgnoreRule, ...] = ()
+    # PEP 503-normalized name -> the only index it may come from (dependency confusion)
+    index_for: Mapping[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ("built-in defaults",)  # the layers it was built from
+    # One line per layer whose loosening values were dropped (untrusted project, locked keys)
+    warnings: tuple[str, ...] = ()
 
     @property
     def fails_open(self) -> bool:
@@ -125,7 +140,12 @@ class Policy:
             Category.YANKED: self.yanked,
             Category.HASH_MISMATCH: self.hash_mismatch,
             Category.UNVERIFIABLE: self.unverifiable,
+            Category.CONFUSION: self.confusion,
         }[category]
+
+    def bound_index(self, name: str) -> str | None:
+        """The index ``index-for`` binds this project to, if any."""
+        return self.index_for.get(canonicalize_name(name))
 
 
 @dataclass
@@ -147,7 +167,7 @@ def decide(findings: Sequence[Finding], policy: Policy, today: date) -> list[Dec
 
 
 def _decide_one(finding: Finding, policy: Policy, today: date) -> Decision:
-    rules = [rule for rule in policy.ignore if rule.names(finding)]
+    rules = [rule for rule in policy.ignore if rule.applies_to(finding)]
     active = [rule for rule in rules if not rule.expired(today)]
     if active:
         return Decision(finding, Action.IGNORE, active[0].reason)

@@ -114,7 +114,15 @@ def _name_pinned_files(
     if not names or not index_urls:
         return items, []
     files = unless_fail_open(
-        lambda: fetch_index_files(index_urls, names, settings=settings), policy, notes
+        lambda: fetch_index_files(
+            index_urls,
+            names,
+            settings=settings,
+            request_deadline=policy.request_deadline,
+            run_deadline=policy.run_deadline,
+        ),
+        policy,
+        notes,
     )
     if files is None:
         return items, []
