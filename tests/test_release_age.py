@@ -13,6 +13,7 @@ from safe_pip.durations import format_duration, parse_duration
 from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, PlanItem, Verdict
 from safe_pip.pipeline.candidates import Candidate, candidate_allowed, candidate_blockers
+from safe_pip.pipeline import trust
 from safe_pip.pipeline.config import load_policy
 from safe_pip.pipeline.policy import (
     NO_UPLOAD_TIME_ID,
@@ -116,8 +117,15 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def own_trust_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
 def policy_from(tmp_path: Path, body: str = "", **env: str) -> Policy:
-    write(tmp_path / "pyproject.toml", "[tool.safe-pip]\n" + textwrap.dedent(body))
+    """The policy of a project the user trusted (``safe-pip trust``), so it may loosen."""
+    pyproject = write(tmp_path / "pyproject.toml", "[tool.safe-pip]\n" + textwrap.dedent(body))
+    trust.trust(pyproject)
     return load_policy(tmp_path, env={"SAFE_PIP_CONFIG_FILE": str(tmp_path / "none"), **env})
 
 
