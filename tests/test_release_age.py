@@ -12,8 +12,8 @@ import pytest
 from safe_pip.durations import format_duration, parse_duration
 from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, PlanItem, Verdict
-from safe_pip.pipeline.candidates import Candidate, candidate_allowed, candidate_blockers
 from safe_pip.pipeline import trust
+from safe_pip.pipeline.candidates import Candidate, candidate_allowed, candidate_blockers
 from safe_pip.pipeline.config import load_policy
 from safe_pip.pipeline.policy import (
     NO_UPLOAD_TIME_ID,
