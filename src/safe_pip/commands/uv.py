@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safe_pip import exit_codes
 from safe_pip.commands.help_text import UV_HELP_OPTION, uv_help
@@ -32,6 +33,7 @@ from safe_pip.installers.uv.args import (
     parse_uv_install_args,
     uv_index_settings,
 )
+from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
 from safe_pip.installers.uv.builds import permits_for
 from safe_pip.installers.uv.plan import (
     call_uv,
@@ -46,6 +48,10 @@ from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.check_plan import GuardResult, check_plan
 from safe_pip.pipeline.report import print_verdict
 
+if TYPE_CHECKING:
+    from safe_pip.installers.uv.plan import UvPlan
+
+_STEERING_ROUNDS = 5  # each round excludes the disallowed versions of newly blocked packages
 _GUARDED = (("pip", "install"), ("pip", "sync"))
 _PROJECT_COMMANDS = (("sync",), ("add",))
 
@@ -129,7 +135,7 @@ def _install(
     own: OwnOptions,
     env: Mapping[str, str],
 ) -> int:
-    from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
+    from safe_pip.installers.uv.build_gate import BuildGate
     from safe_pip.installers.uv.install import install_with_uv
 
     policy = own.policy()
@@ -148,8 +154,8 @@ def _install(
             permits=permits_for(request.plan_args, env),
         )
         try:
-            plan = resolve_uv_plan(
-                uv, global_args, request, work=work, gate=gate, no_deps=command == "sync", env=env
+            plan, result, steered = _plan_and_check(
+                uv, global_args, command, request, gate, dry_run, env
             )
         except BuildBlocked as blocked:
             _report(blocked.result, own)
@@ -157,9 +163,9 @@ def _install(
         if not plan.items and command == "install":
             say("nothing to install.")
             return exit_codes.OK
-        result = check_plan(
-            plan.items, policy, plan.index_urls, record_seen=not dry_run, index_settings=settings
-        )
+        if not result.verdict.blocked:
+            for line in steered:
+                say(line)
         if _report(result, own) != exit_codes.OK:
             return exit_codes.BLOCKED
         if dry_run:
@@ -182,6 +188,57 @@ def _install(
             else exit_codes.INSTALL_FAILED
         )
     return exit_codes.OK
+
+
+def _plan_and_check(
+    uv: str,
+    global_args: list[str],
+    command: str,
+    request: UvInstallArgs,
+    gate: BuildGate,
+    dry_run: bool,
+    env: Mapping[str, str],
+) -> tuple[UvPlan, GuardResult, list[str]]:
+    """uv's plan and its check; with ``resolve = "avoid"`` a blocked plan is planned again
+    with the disallowed versions of each blocked package excluded (``steering``), keeping
+    the first plan's report when nothing allowed satisfies the requirements."""
+    from safe_pip.errors import CannotCheckError
+    from safe_pip.installers.uv import steering
+
+    def plan_and_check() -> tuple[UvPlan, GuardResult]:
+        plan = resolve_uv_plan(
+            uv, global_args, request, work=gate.work, gate=gate, no_deps=command == "sync", env=env
+        )
+        result = check_plan(
+            plan.items,
+            gate.policy,
+            plan.index_urls,
+            record_seen=not dry_run,
+            index_settings=gate.settings,
+        )
+        return plan, result
+
+    plan, result = plan_and_check()
+    pinned = steering.pinned_names(request) if gate.policy.steers else set()
+    avoided: dict[str, steering.Avoided] = {}
+    for _ in range(_STEERING_ROUNDS):
+        blocked = steering.blocked_versions(result)
+        to_steer = [name for name in blocked if name not in pinned and name not in avoided]
+        if not result.verdict.blocked or not gate.policy.steers or not to_steer:
+            break
+        refused = steering.disallowed_versions(
+            to_steer, gate.policy, plan.index_urls, gate.settings
+        )
+        for name in to_steer:
+            avoided[name] = blocked[name]
+            gate.permits.exclude(name, refused.get(name, [blocked[name].version]))
+        try:
+            steered_plan, steered_result = plan_and_check()
+        except CannotCheckError:
+            break  # nothing allowed fits: block with the first plan's report
+        plan, result = steered_plan, steered_result
+    chosen = {item.name: item.version for item in plan.items}
+    return plan, result, [steering.steering_line(a, chosen.get(a.name)) for a in avoided.values()]
 
 
 def _sync_lock_files(

@@ -67,7 +67,12 @@ class BuildPermits:
         name = canonicalize_name(name)
         if name not in self.sources:
             self.sources.append(name)
-        for version in excluded_versions:
+        self.exclude(name, excluded_versions)
+
+    def exclude(self, name: str, versions: Sequence[str]) -> None:
+        """Keep uv away from these versions of ``name`` (constraint ``name!=version``)."""
+        name = canonicalize_name(name)
+        for version in versions:
             line = f"{name}!={version}"
             if line not in self.exclusions:
                 self.exclusions.append(line)
@@ -82,12 +87,14 @@ class BuildPermits:
     def pin_build_dependencies(self, lines: Sequence[str]) -> None:
         self.build_pins.extend(line for line in lines if line not in self.build_pins)
 
-    def args(self, work: Path) -> list[str]:
-        """uv options for one run; the constraint files are written into ``work``."""
+    def args(self, work: Path, *, resolving: bool = True) -> list[str]:
+        """uv options for one run; the constraint files are written into ``work``.
+        ``resolving`` False: for the install from the lock (uv takes no constraints there;
+        the lock already keeps to them)."""
         args = ["--only-binary", ":all:"]
         for name in [] if self.builds_forbidden else self.sources:
             args += ["--no-binary", name]
-        if self.exclusions:
+        if self.exclusions and resolving:
             constraints = work / "safe-pip-exclusions.txt"
             constraints.write_text("\n".join(self.exclusions) + "\n", encoding="utf-8")
             args += ["--constraints", str(constraints)]

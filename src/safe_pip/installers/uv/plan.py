@@ -151,7 +151,7 @@ def resolve_uv_plan(
         items=items,
         index_urls=index_urls,
         lock_file=work / PLAN_FILE,
-        build_args=gate.permits.args(work),
+        build_args=gate.permits.args(work, resolving=False),
     )
 
 
