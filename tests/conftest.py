@@ -44,6 +44,13 @@ def _decision_log_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     decision_log.reset()
 
 
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs keep index pages (and anything else cached) under tmp_path, never in
+    the user's cache dir; a test that needs its own cache dir sets SAFE_PIP_CACHE_DIR again."""
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(tmp_path / "safe-pip-cache-in-process"))
+
+
 @pytest.fixture
 def isolated_env(tmp_path: Path) -> dict[str, str]:
     """Environment for pip/uv/safe-pip subprocesses: no PIP_*/UV_* leaks, caches in tmp_path."""

@@ -244,14 +244,20 @@ class LocalIndex:
 
     ``root`` holds the built files (a temporary directory removed by ``close()`` if omitted).
     ``serve_json=False`` makes a legacy HTML-only index that ignores ``Accept``.
+    ``validators=True`` makes project pages revalidatable, as real indexes are: an ``ETag``
+    (a hash of the page), ``304 Not Modified`` for a matching ``If-None-Match``, and no
+    ``Cache-Control: no-store``.
     """
 
-    def __init__(self, root: Path | None = None, *, serve_json: bool = True) -> None:
+    def __init__(
+        self, root: Path | None = None, *, serve_json: bool = True, validators: bool = False
+    ) -> None:
         self._owns_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="local-index-")) if root is None else root
         self.files_dir = self.root / "files"
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self.serve_json = serve_json
+        self.validators = validators
         self._lock = threading.Lock()
         self._projects: dict[str, _Project] = {}
         self._log: list[LoggedRequest] = []
@@ -575,15 +581,23 @@ class _IndexRequestHandler(BaseHTTPRequestHandler):
         except Exception as error:  # a bug in the test index must show, not hang the client
             status, content_type, location = 500, "text/plain", None
             body = f"test index error: {error!r}\n".encode()
+        etag = None
+        if self.index.validators and status == 200 and path.startswith("/simple/"):
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                status, body = 304, b""
         self.index._record(LoggedRequest(self.command, self.path, accept, status, content_type))
         try:
             self.send_response(status)
-            if content_type is not None:
+            if content_type is not None and status != 304:
                 self.send_header("Content-Type", content_type)
             if location is not None:
                 self.send_header("Location", location)
+            if etag is not None:
+                self.send_header("ETag", etag)
+            else:
+                self.send_header("Cache-Control", "no-store")
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
             self.end_headers()
             drip = self.index._drip
             if send_body and drip is not None and path.startswith("/simple/"):

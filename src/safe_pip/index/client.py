@@ -20,7 +20,6 @@ import ssl
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,8 @@ from packaging.utils import canonicalize_name
 from safe_pip import limits
 from safe_pip.artifacts import filename_from_url, without_fragment
 from safe_pip.errors import IndexUnreachableError
+from safe_pip.index.files import IndexFile as IndexFile  # re-exported
+from safe_pip.index.page_cache import PageCache
 from safe_pip.models import PlanItem
 from safe_pip.redaction import redact_url
 
@@ -52,19 +53,6 @@ _NOT_FOUND = (404, 410)
 _PROXY_KEYWORD = "proxy" if "proxy" in inspect.signature(httpx.Client).parameters else "proxies"
 
 
-@dataclass(frozen=True)
-class IndexFile:
-    """One file an index publishes for a project."""
-
-    filename: str
-    url: str  # absolute, without fragment
-    sha256: str | None  # as the index publishes it, lower-case hex
-    yanked: bool
-    yanked_reason: str | None
-    upload_time: str | None
-    index_url: str
-
-
 def fetch_index_files(
     index_urls: Sequence[str],
     names: Iterable[str],
@@ -73,6 +61,7 @@ def fetch_index_files(
     settings: IndexSettings | None = None,
     request_deadline: float = limits.DEFAULT_REQUEST_DEADLINE_SECONDS,
     run_deadline: float = limits.DEFAULT_RUN_DEADLINE_SECONDS,
+    cache: PageCache | None = None,
 ) -> dict[str, list[IndexFile]]:
     """``{canonical name: files from every index, in index order}`` for these projects.
 
@@ -80,7 +69,9 @@ def fetch_index_files(
     hosts); without them the CA bundle comes from ``PIP_CERT`` and similar variables.
     ``timeout`` bounds each read; ``request_deadline`` each page as a whole and
     ``run_deadline`` all of them together (policy ``request-deadline`` / ``run-deadline``):
-    past either, ``IndexUnreachableError`` names the page."""
+    past either, ``IndexUnreachableError`` names the page. ``cache``: where parsed pages
+    are kept between runs and revalidated with a conditional request (default:
+    ``PageCache.default()``, see ``page_cache``)."""
     run = limits.Deadline.start("run-deadline", run_deadline)
     projects = list(dict.fromkeys(canonicalize_name(name) for name in names))
     pages = [(index_url, name) for name in projects for index_url in index_urls]
@@ -88,6 +79,7 @@ def fetch_index_files(
     if not pages:
         return found
     trusted = tuple(settings.trusted_hosts) if settings is not None else ()
+    page_cache = PageCache.default() if cache is None else cache
     with ExitStack() as clients:
         client = clients.enter_context(_client(timeout, settings, verified=True))
         # Pages on pip's trusted hosts are read without certificate checks, as pip reads them.
@@ -97,11 +89,13 @@ def fetch_index_files(
 
         def fetch(page: tuple[str, str]) -> list[IndexFile]:
             chosen = unverified if _is_trusted(page[0], trusted) else client
-            return _fetch_page(chosen, *page, run.within("request-deadline", request_deadline))
+            deadline = run.within("request-deadline", request_deadline)
+            return _fetch_page(chosen, *page, deadline, page_cache)
 
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool:
             for (_, name), files in zip(pages, pool.map(fetch, pages)):
                 found[name].extend(files)
+    page_cache.trim()
     return found
 
 
@@ -236,17 +230,25 @@ def _is_trusted(url: str, trusted_hosts: Sequence[str]) -> bool:
 
 
 def _fetch_page(
-    client: httpx.Client, index_url: str, name: str, deadline: limits.Deadline
+    client: httpx.Client,
+    index_url: str,
+    name: str,
+    deadline: limits.Deadline,
+    cache: PageCache,
 ) -> list[IndexFile]:
     url = project_page_url(index_url, name)
     if urlsplit(url).scheme.lower() == "file":
         return _read_local_page(url, index_url)
+    cached = cache.load(url)
+    headers = cached.conditional_headers() if cached is not None else None
     try:
         if deadline.expired:
             raise _TooSlow(deadline)
         # No single read may wait past the deadline either.
         read_timeout = min(client.timeout.read or deadline.seconds, deadline.remaining())
-        with client.stream("GET", url, timeout=read_timeout) as response:
+        with client.stream("GET", url, timeout=read_timeout, headers=headers) as response:
+            if response.status_code == 304 and cached is not None:
+                return cached.files  # not modified since it was parsed
             if response.status_code in _NOT_FOUND:
                 return []
             if response.status_code != 200:
@@ -256,6 +258,7 @@ def _fetch_page(
             content = _read_body(response, deadline)
             page_url = str(response.url)
             content_type = response.headers.get("content-type", "")
+            response_headers = response.headers
     except httpx.HTTPError as error:
         raise IndexUnreachableError(
             f"package index unreachable: {redact_url(url)} ({_describe(error)})"
@@ -267,7 +270,9 @@ def _fetch_page(
             f"package index sent an unreadable page: {redact_url(url)} ({error})"
         ) from None
     media_type = content_type.split(";")[0].strip().lower()
-    return _parse_page(content, media_type, page_url, index_url)
+    files = _parse_page(content, media_type, page_url, index_url)
+    cache.store(url, index_url, response_headers, files)
+    return files
 
 
 class _TooSlow(Exception):
