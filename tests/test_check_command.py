@@ -120,6 +120,9 @@ def test_compiled_requirements_with_hashes_are_checked_as_they_are(
     assert {f["id"] for f in report["findings"]} == {VULN_ID}
     # taken as they are: no pip dry run, so nothing was downloaded from the index
     assert not [path for path in world.requests if path.startswith("/files/")]
+    # and each index page was read once, not once to name the pinned files and again to check
+    pages = [path for path in world.requests if path.startswith("/simple/")]
+    assert sorted(pages) == ["/simple/app/", "/simple/vulnlib/"]
 
 
 def test_a_pinned_hash_the_index_does_not_publish_is_blocked(

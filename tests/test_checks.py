@@ -285,3 +285,24 @@ def test_findings_sorted_by_category_severity_then_name() -> None:
         ("unverifiable", "beta"),
     ]
     assert found == problems(list(reversed(plan)), advisories)
+
+
+def test_advisories_are_looked_up_once_per_version_not_once_per_file() -> None:
+    """A lock file lists every platform's file of a version; each file still gets the
+    version's findings, from one lookup."""
+    calls: list[tuple[str, str]] = []
+    advisories = Advisories({("demo", "1.0"): [Match("PYSEC-1")]})
+    looked_up = advisories.matches
+
+    def counting(name: str, version: str) -> list[Match]:
+        calls.append((name, version))
+        return looked_up(name, version)
+
+    advisories.matches = counting  # type: ignore[method-assign]
+    plan = [item(filename=f"demo-1.0-cp3{n}-none-any.whl") for n in range(5)]
+    plan.append(item(version="2.0"))
+
+    found = problems(plan, advisories)
+
+    assert calls == [("demo", "1.0"), ("demo", "2.0")]
+    assert ids(found) == ["PYSEC-1"] * 5

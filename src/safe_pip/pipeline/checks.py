@@ -112,9 +112,14 @@ def find_problems(
     from index pages by ``check_plan``)."""
     files_by_name = {canonicalize_name(name): files for name, files in index_files.items()}
     findings: list[Finding] = []
+    # A lock file lists every platform's file of a version: look each version up once.
+    by_version: dict[tuple[str, str], list[Finding]] = {}
     for item in plan:
         published = _published_files(item, files_by_name.get(canonicalize_name(item.name), ()))
-        findings.extend(advisory_findings(item.name, item.version, advisories))
+        version_key = (item.name, item.version)
+        if version_key not in by_version:
+            by_version[version_key] = advisory_findings(item.name, item.version, advisories)
+        findings.extend(by_version[version_key])
         if release_age is not None:
             findings.extend(_release_age_findings(item, release_age))
         findings.extend(_yanked_findings(item, published))

@@ -13,8 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from safe_pip.errors import PipError
+from safe_pip.index.files import IndexFile
 from safe_pip.index.settings import IndexSettings
-from safe_pip.models import ArtifactSource, Finding, PlanItem, Verdict
+from safe_pip.models import ArtifactSource, PlanItem, Verdict
 from safe_pip.pipeline.check_plan import (
     GuardResult,
     check_plan,
@@ -23,7 +24,7 @@ from safe_pip.pipeline.check_plan import (
 )
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.producers.lockfiles.detect import read_lock_file
-from safe_pip.producers.lockfiles.index_match import attach_file_names, needs_file_names
+from safe_pip.producers.lockfiles.index_match import attach_file_names
 from safe_pip.producers.lockfiles.model import LockFile, LockKind
 from safe_pip.producers.lockfiles.plan import to_plan
 
@@ -69,8 +70,9 @@ def check_lock_files(
             urls += settings.index_urls
     urls = list(dict.fromkeys(urls))
     notes: list[str] = []
-    items, hash_findings = _name_pinned_files(items, urls, policy, notes, settings)
-    result = check_plan(items, policy, urls, record_seen=False, index_settings=settings)
+    pages = _index_pages(items, urls, policy, notes, settings)  # each page once per run
+    items, hash_findings = attach_file_names(items, pages)
+    result = check_plan(items, policy, urls, record_seen=False, index_files=pages)
     result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
     result.notes[:0] = notes
     return one_item_per_version(result)
@@ -100,19 +102,20 @@ def resolve_unresolved(lock: LockFile, python: str) -> list[PlanItem]:
     return [item for item in items if item.name not in pinned_versions]
 
 
-def _name_pinned_files(
+def _index_pages(
     items: list[PlanItem],
     index_urls: list[str],
     policy: Policy,
     notes: list[str],
     settings: IndexSettings | None,
-) -> tuple[list[PlanItem], list[Finding]]:
-    """Requirement pins name no file: find their hashes on the index first."""
+) -> dict[str, list[IndexFile]]:
+    """The index pages of every index artifact, read once: requirement pins need them to
+    find their files' names, and every check after that reads the same pages."""
     from safe_pip.index.client import fetch_index_files
 
-    names = sorted({item.name for item in items if needs_file_names(item)})
+    names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
     if not names or not index_urls:
-        return items, []
+        return {}
     files = unless_fail_open(
         lambda: fetch_index_files(
             index_urls,
@@ -124,9 +127,7 @@ def _name_pinned_files(
         policy,
         notes,
     )
-    if files is None:
-        return items, []
-    return attach_file_names(items, files)
+    return files or {}
 
 
 def _any_from_index(items: Iterable[PlanItem]) -> bool:
