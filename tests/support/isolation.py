@@ -98,3 +98,56 @@ def describe(completed: subprocess.CompletedProcess[str]) -> str:
         f"command: {command}\nexit code: {completed.returncode}\n"
         f"--- stdout ---\n{completed.stdout}\n--- stderr ---\n{completed.stderr}"
     )
+
+
+def run_in_terminal(
+    cmd: Command,
+    env: Mapping[str, str],
+    *,
+    columns: int = 80,
+    cwd: Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> tuple[int, str]:
+    """Run ``cmd`` with stdout and stderr on a pseudo-terminal ``columns`` wide (POSIX only);
+    its exit code and everything it wrote there, escape sequences included."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    terminal_env = {key: value for key, value in env.items() if key not in ("COLUMNS", "LINES")}
+    terminal_env.setdefault("TERM", "xterm-256color")
+    process = subprocess.Popen(
+        [os.fspath(part) for part in cmd],
+        env=terminal_env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed: the process and its children are done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        else:
+            process.kill()
+            raise AssertionError(f"timed out after {timeout} s: {b''.join(chunks)!r}")
+        returncode = process.wait(timeout=timeout)
+    finally:
+        os.close(controller)
+    return returncode, b"".join(chunks).decode("utf-8", errors="replace").replace("\r\n", "\n")

@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,11 +135,28 @@ def render_text(
     lines: list[str] = []
     for decision in ordered_decisions(verdict.decisions):
         lines.extend(decision_lines(decision, context))
+    width = context.style.width
     if verdict.blocked:
-        lines.extend(_safe(line) for line in hint_lines(verdict.decisions))
-    line = _safe(verdict_line(verdict, context.options, skipped))
-    lines.append(paint(line, _verdict_style(verdict), context.style.colour))
+        for hint in hint_lines(verdict.decisions):
+            lines.extend(wrap(_safe(hint), width))
+    last = _safe(verdict_line(verdict, context.options, skipped))
+    colour = _verdict_style(verdict)
+    lines.extend(paint(line, colour, context.style.colour) for line in wrap(last, width))
     return "\n".join(lines)
+
+
+def wrap(line: str, width: int | None) -> list[str]:
+    """``line`` broken between words to fit ``width`` (continuation lines indented); whole
+    when there is no width. Words are never split: an id, a path or a command stays whole."""
+    if width is None or len(line) <= width:
+        return [line]
+    return textwrap.wrap(
+        line,
+        width,
+        subsequent_indent=_SUMMARY_INDENT,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _safe(line: str) -> str:

@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 from safe_pip.artifacts import filename_from_url, is_sha256, without_fragment
 from safe_pip.errors import PipError
 from safe_pip.models import ArtifactSource, PlanItem
+from safe_pip.pipeline.dependency_paths import attach_required_by, requirement_names
 
 SUPPORTED_VERSIONS = ("0", "1")
 
@@ -32,7 +33,29 @@ def parse_report(report: object) -> list[PlanItem]:
     entries = report.get("install")
     if not isinstance(entries, list):
         raise _unreadable("no 'install' list")
-    return [_plan_item(entry, position) for position, entry in enumerate(entries)]
+    items = [_plan_item(entry, position) for position, entry in enumerate(entries)]
+    return attach_required_by(items, _dependency_edges(entries, report.get("environment")))
+
+
+def _dependency_edges(entries: list[Any], environment: object) -> dict[str, list[str]]:
+    """name -> the names its ``Requires-Dist`` asks for, in the report's marker environment
+    (with the extras the user requested for it)."""
+    marker_values = (
+        {k: v for k, v in environment.items() if isinstance(v, str)}
+        if isinstance(environment, dict)
+        else None
+    )
+    edges: dict[str, list[str]] = {}
+    for entry in entries:  # every entry was validated by _plan_item
+        metadata = entry["metadata"]
+        requires = metadata.get("requires_dist")
+        extras = entry.get("requested_extras")
+        edges[canonicalize_name(metadata["name"])] = requirement_names(
+            requires if isinstance(requires, list) else [],
+            marker_values,
+            [e for e in extras if isinstance(e, str)] if isinstance(extras, list) else [],
+        )
+    return edges
 
 
 def _unreadable(reason: str) -> PipError:

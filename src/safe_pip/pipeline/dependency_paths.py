@@ -1,0 +1,79 @@
+"""Which requested package pulls a dependency into a plan (``idna==2.7 via requests==2.19.0``).
+
+Producers that know the plan's dependency edges (pip's report: each distribution's
+``Requires-Dist``) hand them to :func:`attach_required_by`; reports then name, for every
+finding on a dependency, the requirements that brought it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from safe_pip.models import PlanItem
+
+
+def attach_required_by(
+    items: Sequence[PlanItem], edges: Mapping[str, Iterable[str]]
+) -> list[PlanItem]:
+    """``items`` with ``required_by`` set on every dependency reachable from a requested item.
+
+    ``edges``: normalized name -> normalized names it depends on (edges to names outside the
+    plan are ignored)."""
+    by_name = {item.name: item for item in items}
+    roots: dict[str, list[str]] = {}
+    for root in items:
+        if not root.requested:
+            continue
+        seen = {root.name}
+        pending = [root.name]
+        while pending:
+            for child in edges.get(pending.pop(), ()):
+                if child in by_name and child not in seen:
+                    seen.add(child)
+                    pending.append(child)
+                    roots.setdefault(child, []).append(root.spec)
+    return [
+        replace(item, required_by=tuple(sorted(roots[item.name])))
+        if item.name in roots and not item.requested
+        else item
+        for item in items
+    ]
+
+
+def requirement_names(
+    requires_dist: Iterable[object],
+    environment: Mapping[str, str] | None,
+    extras: Iterable[str] = (),
+) -> list[str]:
+    """The normalized names ``Requires-Dist`` entries ask for in ``environment`` (marker
+    values, as pip's report records them) with ``extras``; unreadable entries are skipped."""
+    wanted_extras = [""] + [canonicalize_name(extra) for extra in extras]
+    names: list[str] = []
+    for text in requires_dist:
+        if not isinstance(text, str):
+            continue
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if requirement.marker is None or any(
+            _marker_holds(requirement, environment, extra) for extra in wanted_extras
+        ):
+            names.append(canonicalize_name(requirement.name))
+    return names
+
+
+def _marker_holds(
+    requirement: Requirement, environment: Mapping[str, str] | None, extra: str
+) -> bool:
+    assert requirement.marker is not None
+    values = {**(environment or {}), "extra": extra}
+    try:
+        return requirement.marker.evaluate(values)
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        return False

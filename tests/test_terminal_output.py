@@ -1,0 +1,110 @@
+"""What a person sees: colour, width and progress on a real pseudo-terminal, nothing extra
+when piped, and findings before the installer's output in a log."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from safe_pip.console import strip_ansi
+from support.index_server import LocalIndex
+from support.isolation import run_in_terminal
+from support.outcomes import output
+from support.scenario import VULN_ID
+
+SafePip = Callable[..., subprocess.CompletedProcess[str]]
+SAFE_PIP = [sys.executable, "-m", "safe_pip"]
+ERASE_LINE = "\r\x1b[2K"
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX"),
+]
+
+
+def vulnerable_requirements(index: LocalIndex, directory: Path) -> Path:
+    hosted = next(f for f in index.hosted_files("vulnlib") if "1.0" in f.filename)
+    requirements = directory / "requirements.txt"
+    requirements.write_text(
+        f"--index-url {index.url}\nvulnlib==1.0 --hash=sha256:{hosted.sha256}\n"
+    )
+    return requirements
+
+
+def test_terminal_report_is_coloured_and_fits_80_columns(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    requirements = vulnerable_requirements(world, tmp_path)
+    code, text = run_in_terminal(
+        [*SAFE_PIP, "check", requirements.name], isolated_env, columns=80, cwd=tmp_path
+    )
+    assert code == 1, text
+    assert "\x1b[1;31mFAIL\x1b[0m  vulnlib==1.0  vulnerability  " + VULN_ID in text
+    plain = strip_ansi(text)
+    assert "fix: >=1.1" in plain
+    assert all(len(line) <= 80 for line in plain.splitlines()), plain
+
+
+def test_no_color_and_force_color(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    requirements = vulnerable_requirements(world, tmp_path)
+    _, text = run_in_terminal(
+        [*SAFE_PIP, "check", requirements], {**isolated_env, "NO_COLOR": "1"}, columns=200
+    )
+    assert "\x1b[" not in text and f"FAIL  vulnlib==1.0  vulnerability  {VULN_ID}" in text
+    piped = safe_pip("check", requirements)
+    assert "\x1b[" not in piped.stdout
+    forced = safe_pip("check", requirements, env={**isolated_env, "FORCE_COLOR": "1"})
+    assert forced.stdout.startswith("\x1b[1;31mFAIL\x1b[0m"), output(forced)
+
+
+def test_piped_lines_are_whole(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    requirements = vulnerable_requirements(world, tmp_path)
+    narrow = safe_pip("check", requirements, env={**isolated_env, "COLUMNS": "40"})
+    first = narrow.stdout.splitlines()[0]
+    assert first.startswith(f"FAIL  vulnlib==1.0  vulnerability  {VULN_ID}")
+    assert first.endswith("fix: >=1.1") or "fix: >=1.1  http" in first  # one line, not fitted
+
+
+def test_progress_while_pip_resolves_only_on_a_terminal(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    args: list[str | Path] = ["install", "--python", target_venv, "--index-url", world.url]
+    args += ["--dry-run", "cleanlib"]
+    code, text = run_in_terminal([*SAFE_PIP, *args], isolated_env, columns=200)
+    assert code == 0, text
+    assert "resolving with pip..." in text and ERASE_LINE in text
+    # the status line is erased before the report, which is green when clean
+    report = text.rsplit(ERASE_LINE, 1)[1]
+    assert "\x1b[32msafe-pip: 1 package checked for " in report
+    piped = safe_pip(*args)
+    assert piped.returncode == 0, output(piped)
+    assert "resolving" not in piped.stderr and "\x1b" not in piped.stderr + piped.stdout
+
+
+def test_findings_come_before_the_installer_output_in_a_log(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    """stdout and stderr into one pipe, as in CI or `| tee`: the report is flushed first."""
+    args: list[str | Path] = ["install", "--python", target_venv, "--index-url", world.url]
+    args += ["--warn-only", "app"]
+    log = subprocess.run(
+        [*SAFE_PIP, *args],
+        env=isolated_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    ).stdout
+    assert f"warning  vulnlib==1.0 via app==1.0  vulnerability  {VULN_ID}" in log, log
+    assert "Successfully installed" in log, log
+    assert log.index(VULN_ID) < log.index("Successfully installed")
