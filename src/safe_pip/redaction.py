@@ -40,6 +40,17 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{_masked_userinfo(userinfo)}@{host}"))
 
 
+def index_identity(index_url: str) -> str:
+    """How safe-pip names an index in records and comparisons: without credentials and
+    without a trailing slash (the same index with another token is the same index)."""
+    try:
+        parts = urlsplit(index_url.strip())
+    except ValueError:
+        return redact_text(index_url.strip()).rstrip("/")
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=host)).rstrip("/")
+
+
 def redact_text(text: str) -> str:
     """Every ``scheme://user:password@`` in a free text (messages, log lines) masked."""
     if "@" not in text:

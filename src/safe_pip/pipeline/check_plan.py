@@ -19,6 +19,7 @@ from safe_pip.index.client import IndexFile, fetch_index_files, match_file
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.checks import find_problems
+from safe_pip.pipeline.confusion import ConfusionRule
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.pipeline.release_age import ReleaseAgeRule
 from safe_pip.pipeline.seen_hashes import SeenHashes
@@ -100,8 +101,9 @@ def check_plan(
         if advisories is not None:
             notes.extend(_staleness_notes(advisories, policy))
         release_age = ReleaseAgeRule.from_policy(policy, now)
+        confusion = ConfusionRule(index_urls, policy.index_for, seen.first_index)
         findings = find_problems(
-            items, advisories or _NO_ADVISORIES, index_files, seen, release_age
+            items, advisories or _NO_ADVISORIES, index_files, seen, release_age, confusion
         )
         decisions: list[Decision] = decide(findings, policy, today or date.today())
         verdict = Verdict(plan=items, decisions=decisions)
@@ -153,6 +155,9 @@ class _NoSeenHashes:
     """Stands in for the trust-on-first-use record when fail-mode is open and it is unusable."""
 
     def lookup(self, filename: str) -> None:
+        return None
+
+    def first_index(self, name: str) -> None:
         return None
 
     def record(self, items: Sequence[PlanItem]) -> int:

@@ -13,6 +13,7 @@ from typing import Protocol
 from packaging.utils import canonicalize_name
 
 from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
+from safe_pip.pipeline.confusion import ConfusionRule, confusion_findings
 from safe_pip.pipeline.release_age import ReleaseAgeRule, release_age_finding
 
 # Stable ids of the findings that do not come from an advisory.
@@ -105,11 +106,13 @@ def find_problems(
     index_files: Mapping[str, Sequence[IndexFileLike]],
     seen: SeenHashesLike,
     release_age: ReleaseAgeRule | None = None,
+    confusion: ConfusionRule | None = None,
 ) -> list[Finding]:
     """Every problem with every plan item, most serious category first.
 
     ``release_age``: check upload times against the cooldown (items carry them, filled in
-    from index pages by ``check_plan``)."""
+    from index pages by ``check_plan``). ``confusion``: the configured indexes and
+    ``index-for`` bindings for the dependency-confusion check."""
     files_by_name = {canonicalize_name(name): files for name, files in index_files.items()}
     findings: list[Finding] = []
     # A lock file lists every platform's file of a version: look each version up once.
@@ -125,6 +128,9 @@ def find_problems(
         findings.extend(_yanked_findings(item, published))
         findings.extend(_hash_findings(item, published, seen))
         findings.extend(_unverifiable_findings(item, published))
+        if confusion is not None:
+            served = files_by_name.get(canonicalize_name(item.name), ())
+            findings.extend(confusion_findings(item, served, confusion))
     return sorted(findings, key=_sort_key)
 
 

@@ -285,6 +285,12 @@ def hint_lines(decisions: Sequence[Decision]) -> list[str]:
             f"hint: malicious: {', '.join(malicious)}; remove from your requirements and treat"
             " any machine that installed it as compromised"
         )
+    confused = sorted({f.name for f in blocking if f.category is Category.CONFUSION})
+    if confused:
+        hints.append(
+            f"hint: dependency confusion: {', '.join(confused)}; check which index really"
+            ' publishes it, then bind it in your user config: index-for = {NAME = "INDEX URL"}'
+        )
     if any(f.category is Category.HASH_MISMATCH for f in blocking):
         hints.append(
             "hint: a hash mismatch means the file is not the one the index published, you pinned"

@@ -6,6 +6,11 @@ The record lives in a small SQLite file (``paths.seen_hashes_path()``); writes h
 under a ``filelock.FileLock`` next to it so concurrent safe-pip processes never race.
 Entries are never overwritten: the first hash seen is the trusted one. To start over,
 delete the file.
+
+The same record keeps, per project name, the index it first came from (dependency
+confusion: a later change of index is a finding, ``pipeline.confusion``). Index URLs are
+stored with their credentials redacted (``redaction.index_identity``), so no secret is
+written and a rotated token does not look like another index.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from filelock import FileLock, Timeout
 from safe_pip import paths
 from safe_pip.errors import DatabaseError
 from safe_pip.models import ArtifactSource, PlanItem
+from safe_pip.redaction import index_identity, redact_url
 
 _LOCK_TIMEOUT_SECONDS = 60.0
 _SCHEMA = """
@@ -31,10 +37,22 @@ CREATE TABLE IF NOT EXISTS seen_hashes (
     sha256 TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     url TEXT
-)
+);
+CREATE TABLE IF NOT EXISTS seen_indexes (
+    name TEXT PRIMARY KEY,
+    index_url TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
 """
 # Only downloaded artifacts have a stable name -> content relation; local builds do not.
 _RECORDED_SOURCES = frozenset({ArtifactSource.INDEX, ArtifactSource.DIRECT_URL})
+
+
+@dataclass(frozen=True)
+class SeenIndex:
+    name: str  # PEP 503-normalized
+    index_url: str  # ``redaction.index_identity`` of the index it first came from
+    first_seen: str  # UTC ISO 8601
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,21 @@ class SeenHashes:
             )
         return None if row is None else SeenHash(row[0], row[1], row[2], row[3])
 
+    def first_index(self, name: str) -> SeenIndex | None:
+        """The index project ``name`` came from the first time safe-pip allowed it."""
+        if self._connection is None and not self.path.exists():
+            return None
+        with self._sqlite_errors():
+            row = (
+                self._connect()
+                .execute(
+                    "SELECT name, index_url, first_seen FROM seen_indexes WHERE name = ?",
+                    (name,),
+                )
+                .fetchone()
+            )
+        return None if row is None else SeenIndex(row[0], row[1], row[2])
+
     def record(self, items: Iterable[PlanItem], now: datetime | None = None) -> int:
         """Remember the hash of every downloaded artifact not seen before; return how many.
 
@@ -87,12 +120,18 @@ class SeenHashes:
         """
         first_seen = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
         stamp = first_seen.isoformat(timespec="seconds")
+        items = list(items)
         rows = [
-            (item.filename, item.sha256.lower(), stamp, item.url)
+            (item.filename, item.sha256.lower(), stamp, redact_url(item.url) if item.url else None)
             for item in items
             if item.filename and item.sha256 and item.source in _RECORDED_SOURCES
         ]
-        if not rows:
+        index_rows = [
+            (item.name, index_identity(item.index_url), stamp)
+            for item in items
+            if item.index_url and item.source is ArtifactSource.INDEX
+        ]
+        if not rows and not index_rows:
             return 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +144,13 @@ class SeenHashes:
                         " VALUES (?, ?, ?, ?)",
                         rows,
                     )
-                    return connection.total_changes - before
+                    recorded = connection.total_changes - before
+                    connection.executemany(
+                        "INSERT OR IGNORE INTO seen_indexes (name, index_url, first_seen)"
+                        " VALUES (?, ?, ?)",
+                        index_rows,
+                    )
+                    return recorded
         except Timeout as exc:
             raise DatabaseError(
                 f"seen-hash record {self.path} is locked by another safe-pip process"
@@ -136,7 +181,7 @@ class SeenHashes:
         if self._connection is None:
             connection = sqlite3.connect(str(self.path), timeout=_LOCK_TIMEOUT_SECONDS)
             try:
-                connection.execute(_SCHEMA)
+                connection.executescript(_SCHEMA)
                 connection.commit()
             except BaseException:
                 connection.close()

@@ -1,0 +1,99 @@
+"""Dependency confusion: the same project name on more than one index.
+
+pip and uv merge every configured index (``--index-url PRIVATE --extra-index-url PUBLIC``)
+and take the highest version from any of them, so ``corpinternal 99.0`` uploaded to a
+public index beats the private ``1.0``. With more than one index configured, a project that
+more than one of them serves is a ``CONFUSION`` finding (category ``confusion``, blocked
+by default) unless policy ``index-for`` binds the name to one index; a bound name that comes
+from any other index is a finding too. And ``INDEX-CHANGED``: a project that came from
+another configured index the first time safe-pip allowed it (``seen_hashes.first_index``).
+
+Index URLs are compared by ``redaction.index_identity`` (no credentials, no trailing slash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
+from safe_pip.redaction import index_identity
+
+CONFUSION_ID = "CONFUSION"
+INDEX_CHANGED_ID = "INDEX-CHANGED"
+
+
+class ServedFile(Protocol):
+    @property
+    def index_url(self) -> str: ...
+
+
+class FirstIndex(Protocol):
+    @property
+    def index_url(self) -> str: ...
+    @property
+    def first_seen(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ConfusionRule:
+    """The configured indexes, the ``index-for`` bindings, and what was seen before."""
+
+    index_urls: Sequence[str]
+    bindings: Mapping[str, str]  # normalized name -> index URL
+    first_index: Callable[[str], FirstIndex | None] = lambda name: None
+
+    @property
+    def configured(self) -> frozenset[str]:
+        return frozenset(index_identity(url) for url in self.index_urls)
+
+
+def confusion_findings(
+    item: PlanItem, files: Sequence[ServedFile], rule: ConfusionRule
+) -> list[Finding]:
+    """The dependency-confusion findings of one plan item (``files``: every index page file
+    listed for its name, from every configured index)."""
+    if item.source is not ArtifactSource.INDEX:
+        return []
+    came_from = index_identity(item.index_url) if item.index_url else None
+    findings: list[Finding] = []
+    bound = rule.bindings.get(item.name)
+    serving = sorted({index_identity(file.index_url) for file in files})
+    if bound is not None:  # the user's explicit choice replaces both other rules
+        if came_from != index_identity(bound):
+            source = came_from or "an index safe-pip could not tell"
+            summary = f"comes from {source}, but index-for binds it to {index_identity(bound)}"
+            findings.append(_finding(item, CONFUSION_ID, summary))
+        return findings
+    if len(rule.configured) > 1 and len(serving) > 1:
+        summary = (
+            f"served by {len(serving)} indexes ({', '.join(serving)}), this one from "
+            f"{came_from or 'an unknown index'}: an attacker may have published the name on "
+            "another index; bind it with index-for"
+        )
+        findings.append(_finding(item, CONFUSION_ID, summary))
+    first = rule.first_index(item.name)
+    # Only when the first index is still configured: switching to a mirror is no attack.
+    if (
+        first is not None
+        and came_from
+        and first.index_url != came_from
+        and first.index_url in rule.configured
+    ):
+        summary = (
+            f"came from {first.index_url} when first seen on {first.first_seen[:10]}, "
+            f"now from {came_from}"
+        )
+        findings.append(_finding(item, INDEX_CHANGED_ID, summary))
+    return findings
+
+
+def _finding(item: PlanItem, finding_id: str, summary: str) -> Finding:
+    return Finding(
+        name=item.name,
+        version=item.version,
+        category=Category.CONFUSION,
+        id=finding_id,
+        summary=summary,
+    )

@@ -1,0 +1,174 @@
+"""Dependency confusion (issue 8, reproduction 7).
+
+With ``--index-url PRIVATE --extra-index-url PUBLIC``, a ``corpinternal 99.0`` on the public
+index beat the private 1.0 and was installed with exit 0 and no finding. Now a name served
+by more than one configured index is a ``confusion`` finding (blocked by default) unless
+``index-for`` binds it, and a name that later comes from another configured index than the
+first time is one too.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from safe_pip.models import Category, PlanItem
+from safe_pip.pipeline.check_plan import check_plan
+from safe_pip.pipeline.confusion import (
+    CONFUSION_ID,
+    INDEX_CHANGED_ID,
+    ConfusionRule,
+    confusion_findings,
+)
+from safe_pip.pipeline.policy import FailMode, Policy
+from safe_pip.pipeline.seen_hashes import SeenHashes
+from support.index_server import LocalIndex
+from support.outcomes import installed, output
+
+SafePip = Callable[..., subprocess.CompletedProcess[str]]
+PRIVATE = "https://private.invalid/simple/"
+PUBLIC = "https://public.invalid/simple"
+TOKEN = "pypi-s3cr3t"
+
+
+@dataclass(frozen=True)
+class Served:
+    index_url: str
+
+
+@dataclass(frozen=True)
+class First:
+    index_url: str
+    first_seen: str = "2026-01-02T03:04:05+00:00"
+
+
+def item(index_url: str | None = PUBLIC) -> PlanItem:
+    return PlanItem("corpinternal", "99.0", filename="corpinternal-99.0.whl", index_url=index_url)
+
+
+def ids(index_url: str | None, served: list[str], rule: ConfusionRule) -> list[str]:
+    return [f.id for f in confusion_findings(item(index_url), [Served(u) for u in served], rule)]
+
+
+TWO_INDEXES = ConfusionRule([PRIVATE, PUBLIC], {})
+
+
+def test_a_name_served_by_two_configured_indexes_is_a_finding() -> None:
+    (found,) = confusion_findings(item(), [Served(PRIVATE), Served(PUBLIC)], TWO_INDEXES)
+    assert found.category is Category.CONFUSION and found.id == CONFUSION_ID
+    assert "served by 2 indexes" in found.summary and "index-for" in found.summary
+
+
+def test_one_index_serving_the_name_or_one_index_configured_is_fine() -> None:
+    assert ids(PUBLIC, [PUBLIC], TWO_INDEXES) == []
+    assert ids(PUBLIC, [PUBLIC, PUBLIC + "/"], ConfusionRule([PUBLIC], {})) == []
+
+
+def test_a_binding_settles_which_index_may_serve_the_name() -> None:
+    bound = ConfusionRule([PRIVATE, PUBLIC], {"corpinternal": PRIVATE})
+    assert ids(PRIVATE, [PRIVATE, PUBLIC], bound) == []
+    assert ids(PUBLIC, [PRIVATE, PUBLIC], bound) == [CONFUSION_ID]
+    assert ids(None, [PRIVATE], bound) == [CONFUSION_ID]
+
+
+def test_the_same_index_with_other_credentials_is_the_same_index() -> None:
+    with_token = PRIVATE.replace("https://", f"https://__token__:{TOKEN}@")
+    bound = ConfusionRule([with_token, PUBLIC], {"corpinternal": PRIVATE})
+    assert ids(with_token, [with_token, PUBLIC], bound) == []
+
+
+def test_a_name_that_moved_to_another_configured_index_is_a_finding() -> None:
+    moved = ConfusionRule([PRIVATE, PUBLIC], {}, lambda name: First(PRIVATE.rstrip("/")))
+    findings = confusion_findings(item(PUBLIC), [Served(PUBLIC)], moved)
+    assert [f.id for f in findings] == [INDEX_CHANGED_ID]
+    assert "first seen on 2026-01-02" in findings[0].summary
+
+
+def test_a_switch_to_a_mirror_is_no_finding() -> None:
+    mirror = ConfusionRule([PUBLIC], {}, lambda name: First("https://old-mirror.invalid/simple"))
+    assert ids(PUBLIC, [PUBLIC], mirror) == []
+
+
+def test_the_first_index_is_recorded_without_credentials(tmp_path: Path) -> None:
+    with_token = PRIVATE.replace("https://", f"https://__token__:{TOKEN}@")
+    with SeenHashes.open(tmp_path / "seen.sqlite") as seen:
+        seen.record([item(with_token)])
+        first = seen.first_index("corpinternal")
+        assert first is not None and first.index_url == "https://private.invalid/simple"
+    assert TOKEN.encode() not in (tmp_path / "seen.sqlite").read_bytes()
+
+
+def test_check_plan_records_the_index_and_reports_a_later_move(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safe_pip.index.client import IndexFile
+
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(tmp_path / "cache"))
+    policy = Policy(fail_mode=FailMode.OPEN)  # no advisory database here
+
+    def served_by(index_url: str) -> dict[str, list[IndexFile]]:
+        url = f"{index_url.rstrip('/')}/files/corpinternal-99.0.whl"
+        file = IndexFile("corpinternal-99.0.whl", url, None, False, None, None, index_url)
+        return {"corpinternal": [file]}
+
+    first = check_plan([item(None)], policy, [PRIVATE, PUBLIC], index_files=served_by(PRIVATE))
+    assert not [d for d in first.verdict.decisions if d.finding.category is Category.CONFUSION]
+    later = check_plan([item(None)], policy, [PRIVATE, PUBLIC], index_files=served_by(PUBLIC))
+    confusion = [d for d in later.verdict.decisions if d.finding.category is Category.CONFUSION]
+    assert [d.finding.id for d in confusion] == [INDEX_CHANGED_ID]
+    assert later.verdict.blocked
+
+
+# ---------------------------------------------------------------- two real indexes
+
+
+@pytest.fixture
+def private_and_public(
+    local_index: LocalIndex, tmp_path: Path
+) -> Iterator[tuple[LocalIndex, LocalIndex]]:
+    local_index.add("corpinternal", "1.0")
+    local_index.add("cleanlib", "1.0")
+    with LocalIndex(tmp_path / "public-index") as public:
+        public.add("corpinternal", "99.0")
+        yield local_index, public
+
+
+@pytest.mark.integration
+def test_the_attackers_higher_version_on_the_public_index_is_blocked(
+    private_and_public: tuple[LocalIndex, LocalIndex],
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    pip_venv: Callable[[str], Path],
+) -> None:
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    private, public = private_and_public
+    python = pip_venv("bundled")
+    indexes = ("-i", private.url, "--extra-index-url", public.url)
+    result = safe_pip("install", "--python", python, *indexes, "--format", "json", "corpinternal")
+    assert result.returncode == 1, output(result)
+    report = json.loads(result.stdout)
+    (confusion,) = [f for f in report["findings"] if f["category"] == "confusion"]
+    assert confusion["id"] == CONFUSION_ID and confusion["action"] == "block"
+    assert confusion["version"] == "99.0"
+    assert installed(python, isolated_env) == {}
+
+    # A name only one index serves is fine with both configured.
+    clean = safe_pip("install", "--python", python, *indexes, "cleanlib")
+    assert clean.returncode == 0, output(clean)
+
+    # Bound to the private index, the private version installs and the public one does not.
+    config = Path(isolated_env["SAFE_PIP_CONFIG_FILE"])
+    config.write_text(f'index-for = {{ corpinternal = "{private.url}" }}\n', encoding="utf-8")
+    still_public = safe_pip("install", "--python", python, *indexes, "corpinternal")
+    assert still_public.returncode == 1, output(still_public)
+    assert "index-for binds it to" in still_public.stdout
+    pinned = safe_pip("install", "--python", python, *indexes, "corpinternal==1.0")
+    assert pinned.returncode == 0, output(pinned)
+    assert installed(python, isolated_env) == {"corpinternal": "1.0", "cleanlib": "1.0"}
