@@ -27,6 +27,7 @@ from safe_pip.commands.own_options import (
     take_option,
 )
 from safe_pip.console import say
+from safe_pip.errors import SafePipError
 from safe_pip.installers.uv.args import (
     GLOBAL_VALUE_OPTIONS,
     UvInstallArgs,
@@ -37,9 +38,9 @@ from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
 from safe_pip.installers.uv.builds import permits_for
 from safe_pip.installers.uv.plan import (
     call_uv,
-    check_environment,
     find_uv,
     resolve_uv_plan,
+    start_environment_check,
     uv_child_env,
     uv_index_urls,
 )
@@ -49,6 +50,7 @@ from safe_pip.pipeline.check_plan import GuardResult, check_plan
 from safe_pip.pipeline.report import print_verdict
 
 if TYPE_CHECKING:
+    from safe_pip.installers.uv.install import UvInstallResult
     from safe_pip.installers.uv.plan import UvPlan
 
 _STEERING_ROUNDS = 5  # each round excludes the disallowed versions of newly blocked packages
@@ -135,45 +137,10 @@ def _install(
     own: OwnOptions,
     env: Mapping[str, str],
 ) -> int:
-    from safe_pip.installers.uv.build_gate import BuildGate
-    from safe_pip.installers.uv.install import install_with_uv
-
-    policy = own.policy()
-    check_environment(uv, global_args, request, env)  # fail as early as uv would
-    settings = uv_index_settings([*global_args, *request.shared_args], env)
-    dry_run = "--dry-run" in request.install_args
     with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
-        work = Path(tmp)
-        gate = BuildGate(
-            uv_pip=[uv, *global_args, "pip"],
-            resolve_args=[*request.target_args, *request.shared_args],
-            work=work,
-            policy=policy,
-            settings=settings,
-            env=env,
-            permits=permits_for(request.plan_args, env),
-        )
-        try:
-            plan, result, steered = _plan_and_check(
-                uv, global_args, command, request, gate, dry_run, env
-            )
-        except BuildBlocked as blocked:
-            _report(blocked.result, own)
-            return exit_codes.BLOCKED
-        if not plan.items and command == "install":
-            say("nothing to install.")
-            return exit_codes.OK
-        if not result.verdict.blocked:
-            for line in steered:
-                say(line)
-        if _report(result, own) != exit_codes.OK:
-            return exit_codes.BLOCKED
-        if dry_run:
-            planned = ", ".join(item.spec for item in plan.items)
-            say(f"dry run: would install {planned}; nothing was installed.")
-            return exit_codes.OK
-        install_args = [*request.target_args, *request.install_args]
-        outcome = install_with_uv(uv, global_args, command, plan, install_args, env)
+        outcome = _plan_check_install(uv, global_args, command, request, own, env, Path(tmp))
+    if isinstance(outcome, int):
+        return outcome
     if outcome.hash_mismatch:
         say(
             "blocked: a downloaded file does not match the sha256 that was checked "
@@ -190,6 +157,59 @@ def _install(
     return exit_codes.OK
 
 
+def _plan_check_install(
+    uv: str,
+    global_args: list[str],
+    command: str,
+    request: UvInstallArgs,
+    own: OwnOptions,
+    env: Mapping[str, str],
+    work: Path,
+) -> UvInstallResult | int:
+    """Plan, check and install in ``work``; an exit code when it ends before installing."""
+    from safe_pip.installers.uv.install import install_with_uv
+
+    policy = own.policy()
+    settings = uv_index_settings([*global_args, *request.shared_args], env)
+    dry_run = "--dry-run" in request.install_args
+    with start_environment_check(uv, global_args, request, work, env) as environment:
+        gate = BuildGate(
+            uv_pip=[uv, *global_args, "pip"],
+            resolve_args=[*request.target_args, *request.shared_args],
+            work=work,
+            policy=policy,
+            settings=settings,
+            env=env,
+            permits=permits_for(request.plan_args, env),
+        )
+        try:
+            plan, result, steered = _plan_and_check(
+                uv, global_args, command, request, gate, dry_run, env
+            )
+        except BuildBlocked as blocked:
+            environment.result()  # a target uv refuses says so first, as uv would
+            _report(blocked.result, own)
+            return exit_codes.BLOCKED
+        except SafePipError:
+            environment.result()
+            raise
+        environment.result()
+        if not plan.items and command == "install":
+            say("nothing to install.")
+            return exit_codes.OK
+        if not result.verdict.blocked:
+            for line in steered:
+                say(line)
+        if _report(result, own) != exit_codes.OK:
+            return exit_codes.BLOCKED
+        if dry_run:
+            planned = ", ".join(item.spec for item in plan.items)
+            say(f"dry run: would install {planned}; nothing was installed.")
+            return exit_codes.OK
+        install_args = [*request.target_args, *request.install_args]
+        return install_with_uv(uv, global_args, command, plan, install_args, env)
+
+
 def _plan_and_check(
     uv: str,
     global_args: list[str],
@@ -204,6 +224,9 @@ def _plan_and_check(
     the first plan's report when nothing allowed satisfies the requirements."""
     from safe_pip.errors import CannotCheckError
     from safe_pip.installers.uv import steering
+    from safe_pip.installers.uv.index_facts import index_files_for_check
+
+    pinned = steering.pinned_names(request)
 
     def plan_and_check() -> tuple[UvPlan, GuardResult]:
         plan = resolve_uv_plan(
@@ -214,12 +237,12 @@ def _plan_and_check(
             gate.policy,
             plan.index_urls,
             record_seen=not dry_run,
+            index_files=index_files_for_check(plan, pinned, gate.settings),
             index_settings=gate.settings,
         )
         return plan, result
 
     plan, result = plan_and_check()
-    pinned = steering.pinned_names(request) if gate.policy.steers else set()
     avoided: dict[str, steering.Avoided] = {}
     for _ in range(_STEERING_ROUNDS):
         blocked = steering.blocked_versions(result)

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -78,6 +78,7 @@ class UvPlan:
     index_urls: list[str]
     lock_file: Path  # uv's pylock.toml of the plan, in the caller's work directory
     build_args: list[str]  # what uv may build (``BuildPermits.args``), for the install run
+    kept_installed: frozenset[str] = frozenset()  # names planned at their installed version
 
 
 class BuildVetting(Protocol):
@@ -138,7 +139,9 @@ def resolve_uv_plan(
     files = _read_requirement_files(request)
     options = _location_lines(files)
     with _start_index_lookup(base, request, options, work, child_env) as index_lookup:
-        items = _compile_plan(base, request, work, no_deps, child_env, gate, index_lookup)
+        items, installed = _compile_plan(
+            base, request, work, no_deps, child_env, gate, index_lookup
+        )
         index_urls = index_lookup.result()
     # The install pins the planned sha256, not the user's ``--hash``: check those here.
     items = [
@@ -152,21 +155,36 @@ def resolve_uv_plan(
         index_urls=index_urls,
         lock_file=work / PLAN_FILE,
         build_args=gate.permits.args(work, resolving=False),
+        kept_installed=frozenset(
+            item.name
+            for item in items
+            if (item.name, item.version)
+            in {(canonicalize_name(row["name"]), row["version"]) for row in installed}
+        ),
     )
 
 
-def check_environment(
-    uv: str, global_args: Sequence[str], request: UvInstallArgs, env: Mapping[str, str]
-) -> None:
-    """Fail now, with uv's own message, when uv would refuse to install into the target
-    (no virtual environment, an externally managed interpreter): a dry ``uv pip sync`` of
-    nothing finds the environment exactly as the install will."""
-    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
-        nothing = Path(tmp) / "nothing.txt"
-        nothing.write_text("", encoding="utf-8")
-        command = [uv, *global_args, "pip", "sync", str(nothing), "--dry-run", "--quiet"]
-        command += ["--allow-empty-requirements", *request.target_args]
-        run_uv([*command, *request.environment_args], uv_child_env(env))
+def start_environment_check(
+    uv: str, global_args: Sequence[str], request: UvInstallArgs, work: Path, env: Mapping[str, str]
+) -> PendingChild[None]:
+    """Ask uv, in the background, whether it would install into the target at all (no
+    virtual environment, an externally managed interpreter): a dry ``uv pip sync`` of nothing
+    finds the environment exactly as the install will. ``result()`` raises uv's message."""
+    nothing = work / "nothing.txt"
+    nothing.write_text("", encoding="utf-8")
+    command = [uv, *global_args, "pip", "sync", str(nothing), "--dry-run", "--quiet"]
+    command += ["--allow-empty-requirements", *request.target_args, *request.environment_args]
+    return start_child(
+        command,
+        uv_child_env(env),
+        _environment_verdict,
+        cannot_start=lambda exc: _cannot_run_uv(command, exc),
+    )
+
+
+def _environment_verdict(output: ChildOutput) -> None:
+    if output.returncode != 0:
+        raise uv_failure(output.stderr)
 
 
 def requirement_file_options(request: UvInstallArgs) -> list[str]:
@@ -206,7 +224,8 @@ def _compile_plan(
     env: Mapping[str, str],
     gate: BuildVetting,
     index_lookup: PendingChild[list[str]],
-) -> list[PlanItem]:
+) -> tuple[list[PlanItem], list[dict[str, str]]]:
+    """The plan, and what is installed in the target (uv keeps those versions)."""
     output = work / PLAN_FILE
     preferences = [] if request.upgrade else _installed(base, request, env)
     command = [
@@ -230,7 +249,7 @@ def _compile_plan(
         if completed.returncode == 0:
             items = plan_items(output, _requested_names(request))
             _allow_own_builds(items, gate, index_lookup)
-            return items
+            return items, preferences
         if not _let_gate_answer(completed.stderr, gate, index_lookup):
             raise uv_failure(completed.stderr)
     raise PipError(f"uv still asked to build more after {MAX_BUILD_ROUNDS} rounds of checks")
@@ -278,9 +297,31 @@ def _source_tree(item: PlanItem) -> Path | None:
 
 
 def plan_items(lock_file: Path, requested: Collection[str]) -> list[PlanItem]:
-    """The plan in a pylock.toml uv wrote: one item per package, the file uv installs."""
-    lock = read_pylock(lock_file, load_toml(lock_file, lock_file.read_text(encoding="utf-8")))
-    return [_plan_item(package, package.name in requested) for package in lock.packages]
+    """The plan in a pylock.toml uv wrote: one item per package, the file uv installs, with
+    the upload time uv read from the index page."""
+    document = load_toml(lock_file, lock_file.read_text(encoding="utf-8"))
+    lock = read_pylock(lock_file, document)
+    uploaded = _upload_times(document)
+    items = [_plan_item(package, package.name in requested) for package in lock.packages]
+    return [
+        replace(item, upload_time=uploaded.get(item.filename or ""))
+        if item.upload_time is None and item.filename in uploaded
+        else item
+        for item in items
+    ]
+
+
+def _upload_times(document: Mapping[str, Any]) -> dict[str, str]:
+    """file name -> ``upload-time`` of every wheel and sdist a pylock.toml lists."""
+    times: dict[str, str] = {}
+    for package in document.get("packages", []):
+        files = [*package.get("wheels", []), package.get("sdist") or {}]
+        for file in files:
+            moment, url = file.get("upload-time"), str(file.get("url") or file.get("path") or "")
+            if moment is not None and url:
+                name = str(file.get("name") or url.rsplit("/", 1)[-1])
+                times[name] = moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
+    return times
 
 
 def uv_failure(stderr: str) -> SafePipError:

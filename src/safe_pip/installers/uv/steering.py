@@ -91,11 +91,16 @@ def disallowed_versions(
 
 def pinned_names(request: UvInstallArgs) -> set[str]:
     """Names the user pinned to one version (``==``/``===``) on the command line or in a
-    requirements file: those are never steered."""
+    requirements, constraints or overrides file: those are never steered (and uv may choose
+    a yanked version for them)."""
     from safe_pip.installers.requirements_file import read_requirements_file
 
     texts = list(request.requirements)
-    for file in request.requirement_files:
+    args = request.plan_args
+    pinning_files = [
+        value for option, value in zip(args, args[1:]) if option in ("--constraints", "--overrides")
+    ]
+    for file in [*request.requirement_files, *pinning_files]:
         path = Path(file)
         if path.is_file() and not path.name.endswith((".toml", ".cfg", ".py")):
             entries = read_requirements_file(path, read_constraints=True)
