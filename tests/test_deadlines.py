@@ -70,3 +70,17 @@ def test_check_against_a_dripping_index_exits_3_naming_the_url(
     line = assert_one_line_error(result, 3)
     assert time.monotonic() - started < 15
     assert f"{dripping_index.url}cleanlib/" in line and "request-deadline" in line
+
+
+def test_an_advisory_download_that_drips_ends_at_the_download_deadline(
+    dripping_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safe_pip import limits
+    from safe_pip.advisories import update
+    from safe_pip.errors import DatabaseError
+
+    monkeypatch.setattr(limits, "DOWNLOAD_DEADLINE_SECONDS", 2.0)
+    started = time.monotonic()
+    with pytest.raises(DatabaseError, match=r"within 2 s \(download deadline\)"):
+        update._download(f"{dripping_index.url}cleanlib/", tmp_path / "feed.zip", None)
+    assert time.monotonic() - started < 2 + 2 * SECONDS_PER_BYTE + 2

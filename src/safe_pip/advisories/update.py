@@ -187,7 +187,10 @@ def _local_path(source: str) -> Path:
 
 
 def _download(url: str, destination: Path, progress: Progress | None) -> None:
+    """Download ``url`` to ``destination`` within ``limits.DOWNLOAD_DEADLINE_SECONDS`` in
+    all (a feed that drips a byte at a time never trips the per-read timeout)."""
     reason: str | None = None
+    deadline = limits.Deadline.start("download deadline", limits.DOWNLOAD_DEADLINE_SECONDS)
     try:
         with httpx.stream(
             "GET", url, follow_redirects=True, timeout=DOWNLOAD_TIMEOUT_SECONDS
@@ -203,7 +206,10 @@ def _download(url: str, destination: Path, progress: Progress | None) -> None:
                         out.write(chunk)
                         if progress is not None:
                             progress(response.num_bytes_downloaded, total)
-                if total is not None and response.num_bytes_downloaded < total:
+                        if deadline.expired:
+                            reason = deadline.describe()
+                            break
+                if reason is None and total is not None and response.num_bytes_downloaded < total:
                     reason = (
                         f"truncated download ({response.num_bytes_downloaded} of {total} bytes)"
                     )
