@@ -29,6 +29,7 @@ from safe_pip.pipeline.policy import FailMode, Policy
 from safe_pip.pipeline.seen_hashes import SeenHashes
 from support.index_server import LocalIndex
 from support.outcomes import installed, output
+from support.uv_helpers import SKIP_WITHOUT_UV
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 PRIVATE = "https://private.invalid/simple/"
@@ -172,3 +173,34 @@ def test_the_attackers_higher_version_on_the_public_index_is_blocked(
     pinned = safe_pip("install", "--python", python, *indexes, "corpinternal==1.0")
     assert pinned.returncode == 0, output(pinned)
     assert installed(python, isolated_env) == {"corpinternal": "1.0", "cleanlib": "1.0"}
+
+
+@pytest.mark.integration
+@SKIP_WITHOUT_UV
+def test_uv_with_two_indexes_serving_the_name_is_blocked_too(
+    private_and_public: tuple[LocalIndex, LocalIndex],
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    target_venv: Path,
+) -> None:
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    private, public = private_and_public
+    result = safe_pip(
+        "uv",
+        "pip",
+        "install",
+        "--python",
+        target_venv,
+        "--index-url",
+        public.url,
+        "--extra-index-url",
+        private.url,
+        "--format",
+        "json",
+        "corpinternal",
+    )
+    assert result.returncode == 1, output(result)
+    categories = {f["category"] for f in json.loads(result.stdout)["findings"]}
+    assert "confusion" in categories

@@ -5,6 +5,10 @@ sha256 and upload time: fetching the same pages again would only repeat them. Th
 it lacks is yanked status, and uv chooses a yanked version only when it is pinned with
 ``==`` / ``===`` or already installed (uv's ``AllowedYanks``). The pages of exactly those
 packages are read from the index; every other package is described by the lock.
+
+With more than one index configured every page is read: the lock names only the index uv
+took a file from, and dependency confusion (``pipeline.confusion``) is about which other
+indexes serve the same name.
 """
 
 from __future__ import annotations
@@ -27,11 +31,17 @@ def index_files_for_check(
     the index for packages uv may have chosen although yanked."""
     files: dict[str, list[IndexFile]] = {}
     fetch: list[str] = []
+    several_indexes = len(set(plan.index_urls)) > 1
     for item in plan.items:
         if item.source is not ArtifactSource.INDEX:
             continue
         described = _from_lock(item, plan.index_urls)
-        if described is None or item.name in pinned or item.name in plan.kept_installed:
+        if (
+            described is None
+            or several_indexes
+            or item.name in pinned
+            or item.name in plan.kept_installed
+        ):
             fetch.append(item.name)
         else:
             files[item.name] = [described]
