@@ -16,6 +16,8 @@ from safe_pip.advisories.osv import parse_record
 from safe_pip.advisories.update import update_database
 from safe_pip.advisories.version_match import RangeEvent, is_affected
 from safe_pip.errors import DatabaseError
+from safe_pip.pipeline.check_plan import unknown_ignore_notes
+from safe_pip.pipeline.policy import IgnoreRule, Policy
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "shared" / "advisories" / "osv-pypi-pysec.zip"
 EDGE = Path(__file__).parent / "data" / "osv-edge"
@@ -374,3 +376,22 @@ def test_database_of_schema_version_1_is_still_read(
     with AdvisoryDatabase.open(path) as database:
         (match,) = database.matches("evil-pkg", "1.0")
     assert match.id == "MAL-2099-1" and match.url == ""
+
+
+def test_knows_ids_and_aliases_in_any_case(edge_db: AdvisoryDatabase) -> None:
+    assert edge_db.knows("PYSEC-2099-10") and edge_db.knows("pysec-2099-10")
+    assert edge_db.knows("CVE-2099-0001") and edge_db.knows("ghsa-aaaa-bbbb-cccc")
+    assert not edge_db.knows("PYSEC-2099-999") and not edge_db.knows("CVE-2099-000")
+
+
+def test_ignores_matching_no_advisory_are_named(edge_db: AdvisoryDatabase) -> None:
+    policy = Policy(
+        ignore=(
+            IgnoreRule("PYSEC-2099-10", "known id"),
+            IgnoreRule("cve-2099-0001", "known alias, other case"),
+            IgnoreRule("PYSEC-2099-100", "a typo", source="pyproject.toml"),
+            IgnoreRule("YANKED", "one of safe-pip's own checks"),
+        )
+    )
+    (note,) = unknown_ignore_notes(edge_db, policy)
+    assert note.startswith("ignore PYSEC-2099-100 (pyproject.toml) matches no advisory")

@@ -332,3 +332,15 @@ def test_a_transitive_finding_names_what_pulled_it_in() -> None:
         "BLOCKED  idna==2.7 via requests==2.19.0  vulnerability  PYSEC-2024-60"
     )
     assert json.loads(render_json(verdict))["findings"][0]["via"] == ["requests==2.19.0"]
+
+
+def test_an_expired_ignore_is_not_suggested_again() -> None:
+    expired = Decision(REQUESTS_VULN, Action.BLOCK, "ignore expired on 2026-01-31")
+    hints = render_text(Verdict(plan(3), [expired])).splitlines()
+    assert not any("--ignore-vuln" in line for line in hints)
+    assert "hint: the ignore for PYSEC-2018-28 has expired; upgrade, or if it still" in "\n".join(
+        hints
+    )
+    fresh = Decision(vuln("urllib3", "PYSEC-2", "1.24.2"), Action.BLOCK)
+    both = render_text(Verdict(plan(3), [expired, fresh]))
+    assert "--ignore-vuln 'PYSEC-2:why it is safe here'" in both

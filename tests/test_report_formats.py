@@ -207,3 +207,13 @@ def test_an_unwritable_output_file_is_a_usage_error(
     result = safe_pip("check", requirements, "--output", tmp_path / "missing" / "report.json")
     assert result.returncode == 2, output(result)
     assert "safe-pip: error: --output" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.integration
+def test_an_ignore_of_an_unknown_id_warns_and_the_real_finding_still_blocks(
+    world: LocalIndex, tmp_path: Path, safe_pip: SafePip
+) -> None:
+    requirements = pinned_requirements(world, tmp_path)
+    result = safe_pip("check", requirements, "--ignore-vuln", "PYSEC-2099-100:typo of the id")
+    assert result.returncode == 1, output(result)
+    assert "warning: ignore PYSEC-2099-100 (command line) matches no advisory" in result.stderr

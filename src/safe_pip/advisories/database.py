@@ -153,6 +153,21 @@ class AdvisoryDatabase:
     def status(self) -> DatabaseStatus:
         return self._status
 
+    def knows(self, advisory_id: str) -> bool:
+        """Whether any record (withdrawn ones too) has ``advisory_id`` as its id or an alias."""
+        try:
+            row = self._connection.execute(
+                "SELECT 1 FROM advisories WHERE id = ? COLLATE NOCASE"
+                " OR instr(lower(aliases), ?) > 0 LIMIT 1",
+                (advisory_id, json.dumps(advisory_id.lower())),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise DatabaseError(
+                f"cannot read advisory database {self._status.path} ({exc}); "
+                "run `safe-pip db update`"
+            ) from exc
+        return row is not None
+
     def close(self) -> None:
         self._connection.close()
 

@@ -7,6 +7,7 @@ when the verdict is not blocked.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -100,6 +101,7 @@ def check_plan(
     try:
         if advisories is not None:
             notes.extend(_staleness_notes(advisories, policy))
+            notes.extend(unknown_ignore_notes(advisories, policy))
         release_age = ReleaseAgeRule.from_policy(policy, now)
         confusion = ConfusionRule(index_urls, policy.index_for, seen.first_index)
         findings = find_problems(
@@ -175,6 +177,9 @@ class _NoAdvisories:
 
 
 _NO_ADVISORIES = _NoAdvisories()
+# Advisory ids (PYSEC-2021-7, GHSA-xxxx-..., CVE-2024-1, MAL-...) as opposed to safe-pip's own
+# check ids (YANKED, HASH-INDEX, TOO-NEW: no digits), which no database lists.
+_ADVISORY_ID = re.compile(r"(GHSA-|[A-Za-z]+-\d)")
 
 T = TypeVar("T")
 
@@ -188,6 +193,23 @@ def unless_fail_open(load: Callable[[], T], policy: Policy, notes: list[str]) ->
             raise
         notes.append(f"check skipped (fail-mode is open): {exc}")
         return None
+
+
+def unknown_ignore_notes(advisories: AdvisoryDatabase, policy: Policy) -> list[str]:
+    """A warning for each ignore naming an advisory id the database does not know (a typo,
+    or an id from another ecosystem): it would silently never match."""
+    unknown = [
+        rule
+        for rule in policy.ignore
+        if _ADVISORY_ID.match(rule.id) and not advisories.knows(rule.id)
+    ]
+    return [
+        f"ignore {rule.id}"
+        + (f" ({rule.source})" if rule.source else "")
+        + " matches no advisory in the database: check the id (ids and aliases such as "
+        "PYSEC-, GHSA-, CVE- are accepted)"
+        for rule in unknown
+    ]
 
 
 def _staleness_notes(advisories: AdvisoryDatabase, policy: Policy) -> list[str]:

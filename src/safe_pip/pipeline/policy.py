@@ -36,6 +36,8 @@ class ResolveMode(str, enum.Enum):
 # installed the day after tomorrow (or at once, with an exemption).
 DEFAULT_MIN_RELEASE_AGE = timedelta(days=2)
 # Finding ids of the release-age and project-status checks that policy treats one by one.
+# How a decision's reason says that the ignore naming its finding has expired.
+IGNORE_EXPIRED_NOTE = "ignore expired on"
 TOO_NEW_ID = "TOO-NEW"
 NO_UPLOAD_TIME_ID = "NO-UPLOAD-TIME"
 QUARANTINED_ID = "PROJECT-QUARANTINED"
@@ -177,7 +179,7 @@ def _decide_one(finding: Finding, policy: Policy, today: date) -> Decision:
     notes: list[str] = []
     if rules:
         last_day = max(rule.expires for rule in rules if rule.expires is not None)
-        notes.append(f"ignore expired on {last_day.isoformat()}")
+        notes.append(f"{IGNORE_EXPIRED_NOTE} {last_day.isoformat()}")
 
     action = policy.finding_action(finding)
     if (

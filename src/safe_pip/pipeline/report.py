@@ -31,7 +31,7 @@ from safe_pip.console import colour_enabled, paint, terminal_safe, terminal_widt
 from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, Decision, Verdict, finding_to_json, plan_to_json
 from safe_pip.pipeline.checks import CATEGORY_ORDER
-from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES
+from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES, IGNORE_EXPIRED_NOTE
 from safe_pip.redaction import redact_document, redact_text
 
 if TYPE_CHECKING:
@@ -310,12 +310,21 @@ def hint_lines(decisions: Sequence[Decision]) -> list[str]:
             " version, or exempt one package with a [[tool.safe-pip.ignore]] entry"
             f' (id = "TOO-NEW", package = "{too_new[0]}", reason, expires)'
         )
-    ignorable = [f for f in blocking if f.category in IGNORABLE_CATEGORIES]
-    if ignorable:
+    ignorable = [d for d in decisions if _blocks(d) and d.finding.category in IGNORABLE_CATEGORIES]
+    # An id whose ignore has expired is configured already: say so instead of suggesting it.
+    expired = [d for d in ignorable if IGNORE_EXPIRED_NOTE in (d.reason or "")]
+    not_configured = [d.finding for d in ignorable if d not in expired]
+    if not_configured:
         hints.append(
             "hint: if a finding does not affect you, ignore it with a reason:"
-            f" --ignore-vuln '{ignorable[0].id}:why it is safe here', or an"
+            f" --ignore-vuln '{not_configured[0].id}:why it is safe here', or an"
             " [[tool.safe-pip.ignore]] entry (id, reason, expires) in pyproject.toml"
+        )
+    if expired:
+        ids = ", ".join(sorted({d.finding.id for d in expired}, key=advisory_id_key))
+        hints.append(
+            f"hint: the ignore for {ids} has expired; upgrade, or if it still does not affect"
+            " you, move its expires date"
         )
     return hints
 
