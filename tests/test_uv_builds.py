@@ -107,6 +107,23 @@ def test_a_clean_sdist_is_checked_then_built_and_installed(
     assert installed(target_venv, isolated_env) == {"cleansdist": "1.0", "cleanlib": "1.0"}
 
 
+@pytest.mark.parametrize("resolve", ["avoid", "block"])
+def test_a_malicious_source_version_is_left_out_and_a_clean_one_built(
+    world: LocalIndex, tmp_path: Path, target_venv: Path, isolated_env: dict[str, str], resolve: str
+) -> None:
+    """halfevil 2.0 (MAL) and 1.0 (clean) are only published as sdists: uv may build 1.0,
+    never 2.0, whether or not steering is on (malicious code must never run)."""
+    clean_marker, evil_marker = tmp_path / "clean-ran.txt", tmp_path / "evil-ran.txt"
+    publish_sdist(world, "halfevil", "1.0", clean_marker)
+    publish_sdist(world, "halfevil", "2.0", evil_marker)
+    env = {**isolated_env, "SAFE_PIP_RESOLVE": resolve}
+    result = safe_uv_pip_install(target_venv, world, env, "halfevil")
+    assert result.returncode == 0, output(result)
+    assert "uv may not build halfevil 2.0: MAL-2099-42" in result.stderr
+    assert not evil_marker.exists() and clean_marker.is_file()
+    assert installed(target_venv, isolated_env) == {"halfevil": "1.0"}
+
+
 def test_a_malicious_sdist_in_a_project_never_runs_with_sync_or_add(
     attacks: LocalIndex, marker: Path, tmp_path: Path, isolated_env: dict[str, str]
 ) -> None:

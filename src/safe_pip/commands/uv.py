@@ -200,6 +200,8 @@ def _plan_check_install(
         if not result.verdict.blocked:
             for line in steered:
                 say(line)
+            for avoided in gate.avoided:
+                say(f"uv may not build {avoided.name} {avoided.version}: {', '.join(avoided.ids)}")
         if _report(result, own) != exit_codes.OK:
             return exit_codes.BLOCKED
         if dry_run:

@@ -24,13 +24,17 @@ from safe_pip import exit_codes
 from safe_pip.errors import PipError, SafePipError
 from safe_pip.installers.uv.builds import BuildPermits, BuildRequirements, needed_sources
 from safe_pip.installers.uv.plan import PLAN_FILE, plan_items, run_uv_completed, uv_failure
-from safe_pip.models import Action, PlanItem
+from safe_pip.installers.uv.steering import Avoided
+from safe_pip.models import Action, Category, PlanItem
 
 if TYPE_CHECKING:
     from safe_pip.index.client import IndexFile
     from safe_pip.index.settings import IndexSettings
     from safe_pip.pipeline.check_plan import GuardResult
     from safe_pip.pipeline.policy import Policy
+
+
+_NEVER_RUN = (Category.MALICIOUS,)
 
 
 class BuildBlocked(SafePipError):
@@ -54,6 +58,7 @@ class BuildGate:
     settings: IndexSettings
     env: Mapping[str, str]
     permits: BuildPermits = field(default_factory=BuildPermits)
+    avoided: list[Avoided] = field(default_factory=list)  # source versions kept from uv
 
     def allow_sources(
         self, names: Sequence[str], index_urls: Sequence[str], *, can_exclude: bool = True
@@ -74,19 +79,30 @@ class BuildGate:
             result = check_plan(
                 candidates, self.policy, index_urls, index_files=pages, record_seen=False
             )
-            refused = {
-                d.finding.version for d in result.verdict.decisions if d.action is Action.BLOCK
-            }
+            blocks = [d for d in result.verdict.decisions if d.action is Action.BLOCK]
+            refused = {d.finding.version for d in blocks}
             if refused >= {item.version for item in candidates}:
                 result.notes.append(f"uv would have to build {name}; no version of it is allowed")
                 raise BuildBlocked(result)
-            if refused and not can_exclude:
+            # Code that must never run; other refused versions are avoided only when steering
+            # (else uv may build one and the plan check blocks it).
+            never_run = {d.finding.version for d in blocks if d.finding.category in _NEVER_RUN}
+            if never_run and not can_exclude:
                 result.notes.append(
                     f"uv would build {name} and cannot be kept away from the versions above "
                     f"here; require an allowed version of {name} in pyproject.toml"
                 )
                 raise BuildBlocked(result)
-            self.permits.allow_source(name, sorted(refused))
+            excluded = refused if self.policy.steers else never_run
+            self.permits.allow_source(name, sorted(excluded))
+            self.avoided.extend(
+                Avoided(
+                    name,
+                    version,
+                    tuple(d.finding.id for d in blocks if d.finding.version == version),
+                )
+                for version in sorted(excluded)
+            )
 
     def pin_build_requirements(self, needed: BuildRequirements, index_urls: Sequence[str]) -> None:
         self.permits.pin_build_dependencies(self.checked_build_pins(needed, index_urls))
