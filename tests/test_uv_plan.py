@@ -96,7 +96,7 @@ def test_the_vetted_lock_lists_exactly_the_checked_file_of_each_planned_package(
         PlanItem("b", "2.0", filename="b-2.0.tar.gz", sha256="44"),
         PlanItem("tree", "unknown", ArtifactSource.EDITABLE),
     ]
-    write_vetted_lock(lock_file, checked)
+    write_vetted_lock(lock_file, checked, "http://127.0.0.1:9/simple/")
     document = tomllib.loads(lock_file.read_text())
     assert document["lock-version"] == "1.0"
     packages = {package["name"]: package for package in document["packages"]}
@@ -111,6 +111,9 @@ def test_the_vetted_lock_lists_exactly_the_checked_file_of_each_planned_package(
     assert "sdist" not in packages["a"]
     assert packages["b"]["sdist"]["hashes"] == {"sha256": "44"} and "wheels" not in packages["b"]
     assert packages["tree"]["directory"] == {"path": "tree", "editable": True}
+    # uv finds an index file in its cache only when the package names its index
+    assert packages["a"]["index"] == packages["b"]["index"] == "http://127.0.0.1:9/simple/"
+    assert "index" not in packages["tree"]
 
 
 RESOLUTION_FAILURE = """\

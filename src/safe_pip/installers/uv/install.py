@@ -41,7 +41,7 @@ def install_with_uv(
     """Run ``uv pip install``/``sync`` of exactly ``plan``; uv's output goes to the user."""
     if command not in ("install", "sync"):
         raise ValueError(f"unsupported uv pip command {command!r}")
-    write_vetted_lock(plan.lock_file, plan.items)
+    write_vetted_lock(plan.lock_file, plan.items, next(iter(plan.index_urls), None))
     lock = str(plan.lock_file)
     arguments = [
         uv,

@@ -16,21 +16,32 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from safe_pip.models import PlanItem
+from safe_pip.models import ArtifactSource, PlanItem
 from safe_pip.producers.lockfiles.toml_reading import load_toml
 
 Value = Any
 
 
-def write_vetted_lock(lock_file: Path, plan: Sequence[PlanItem]) -> None:
-    """Rewrite ``lock_file`` (uv's pylock.toml of ``plan``) to list only ``plan``'s files."""
+def write_vetted_lock(
+    lock_file: Path, plan: Sequence[PlanItem], default_index: str | None = None
+) -> None:
+    """Rewrite ``lock_file`` (uv's pylock.toml of ``plan``) to list only ``plan``'s files.
+
+    An index file's package gets an ``index`` (its own, else ``default_index``, uv's first):
+    uv then takes the file as a registry distribution and finds it in its cache, instead of
+    fetching every URL again."""
     document = dict(load_toml(lock_file, lock_file.read_text(encoding="utf-8")))
     chosen = {item.name: item for item in plan}
     packages = []
     for package in document.get("packages", []):
         item = chosen.get(canonicalize_name(str(package.get("name", ""))))
-        if item is not None:
-            packages.append(_only_the_checked_file(package, item))
+        if item is None:
+            continue
+        kept = _only_the_checked_file(package, item)
+        index = item.index_url or default_index
+        if item.source is ArtifactSource.INDEX and "index" not in kept and index:
+            kept = {"index": index, **kept}
+        packages.append(kept)
     document["packages"] = packages
     lock_file.write_text(_dumps(document), encoding="utf-8")
 
