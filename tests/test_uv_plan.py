@@ -148,6 +148,16 @@ def test_error_line_joins_the_error_and_its_root_cause() -> None:
     assert uv_error_line("") == "uv failed without a message"
 
 
+def test_a_uv_without_build_hash_pinning_is_named_as_too_old() -> None:
+    stderr = (
+        "error: unexpected argument '--require-build-hashes' found\n\n"
+        "  tip: a similar argument exists: '--require-hashes'\n"
+    )
+    failure = uv_failure(stderr)
+    assert isinstance(failure, UsageError)
+    assert "--require-build-hashes" in str(failure) and "0.13.9 or newer" in str(failure)
+
+
 def test_failures_of_the_input_are_usage_errors() -> None:
     assert isinstance(uv_failure(PARSE_FAILURE), UsageError)
     assert isinstance(uv_failure(OLD_STYLE), PipError)

@@ -70,6 +70,8 @@ PLAN_FILE = "pylock.toml"  # uv insists on this name (or pylock.NAME.toml)
 # The user's own code, which uv builds to install it.
 _OWN_SOURCES = (ArtifactSource.LOCAL_PATH, ArtifactSource.EDITABLE, ArtifactSource.VCS)
 MAX_BUILD_ROUNDS = 20  # each round lets uv build at least one more checked thing
+MINIMUM_UV = "0.13.9"  # the first uv safe-pip was tested with --require-build-hashes on
+_NEWER_UV_OPTIONS = ("--require-build-hashes", "--preview-features")
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,11 @@ def _upload_times(document: Mapping[str, Any]) -> dict[str, str]:
 def uv_failure(stderr: str) -> SafePipError:
     """One line from uv's error output; ``UsageError`` when the input is at fault."""
     line = uv_error_line(stderr)
+    if any(option in line for option in _NEWER_UV_OPTIONS) and "unexpected argument" in line:
+        return UsageError(
+            f"uv: {line} (safe-pip lets uv build only what it checked with uv's "
+            f"{' / '.join(_NEWER_UV_OPTIONS)}: use uv {MINIMUM_UV} or newer)"
+        )
     if any(marker in line.lower() for marker in _USAGE_ERRORS):
         return UsageError(f"uv: {line}")
     return PipError(f"uv could not resolve the install plan: {line}")
