@@ -146,3 +146,11 @@ def test_uv_help_option_shows_uvs_own(safe_pip: SafePip) -> None:
 
     assert result.returncode == 0, output(result)
     assert "Usage: uv pip install" in result.stdout
+
+
+def test_setup_undo_with_database_options_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["setup", "--undo", "--source", "osv.zip"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == "safe-pip: error: setup --undo takes no --source or --no-db-update"

@@ -85,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_setup(args: argparse.Namespace) -> int:
     if args.undo:
         if args.source or args.no_db_update:
-            raise UsageError("setup --undo takes only --python, --user, --shell and --ci")
+            raise UsageError("setup --undo takes no --source or --no-db-update")
         return _undo(args)
     target = target_from_args(args)
     shim_lines = [] if args.ci is None else _write_ci_shims(_directory(args.ci), target.python)
