@@ -17,7 +17,13 @@ from safe_pip.installers.pip.config import (
     effective_index_urls,
     start_effective_index_urls,
 )
-from safe_pip.installers.pip.plan import PinnedHashMismatchError, resolve_plan
+from safe_pip.installers.pip.plan import (
+    PinnedHashMismatchError,
+    pip_error_block,
+    pip_error_line,
+    resolve_plan,
+    unfound_project,
+)
 from safe_pip.installers.requirement_pins import RequirementFileOption
 from safe_pip.models import ArtifactSource, PlanItem
 from support.index_server import LocalIndex
@@ -81,6 +87,10 @@ def test_unknown_package_is_one_line_pip_error(
     assert str(caught.value) == (
         "pip could not resolve the install plan: "
         "ERROR: No matching distribution found for nosuchpkg"
+    )
+    # pip's whole error block goes along, shown above the one line
+    assert "ERROR: Could not find a version that satisfies the requirement nosuchpkg" in (
+        caught.value.details
     )
 
 
@@ -365,3 +375,17 @@ def test_index_url_lookup_falls_back_to_pip_configuration() -> None:
     ]
     with pytest.raises(PipError, match=r"could not read pip's index settings from .*: boom"):
         index_urls_from_answer({"config_error": "boom"}, args)
+
+
+def test_pip_error_block_keeps_every_line_after_the_first_error() -> None:
+    stderr = (
+        "Looking in indexes: http://127.0.0.1:1/simple\n"
+        "ERROR: Could not find a version that satisfies the requirement vulnlib==9 "
+        "(from versions: 1.0, 1.1)\n"
+        "ERROR: No matching distribution found for vulnlib==9\n"
+    )
+    assert pip_error_block(stderr) == "\n".join(stderr.splitlines()[1:])
+    assert pip_error_line(stderr, 1) == "ERROR: No matching distribution found for vulnlib==9"
+    assert unfound_project(stderr) == "vulnlib"
+    assert unfound_project("ERROR: No matching distribution found for Foo_Bar[x]>=1") == "foo-bar"
+    assert unfound_project("ERROR: something else") is None

@@ -108,3 +108,25 @@ def test_findings_come_before_the_installer_output_in_a_log(
     assert f"warning  vulnlib==1.0 via app==1.0  vulnerability  {VULN_ID}" in log, log
     assert "Successfully installed" in log, log
     assert log.index(VULN_ID) < log.index("Successfully installed")
+
+
+def test_pip_errors_show_pips_whole_block(
+    world: LocalIndex, target_venv: Path, safe_pip: SafePip
+) -> None:
+    result = safe_pip("install", "--python", target_venv, "--index-url", world.url, "vulnlib==9")
+    assert result.returncode == 2, output(result)
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("safe-pip: error: ")
+    versions = [line for line in lines if "(from versions: 1.0, 1.1)" in line]
+    assert versions and lines.index(versions[0]) < len(lines) - 1, output(result)
+
+
+def test_an_unreachable_index_is_named_with_the_package_asked_for(
+    world: LocalIndex, target_venv: Path, safe_pip: SafePip
+) -> None:
+    world.make_unreachable()
+    args = ["--retries", "0", "--timeout", "2", "cleanlib"]
+    result = safe_pip("install", "--python", target_venv, "--index-url", world.url, *args)
+    assert result.returncode == 3, output(result)
+    error = result.stderr.splitlines()[-1]
+    assert "unreachable" in error and "/cleanlib/" in error and "/pip/" not in error, error

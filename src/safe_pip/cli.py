@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from safe_pip import __version__, exit_codes
-from safe_pip.console import error, say
+from safe_pip.console import error, say, show_installer_output
 from safe_pip.errors import SafePipError, UsageError
 from safe_pip.pipeline import decision_log
 
@@ -51,6 +51,7 @@ def _guarded(run: Callable[[], int]) -> int:
     try:
         code = run()
     except SafePipError as exc:
+        show_installer_output(exc.details)
         error(str(exc))
         code, failure = exc.exit_code, str(exc)
     except KeyboardInterrupt:

@@ -69,6 +69,13 @@ def _say_labelled(label: str, style: str, message: str) -> None:
     sys.stderr.write(f"safe-pip: {coloured}: {terminal_safe(redact_text(message))}\n")
 
 
+def show_installer_output(text: str) -> None:
+    """An installer's own lines (pip's error block) on stderr, each made terminal-safe and
+    redacted like safe-pip's own."""
+    for line in text.rstrip().splitlines():
+        sys.stderr.write(terminal_safe(redact_text(line)).rstrip() + "\n")
+
+
 def strip_ansi(text: str) -> str:
     """``text`` without terminal escape sequences (as installers print them); line breaks
     stay. :func:`terminal_safe` also removes the remaining control characters."""

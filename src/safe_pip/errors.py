@@ -6,9 +6,11 @@ from safe_pip import exit_codes
 
 
 class SafePipError(Exception):
-    """Base class: ``str(error)`` is the one line shown to the user."""
+    """Base class: ``str(error)`` is the one line shown to the user; ``details``, when set,
+    is the failing installer's own error block, shown above that line."""
 
     exit_code: int = exit_codes.CANNOT_CHECK
+    details: str = ""
 
 
 class UsageError(SafePipError):

@@ -23,7 +23,7 @@ from safe_pip.errors import IndexUnreachableError, PipError, UsageError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.pip.args import parse_install_args
 from safe_pip.installers.pip.config import start_effective_index_urls
-from safe_pip.installers.pip.plan import PinnedHashMismatchError, start_plan
+from safe_pip.installers.pip.plan import PinnedHashMismatchError, start_plan, unfound_project
 from safe_pip.installers.pip.report import HashMismatch
 from safe_pip.installers.requirement_pins import read_requirement_files
 from safe_pip.installers.target_python import environment_label, resolve_target_python
@@ -125,12 +125,16 @@ def _explain_pip_failure(error: PipError, index_settings: IndexSettings) -> Exce
     message = str(error)
     if "No matching distribution" not in message and "from versions: none" not in message:
         return error
+    # Ask for the project the user asked for, so an unreachable-index error names it; any
+    # answer, even a 404, proves the index is up.
+    asked_for = unfound_project(message) or "pip"
     try:
-        # any answer, even a 404, proves it is up
-        fetch_index_files(index_settings.index_urls, ["pip"], settings=index_settings)
+        fetch_index_files(index_settings.index_urls, [asked_for], settings=index_settings)
     except IndexUnreachableError as unreachable:
         return unreachable
-    return UsageError(message)
+    usage = UsageError(message)
+    usage.details = error.details  # pip's "from versions: ..." list
+    return usage
 
 
 def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:

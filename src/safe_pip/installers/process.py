@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import BinaryIO, Generic, TextIO, TypeVar
 
 from safe_pip import exit_codes
+from safe_pip.console import colour_enabled, strip_ansi
 from safe_pip.errors import SafePipError, UsageError
 from safe_pip.hook.runtime import run_token
 
@@ -31,6 +32,9 @@ def pip_child_env(
     is dropped, so the child stays guarded. Revoke the token once the child has ended."""
     child = run_token.without_marker(env) if token is None else token.child_env(env)
     child.setdefault("PYTHONIOENCODING", "utf-8")
+    if colour_enabled(sys.stderr, child):
+        # pip's stderr reaches the terminal through safe-pip: keep pip's own colours
+        child.setdefault("FORCE_COLOR", "1")
     return child
 
 
@@ -181,7 +185,9 @@ def run_installer(
         tee.join(timeout=_GRACE_SECONDS)
         return InstallerRun(exit_codes.INTERRUPTED)
     tee.join()
-    return InstallerRun(returncode, b"".join(captured).decode("utf-8", errors="replace"))
+    # The user saw the installer's colours; the copy safe-pip reads is plain text.
+    kept = b"".join(captured).decode("utf-8", errors="replace")
+    return InstallerRun(returncode, strip_ansi(kept))
 
 
 def _tee(stream: BinaryIO, captured: list[bytes]) -> None:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from safe_pip.console import strip_ansi
 from safe_pip.errors import PipError, SafePipError, UsageError
@@ -30,6 +34,7 @@ from safe_pip.models import PlanItem
 
 _TOO_OLD_MARKERS = ("no such option: --report", "no such option: --dry-run")
 _RESOLUTION_HINT = "ResolutionImpossible"
+_NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
 # pip rejected the command line or a requirement itself: the user's input is wrong (exit 2).
 _USAGE_MARKERS = (
     "no such option:",
@@ -160,9 +165,36 @@ def _pip_failure(python: str, returncode: int, stderr: str) -> SafePipError:
             mismatches,
         )
     line = pip_error_line(stderr, returncode)
+    failure: SafePipError
     if any(marker in stderr for marker in _USAGE_MARKERS):
-        return UsageError(f"pip rejected the install arguments: {line}")
-    return PipError(f"pip could not resolve the install plan: {line}")
+        failure = UsageError(f"pip rejected the install arguments: {line}")
+    else:
+        failure = PipError(f"pip could not resolve the install plan: {line}")
+    block = pip_error_block(stderr)
+    if block.strip() != line:  # more than the line already in the message
+        failure.details = block
+    return failure
+
+
+def pip_error_block(stderr: str) -> str:
+    """pip's whole error block: from its first error line to the end ("from versions: ..."
+    lists, which build dependency failed, notes and hints), without leading log lines."""
+    lines = stderr.rstrip().splitlines()
+    start = next(
+        (i for i, text in enumerate(lines) if text.lstrip().lower().startswith("error:")), 0
+    )
+    return "\n".join(lines[start:])
+
+
+def unfound_project(message: str) -> str | None:
+    """The project in pip's "No matching distribution found for NAME[...]" line, normalized."""
+    match = _NOT_FOUND.search(message)
+    if match is None:
+        return None
+    try:
+        return canonicalize_name(Requirement(match.group(1)).name)
+    except InvalidRequirement:
+        return None
 
 
 def pip_error_line(stderr: str, returncode: int) -> str:
