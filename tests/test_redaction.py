@@ -122,3 +122,28 @@ def test_unreachable_index_error_redacts_the_token(safe_pip: SafePip, tmp_path: 
     result = safe_pip("check", requirements)
     assert result.returncode == 3, output(result)
     assert TOKEN not in result.stdout + result.stderr, output(result)
+
+
+@pytest.mark.integration
+def test_an_advisory_source_url_is_stored_and_shown_without_its_token(
+    local_index: LocalIndex, safe_pip: SafePip, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    import zipfile
+
+    from support.scenario import OSV_LOCAL
+
+    feed = tmp_path / "feed.zip"
+    with zipfile.ZipFile(feed, "w") as archive:
+        for record in OSV_LOCAL.glob("*.json"):
+            archive.write(record, record.name)
+    hosted = local_index.add_file("feed", "1.0", "feed.zip", feed.read_bytes())
+    secret_url = with_credentials(hosted.url, f"__token__:{TOKEN}")
+    updated = safe_pip("db", "update", "--source", secret_url)
+    assert updated.returncode == 0, output(updated)
+    status = safe_pip("db", "status", "--format", "json")
+    text_status = safe_pip("db", "status")
+    for result in (updated, status, text_status):
+        assert TOKEN not in result.stdout + result.stderr, output(result)
+    assert "__token__:****@127.0.0.1" in text_status.stdout
+    cache = Path(isolated_env["SAFE_PIP_CACHE_DIR"])
+    assert all(TOKEN.encode() not in f.read_bytes() for f in cache.rglob("*") if f.is_file())
