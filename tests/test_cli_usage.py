@@ -154,3 +154,24 @@ def test_setup_undo_with_database_options_is_a_usage_error(
     assert cli.main(["setup", "--undo", "--source", "osv.zip"]) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line == "safe-pip: error: setup --undo takes no --source or --no-db-update"
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["help", "install"], "usage: safe-pip install [SAFE-PIP OPTIONS]"),
+        (["help", "uv"], "usage: safe-uv [SAFE-PIP OPTIONS]"),
+    ],
+)
+def test_help_command_is_command_help(
+    argv: list[str], start: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out.startswith(start)
+
+
+def test_help_for_an_argparse_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["help", "setup"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: safe-pip setup ")

@@ -64,6 +64,8 @@ def _guarded(run: Callable[[], int]) -> int:
 
 
 def _dispatch(args: list[str]) -> int:
+    if args[:1] == ["help"] and len(args) > 1:  # like `pip help install`
+        return _dispatch([args[1], "--help"])
     if not args or args[0] in ("-h", "--help", "help"):
         from safe_pip.commands.help_text import top_level_help
 

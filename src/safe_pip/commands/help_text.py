@@ -34,7 +34,8 @@ commands:
   uv            guarded uv (uv pip install|sync, uv sync, uv add); `safe-uv` is the same
   PIP_COMMAND   any other pip command (list, show, uninstall, ...) runs the target's pip
 
-Run `safe-pip COMMAND --help` for a command's options; `safe-pip --version`.
+Run `safe-pip COMMAND --help` (or `safe-pip help COMMAND`) for a command's options;
+`safe-pip --version` for the version.
 
 {exit_codes}"""
 
