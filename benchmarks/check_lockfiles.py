@@ -94,7 +94,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="safe-pip-bench-check-"))
     env = isolated_env(work / "env")
     safe_pip = [sys.executable, "-m", "safe_pip"]
-    before_env = dict(env, PYTHONPATH=str(export_revision(args.before, work / "before")))
+    before_src = export_revision(args.before, work / "before")
+    before_env = dict(env, PYTHONPATH=str(before_src))
+    # Byte-code for both, as an installed safe-pip has (PYTHONDONTWRITEBYTECODE may be set).
+    for source in (before_src, REPO / "src"):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
     page_cache = Path(env["SAFE_PIP_CACHE_DIR"]) / "index-pages"
     subprocess.run([*safe_pip, "db", "update", "--source", str(SNAPSHOT)], env=env, check=True)
 

@@ -59,7 +59,8 @@ def confusion_findings(
     came_from = index_identity(item.index_url) if item.index_url else None
     findings: list[Finding] = []
     bound = rule.bindings.get(item.name)
-    serving = sorted({index_identity(file.index_url) for file in files})
+    # A lock lists many files per project, all from a few indexes: name each index once.
+    serving = sorted({index_identity(url) for url in {file.index_url for file in files}})
     if bound is not None:  # the user's explicit choice replaces both other rules
         if came_from != index_identity(bound):
             source = came_from or "an index safe-pip could not tell"
