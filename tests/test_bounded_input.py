@@ -139,8 +139,10 @@ def test_wrongly_typed_plan_fields_exit_2_with_one_line(
     [
         '{"items": [], "x": ' + "[" * DEEP + "]" * DEEP + "}",
         '{"items": [], "index_urls": [5]}',
+        '{"items": [{"name": "x", "version": "1"}], "network": {"trust_env": "no"}}',
+        '{"items": [{"name": "x", "version": "1"}], "network": {"trusted_hosts": [{}]}}',
     ],
-    ids=["deeply nested", "index url is a number"],
+    ids=["deeply nested", "index url is a number", "trust_env text", "trusted host object"],
 )
 def test_hostile_plan_documents_exit_2_with_one_line(document: str, safe_pip: SafePip) -> None:
     assert_one_line_error(safe_pip("check", "--plan", "-", input=document), 2)

@@ -296,12 +296,16 @@ def _read_body(response: httpx.Response, deadline: limits.Deadline) -> bytes:
 def _read_local_page(url: str, index_url: str) -> list[IndexFile]:
     path = Path(url2pathname(unquote(urlsplit(url).path))) / "index.html"
     try:
-        content = path.read_bytes()
+        content = limits.read_bytes(path, limits.INDEX_PAGE_MAX_BYTES)
     except FileNotFoundError:
         return []
     except OSError as error:
         raise IndexUnreachableError(
             f"package index unreachable: {url} ({error.strerror})"
+        ) from None
+    except limits.DocumentError as error:
+        raise IndexUnreachableError(
+            f"package index sent an unreadable page: {url} ({error})"
         ) from None
     return _parse_page(content, "text/html", path.as_uri(), index_url)
 
