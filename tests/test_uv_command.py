@@ -96,6 +96,23 @@ def test_installed_versions_are_kept_like_uv_keeps_them(
     assert installed(target_venv, isolated_env) == {"toolkit": "1.0", "helper": "2.0"}
 
 
+def test_nothing_to_install_under_json_still_prints_the_report(
+    world: LocalIndex, target_venv: Path, tmp_path: Path, safe_pip: SafePip
+) -> None:
+    """As with ``safe-pip install``: stdout is one JSON document in every outcome."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# nothing yet\n")
+    result = uv_install(safe_pip, target_venv, world, "-r", requirements, "--format", "json")
+    assert result.returncode == 0, output(result)
+    assert json.loads(result.stdout) == {
+        "schema": 1,
+        "verdict": "allowed",
+        "packages": [],
+        "findings": [],
+    }
+    assert "nothing to install" in result.stderr
+
+
 @pytest.mark.skipif(not SAFE_UV.is_file(), reason="safe-uv script not installed")
 def test_safe_uv_means_safe_pip_uv(
     world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -79,3 +80,43 @@ def test_uv_sync_of_a_malicious_dependency_installs_nothing(
     assert (project / "uv.lock").is_file()
     python = project_python(project)
     assert not python.exists() or installed(python, isolated_env) == {}
+
+
+def test_uv_sync_that_fails_after_the_checks_exits_4(
+    world: LocalIndex, tmp_path: Path, safe_pip: SafePip
+) -> None:
+    """The lock passes the checks, then ``uv sync --frozen`` itself fails (here: .venv is a
+    file, so uv cannot create the environment): the documented exit code 4, not uv's own."""
+    project = make_project(tmp_path / "demo", ["cleanlib"])
+    (project / ".venv").write_text("not a directory\n")
+    result = safe_pip(
+        "uv", "sync", "--default-index", world.url, "--python", sys.executable, cwd=project
+    )
+    assert result.returncode == 4, output(result)
+    assert "safe-pip: uv failed to sync the checked lock file" in result.stderr
+
+
+def test_uv_sync_under_json_keeps_stdout_for_the_report(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    """With ``--format json`` stdout is safe-pip's one JSON document; whatever uv prints
+    (here its own JSON summary, ``--output-format json``) goes to stderr."""
+    project = make_project(tmp_path / "demo", ["cleanlib"])
+    result = safe_pip(
+        "uv",
+        "sync",
+        "--format",
+        "json",
+        "--output-format",
+        "json",
+        "--default-index",
+        world.url,
+        "--python",
+        sys.executable,
+        cwd=project,
+    )
+    assert result.returncode == 0, output(result)
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "allowed"
+    assert [p["name"] for p in report["packages"]] == ["cleanlib"]
+    assert installed(project_python(project), isolated_env) == {"cleanlib": "1.0"}
