@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,34 +25,31 @@ from safe_pip.commands.own_options import (
     split_own_options,
     take_option,
 )
-from safe_pip.console import say
-from safe_pip.errors import SafePipError
+from safe_pip.installers.base import (
+    SYNC_LOCK,
+    exit_code,
+    guarded_install,
+    installer_stdout,
+    report,
+)
 from safe_pip.installers.uv.args import (
     GLOBAL_VALUE_OPTIONS,
     UvInstallArgs,
     parse_uv_install_args,
     uv_index_settings,
 )
-from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
-from safe_pip.installers.uv.builds import permits_for
 from safe_pip.installers.uv.plan import (
     call_uv,
     find_uv,
-    resolve_uv_plan,
-    start_environment_check,
     uv_child_env,
     uv_index_urls,
 )
 from safe_pip.installers.uv.project import wants_pass_through
 from safe_pip.pipeline import decision_log
-from safe_pip.pipeline.check_plan import GuardResult, check_plan
-from safe_pip.pipeline.report import print_verdict
 
 if TYPE_CHECKING:
-    from safe_pip.installers.uv.install import UvInstallResult
-    from safe_pip.installers.uv.plan import UvPlan
+    pass
 
-_STEERING_ROUNDS = 5  # each round excludes the disallowed versions of newly blocked packages
 _GUARDED = (("pip", "install"), ("pip", "sync"))
 _PROJECT_COMMANDS = (("sync",), ("add",))
 
@@ -137,133 +133,10 @@ def _install(
     own: OwnOptions,
     env: Mapping[str, str],
 ) -> int:
-    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
-        outcome = _plan_check_install(uv, global_args, command, request, own, env, Path(tmp))
-    if isinstance(outcome, int):
-        return outcome
-    if outcome.hash_mismatch:
-        say(
-            "blocked: a downloaded file does not match the sha256 that was checked "
-            "(the index served different bytes); nothing was installed."
-        )
-        return exit_codes.BLOCKED
-    if not outcome.ok:
-        say(f"uv failed to install the vetted plan (exit {outcome.returncode}).")
-        return (
-            exit_codes.INTERRUPTED
-            if outcome.returncode == exit_codes.INTERRUPTED
-            else exit_codes.INSTALL_FAILED
-        )
-    return exit_codes.OK
+    from safe_pip.installers.uv.backend import UvInstaller
 
-
-def _plan_check_install(
-    uv: str,
-    global_args: list[str],
-    command: str,
-    request: UvInstallArgs,
-    own: OwnOptions,
-    env: Mapping[str, str],
-    work: Path,
-) -> UvInstallResult | int:
-    """Plan, check and install in ``work``; an exit code when it ends before installing."""
-    from safe_pip.installers.uv.install import install_with_uv
-
-    policy = own.policy()
-    settings = uv_index_settings([*global_args, *request.shared_args], env)
-    dry_run = "--dry-run" in request.install_args
-    with start_environment_check(uv, global_args, request, work, env) as environment:
-        gate = BuildGate(
-            uv_pip=[uv, *global_args, "pip"],
-            resolve_args=[*request.target_args, *request.shared_args],
-            work=work,
-            policy=policy,
-            settings=settings,
-            env=env,
-            permits=permits_for(request.plan_args, env),
-        )
-        try:
-            plan, result, steered = _plan_and_check(
-                uv, global_args, command, request, gate, dry_run, env
-            )
-        except BuildBlocked as blocked:
-            environment.result()  # a target uv refuses says so first, as uv would
-            _report(blocked.result, own)
-            return exit_codes.BLOCKED
-        except SafePipError:
-            environment.result()
-            raise
-        environment.result()
-        if not plan.items and command == "install":
-            say("nothing to install.")
-            return exit_codes.OK
-        if not result.verdict.blocked:
-            for line in steered:
-                say(line)
-            for avoided in gate.avoided:
-                say(f"uv may not build {avoided.name} {avoided.version}: {', '.join(avoided.ids)}")
-        if _report(result, own) != exit_codes.OK:
-            return exit_codes.BLOCKED
-        if dry_run:
-            planned = ", ".join(item.spec for item in plan.items)
-            say(f"dry run: would install {planned}; nothing was installed.")
-            return exit_codes.OK
-        install_args = [*request.target_args, *request.install_args]
-        return install_with_uv(uv, global_args, command, plan, install_args, env)
-
-
-def _plan_and_check(
-    uv: str,
-    global_args: list[str],
-    command: str,
-    request: UvInstallArgs,
-    gate: BuildGate,
-    dry_run: bool,
-    env: Mapping[str, str],
-) -> tuple[UvPlan, GuardResult, list[str]]:
-    """uv's plan and its check; with ``resolve = "avoid"`` a blocked plan is planned again
-    with the disallowed versions of each blocked package excluded (``steering``), keeping
-    the first plan's report when nothing allowed satisfies the requirements."""
-    from safe_pip.errors import CannotCheckError
-    from safe_pip.installers.uv import steering
-    from safe_pip.installers.uv.index_facts import index_files_for_check
-
-    pinned = steering.pinned_names(request)
-
-    def plan_and_check() -> tuple[UvPlan, GuardResult]:
-        plan = resolve_uv_plan(
-            uv, global_args, request, work=gate.work, gate=gate, no_deps=command == "sync", env=env
-        )
-        result = check_plan(
-            plan.items,
-            gate.policy,
-            plan.index_urls,
-            record_seen=not dry_run,
-            index_files=index_files_for_check(plan, pinned, gate.settings),
-            index_settings=gate.settings,
-        )
-        return plan, result
-
-    plan, result = plan_and_check()
-    avoided: dict[str, steering.Avoided] = {}
-    for _ in range(_STEERING_ROUNDS):
-        blocked = steering.blocked_versions(result)
-        to_steer = [name for name in blocked if name not in pinned and name not in avoided]
-        if not result.verdict.blocked or not gate.policy.steers or not to_steer:
-            break
-        refused = steering.disallowed_versions(
-            to_steer, gate.policy, plan.index_urls, gate.settings
-        )
-        for name in to_steer:
-            avoided[name] = blocked[name]
-            gate.permits.exclude(name, refused.get(name, [blocked[name].version]))
-        try:
-            steered_plan, steered_result = plan_and_check()
-        except CannotCheckError:
-            break  # nothing allowed fits: block with the first plan's report
-        plan, result = steered_plan, steered_result
-    chosen = {item.name: item.version for item in plan.items}
-    return plan, result, [steering.steering_line(a, chosen.get(a.name)) for a in avoided.values()]
+    installer = UvInstaller(uv, global_args, command, request, env)
+    return guarded_install(installer, load_policy=own.policy, report_options=own.report_options())
 
 
 def _sync_lock_files(
@@ -271,11 +144,13 @@ def _sync_lock_files(
 ) -> int:
     """``uv pip sync pylock.toml``: check every file the lock lists, then let uv sync it
     (uv verifies each file against the lock's hashes, which were just checked)."""
-    from safe_pip.pipeline.check_plan import one_item_per_version
+    from safe_pip.installers.uv.install import run_uv_install
+    from safe_pip.pipeline.check_plan import check_plan, one_item_per_version
     from safe_pip.producers.lockfiles import read_lock_file
     from safe_pip.producers.lockfiles.plan import to_plan
 
     policy = own.policy()
+    options = own.report_options()
     locks = [read_lock_file(Path(f)) for f in request.requirement_files]
     items = to_plan(package for lock in locks for package in lock.packages)
     index_urls = [url for lock in locks for url in lock.index_urls]
@@ -289,19 +164,12 @@ def _sync_lock_files(
             record_seen=True,
             index_settings=uv_index_settings([*global_args, *request.shared_args], env),
         )
-        if _report(one_item_per_version(result), own) != exit_codes.OK:
+        if report(one_item_per_version(result), options) != exit_codes.OK:
             return exit_codes.BLOCKED
     command = [uv, *global_args, "pip", "sync", *request.requirement_files]
-    returncode = call_uv([*command, *request.target_args, *request.install_args], env)
-    if returncode not in (exit_codes.OK, exit_codes.INTERRUPTED):
-        say(f"uv failed to sync the checked lock file (exit {returncode}).")
-        return exit_codes.INSTALL_FAILED
-    return returncode
-
-
-def _report(result: GuardResult, own: OwnOptions) -> int:
-    print_verdict(result, own.report_options())
-    return result.exit_code
+    command += [*request.target_args, *request.install_args]
+    outcome = run_uv_install(command, env, installer_stdout(options))
+    return exit_code(outcome, "uv", SYNC_LOCK)
 
 
 def _command_words(args: Sequence[str]) -> tuple[str, ...]:

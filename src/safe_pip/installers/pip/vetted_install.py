@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import TextIO
 
 from safe_pip.errors import CannotCheckError
 from safe_pip.hook.runtime import run_token
+from safe_pip.installers.base import InstallOutcome
 from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, is_hash_mismatch
 from safe_pip.installers.process import check_interpreter, pip_child_env, run_installer
 from safe_pip.models import ArtifactSource, PlanItem
@@ -33,16 +33,10 @@ _UNHASHABLE = (ArtifactSource.VCS, ArtifactSource.EDITABLE)
 
 
 @dataclass(frozen=True)
-class InstallResult:
-    """What the vetted install did. ``returncode`` is pip's (130 when interrupted)."""
+class InstallResult(InstallOutcome):
+    """``InstallOutcome`` plus the mismatches pip listed when it refused a file."""
 
-    returncode: int
-    hash_mismatch: bool = False  # a served file differs from the vetted hash; nothing installed
     mismatches: tuple[HashMismatch, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
 
 
 def is_hashable(item: PlanItem) -> bool:
@@ -97,10 +91,10 @@ def install_vetted(
     env: Mapping[str, str] | None = None,
     *,
     requirement_options: Sequence[str] = (),
-    output_to_stderr: bool = False,
+    stdout: TextIO | None = None,
 ) -> InstallResult:
     """Install exactly ``plan`` into ``python``; pip's output goes to the user as it runs
-    (to stderr when ``output_to_stderr``, so stdout can carry a JSON report)."""
+    (pip's stdout to ``stdout`` when given, so stdout can carry a JSON report)."""
     interpreter = check_interpreter(python)
     hashed_plan = [item for item in plan if is_hashable(item)]
     # Built before anything is installed, so an unknown location fails first.
@@ -111,7 +105,6 @@ def install_vetted(
         for argument in unhashed_requirement(item)
     ]
     child_env = dict(os.environ if env is None else env)
-    stdout = sys.stderr if output_to_stderr else None
     base = [interpreter, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps"]
     result = InstallResult(0)
     if hashed_plan:

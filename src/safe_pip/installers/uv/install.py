@@ -10,24 +10,15 @@ was checked and refusing one whose sha256 differs. The build permits of the plan
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import TextIO
 
+from safe_pip.installers.base import InstallOutcome
 from safe_pip.installers.process import run_installer
 from safe_pip.installers.uv.plan import UvPlan
 from safe_pip.installers.uv.vetted_lock import write_vetted_lock
 
 _HASH_MISMATCH_MARKERS = ("hash mismatch for",)
 PYLOCK_PREVIEW = ("--preview-features", "pylock")
-
-
-@dataclass(frozen=True)
-class UvInstallResult:
-    returncode: int
-    hash_mismatch: bool = False  # uv refused a file whose sha256 is not the vetted one
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
 
 
 def install_with_uv(
@@ -37,8 +28,10 @@ def install_with_uv(
     plan: UvPlan,
     install_args: Sequence[str],
     env: Mapping[str, str],
-) -> UvInstallResult:
-    """Run ``uv pip install``/``sync`` of exactly ``plan``; uv's output goes to the user."""
+    stdout: TextIO | None = None,
+) -> InstallOutcome:
+    """Run ``uv pip install``/``sync`` of exactly ``plan``; uv's output goes to the user
+    (uv's stdout to ``stdout`` when given)."""
     if command not in ("install", "sync"):
         raise ValueError(f"unsupported uv pip command {command!r}")
     write_vetted_lock(plan.lock_file, plan.items, next(iter(plan.index_urls), None))
@@ -51,6 +44,14 @@ def install_with_uv(
         *(["-r", lock] if command == "install" else [lock]),
     ]
     arguments += [*PYLOCK_PREVIEW, *plan.build_args, *install_args]
-    run = run_installer(arguments, env)
+    return run_uv_install(arguments, env, stdout)
+
+
+def run_uv_install(
+    command: Sequence[str], env: Mapping[str, str], stdout: TextIO | None = None
+) -> InstallOutcome:
+    """Run a uv command that installs (``pip install``/``pip sync``/``sync --frozen``) with
+    its output shown live; a refused hash is recognised in what uv printed."""
+    run = run_installer(command, env, stdout)
     mismatch = any(marker in run.stderr.lower() for marker in _HASH_MISMATCH_MARKERS)
-    return UvInstallResult(run.returncode, hash_mismatch=run.returncode != 0 and mismatch)
+    return InstallOutcome(run.returncode, hash_mismatch=run.returncode != 0 and mismatch)

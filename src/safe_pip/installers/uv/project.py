@@ -22,11 +22,11 @@ from safe_pip import exit_codes
 from safe_pip.commands.own_options import OwnOptions
 from safe_pip.console import say
 from safe_pip.errors import SafePipError, UsageError
+from safe_pip.installers.base import SYNC_LOCK, exit_code, installer_stdout, report
 from safe_pip.installers.uv.args import uv_index_settings
-from safe_pip.installers.uv.plan import call_uv
+from safe_pip.installers.uv.install import run_uv_install
 from safe_pip.installers.uv.project_builds import ProjectBuildGuard
 from safe_pip.paths import nearest_file
-from safe_pip.pipeline.report import print_verdict
 
 if TYPE_CHECKING:
     from safe_pip.index.settings import IndexSettings
@@ -85,7 +85,7 @@ def sync_project(
         if blocked:
             return exit_codes.BLOCKED
         sync = [*base, "sync", "--frozen", *_sync_options(args), *guard.build_args()]
-    return call_uv(sync, env)
+    return _sync_frozen(sync, env, own)
 
 
 def add_to_project(
@@ -111,7 +111,14 @@ def add_to_project(
         if no_sync:
             return exit_codes.OK
         sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args), *guard.build_args()]
-    return call_uv(sync, env)
+    return _sync_frozen(sync, env, own)
+
+
+def _sync_frozen(command: list[str], env: Mapping[str, str], own: OwnOptions) -> int:
+    """``uv sync --frozen``: install exactly the checked uv.lock (uv verifies its hashes);
+    the shared exit code rule (4 when uv fails now, after the checks)."""
+    outcome = run_uv_install(command, env, installer_stdout(own.report_options()))
+    return exit_code(outcome, "uv", SYNC_LOCK)
 
 
 def _build_guard(
@@ -134,8 +141,7 @@ def _check_lock(lock: Path, own: OwnOptions, settings: IndexSettings) -> bool:
 
     policy = own.policy()
     result = check_lock_files([lock], policy, index_settings=settings)
-    print_verdict(result, own.report_options())
-    return result.verdict.blocked
+    return report(result, own.report_options()) != exit_codes.OK
 
 
 def _sync_options(args: Sequence[str]) -> list[str]:

@@ -1,0 +1,154 @@
+"""uv as an installer backend: plan with ``uv pip compile`` (builds gated by the checks),
+install the checked plan with ``uv pip install``/``uv pip sync`` of uv's own lock of it.
+
+With ``resolve = "avoid"`` a blocked plan is planned again with the disallowed versions of
+each blocked, unpinned package excluded (``steering``), keeping the first plan's report when
+nothing allowed satisfies the requirements.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from safe_pip.console import say
+from safe_pip.installers.base import Check, Checked, InstallOutcome, Planned, PlanRefused
+from safe_pip.installers.uv.args import UvInstallArgs, uv_index_settings
+from safe_pip.models import PlanItem
+
+if TYPE_CHECKING:
+    from safe_pip.installers.uv.build_gate import BuildGate
+    from safe_pip.installers.uv.plan import UvPlan
+    from safe_pip.pipeline.policy import Policy
+
+STEERING_ROUNDS = 5  # each round excludes the disallowed versions of newly blocked packages
+
+
+@dataclass
+class UvInstaller:
+    uv: str
+    global_args: list[str]
+    command: str  # "install" or "sync" (of ``uv pip``)
+    request: UvInstallArgs
+    env: Mapping[str, str]
+    _work: Path | None = field(default=None, init=False)
+    _plan: UvPlan | None = field(default=None, init=False)
+
+    name = "uv"
+
+    @property
+    def dry_run(self) -> bool:
+        return "--dry-run" in self.request.install_args
+
+    @property
+    def installs_an_empty_plan(self) -> bool:
+        return self.command == "sync"  # an empty sync uninstalls everything else
+
+    def plan_and_check(self, policy: Policy, check: Check) -> Checked:
+        from safe_pip.errors import SafePipError
+        from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
+        from safe_pip.installers.uv.builds import permits_for
+        from safe_pip.installers.uv.plan import start_environment_check
+
+        uv, global_args, request, env = self.uv, self.global_args, self.request, self.env
+        self._work = work = Path(tempfile.mkdtemp(prefix="safe-pip-uv-"))
+        with start_environment_check(uv, global_args, request, work, env) as environment:
+            gate = BuildGate(
+                uv_pip=[uv, *global_args, "pip"],
+                resolve_args=[*request.target_args, *request.shared_args],
+                work=work,
+                policy=policy,
+                settings=uv_index_settings([*global_args, *request.shared_args], env),
+                env=env,
+                permits=permits_for(request.plan_args, env),
+            )
+            try:
+                checked = self._steered(gate, check)
+            except BuildBlocked as blocked:
+                environment.result()  # a target uv refuses says so first, as uv would
+                raise PlanRefused(blocked.result) from None
+            except SafePipError:
+                environment.result()
+                raise
+            environment.result()
+        return checked
+
+    def _steered(self, gate: BuildGate, check: Check) -> Checked:
+        """uv's plan and its check, planned again around blocked versions (see module)."""
+        from safe_pip.errors import CannotCheckError
+        from safe_pip.installers.uv import steering
+        from safe_pip.installers.uv.index_facts import index_files_for_check
+
+        pinned = steering.pinned_names(self.request)
+
+        def plan_and_check() -> tuple[UvPlan, Checked]:
+            plan = self._resolve(gate)
+            planned = Planned(
+                items=plan.items,
+                index_urls=plan.index_urls,
+                index_settings=gate.settings,
+                index_files=index_files_for_check(plan, pinned, gate.settings),
+            )
+            return plan, Checked(planned, check(planned))
+
+        plan, checked = plan_and_check()
+        avoided: dict[str, steering.Avoided] = {}
+        for _ in range(STEERING_ROUNDS):
+            blocked = steering.blocked_versions(checked.result)
+            to_steer = [name for name in blocked if name not in pinned and name not in avoided]
+            if not checked.result.verdict.blocked or not gate.policy.steers or not to_steer:
+                break
+            refused = steering.disallowed_versions(
+                to_steer, gate.policy, plan.index_urls, gate.settings
+            )
+            for name in to_steer:
+                avoided[name] = blocked[name]
+                gate.permits.exclude(name, refused.get(name, [blocked[name].version]))
+            try:
+                plan, checked = plan_and_check()
+            except CannotCheckError:
+                break  # nothing allowed fits: block with the first plan's report
+        self._plan = plan
+        chosen = {item.name: item.version for item in plan.items}
+        checked.notes = [steering.steering_line(a, chosen.get(a.name)) for a in avoided.values()]
+        checked.notes += [
+            f"uv may not build {build.name} {build.version}: {', '.join(build.ids)}"
+            for build in gate.avoided
+        ]
+        return checked
+
+    def _resolve(self, gate: BuildGate) -> UvPlan:
+        from safe_pip.installers.uv.plan import resolve_uv_plan
+
+        return resolve_uv_plan(
+            self.uv,
+            self.global_args,
+            self.request,
+            work=gate.work,
+            gate=gate,
+            no_deps=self.command == "sync",
+            env=self.env,
+        )
+
+    def install(self, items: Sequence[PlanItem], *, stdout: TextIO | None) -> InstallOutcome:
+        from safe_pip.installers.uv.install import install_with_uv
+
+        if self.dry_run:
+            planned = ", ".join(item.spec for item in items)
+            say(f"dry run: would install {planned}; nothing was installed.")
+            return InstallOutcome(0)
+        if self._plan is None:
+            raise RuntimeError("install() before plan_and_check()")
+        install_args = [*self.request.target_args, *self.request.install_args]
+        return install_with_uv(
+            self.uv, self.global_args, self.command, self._plan, install_args, self.env, stdout
+        )
+
+    def close(self) -> None:
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None
