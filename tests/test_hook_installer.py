@@ -359,7 +359,8 @@ def test_setup_hooks_the_venv_writes_aliases_and_builds_the_database(
     assert lines[0] == f"hook: installed {pth}"
     assert lines[1].startswith(f"aliases: added the safe-pip bash functions in {setup_env}")
     assert lines[2].startswith("advisory database: ")
-    assert len(lines) == 3
+    assert lines[3] == f"undo: safe-pip setup --undo --python {target_venv}"
+    assert len(lines) == 4
     assert (setup_env / ".bashrc").read_text().count(BEGIN_MARKER) == 1
     assert (tmp_path / "cache" / "advisories.sqlite").is_file()
 
@@ -410,7 +411,8 @@ def test_setup_with_an_unknown_shell_skips_aliases_and_still_builds_the_database
 
     assert result.returncode == 0, output(result)
     pth = venv_site_packages(target_venv.parent.parent) / "safe_pip_hook.pth"
-    hook_line, database_line = result.stdout.splitlines()
+    hook_line, database_line, undo_line = result.stdout.splitlines()
+    assert undo_line.startswith("undo: safe-pip setup --undo --python ")
     assert hook_line == f"hook: installed {pth}"
     assert database_line.startswith("advisory database: ")
     assert str(OSV_LOCAL) in database_line

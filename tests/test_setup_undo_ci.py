@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -35,11 +36,14 @@ def test_setup_undo_removes_hook_and_every_shells_functions(
     bashrc, zshrc = home / ".bashrc", home / ".zshrc"
     bashrc.write_text("export KEEP=1\n")
     env = dict(isolated_env, SHELL="/bin/bash", SAFE_PIP_DB_SOURCE=str(OSV_LOCAL))
-    assert safe_pip("setup", "--python", target_venv, env=env).returncode == 0
+    setup = safe_pip("setup", "--python", target_venv, env=env)
+    assert setup.returncode == 0, output(setup)
     assert safe_pip("alias", "zsh", "--write", env=env).returncode == 0
     assert _pth(target_venv).is_file() and BEGIN_MARKER in zshrc.read_text()
+    undo_line = setup.stdout.splitlines()[-1]
+    assert undo_line.startswith("undo: safe-pip setup --undo ")
 
-    undone = safe_pip("setup", "--undo", "--python", target_venv, env=env)
+    undone = safe_pip(*shlex.split(undo_line.removeprefix("undo: safe-pip ")), env=env)
 
     assert undone.returncode == 0, output(undone)
     assert not _pth(target_venv).exists()

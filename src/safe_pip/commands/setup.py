@@ -100,8 +100,22 @@ def run_setup(args: argparse.Namespace) -> int:
         print(line)
     if args.no_db_update:
         print("advisory database: not updated (--no-db-update).")
-        return exit_codes.OK
-    return _update_database(args.source)
+        code = exit_codes.OK
+    else:
+        code = _update_database(args.source)
+    print(f"undo: {undo_command(args)}")
+    return code
+
+
+def undo_command(args: argparse.Namespace) -> str:
+    """The ``setup --undo`` line that takes back this very setup."""
+    words = ["safe-pip", "setup", "--undo"]
+    if args.python:
+        words += ["--python", str(Path(args.python).absolute())]
+    words += [flag for flag in ("--user", "--system") if getattr(args, flag[2:], False)]
+    if args.ci is not None:
+        words += ["--ci", str(_directory(args.ci))]
+    return shlex.join(words)
 
 
 def _directory(value: str) -> Path:
