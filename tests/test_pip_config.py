@@ -157,3 +157,44 @@ def test_fallback_reads_the_configuration_and_the_command_line() -> None:
     )
     args = parse_install_args(["--no-proxy-env", "x"])
     assert index_settings_from_answer(answer, args).trust_env is False
+
+
+@pytest.mark.integration
+def test_without_arguments_the_light_parser_reads_what_pips_install_command_reads(
+    python: str, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    """``safe-pip check`` asks with no install arguments: pip's option groups are built
+    without loading the install command, and read the same config file and environment."""
+    import json
+
+    from safe_pip.installers.pip.config import _LOOKUP_SCRIPT
+    from support.isolation import run
+
+    config = tmp_path / "pip.conf"
+    config.write_text(
+        "[global]\ncert = /etc/ca.pem\ntrusted-host = mirror.internal\n"
+        "[install]\nextra-index-url = https://extra.internal/simple/\n"
+    )
+    env = dict(
+        isolated_env,
+        PIP_CONFIG_FILE=str(config),
+        PIP_INDEX_URL="https://main.internal/simple/",
+        PIP_PROXY="proxy.internal:3128",
+        PIP_CLIENT_CERT="/etc/client.pem",
+    )
+    probe = "\nimport sys as s; s.stderr.write(str('pip._internal.commands.install' in s.modules))"
+
+    def answer(argv: list[str]) -> tuple[dict[str, object], str]:
+        result = run([python, "-c", _LOOKUP_SCRIPT + probe, json.dumps(argv)], env, check=True)
+        parsed: dict[str, object] = json.loads(result.stdout)["parsed"]
+        return parsed, result.stderr.strip()
+
+    light, light_loaded_install = answer([])
+    full, full_loaded_install = answer(["--no-deps"])
+
+    assert light == full
+    assert light["index_url"] == "https://main.internal/simple/"
+    assert light["extra_index_urls"] == ["https://extra.internal/simple/"]
+    assert light["trusted_hosts"] == ["mirror.internal"]
+    assert (light["cert"], light["client_cert"]) == ("/etc/ca.pem", "/etc/client.pem")
+    assert (light_loaded_install, full_loaded_install) == ("False", "True")
