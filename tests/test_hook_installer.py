@@ -466,7 +466,7 @@ def test_a_user_site_hook_says_which_runs_it_does_not_guard(
         assert gap.stdout.strip() == "False"
     fix = f"sudo safe-pip hook install --system --python {BASE_PYTHON}"
     [warning] = installed_output.err.splitlines()
-    assert warning.startswith("warning: runs that skip the user site are NOT guarded")
+    assert warning.startswith("safe-pip: warning: runs that skip the user site are NOT guarded")
     assert "`python -s`, `python -I` and PYTHONNOUSERSITE=1" in warning
     assert warning.endswith(fix)
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from safe_pip import exit_codes
+from safe_pip.console import warn
 from safe_pip.errors import UsageError
 from safe_pip.hook.shell_aliases import (
     SHELLS,
@@ -124,7 +125,7 @@ def user_site_gaps(target: HookTarget) -> str | None:
     if hook_status(system).guarded:
         return None
     return (
-        f"warning: runs that skip the user site are NOT guarded: `python -s`, `python -I` and "
+        f"runs that skip the user site are NOT guarded: `python -s`, `python -I` and "
         f"PYTHONNOUSERSITE=1 load no hook from {target.site_dir}. To guard them too, hook the "
         f"interpreter's own site-packages ({system.site_dir}) as its owner: "
         f"sudo safe-pip hook install --system --python {target.python}"
@@ -139,7 +140,7 @@ def run_hook_install(args: argparse.Namespace) -> int:
     print(f"pip install in the {target.description} is now checked by safe-pip.")
     gaps = user_site_gaps(target)
     if gaps is not None:
-        print(gaps, file=sys.stderr)
+        warn(gaps)
     return exit_codes.OK
 
 
@@ -170,13 +171,12 @@ def run_hook_status(args: argparse.Namespace) -> int:
     print(f"checker: {checker}")
     gaps = user_site_gaps(target)
     if gaps is not None:
-        print(gaps, file=sys.stderr)
+        warn(gaps)
     if status.checker_problem is not None:
-        print(
-            f"warning: {status.checker_problem}, so pip refuses every install here; run "
+        warn(
+            f"{status.checker_problem}, so pip refuses every install here; run "
             "`safe-pip hook install` again to repair it, or `safe-pip hook uninstall` to "
-            "remove it.",
-            file=sys.stderr,
+            "remove it."
         )
     return exit_codes.OK
 

@@ -28,6 +28,7 @@ from safe_pip.commands.hook import (
     target_from_args,
     user_site_gaps,
 )
+from safe_pip.console import warn
 from safe_pip.errors import SafePipError, UsageError
 from safe_pip.hook import ci_shims
 from safe_pip.hook.shell_aliases import (
@@ -93,7 +94,7 @@ def run_setup(args: argparse.Namespace) -> int:
     print(f"hook: {'updated' if already_installed else 'installed'} {target.pth_file}")
     gaps = user_site_gaps(target)
     if gaps is not None:
-        print(gaps, file=sys.stderr)
+        warn(gaps)
     if args.ci is None:
         _setup_aliases(args.shell or shell_from_env())
     for line in shim_lines:
@@ -131,7 +132,7 @@ def _write_ci_shims(directory: Path, python: str) -> list[str]:
     shims = ci_shims.write_pip_shims(directory, safe_pip, python)
     uv = ci_shims.real_uv(directory)
     if uv is None:
-        print("warning: no uv on PATH outside the shim directory; uv shim skipped", file=sys.stderr)
+        warn("no uv on PATH outside the shim directory; uv shim skipped")
     else:
         shims.append(ci_shims.write_uv_shim(directory, safe_pip, uv))
     names = ", ".join(shim.name for shim in shims)
@@ -144,10 +145,9 @@ def _write_ci_shims(directory: Path, python: str) -> list[str]:
 def _setup_aliases(shell: str | None) -> None:
     if shell is None:
         login_shell = os.environ.get("SHELL", "")
-        print(
-            f"warning: aliases skipped: cannot tell your shell from SHELL={login_shell!r}; "
-            f"add them with `{ALIAS_HINT} --write`",
-            file=sys.stderr,
+        warn(
+            f"aliases skipped: cannot tell your shell from SHELL={login_shell!r}; "
+            f"add them with `{ALIAS_HINT} --write`"
         )
         return
     path = rc_file(shell)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 PIP_INSTALL_MODULE = "pip._internal.commands.install"
+# run_token.ENV_VAR, written out so that startup imports nothing more (tests pin the two)
+ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
 _started_by_safe_pip = False  # a valid run token was claimed in this process
 
 
@@ -38,7 +40,7 @@ def install_finder() -> None:
     paths, e.g. a ``lib64`` symlink).
     """
     global _started_by_safe_pip
-    if "SAFE_PIP_ACTIVE" in os.environ:
+    if ACTIVE_ENV_VAR in os.environ:
         from . import run_token
 
         _started_by_safe_pip = run_token.claim() or _started_by_safe_pip

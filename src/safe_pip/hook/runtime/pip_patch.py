@@ -15,7 +15,6 @@ with ``SAFE_PIP_HOOK_FAIL_OPEN=1``, a warning) -- never a traceback.
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from . import checker, plan_from_pip
@@ -159,7 +158,9 @@ def _check(requirement_set: Any, state: _RunState) -> None:
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         _unsupported_during_run(state, f"reading the resolved plan failed: {exc}")
         return
-    state.checked_names = {_normalize(str(item["name"])) for item in plan["items"]}
+    state.checked_names = {
+        plan_from_pip.normalize_name(str(item["name"])) for item in plan["items"]
+    }
     if not plan["items"]:
         return
     report_on_stderr = getattr(state.options, "json_report_file", None) == "-"
@@ -196,7 +197,9 @@ def _refuse_unchecked(requirements: Iterable[Any]) -> None:
     if state.checked_names is None:
         _unsupported_during_run(state, detail)
         return
-    names = [_normalize(str(getattr(req, "name", None) or "?")) for req in requirements]
+    names = [
+        plan_from_pip.normalize_name(str(getattr(req, "name", None) or "?")) for req in requirements
+    ]
     unchecked = sorted(name for name in names if name not in state.checked_names)
     if unchecked:
         _unsupported_during_run(
@@ -252,7 +255,3 @@ def _say(message: str) -> None:
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()

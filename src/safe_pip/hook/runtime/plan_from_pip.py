@@ -19,7 +19,8 @@ _HASH_CHUNK = 1 << 20
 
 
 class PlanError(Exception):
-    """The plan cannot be built for a reason other than pip's internals (one line)."""
+    """The plan cannot be built for a reason other than pip's internals (one line, without
+    the "safe-pip hook:" prefix, which the caller adds)."""
 
 
 def plan_json(requirement_set: Any, options: Any) -> dict[str, Any]:
@@ -88,7 +89,7 @@ def normalize_name(name: str) -> str:
 def _version(req: Any) -> str:
     version = req.metadata["Version"]
     if not version:
-        raise PlanError(f"safe-pip hook: {req.name} has no version in its metadata")
+        raise PlanError(f"{req.name} has no version in its metadata")
     return str(version)
 
 
@@ -129,7 +130,7 @@ def _file_sha256(path: str) -> str:
             for chunk in iter(lambda: file.read(_HASH_CHUNK), b""):
                 digest.update(chunk)
     except OSError as exc:
-        raise PlanError(f"safe-pip hook: cannot read {path}: {exc.strerror or exc}") from None
+        raise PlanError(f"cannot read {path}: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 
