@@ -37,6 +37,13 @@
 # avoid: steer the resolver to the newest allowed version; block: do not steer
 # export SAFE_PIP_RESOLVE=avoid
 
+# Refresh the advisory database before a check when its data is older than this; 0 disables.
+# export SAFE_PIP_REFRESH_AFTER=4h
+
+# When the refresh fails (offline): go on with a warning unless the malicious-package data
+# is older than this, then the check cannot run (exit 3); 0 disables.
+# export SAFE_PIP_MAX_MALWARE_AGE=7d
+
 # 1/true/yes: every block becomes a warning, except malicious packages. 0/false/no: off.
 # export SAFE_PIP_WARN_ONLY=0
 

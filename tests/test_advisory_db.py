@@ -11,9 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.advisories.database import UPDATE_HINT, AdvisoryDatabase, AdvisoryMatch
+from safe_pip.advisories.database import (
+    SCHEMA_VERSION,
+    UPDATE_HINT,
+    AdvisoryDatabase,
+    AdvisoryMatch,
+)
 from safe_pip.advisories.osv import parse_record
-from safe_pip.advisories.update import update_database
+from safe_pip.advisories.update import refresh_database, update_database
 from safe_pip.advisories.version_match import RangeEvent, is_affected
 from safe_pip.errors import DatabaseError
 from safe_pip.pipeline.check_plan import unknown_ignore_notes
@@ -323,7 +328,7 @@ def test_open_database_with_broken_metadata(edge_db: AdvisoryDatabase, tmp_path:
     path = tmp_path / "advisories.sqlite"
     shutil.copyfile(edge_db.status().path, path)
     connection = sqlite3.connect(path)
-    connection.execute("DELETE FROM meta WHERE key = 'updated_at'")
+    connection.execute("DELETE FROM sources")  # the database no longer says where it came from
     connection.commit()
     connection.close()
     with pytest.raises(DatabaseError, match="is corrupt or from another version"):
@@ -362,20 +367,57 @@ def test_real_match_carries_the_advisory_url(real_db: AdvisoryDatabase) -> None:
     assert by_id["PYSEC-2023-74"].summary.startswith("Requests is a HTTP library. Since")
 
 
-def test_database_of_schema_version_1_is_still_read(
-    edge_db: AdvisoryDatabase, tmp_path: Path
-) -> None:
-    """A database built before advisory URLs were stored keeps working until the next update."""
-    path = tmp_path / "advisories.sqlite"
-    shutil.copyfile(edge_db.status().path, path)
+def write_schema_1_database(path: Path, source: str) -> None:
+    """A database exactly as safe-pip wrote it before advisory URLs and sources existed."""
     connection = sqlite3.connect(path)
-    connection.execute("ALTER TABLE advisories DROP COLUMN url")
-    connection.execute("PRAGMA user_version = 1")
+    connection.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE advisories (id TEXT PRIMARY KEY, aliases TEXT NOT NULL,
+            summary TEXT NOT NULL, severity REAL, malicious INTEGER NOT NULL,
+            withdrawn INTEGER NOT NULL);
+        CREATE TABLE affected (name TEXT NOT NULL, advisory_id TEXT NOT NULL,
+            ranges TEXT NOT NULL, versions TEXT NOT NULL);
+        INSERT INTO advisories VALUES ('MAL-2099-1', '[]', 'evil', NULL, 1, 0);
+        INSERT INTO affected VALUES ('evil-pkg', 'MAL-2099-1', '[]', '\n1.0\n');
+        PRAGMA user_version = 1;
+        """
+    )
+    meta = {
+        "source": source,
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "record_count": "1",
+        "skipped_count": "0",
+        "withdrawn_count": "0",
+    }
+    connection.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     connection.commit()
     connection.close()
+
+
+def test_database_of_schema_version_1_is_still_read(tmp_path: Path) -> None:
+    """A database built before advisory URLs and sources keeps working until the next update."""
+    path = tmp_path / "advisories.sqlite"
+    write_schema_1_database(path, str(EDGE.resolve()))
     with AdvisoryDatabase.open(path) as database:
         (match,) = database.matches("evil-pkg", "1.0")
+        (source,) = database.status().sources
     assert match.id == "MAL-2099-1" and match.url == ""
+    assert (source.location, source.record_count, source.malicious_count) == (
+        str(EDGE.resolve()),
+        1,
+        1,
+    )
+
+
+def test_refreshing_a_schema_1_database_rebuilds_it_from_its_source(tmp_path: Path) -> None:
+    path = tmp_path / "advisories.sqlite"
+    write_schema_1_database(path, str(EDGE.resolve()))
+    status = refresh_database(path)
+    assert status.schema == SCHEMA_VERSION and status.record_count > 1
+    with AdvisoryDatabase.open(path) as database:
+        (match,) = database.matches("evil-pkg", "1.0")
+    assert match.url.startswith("https://")
 
 
 def test_knows_ids_and_aliases_in_any_case(edge_db: AdvisoryDatabase) -> None:

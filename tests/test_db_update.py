@@ -15,9 +15,8 @@ from typing import ClassVar
 
 import pytest
 
-from safe_pip.advisories import database as advisory_db
 from safe_pip.advisories import update as db_update
-from safe_pip.advisories.database import AdvisoryDatabase, DatabaseStatus
+from safe_pip.advisories.database import AdvisoryDatabase, DatabaseStatus, DatabaseWriter
 from safe_pip.advisories.update import update_database
 from safe_pip.commands import db as db_commands
 from safe_pip.errors import DatabaseError, UsageError
@@ -218,14 +217,14 @@ def test_interrupted_before_the_swap(
     db_path: Path, existing_db: DatabaseStatus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     written: list[Path] = []
-    real_write = advisory_db.write_database
+    real_write = db_update.write_database_file
 
-    def write_then_interrupt(path: Path, *args: object, **kwargs: object) -> DatabaseStatus:
-        real_write(path, *args, **kwargs)  # type: ignore[arg-type]
-        written.append(path)
+    def write_then_interrupt(writer: DatabaseWriter) -> DatabaseStatus:
+        real_write(writer)
+        written.append(writer.path)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(db_update, "write_database", write_then_interrupt)
+    monkeypatch.setattr(db_update, "write_database_file", write_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         update_database(str(EDGE / "MAL-2099-1.json"), db_path=db_path)
     assert written and written[0].parent == db_path.parent  # a complete new DB existed...

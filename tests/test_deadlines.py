@@ -82,5 +82,5 @@ def test_an_advisory_download_that_drips_ends_at_the_download_deadline(
     monkeypatch.setattr(limits, "DOWNLOAD_DEADLINE_SECONDS", 2.0)
     started = time.monotonic()
     with pytest.raises(DatabaseError, match=r"within 2 s \(download deadline\)"):
-        update._download(f"{dripping_index.url}cleanlib/", tmp_path / "feed.zip", None)
+        update.update_database(f"{dripping_index.url}cleanlib/", db_path=tmp_path / "db.sqlite")
     assert time.monotonic() - started < 2 + 2 * SECONDS_PER_BYTE + 2

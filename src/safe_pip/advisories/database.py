@@ -1,8 +1,11 @@
 """The SQLite advisory database: its schema, writing a new one, and looking packages up.
 
-``db_update`` builds a complete new file with ``write_database`` and swaps it in with
-``os.replace``, so a reader always sees a whole database. Lookups read one indexed table
-(``affected.name``) and evaluate the version ranges in Python (``version_match``).
+``update`` writes a complete new file with a ``DatabaseWriter`` (from scratch, or on a copy
+of the current one for an incremental refresh) and swaps it in with ``os.replace``, so a
+reader always sees a whole database. Every record is tagged with the source it came from;
+when two sources carry the same id, lookups use the copy with the newest ``modified``.
+Lookups read one indexed table (``affected.name``) and evaluate the version ranges in
+Python (``version_match``).
 """
 
 from __future__ import annotations
@@ -23,36 +26,68 @@ from safe_pip import paths
 from safe_pip.advisories.osv import MALICIOUS_PREFIX, Advisory
 from safe_pip.advisories.version_match import RangeEvent, first_fixed, is_affected
 from safe_pip.errors import DatabaseError
+from safe_pip.timestamps import parse_timestamp
 
-SCHEMA_VERSION = 2  # 2 added advisories.url; a version 1 database is still read
-_READABLE_SCHEMA_VERSIONS = (1, SCHEMA_VERSION)
+SCHEMA_VERSION = 3  # 2 added advisories.url, 3 sources (per-source records and freshness)
+# Older databases are still read (no URLs in 1, one untagged source) until the next update.
+_READABLE_SCHEMA_VERSIONS = (1, 2, SCHEMA_VERSION)
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (
+    location TEXT PRIMARY KEY,  -- URL or absolute path, as given to `db update`
+    position INTEGER NOT NULL,  -- order given
+    fetched_at TEXT NOT NULL,   -- last time it was read or confirmed unchanged (UTC ISO)
+    newest_modified TEXT,       -- newest OSV `modified` among its records (timestamp_text)
+    record_count INTEGER NOT NULL,
+    malicious_count INTEGER NOT NULL,
+    withdrawn_count INTEGER NOT NULL,
+    skipped_count INTEGER NOT NULL,
+    etag TEXT,                  -- validators of the last fetch (conditional requests)
+    last_modified TEXT
+);
 CREATE TABLE advisories (
-    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,       -- sources.location it came from
+    id TEXT NOT NULL,
     aliases TEXT NOT NULL,      -- JSON list of strings
     summary TEXT NOT NULL,
     severity REAL,
     malicious INTEGER NOT NULL,
     withdrawn INTEGER NOT NULL,
-    url TEXT NOT NULL DEFAULT ''
+    modified TEXT,              -- timestamp_text of the record's `modified`
+    url TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (source, id)
 );
 CREATE TABLE affected (
     name TEXT NOT NULL,         -- PEP 503-normalized
-    advisory_id TEXT NOT NULL REFERENCES advisories(id),
+    source TEXT NOT NULL,
+    advisory_id TEXT NOT NULL,
     ranges TEXT NOT NULL,       -- JSON: [[[kind, version], ...], ...] ECOSYSTEM ranges
     versions TEXT NOT NULL      -- normalized versions, each one between two newlines
 );
 CREATE INDEX affected_by_name ON affected(name);
 """
 
+# Every copy of every record naming the package; ``_collect_hits`` keeps the newest copy
+# of each id (two sources may both carry it) before withdrawn records are dropped.
 _LOOKUP = """
-SELECT a.id, a.aliases, a.summary, a.severity, a.malicious, f.ranges, f.versions, {url}
-FROM affected AS f JOIN advisories AS a ON a.id = f.advisory_id
-WHERE f.name = ? AND a.withdrawn = 0
+SELECT a.id, a.modified, a.source, a.withdrawn, a.aliases, a.summary, a.severity,
+       a.malicious, f.ranges, f.versions, a.url
+FROM affected AS f JOIN advisories AS a ON a.source = f.source AND a.id = f.advisory_id
+WHERE f.name = ?
 """
-_LOOKUP_BY_SCHEMA = {1: _LOOKUP.format(url="''"), SCHEMA_VERSION: _LOOKUP.format(url="a.url")}
+# Databases written before sources existed: one untagged source, no ``modified``.
+_LEGACY_LOOKUP = """
+SELECT a.id, '', '', a.withdrawn, a.aliases, a.summary, a.severity, a.malicious,
+       f.ranges, f.versions, {url}
+FROM affected AS f JOIN advisories AS a ON a.id = f.advisory_id
+WHERE f.name = ?
+"""
+_LOOKUP_BY_SCHEMA = {
+    1: _LEGACY_LOOKUP.format(url="''"),
+    2: _LEGACY_LOOKUP.format(url="a.url"),
+    SCHEMA_VERSION: _LOOKUP,
+}
 
 # Which id names a merged match: malicious-package ids first, then the PyPI advisory
 # database, then GitHub's, then anything else.
@@ -73,17 +108,47 @@ class AdvisoryMatch:
 
 
 @dataclass(frozen=True)
+class SourceStatus:
+    """What the database holds from one source and how fresh it is."""
+
+    location: str
+    fetched_at: datetime  # last read or confirmed unchanged; timezone-aware UTC
+    newest_modified: datetime | None  # newest OSV ``modified`` among its records
+    record_count: int
+    malicious_count: int
+    withdrawn_count: int
+    skipped_count: int
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def age(self) -> timedelta:
+        return datetime.now(timezone.utc) - self.fetched_at
+
+
+@dataclass(frozen=True)
 class DatabaseStatus:
-    source: str
-    updated_at: datetime  # timezone-aware, UTC
+    source: str  # the sources' locations, comma-separated
+    updated_at: datetime  # the oldest source fetch: the data is as fresh as its stalest part
     record_count: int  # advisories stored (withdrawn ones included, they never match)
     skipped_count: int  # records skipped as malformed
     path: Path
     withdrawn_count: int = 0
+    sources: tuple[SourceStatus, ...] = ()
+    schema: int = SCHEMA_VERSION  # an older one is read, and rebuilt by the next refresh
 
     @property
     def age(self) -> timedelta:
         return datetime.now(timezone.utc) - self.updated_at
+
+    @property
+    def malware_age(self) -> timedelta:
+        """How old the newest malicious-package data is (any source that carries some,
+        else any source): what ``max-malware-age`` limits."""
+        carrying = [s for s in self.sources if s.malicious_count] or list(self.sources)
+        if not carrying:
+            return self.age
+        return datetime.now(timezone.utc) - max(s.fetched_at for s in carrying)
 
 
 SOURCE_ENV_VAR = "SAFE_PIP_DB_SOURCE"
@@ -126,7 +191,7 @@ class AdvisoryDatabase:
                 raise corrupt
             lookup = _LOOKUP_BY_SCHEMA[schema]
             connection.execute(lookup + " LIMIT 0", ("",)).fetchall()  # tables exist
-            status = _read_status(connection, db_path)
+            status = _read_status(connection, db_path, schema)
         except (sqlite3.Error, KeyError, ValueError) as exc:
             connection.close()
             raise corrupt from exc
@@ -183,90 +248,219 @@ class AdvisoryDatabase:
         self.close()
 
 
-def write_database(
-    path: Path,
-    advisories: Iterable[Advisory],
-    *,
-    source: str,
-    skipped_count: int,
-    updated_at: datetime,
-) -> DatabaseStatus:
-    """Create a complete database in ``path`` (a new, empty or absent file) and fsync it."""
-    connection = sqlite3.connect(path)
-    try:
-        connection.execute("PRAGMA journal_mode = OFF")
-        connection.execute("PRAGMA synchronous = OFF")
-        connection.executescript(_SCHEMA)
-        record_count = withdrawn_count = 0
-        for advisory in advisories:
-            record_count += 1
-            withdrawn_count += advisory.withdrawn
-            connection.execute(
-                "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    advisory.id,
-                    json.dumps(list(advisory.aliases)),
-                    advisory.summary,
-                    advisory.severity,
-                    int(advisory.malicious),
-                    int(advisory.withdrawn),
-                    advisory.url,
-                ),
+class DatabaseWriter:
+    """Writes a database file that no reader has open yet (a new file, or a copy of the
+    current database); ``update`` swaps it in when complete."""
+
+    def __init__(self, path: Path, *, create: bool) -> None:
+        self.path = path
+        self._connection = sqlite3.connect(path)
+        self._connection.execute("PRAGMA journal_mode = OFF")
+        self._connection.execute("PRAGMA synchronous = OFF")
+        if create:
+            self._connection.executescript(_SCHEMA)
+        self._seen: set[tuple[str, str]] = set()
+
+    def drop_source(self, location: str) -> None:
+        """Forget every record of ``location`` (before it is read again in full)."""
+        self._connection.execute("DELETE FROM affected WHERE source = ?", (location,))
+        self._connection.execute("DELETE FROM advisories WHERE source = ?", (location,))
+        self._connection.execute("DELETE FROM sources WHERE location = ?", (location,))
+
+    def add(self, location: str, advisory: Advisory, *, replace: bool = False) -> None:
+        """Store one record of ``location``; a later copy of the same id from the same source
+        replaces the earlier one (``replace``: it may already be in the file)."""
+        key = (location, advisory.id)
+        if replace or key in self._seen:
+            self._connection.execute(
+                "DELETE FROM affected WHERE source = ? AND advisory_id = ?", key
             )
-            connection.executemany(
-                "INSERT INTO affected VALUES (?, ?, ?, ?)",
-                [
-                    (
-                        package.name,
-                        advisory.id,
-                        json.dumps([[[e.kind, e.version] for e in r] for r in package.ranges]),
-                        _encode_versions(package.versions),
-                    )
-                    for package in advisory.affected
-                ],
-            )
-        status = DatabaseStatus(
-            source=source,
-            updated_at=updated_at.astimezone(timezone.utc),
-            record_count=record_count,
-            skipped_count=skipped_count,
-            path=path,
-            withdrawn_count=withdrawn_count,
+            self._connection.execute("DELETE FROM advisories WHERE source = ? AND id = ?", key)
+        self._seen.add(key)
+        self._connection.execute(
+            "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                location,
+                advisory.id,
+                json.dumps(list(advisory.aliases)),
+                advisory.summary,
+                advisory.severity,
+                int(advisory.malicious),
+                int(advisory.withdrawn),
+                advisory.modified,
+                advisory.url,
+            ),
         )
-        connection.executemany("INSERT INTO meta VALUES (?, ?)", _status_to_meta(status).items())
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        connection.commit()
+        self._connection.executemany(
+            "INSERT INTO affected VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    package.name,
+                    location,
+                    advisory.id,
+                    json.dumps([[[e.kind, e.version] for e in r] for r in package.ranges]),
+                    _encode_versions(package.versions),
+                )
+                for package in advisory.affected
+            ],
+        )
+
+    def record_source(
+        self,
+        location: str,
+        position: int,
+        fetched_at: datetime,
+        *,
+        skipped_count: int | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Counts, newest ``modified`` and fetch time of ``location`` from what is stored;
+        ``skipped_count`` None keeps the previous count (nothing was read again)."""
+        counts = self._connection.execute(
+            "SELECT count(*), coalesce(sum(malicious), 0), coalesce(sum(withdrawn), 0),"
+            " max(modified) FROM advisories WHERE source = ?",
+            (location,),
+        ).fetchone()
+        if skipped_count is None:
+            row = self._connection.execute(
+                "SELECT skipped_count FROM sources WHERE location = ?", (location,)
+            ).fetchone()
+            skipped_count = row[0] if row else 0
+        self._connection.execute(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                location,
+                position,
+                fetched_at.astimezone(timezone.utc).isoformat(),
+                counts[3],
+                counts[0],
+                counts[1],
+                counts[2],
+                skipped_count,
+                etag,
+                last_modified,
+            ),
+        )
+
+    def source_record_count(self, location: str) -> int:
+        row = self._connection.execute(
+            "SELECT count(*) FROM advisories WHERE source = ?", (location,)
+        ).fetchone()
+        return int(row[0])
+
+    def finish(self) -> DatabaseStatus:
+        """Commit, fsync and close; the status of the finished file."""
+        meta = {"schema_version": str(SCHEMA_VERSION)}
+        self._connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        self._connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._connection.commit()
+        try:
+            status = _read_status(self._connection, self.path)
+        finally:
+            self._connection.close()
+        with open(self.path, "rb+") as written:
+            os.fsync(written.fileno())
+        return status
+
+    def abandon(self) -> None:
+        self._connection.close()
+
+
+def confirm_sources(path: Path, confirmed: Iterable[tuple[str, datetime]]) -> None:
+    """Record in the live database that these sources were found unchanged at these times
+    (one small transaction; readers keep reading)."""
+    connection = sqlite3.connect(path, timeout=5)
+    try:
+        with connection:
+            connection.executemany(
+                "UPDATE sources SET fetched_at = ? WHERE location = ?",
+                [(moment.astimezone(timezone.utc).isoformat(), loc) for loc, moment in confirmed],
+            )
     finally:
         connection.close()
-    with open(path, "rb+") as written:
-        os.fsync(written.fileno())
-    return status
 
 
-def _status_to_meta(status: DatabaseStatus) -> dict[str, str]:
-    return {
-        "schema_version": str(SCHEMA_VERSION),
-        "source": status.source,
-        "updated_at": status.updated_at.isoformat(),
-        "record_count": str(status.record_count),
-        "skipped_count": str(status.skipped_count),
-        "withdrawn_count": str(status.withdrawn_count),
-    }
+def read_status(path: Path) -> DatabaseStatus | None:
+    """The status of the database at ``path``; None when there is no usable one."""
+    if not path.is_file():
+        return None
+    try:
+        with AdvisoryDatabase.open(path) as database:
+            return database.status()
+    except DatabaseError:
+        return None
 
 
-def _read_status(connection: sqlite3.Connection, path: Path) -> DatabaseStatus:
-    meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-    updated_at = datetime.fromisoformat(meta["updated_at"])
-    if updated_at.tzinfo is None:
-        updated_at = updated_at.replace(tzinfo=timezone.utc)
-    return DatabaseStatus(
-        source=meta["source"],
-        updated_at=updated_at,
-        record_count=int(meta["record_count"]),
-        skipped_count=int(meta["skipped_count"]),
-        path=path,
-        withdrawn_count=int(meta.get("withdrawn_count", "0")),
+def _read_status(
+    connection: sqlite3.Connection, path: Path, schema: int = SCHEMA_VERSION
+) -> DatabaseStatus:
+    if schema < SCHEMA_VERSION:
+        return _read_legacy_status(connection, path, schema)
+    rows = connection.execute(
+        "SELECT location, fetched_at, newest_modified, record_count, malicious_count,"
+        " withdrawn_count, skipped_count, etag, last_modified FROM sources ORDER BY position"
+    ).fetchall()
+    sources = tuple(
+        SourceStatus(
+            location=row[0],
+            fetched_at=_utc(datetime.fromisoformat(row[1])),
+            newest_modified=parse_timestamp(row[2]),
+            record_count=row[3],
+            malicious_count=row[4],
+            withdrawn_count=row[5],
+            skipped_count=row[6],
+            etag=row[7],
+            last_modified=row[8],
+        )
+        for row in rows
     )
+    if not sources:
+        raise ValueError("no sources recorded")
+    total = connection.execute(
+        "SELECT count(DISTINCT id), coalesce(sum(withdrawn), 0) FROM advisories"
+    ).fetchone()
+    return DatabaseStatus(
+        source=", ".join(source.location for source in sources),
+        updated_at=min(source.fetched_at for source in sources),
+        record_count=int(total[0]),
+        skipped_count=sum(source.skipped_count for source in sources),
+        path=path,
+        withdrawn_count=int(total[1]),
+        sources=sources,
+    )
+
+
+def _read_legacy_status(connection: sqlite3.Connection, path: Path, schema: int) -> DatabaseStatus:
+    """A database from before sources: one source, described by the meta table."""
+    meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+    updated_at = _utc(datetime.fromisoformat(meta["updated_at"]))
+    record_count = int(meta["record_count"])
+    source = SourceStatus(
+        location=meta["source"],
+        fetched_at=updated_at,
+        newest_modified=None,
+        record_count=record_count,
+        malicious_count=int(
+            connection.execute("SELECT coalesce(sum(malicious), 0) FROM advisories").fetchone()[0]
+        ),
+        withdrawn_count=int(meta.get("withdrawn_count", "0")),
+        skipped_count=int(meta["skipped_count"]),
+    )
+    return DatabaseStatus(
+        source=source.location,
+        updated_at=updated_at,
+        record_count=record_count,
+        skipped_count=source.skipped_count,
+        path=path,
+        withdrawn_count=source.withdrawn_count,
+        sources=(source,),
+        schema=schema,
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def _encode_versions(versions: Iterable[str]) -> str:
@@ -291,16 +485,31 @@ class _ListedVersions:
 
 
 def _collect_hits(rows: Iterable[Sequence[Any]]) -> dict[str, _Hit]:
-    """One ``_Hit`` per advisory from the lookup rows (an advisory may list a name twice)."""
+    """One ``_Hit`` per advisory id from the lookup rows: the newest copy when several
+    sources carry it, and none when that copy is withdrawn (a record may list a name twice)."""
+    newest: dict[str, tuple[str, str]] = {}  # id -> (modified, source) of the copy to use
+    for advisory_id, modified, source, *_ in rows:
+        candidate = (modified or "", source)
+        chosen = newest.get(advisory_id)
+        if (
+            chosen is None
+            or candidate[0] > chosen[0]
+            or (candidate[0] == chosen[0] and candidate[1] < chosen[1])
+        ):
+            newest[advisory_id] = candidate
     hits: dict[str, _Hit] = {}
-    for advisory_id, aliases, summary, severity, malicious, ranges, versions, url in rows:
+    for row in rows:
+        advisory_id, modified, source, withdrawn, aliases, summary, severity, malicious = row[:8]
+        if withdrawn or newest[advisory_id] != (modified or "", source):
+            continue
+        url = row[10]
         hit = hits.get(advisory_id)
         if hit is None:
             hit = hits[advisory_id] = _Hit(
                 advisory_id, tuple(json.loads(aliases)), summary, severity, bool(malicious), url
             )
-        hit.ranges.extend(_decode_ranges(ranges))
-        hit.versions.add_listing(versions)
+        hit.ranges.extend(_decode_ranges(row[8]))
+        hit.versions.add_listing(row[9])
     return hits
 
 

@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 
 from safe_pip.advisories.cvss import record_severity
 from safe_pip.advisories.version_match import EVENT_KINDS, RangeEvent, normalize_version
+from safe_pip.timestamps import parse_timestamp, timestamp_text
 
 PYPI_ECOSYSTEM = "PyPI"
 MALICIOUS_PREFIX = "MAL-"
@@ -49,6 +50,7 @@ class Advisory:
     severity: float | None  # CVSS base score of the newest version present (cvss.py)
     affected: tuple[AffectedPackage, ...]
     url: str = ""  # where a person reads the advisory
+    modified: str | None = None  # ``timestamps.timestamp_text`` of the record's ``modified``
 
 
 def parse_record(record: object, origin: str | None = None) -> Advisory | None:
@@ -77,7 +79,14 @@ def parse_record(record: object, origin: str | None = None) -> Advisory | None:
         severity=_severity(record),
         affected=affected,
         url=advisory_url(record, record_id),
+        modified=_modified(record),
     )
+
+
+def _modified(record: dict[str, object]) -> str | None:
+    value = record.get("modified")
+    moment = parse_timestamp(value) if isinstance(value, str) else None
+    return None if moment is None else timestamp_text(moment)
 
 
 def _string_list(data: dict[str, object], key: str, where: str) -> list[str]:

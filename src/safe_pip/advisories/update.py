@@ -1,13 +1,19 @@
-"""Build a new advisory database from OSV data and swap it in atomically.
+"""Build or refresh the advisory database from one or more OSV sources, atomically.
 
-Sources: an http(s) URL (downloaded to a temporary file), a zip archive laid out like
-OSV's ``all.zip`` (``*.json`` at the root or in folders), a directory of ``*.json``
-files, or one ``.json`` file holding a record or a list of records.
+Sources: http(s) URLs, zip archives laid out like OSV's ``all.zip``, directories of
+``*.json`` files, or one ``.json`` file holding a record or a list of records
+(``advisories.sources``). Several sources are merged: every record is tagged with its source
+and, when two sources carry the same id, lookups use the newest ``modified`` copy.
 
-Everything happens under a file lock: the new database is written to a temporary file
-next to the old one and moved over it with ``os.replace``, so readers see either the old
-or the new database, and any failure (bad archive, truncated download, Ctrl-C) leaves the
-old one untouched and no temporary files behind.
+``update_database`` reads every source in full into a new database. ``refresh_database``
+asks each source of the current database only for what changed since its last fetch
+(``advisories.feeds``: conditional requests, OSV's ``modified_id.csv``): when nothing
+changed it only records the confirmation; otherwise the changes are applied to a copy.
+
+Everything happens under a file lock: a new database is written to a temporary file next
+to the old one and moved over it with ``os.replace``, so readers see either the old or the
+new database, and any failure (bad archive, truncated download, Ctrl-C) leaves the old one
+untouched and no temporary files behind.
 """
 
 from __future__ import annotations
@@ -15,61 +21,264 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
-import zipfile
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
-from urllib.parse import unquote, urlparse
 
 import filelock
-import httpx
 
 from safe_pip import limits, paths
 from safe_pip.advisories.database import (
-    OFFLINE_HINT,
+    SCHEMA_VERSION,
     SOURCE_ENV_VAR,
     DatabaseStatus,
-    write_database,
+    DatabaseWriter,
+    SourceStatus,
+    confirm_sources,
+    read_status,
+)
+from safe_pip.advisories.feeds import (
+    DOWNLOAD_TIMEOUT_SECONDS,
+    Fetched,
+    Previous,
+    Progress,
+    Validators,
+    fetch_source,
 )
 from safe_pip.advisories.osv import Advisory, MalformedRecordError, parse_record
-from safe_pip.errors import DatabaseError, UsageError
+from safe_pip.advisories.sources import Document, is_http_url, local_path
+from safe_pip.errors import DatabaseError
 from safe_pip.redaction import redact_url
 
 DEFAULT_SOURCE = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 LOCK_TIMEOUT_SECONDS = 600.0
-DOWNLOAD_TIMEOUT_SECONDS = 60.0
-_ZIP_MAGIC = b"PK\x03\x04"
 
-Progress = Callable[[int, Optional[int]], None]  # (bytes downloaded, total bytes or None)
+__all__ = ["DEFAULT_SOURCE", "Progress", "refresh_database", "update_database"]
+
+
+def default_sources(configured: Sequence[str] = ()) -> list[str]:
+    """``$SAFE_PIP_DB_SOURCE``, else the configured ``advisory-sources``, else OSV's PyPI
+    export."""
+    from_environment = os.environ.get(SOURCE_ENV_VAR, "").strip()
+    if from_environment:
+        return [from_environment]
+    return list(configured) or [DEFAULT_SOURCE]
 
 
 def update_database(
-    source: str | None = None,
+    source: str | Sequence[str] | None = None,
     db_path: Path | None = None,
     progress: Progress | None = None,
 ) -> DatabaseStatus:
-    """Replace the advisory database with one built from ``source``; return its status.
+    """Replace the advisory database with one built from ``source`` (one or several); return
+    its status. Without a source: ``default_sources()``.
 
-    ``source`` defaults to ``$SAFE_PIP_DB_SOURCE``, then ``DEFAULT_SOURCE``. Raises
-    ``DatabaseError`` (old database kept) if the source cannot be read or holds no valid
-    PyPI record; malformed individual records are skipped and counted.
+    Raises ``DatabaseError`` (old database kept) if a source cannot be read or holds no
+    valid PyPI record; malformed individual records are skipped and counted.
     """
-    source = source or os.environ.get(SOURCE_ENV_VAR) or DEFAULT_SOURCE
+    locations = _locations(source)
+    target = _target(db_path)
+    with _locked(target, LOCK_TIMEOUT_SECONDS):
+        return _rebuild_locked(locations, target, progress)
+
+
+def _rebuild_locked(
+    locations: list[tuple[str, str]], target: Path, progress: Progress | None
+) -> DatabaseStatus:
+    """A new database from every source in full, swapped in (the caller holds the lock)."""
+    _remove_stale_temporaries(target)
+    with _temporary_files(target) as new_temporary:
+        new_db = new_temporary(".sqlite")
+        writer = DatabaseWriter(new_db, create=True)
+        try:
+            for position, (location, label) in enumerate(locations):
+                fetched = fetch_source(location, None, new_temporary, progress=progress)
+                _store_source(writer, label, position, fetched, full=True)
+            status = write_database_file(writer)
+        except BaseException:
+            writer.abandon()
+            raise
+        return _swap(new_db, target, status)
+
+
+def refresh_database(
+    db_path: Path | None = None,
+    *,
+    timeout: float = DOWNLOAD_TIMEOUT_SECONDS,
+    configured: Sequence[str] = (),
+) -> DatabaseStatus:
+    """Bring the current database up to date with its own sources, fetching only what
+    changed. ``DatabaseError`` (database kept as it is) when a source cannot be read, or
+    when another process holds the update lock for longer than ``timeout``. ``configured``:
+    the configured source URLs (the database stores them without credentials)."""
+    target = _target(db_path)
+    with _locked(target, timeout):
+        current = read_status(target)
+        if current is None:
+            raise DatabaseError(f"no usable advisory database at {target} to refresh")
+        if current.schema != SCHEMA_VERSION:  # written by an older safe-pip: rebuild it
+            locations = [_fetch_location(s.location, configured) for s in current.sources]
+            return _rebuild_locked(_locations(locations), target, None)
+        _remove_stale_temporaries(target)
+        with _temporary_files(target) as new_temporary:
+            fetched = [
+                (
+                    source,
+                    fetch_source(
+                        _fetch_location(source.location, configured),
+                        _previous(source),
+                        new_temporary,
+                        timeout=timeout,
+                        deadline_seconds=timeout,
+                    ),
+                )
+                for source in current.sources
+            ]
+            now = datetime.now(timezone.utc)
+            if all(result.documents is None for _, result in fetched):
+                confirm_sources(target, [(source.location, now) for source, _ in fetched])
+                refreshed = read_status(target)
+                return refreshed if refreshed is not None else current
+            new_db = new_temporary(".sqlite")
+            shutil.copyfile(target, new_db)
+            writer = DatabaseWriter(new_db, create=False)
+            try:
+                for position, (source, result) in enumerate(fetched):
+                    if result.documents is None:
+                        writer.record_source(
+                            source.location,
+                            position,
+                            now,
+                            etag=result.validators.etag,
+                            last_modified=result.validators.last_modified,
+                        )
+                    else:
+                        _store_source(
+                            writer, source.location, position, result, full=not result.incremental
+                        )
+                status = write_database_file(writer)
+            except BaseException:
+                writer.abandon()
+                raise
+            return _swap(new_db, target, status)
+
+
+def write_database_file(writer: DatabaseWriter) -> DatabaseStatus:
+    """Finish the new database file (a seam tests use to interrupt before the swap)."""
+    status = writer.finish()
+    writer.path.chmod(0o644)  # mkstemp creates 0600; the database holds nothing secret
+    return status
+
+
+# --- sources -----------------------------------------------------------------------------
+
+
+def _locations(source: str | Sequence[str] | None) -> list[tuple[str, str]]:
+    """(what to fetch, its label): the label is what the database stores and ``db status``
+    shows (a URL without credentials, an absolute path)."""
+    given = [source] if isinstance(source, str) else list(source or [])
+    given = [item.strip() for item in given if item and item.strip()] or default_sources()
+    found: dict[str, str] = {}
+    for item in given:
+        label = redact_url(item) if is_http_url(item) else str(local_path(item).resolve())
+        found.setdefault(label, item)
+    return [(fetch, label) for label, fetch in found.items()]
+
+
+def _fetch_location(label: str, configured: Sequence[str]) -> str:
+    """What to fetch for a stored label: the configured source it stands for (a URL's
+    credentials are never stored), else the label itself."""
+    for candidate in (*configured, *default_sources()):
+        if is_http_url(candidate) and redact_url(candidate) == label:
+            return candidate
+    return label
+
+
+def _previous(source: SourceStatus) -> Previous:
+    return Previous(
+        validators=Validators(etag=source.etag, last_modified=source.last_modified),
+        newest_modified=source.newest_modified,
+    )
+
+
+@dataclass
+class _Counted:
+    stored: int = 0
+    skipped: int = 0
+
+
+def _store_source(
+    writer: DatabaseWriter, location: str, position: int, fetched: Fetched, *, full: bool
+) -> None:
+    """Write what was fetched from one source: all its records (``full``), or the records
+    modified since the last fetch on top of what is stored."""
+    assert fetched.documents is not None
+    if full:
+        writer.drop_source(location)
+    counted = _Counted()
+    for advisory in _parse_documents(fetched.documents, counted):
+        writer.add(location, advisory, replace=not full)
+        counted.stored += 1
+    if full and counted.stored == 0:
+        raise DatabaseError(
+            f"no valid PyPI advisory records in {location} ({counted.skipped} malformed); "
+            "advisory database left unchanged"
+        )
+    writer.record_source(
+        location,
+        position,
+        datetime.now(timezone.utc),
+        skipped_count=counted.skipped if full else None,
+        etag=fetched.validators.etag,
+        last_modified=fetched.validators.last_modified,
+    )
+
+
+def _parse_documents(documents: Iterable[Document], counted: _Counted) -> Iterator[Advisory]:
+    """Valid PyPI advisories one at a time (nothing is held in memory); malformed records
+    are counted in ``counted.skipped``."""
+    for origin, raw in documents:
+        try:
+            data = limits.load_json(raw, max_bytes=limits.ADVISORY_FEED_MAX_BYTES)
+        except ValueError:  # invalid, oversized or too deeply nested JSON, or not UTF-8
+            counted.skipped += 1
+            continue
+        entries = data if isinstance(data, list) else [data]
+        for index, entry in enumerate(entries):
+            where = f"{origin}[{index}]" if isinstance(data, list) else origin
+            try:
+                advisory = parse_record(entry, where)
+            except MalformedRecordError:
+                counted.skipped += 1
+                continue
+            if advisory is not None:
+                yield advisory
+
+
+# --- locking, temporary files, swapping ------------------------------------------------------
+
+
+def _target(db_path: Path | None) -> Path:
     target = db_path if db_path is not None else paths.advisory_db_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseError(f"cannot create {target.parent}: {exc.strerror or exc}") from exc
-    lock = filelock.FileLock(str(_lock_path(target)), timeout=LOCK_TIMEOUT_SECONDS)
+    return target
+
+
+@contextmanager
+def _locked(target: Path, timeout: float) -> Iterator[None]:
+    lock = filelock.FileLock(str(_lock_path(target)), timeout=timeout)
     try:
         with lock:
-            return _update_locked(source, target, progress)
+            yield
     except filelock.Timeout as exc:
         raise DatabaseError(
             f"another advisory database update holds {lock.lock_file}; try again later"
@@ -84,40 +293,6 @@ def _lock_path(target: Path) -> Path:
     if target.resolve() == default.resolve():
         return paths.advisory_db_lock_path()
     return target.with_name(target.name + ".lock")
-
-
-def _update_locked(source: str, target: Path, progress: Progress | None) -> DatabaseStatus:
-    _remove_stale_temporaries(target)
-    with _temporary_files(target) as new_temporary:
-        if _is_http_url(source):
-            archive = new_temporary(".download")
-            _download(source, archive, progress)
-            documents = _read_downloaded(archive, source)
-            label = redact_url(source)  # stored in the database and shown by `db status`
-        else:
-            local = _local_path(source)
-            documents = _read_local(local)
-            label = str(local.resolve())
-        advisories, skipped = _collect_advisories(documents)
-        if not advisories:
-            raise DatabaseError(
-                f"no valid PyPI advisory records in {label} ({skipped} malformed); "
-                "advisory database left unchanged"
-            )
-        new_db = new_temporary(".sqlite")
-        status = write_database(
-            new_db,
-            advisories,
-            source=label,
-            skipped_count=skipped,
-            updated_at=datetime.now(timezone.utc),
-        )
-        new_db.chmod(0o644)  # mkstemp creates 0600; the database holds nothing secret
-        _replace(new_db, target)
-    return dataclasses.replace(status, path=target)
-
-
-# --- temporary files -------------------------------------------------------------------
 
 
 def _temporary_prefix(target: Path) -> str:
@@ -157,166 +332,16 @@ def _remove_quietly(path: Path) -> None:
         path.unlink()
 
 
-def _replace(new_db: Path, target: Path) -> None:
+def _swap(new_db: Path, target: Path, status: DatabaseStatus) -> DatabaseStatus:
     """``os.replace`` with a short retry: on Windows an open reader blocks the rename."""
     for attempt in range(10):
         try:
             os.replace(new_db, target)
-            return
+            break
         except PermissionError as exc:
             if attempt == 9:
                 raise DatabaseError(f"cannot replace {target}: {exc.strerror or exc}") from exc
             time.sleep(0.2)
         except OSError as exc:
             raise DatabaseError(f"cannot replace {target}: {exc.strerror or exc}") from exc
-
-
-# --- reading sources -------------------------------------------------------------------
-
-Document = tuple[str, bytes]  # (where it came from, raw JSON)
-
-
-def _is_http_url(source: str) -> bool:
-    return source.lower().startswith(("http://", "https://"))
-
-
-def _local_path(source: str) -> Path:
-    if source.lower().startswith("file://"):
-        return Path(unquote(urlparse(source).path))
-    return Path(source).expanduser()
-
-
-def _download(url: str, destination: Path, progress: Progress | None) -> None:
-    """Download ``url`` to ``destination`` within ``limits.DOWNLOAD_DEADLINE_SECONDS`` in
-    all (a feed that drips a byte at a time never trips the per-read timeout)."""
-    reason: str | None = None
-    deadline = limits.Deadline.start("download deadline", limits.DOWNLOAD_DEADLINE_SECONDS)
-    try:
-        with httpx.stream(
-            "GET", url, follow_redirects=True, timeout=DOWNLOAD_TIMEOUT_SECONDS
-        ) as response:
-            if response.status_code != 200:
-                reason = f"HTTP {response.status_code}"
-            else:
-                total = _content_length(response)
-                if progress is not None:
-                    progress(0, total)
-                with open(destination, "wb") as out:
-                    for chunk in response.iter_bytes():
-                        out.write(chunk)
-                        if progress is not None:
-                            progress(response.num_bytes_downloaded, total)
-                        if deadline.expired:
-                            reason = deadline.describe()
-                            break
-                if reason is None and total is not None and response.num_bytes_downloaded < total:
-                    reason = (
-                        f"truncated download ({response.num_bytes_downloaded} of {total} bytes)"
-                    )
-    except httpx.HTTPError as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-    except OSError as exc:
-        raise DatabaseError(f"cannot write {destination}: {exc.strerror or exc}") from exc
-    if reason is not None:
-        raise DatabaseError(f"could not download advisories from {url}: {reason}; {OFFLINE_HINT}")
-
-
-def _content_length(response: httpx.Response) -> int | None:
-    try:
-        return int(response.headers["content-length"])
-    except (KeyError, ValueError):
-        return None
-
-
-def _read_downloaded(path: Path, url: str) -> Iterator[Document]:
-    if _looks_like_zip(path):
-        return _read_zip(path, url)
-    return iter([(url, _read_bytes(path))])
-
-
-def _read_local(path: Path) -> Iterator[Document]:
-    if path.is_dir():
-        return _read_directory(path)
-    if not path.is_file():
-        raise UsageError(f"advisory source not found: {path}")
-    if path.suffix.lower() == ".json":
-        return iter([(path.name, _read_bytes(path))])
-    if path.suffix.lower() == ".zip" or _looks_like_zip(path):
-        return _read_zip(path, str(path))
-    raise DatabaseError(
-        f"unsupported advisory source {path}: expected a URL, a .zip, a .json or a directory"
-    )
-
-
-def _read_bytes(path: Path, max_bytes: int = limits.ADVISORY_FEED_MAX_BYTES) -> bytes:
-    """The file's bytes; ``_OVERSIZED`` (skipped and counted) when larger than ``max_bytes``."""
-    try:
-        return limits.read_bytes(path, max_bytes)
-    except limits.DocumentError:
-        return _OVERSIZED
-    except OSError as exc:
-        raise DatabaseError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-def _looks_like_zip(path: Path) -> bool:
-    try:
-        with open(path, "rb") as file:
-            return file.read(4) == _ZIP_MAGIC or zipfile.is_zipfile(path)
-    except OSError:
-        return False
-
-
-# Stands in for a zip member too large to be one OSV record (never decompressed).
-_OVERSIZED = b""
-
-
-def _read_directory(directory: Path) -> Iterator[Document]:
-    """One OSV record per file: a file too large to be one is skipped and counted."""
-    for path in sorted(directory.rglob("*.json")):
-        if path.is_file():
-            yield (
-                str(path.relative_to(directory)),
-                _read_bytes(path, limits.ADVISORY_RECORD_MAX_BYTES),
-            )
-
-
-def _read_zip(path: Path, label: str) -> Iterator[Document]:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                name = info.filename
-                if info.is_dir() or not name.lower().endswith(".json"):
-                    continue
-                if name.startswith("__MACOSX/"):
-                    continue
-                if info.file_size > limits.ADVISORY_RECORD_MAX_BYTES:
-                    yield name, _OVERSIZED  # skipped and counted like any malformed record
-                    continue
-                yield name, archive.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        raise DatabaseError(
-            f"advisory archive {label} is corrupt or truncated ({' '.join(str(exc).split())})"
-        ) from exc
-
-
-def _collect_advisories(documents: Iterable[Document]) -> tuple[list[Advisory], int]:
-    """Valid PyPI advisories (the last one wins per id) and the number of malformed records."""
-    by_id: dict[str, Advisory] = {}
-    skipped = 0
-    for origin, raw in documents:
-        try:
-            data = limits.load_json(raw, max_bytes=limits.ADVISORY_FEED_MAX_BYTES)
-        except ValueError:  # invalid, oversized or too deeply nested JSON, or not UTF-8
-            skipped += 1
-            continue
-        entries = data if isinstance(data, list) else [data]
-        for index, entry in enumerate(entries):
-            where = f"{origin}[{index}]" if isinstance(data, list) else origin
-            try:
-                advisory = parse_record(entry, where)
-            except MalformedRecordError:
-                skipped += 1
-                continue
-            if advisory is not None:
-                by_id[advisory.id] = advisory
-    return list(by_id.values()), skipped
+    return dataclasses.replace(status, path=target)

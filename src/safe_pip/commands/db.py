@@ -6,12 +6,17 @@ import argparse
 import json
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TextIO
 
 from safe_pip import exit_codes
-from safe_pip.advisories.database import SOURCE_ENV_VAR, AdvisoryDatabase, DatabaseStatus
-from safe_pip.advisories.update import DEFAULT_SOURCE, update_database
+from safe_pip.advisories.database import (
+    SOURCE_ENV_VAR,
+    AdvisoryDatabase,
+    DatabaseStatus,
+    SourceStatus,
+)
+from safe_pip.advisories.update import DEFAULT_SOURCE, default_sources, update_database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,10 +30,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Build the local advisory database from OSV data. SOURCE may be an http(s) URL, "
             "an OSV zip archive, a directory of OSV .json files or one .json file. "
-            f"Default: ${SOURCE_ENV_VAR}, else {DEFAULT_SOURCE}"
+            f"Default: ${SOURCE_ENV_VAR}, else the advisory-sources config list, else "
+            f"{DEFAULT_SOURCE}"
         ),
     )
-    update.add_argument("--source", metavar="URL_OR_PATH", help="where to read advisories from")
+    update.add_argument(
+        "--source",
+        dest="sources",
+        action="append",
+        default=[],
+        metavar="URL_OR_PATH",
+        help="where to read advisories from; repeat for several sources (merged, each record "
+        "tagged with its source; the same id from two sources counts once, newest modified)",
+    )
     update.set_defaults(func=run_update)
 
     status = db_commands.add_parser("status", help="show what the advisory database holds")
@@ -39,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_update(args: argparse.Namespace) -> int:
     started = time.monotonic()
     progress = DownloadProgress(sys.stderr)
+    sources = args.sources or default_sources(_configured_sources())
     try:
-        status = update_database(args.source, progress=progress)
+        status = update_database(sources, progress=progress)
     finally:
         progress.finish()
     elapsed = time.monotonic() - started
@@ -49,6 +64,14 @@ def run_update(args: argparse.Namespace) -> int:
         f"({status.skipped_count} skipped as malformed) from {status.source} in {elapsed:.1f}s"
     )
     return exit_codes.OK
+
+
+def _configured_sources() -> tuple[str, ...]:
+    from pathlib import Path
+
+    from safe_pip.pipeline.config import load_policy
+
+    return load_policy(Path.cwd()).advisory_sources
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -70,20 +93,51 @@ def status_to_json(status: DatabaseStatus) -> dict[str, object]:
         "record_count": status.record_count,
         "withdrawn_count": status.withdrawn_count,
         "skipped_count": status.skipped_count,
+        "sources": [_source_to_json(source) for source in status.sources],
+    }
+
+
+def _source_to_json(source: SourceStatus) -> dict[str, object]:
+    return {
+        "location": source.location,
+        "fetched_at": source.fetched_at.isoformat(),
+        "fetched_age_seconds": int(source.age.total_seconds()),
+        "newest_modified": source.newest_modified.isoformat() if source.newest_modified else None,
+        "record_count": source.record_count,
+        "malicious_count": source.malicious_count,
+        "withdrawn_count": source.withdrawn_count,
+        "skipped_count": source.skipped_count,
     }
 
 
 def render_status(status: DatabaseStatus) -> str:
     updated = status.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return "\n".join(
-        (
-            f"advisory database: {status.path}",
-            f"source:            {status.source}",
-            f"records:           {status.record_count} ({status.withdrawn_count} withdrawn, "
-            f"{status.skipped_count} skipped as malformed)",
-            f"last update:       {updated} ({describe_age(status.age)} ago)",
-        )
+    lines = [
+        f"advisory database: {status.path}",
+        f"records:           {status.record_count} ({status.withdrawn_count} withdrawn, "
+        f"{status.skipped_count} skipped as malformed)",
+        f"last update:       {updated} ({describe_age(status.age)} ago)",
+    ]
+    for source in status.sources:
+        lines.extend(_source_lines(source))
+    return "\n".join(lines)
+
+
+def _source_lines(source: SourceStatus) -> list[str]:
+    fetched = source.fetched_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    newest = (
+        f"{source.newest_modified:%Y-%m-%d %H:%M:%S} UTC "
+        f"({describe_age(datetime.now(timezone.utc) - source.newest_modified)} ago)"
+        if source.newest_modified
+        else "unknown"
     )
+    return [
+        f"source:            {source.location}",
+        f"  records:         {source.record_count} ({source.malicious_count} malicious, "
+        f"{source.withdrawn_count} withdrawn, {source.skipped_count} skipped as malformed)",
+        f"  fetched:         {fetched} ({describe_age(source.age)} ago)",
+        f"  newest modified: {newest}",
+    ]
 
 
 def describe_age(age: timedelta) -> str:

@@ -21,6 +21,7 @@ from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.checks import find_problems
 from safe_pip.pipeline.confusion import ConfusionRule
+from safe_pip.pipeline.fresh_data import open_fresh_database
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.pipeline.release_age import ReleaseAgeRule
 from safe_pip.pipeline.seen_hashes import SeenHashes
@@ -74,7 +75,7 @@ def check_plan(
     names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
 
     skipped: list[str] = []
-    advisories = unless_fail_open(AdvisoryDatabase.open, policy, notes)
+    advisories = unless_fail_open(lambda: open_fresh_database(policy, notes), policy, notes)
     if advisories is None:
         skipped.append("advisories (vulnerabilities, malicious packages)")
     if index_files is None and index_urls and names:

@@ -44,6 +44,16 @@ Keys (defaults in brackets):
 ``resolve`` ["avoid"]
     "avoid": steer the resolver to the newest version policy allows within the user's
     constraints; "block": do not steer, block the plan the resolver chose.
+``refresh-after`` ["4h"]
+    Before a check, an advisory database whose data was fetched longer ago than this is
+    refreshed (only what changed is fetched; a short time budget). A duration; 0 disables.
+``max-malware-age`` ["7d"]
+    When the refresh fails (offline), the check goes on with a warning unless the
+    malicious-package data is older than this: then it cannot run (exit 3, or a warning
+    with fail-mode "open"). A duration; 0 disables.
+``advisory-sources`` [[]]
+    Where ``db update`` reads advisories when no ``--source`` is given: URLs or paths of
+    OSV zips, directories or JSON files, merged. Empty: OSV's PyPI export.
 ``warn-only`` [false]
     Every block becomes a warning, except malicious packages.
 ``confusion`` ["block"]
@@ -113,6 +123,9 @@ class _Layer:
     min_release_age: timedelta | None = None
     unknown_upload_time: Action | None = None
     resolve: ResolveMode | None = None
+    refresh_after: timedelta | None = None
+    max_malware_age: timedelta | None = None
+    advisory_sources: tuple[str, ...] | None = None
     warn_only: bool | None = None
     confusion: Action | None = None
     request_deadline: float | None = None
@@ -471,6 +484,14 @@ def _unknown_upload_time(value: object) -> Action:
     return Action(_choice(value, ("warn", "block", "ignore")))
 
 
+def _locations(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):  # the environment variable: comma-separated
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _BadValue(f"must be a list of URLs or paths, got {value!r}")
+    return tuple(v.strip() for v in value)
+
+
 def _resolve(value: object) -> ResolveMode:
     return ResolveMode(_choice(value, ("avoid", "block")))
 
@@ -624,6 +645,9 @@ _SCALAR_KEYS: Mapping[str, tuple[str, Callable[[object], object]]] = {
     "min-release-age": ("min_release_age", _duration),
     "unknown-upload-time": ("unknown_upload_time", _unknown_upload_time),
     "resolve": ("resolve", _resolve),
+    "refresh-after": ("refresh_after", _duration),
+    "max-malware-age": ("max_malware_age", _duration),
+    "advisory-sources": ("advisory_sources", _locations),
     "warn-only": ("warn_only", _boolean),
     "confusion": ("confusion", _action),
     "request-deadline": ("request_deadline", _seconds),
@@ -642,6 +666,8 @@ _ENV_VARS: Mapping[str, tuple[str, Callable[[str], object]]] = {
     "SAFE_PIP_MIN_RELEASE_AGE": ("min-release-age", _same),
     "SAFE_PIP_UNKNOWN_UPLOAD_TIME": ("unknown-upload-time", _same),
     "SAFE_PIP_RESOLVE": ("resolve", _same),
+    "SAFE_PIP_REFRESH_AFTER": ("refresh-after", _same),
+    "SAFE_PIP_MAX_MALWARE_AGE": ("max-malware-age", _same),
     "SAFE_PIP_WARN_ONLY": ("warn-only", _boolean_text),
     "SAFE_PIP_CONFUSION": ("confusion", _same),
     "SAFE_PIP_REQUEST_DEADLINE": ("request-deadline", _number_text),

@@ -35,6 +35,12 @@ class ResolveMode(str, enum.Enum):
 # lets most of them be caught before they reach this machine, while a fix can still be
 # installed the day after tomorrow (or at once, with an exemption).
 DEFAULT_MIN_RELEASE_AGE = timedelta(days=2)
+# A refresh that finds nothing new costs one conditional request per source, so a few hours
+# keeps the data close to the feed without a round trip on every install.
+DEFAULT_REFRESH_AFTER = timedelta(hours=4)
+# Offline for a week: the malicious-package data has missed a week of reports, too many to
+# install on a warning alone.
+DEFAULT_MAX_MALWARE_AGE = timedelta(days=7)
 # Finding ids of the release-age and project-status checks that policy treats one by one.
 # How a decision's reason says that the ignore naming its finding has expired.
 IGNORE_EXPIRED_NOTE = "ignore expired on"
@@ -100,6 +106,9 @@ class Policy:
     unknown_upload_time: Action = Action.WARN  # no upload time published (IGNORE: say nothing)
     too_new: Action = Action.BLOCK  # not a key: audits of installed environments only warn
     resolve: ResolveMode = ResolveMode.AVOID
+    refresh_after: timedelta = DEFAULT_REFRESH_AFTER  # 0: never refresh before a check
+    max_malware_age: timedelta = DEFAULT_MAX_MALWARE_AGE  # 0: no limit
+    advisory_sources: tuple[str, ...] = ()  # `db update` sources; empty: the OSV PyPI export
     warn_only: bool = False
     confusion: Action = Action.BLOCK
     request_deadline: float = DEFAULT_REQUEST_DEADLINE_SECONDS

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from safe_pip.durations import format_duration
 from safe_pip.models import Action, Category, Finding
 from safe_pip.pipeline.policy import NO_UPLOAD_TIME_ID, TOO_NEW_ID, Policy
+from safe_pip.timestamps import parse_timestamp
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,8 @@ class ReleaseAgeRule:
 
 
 def parse_upload_time(text: str | None) -> datetime | None:
-    """An ISO 8601 upload time as timezone-aware UTC; None when missing or unreadable."""
-    if not text:
-        return None
-    cleaned = text.strip()
-    if cleaned.endswith(("Z", "z")):
-        cleaned = cleaned[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(cleaned)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    """An upload time as timezone-aware UTC; None when missing or unreadable."""
+    return parse_timestamp(text)
 
 
 def release_age_finding(
