@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from safe_pip.index.client import IndexFile, fetch_index_files
-from safe_pip.index.page_cache import PageCache
+from safe_pip.index.page_cache import SCHEMA, PageCache
 from support.index_server import LocalIndex
 
 
@@ -92,7 +92,7 @@ def test_a_damaged_entry_means_a_full_read(
 
     assert page_statuses(revalidating_index) == [200]
     assert [f.sha256 for f in files] == [hosted.sha256]
-    assert json.loads(entry.read_bytes())["schema"] == 1  # rewritten
+    assert json.loads(entry.read_bytes())["schema"] == SCHEMA  # rewritten
 
 
 @pytest.mark.integration

@@ -25,6 +25,8 @@ from safe_pip.pipeline.policy import (
 )
 from safe_pip.pipeline.release_age import ReleaseAgeRule, parse_upload_time, release_age_finding
 from safe_pip.pipeline.report import render_text
+from safe_pip.producers.lockfiles import read_lock_file
+from safe_pip.producers.lockfiles.plan import to_plan
 
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -244,3 +246,45 @@ def test_a_blocked_too_new_release_gets_a_hint_how_to_get_past_it() -> None:
     text = render_text(verdict)
     assert "BLOCKED  demo==1.0  release-age  TOO-NEW  uploaded 1h ago" in text
     assert "hint: too new: demo; " in text and 'id = "TOO-NEW", package = "demo"' in text
+
+
+PYLOCK_WITH_UPLOAD_TIMES = f"""\
+lock-version = "1.0"
+created-by = "test"
+
+[[packages]]
+name = "fresh-pkg"
+version = "1.0"
+index = "https://example.invalid/simple/"
+
+[[packages.wheels]]
+name = "fresh_pkg-1.0-py3-none-any.whl"
+url = "https://example.invalid/files/fresh_pkg-1.0-py3-none-any.whl"
+upload-time = {(NOW - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+hashes = {{sha256 = "{"a" * 64}"}}
+"""
+
+UV_LOCK_WITH_UPLOAD_TIMES = f"""\
+version = 1
+
+[[package]]
+name = "old-pkg"
+version = "2.0"
+source = {{ registry = "https://example.invalid/simple/" }}
+wheels = [
+    {{ url = "https://example.invalid/files/old_pkg-2.0-py3-none-any.whl", \
+hash = "sha256:{"b" * 64}", upload-time = "2024-05-06T07:08:09.123Z" }},
+]
+"""
+
+
+def test_lock_files_carry_upload_times_into_the_plan(tmp_path: Path) -> None:
+    pylock = write(tmp_path / "pylock.toml", PYLOCK_WITH_UPLOAD_TIMES)
+    (fresh_item,) = to_plan(read_lock_file(pylock).packages)
+    uv_lock = write(tmp_path / "uv.lock", UV_LOCK_WITH_UPLOAD_TIMES)
+    (old_item,) = to_plan(read_lock_file(uv_lock).packages)
+    assert old_item.upload_time == "2024-05-06T07:08:09.123000Z"
+    too_new = release_age_finding(fresh_item.name, fresh_item.version, fresh_item.upload_time, RULE)
+    assert too_new is not None and too_new.id == TOO_NEW_ID
+    assert "uploaded 3h ago" in too_new.summary
+    assert release_age_finding(old_item.name, old_item.version, old_item.upload_time, RULE) is None

@@ -166,12 +166,13 @@ def _upload_time_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _html_page(title: str, body_lines: list[str]) -> bytes:
+def _html_page(title: str, body_lines: list[str], head_lines: Sequence[str] = ()) -> bytes:
     lines = [
         "<!DOCTYPE html>",
         "<html>",
         "  <head>",
         f'    <meta name="pypi:repository-version" content="{API_VERSION}">',
+        *("    " + line for line in head_lines),
         f"    <title>{html.escape(title)}</title>",
         "  </head>",
         "  <body>",
@@ -231,6 +232,7 @@ def _version_key(version: str) -> Version:
 class _Project:
     display_name: str
     files: dict[str, HostedFile] = dataclasses.field(default_factory=dict)
+    status: tuple[str, str | None] | None = None  # PEP 792 (status, reason)
 
     def sorted_files(self) -> list[HostedFile]:
         return sorted(self.files.values(), key=lambda f: (_version_key(f.version), f.filename))
@@ -378,6 +380,14 @@ class LocalIndex:
             project.files[filename] = hosted
         return hosted
 
+    def set_status(self, name: str, status: str, reason: str | None = None) -> None:
+        """Publish a PEP 792 project status marker (``archived``, ``quarantined``,
+        ``deprecated``) on the project's pages; the project need not have files (an index
+        serves none for a quarantined project)."""
+        with self._lock:
+            project = self._projects.setdefault(canonicalize_name(name), _Project(name))
+            project.status = (status, reason)
+
     def replace_file(
         self, filename: str, new_content: bytes, *, keep_published_hash: bool = False
     ) -> HostedFile:
@@ -514,6 +524,7 @@ class LocalIndex:
                 return None
             files = project.sorted_files()
             versions = project.versions()
+            status = project.status
         if media_type == JSON_V1:
             document: dict[str, object] = {
                 "meta": {"api-version": API_VERSION},
@@ -521,8 +532,25 @@ class LocalIndex:
                 "versions": versions,
                 "files": [_file_json(hosted) for hosted in files],
             }
+            if status is not None:
+                marker = {"status": status[0]}
+                document["project-status"] = (
+                    marker
+                    if status[1] is None
+                    else {
+                        **marker,
+                        "reason": status[1],
+                    }
+                )
             return _json_bytes(document)
-        return _html_page(f"Links for {normalized}", [_file_anchor(hosted) for hosted in files])
+        head: list[str] = []
+        if status is not None:
+            head.append(f'<meta name="pypi:project-status" content="{html.escape(status[0])}">')
+            if status[1] is not None:
+                reason = html.escape(status[1])
+                head.append(f'<meta name="pypi:project-status-reason" content="{reason}">')
+        anchors = [_file_anchor(hosted) for hosted in files]
+        return _html_page(f"Links for {normalized}", anchors, head)
 
     def _file_response(self, filename: str) -> bytes | None:
         with self._lock:

@@ -20,6 +20,7 @@ import ssl
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from packaging.utils import canonicalize_name
 from safe_pip import limits
 from safe_pip.artifacts import filename_from_url, without_fragment
 from safe_pip.errors import IndexUnreachableError
+from safe_pip.index.files import NO_PAGE, Marker, Page
 from safe_pip.index.files import IndexFile as IndexFile  # re-exported
 from safe_pip.index.page_cache import PageCache
 from safe_pip.models import PlanItem
@@ -53,6 +55,16 @@ _NOT_FOUND = (404, 410)
 _PROXY_KEYWORD = "proxy" if "proxy" in inspect.signature(httpx.Client).parameters else "proxies"
 
 
+@dataclass(frozen=True)
+class ProjectStatus:
+    """A PEP 792 project status marker other than ``active`` on one index's project page."""
+
+    name: str  # PEP 503-normalized
+    status: str  # "archived", "quarantined", "deprecated" (or a newer marker, lower-case)
+    reason: str | None
+    index_url: str
+
+
 def fetch_index_files(
     index_urls: Sequence[str],
     names: Iterable[str],
@@ -62,6 +74,7 @@ def fetch_index_files(
     request_deadline: float = limits.DEFAULT_REQUEST_DEADLINE_SECONDS,
     run_deadline: float = limits.DEFAULT_RUN_DEADLINE_SECONDS,
     cache: PageCache | None = None,
+    statuses: list[ProjectStatus] | None = None,
 ) -> dict[str, list[IndexFile]]:
     """``{canonical name: files from every index, in index order}`` for these projects.
 
@@ -71,7 +84,8 @@ def fetch_index_files(
     ``run_deadline`` all of them together (policy ``request-deadline`` / ``run-deadline``):
     past either, ``IndexUnreachableError`` names the page. ``cache``: where parsed pages
     are kept between runs and revalidated with a conditional request (default:
-    ``PageCache.default()``, see ``page_cache``)."""
+    ``PageCache.default()``, see ``page_cache``). ``statuses``: when given, the PEP 792
+    markers (other than ``active``) the pages carry are appended to it."""
     run = limits.Deadline.start("run-deadline", run_deadline)
     projects = list(dict.fromkeys(canonicalize_name(name) for name in names))
     pages = [(index_url, name) for name in projects for index_url in index_urls]
@@ -87,14 +101,16 @@ def fetch_index_files(
         if any(_is_trusted(url, trusted) for url in index_urls):
             unverified = clients.enter_context(_client(timeout, settings, verified=False))
 
-        def fetch(page: tuple[str, str]) -> list[IndexFile]:
+        def fetch(page: tuple[str, str]) -> Page:
             chosen = unverified if _is_trusted(page[0], trusted) else client
             deadline = run.within("request-deadline", request_deadline)
             return _fetch_page(chosen, *page, deadline, page_cache)
 
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pages))) as pool:
-            for (_, name), files in zip(pages, pool.map(fetch, pages)):
+            for (index_url, name), (files, marker) in zip(pages, pool.map(fetch, pages)):
                 found[name].extend(files)
+                if marker is not None and statuses is not None:
+                    statuses.append(ProjectStatus(name, marker[0], marker[1], index_url))
     page_cache.trim()
     return found
 
@@ -235,7 +251,7 @@ def _fetch_page(
     name: str,
     deadline: limits.Deadline,
     cache: PageCache,
-) -> list[IndexFile]:
+) -> Page:
     url = project_page_url(index_url, name)
     if urlsplit(url).scheme.lower() == "file":
         return _read_local_page(url, index_url)
@@ -248,9 +264,9 @@ def _fetch_page(
         read_timeout = min(client.timeout.read or deadline.seconds, deadline.remaining())
         with client.stream("GET", url, timeout=read_timeout, headers=headers) as response:
             if response.status_code == 304 and cached is not None:
-                return cached.files  # not modified since it was parsed
+                return cached.files, cached.status  # not modified since it was parsed
             if response.status_code in _NOT_FOUND:
-                return []
+                return NO_PAGE
             if response.status_code != 200:
                 raise IndexUnreachableError(
                     f"package index unreachable: {redact_url(url)} (HTTP {response.status_code})"
@@ -270,9 +286,9 @@ def _fetch_page(
             f"package index sent an unreadable page: {redact_url(url)} ({error})"
         ) from None
     media_type = content_type.split(";")[0].strip().lower()
-    files = _parse_page(content, media_type, page_url, index_url)
-    cache.store(url, index_url, response_headers, files)
-    return files
+    files, status = _parse_page(content, media_type, page_url, index_url)
+    cache.store(url, index_url, response_headers, files, status)
+    return files, status
 
 
 class _TooSlow(Exception):
@@ -293,12 +309,12 @@ def _read_body(response: httpx.Response, deadline: limits.Deadline) -> bytes:
     return b"".join(chunks)
 
 
-def _read_local_page(url: str, index_url: str) -> list[IndexFile]:
+def _read_local_page(url: str, index_url: str) -> Page:
     path = Path(url2pathname(unquote(urlsplit(url).path))) / "index.html"
     try:
         content = limits.read_bytes(path, limits.INDEX_PAGE_MAX_BYTES)
     except FileNotFoundError:
-        return []
+        return NO_PAGE
     except OSError as error:
         raise IndexUnreachableError(
             f"package index unreachable: {url} ({error.strerror})"
@@ -319,9 +335,7 @@ def _describe(error: httpx.HTTPError) -> str:
     return str(error) or type(error).__name__
 
 
-def _parse_page(
-    content: bytes, content_type: str, page_url: str, index_url: str
-) -> list[IndexFile]:
+def _parse_page(content: bytes, content_type: str, page_url: str, index_url: str) -> Page:
     try:
         if content_type.endswith("json"):
             return _parse_json(content, page_url, index_url)
@@ -335,12 +349,26 @@ def _parse_page(
 # ---------------------------------------------------------------- PEP 691 JSON
 
 
-def _parse_json(content: bytes, page_url: str, index_url: str) -> list[IndexFile]:
+def _parse_json(content: bytes, page_url: str, index_url: str) -> Page:
     document = limits.load_json(content, max_bytes=limits.INDEX_PAGE_MAX_BYTES)
     files = document.get("files") if isinstance(document, dict) else None
     if not isinstance(files, list):
         raise ValueError("'files' is not a list")
-    return [_json_file(entry, page_url, index_url) for entry in files]
+    marker = document.get("project-status")
+    status = marker.get("status") if isinstance(marker, dict) else None
+    reason = marker.get("reason") if isinstance(marker, dict) else None
+    return (
+        [_json_file(entry, page_url, index_url) for entry in files],
+        _marker(status, reason),
+    )
+
+
+def _marker(status: object, reason: object) -> Marker | None:
+    """A PEP 792 marker worth reporting: any status but ``active`` (the default)."""
+    if not isinstance(status, str) or status.strip().lower() in ("", "active"):
+        return None
+    text = " ".join(reason.split()) if isinstance(reason, str) else ""
+    return status.strip().lower(), text or None
 
 
 def _json_file(entry: object, page_url: str, index_url: str) -> IndexFile:
@@ -376,16 +404,20 @@ class _AnchorParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.base: str | None = None
         self.anchors: list[dict[str, str | None]] = []
+        self.meta: dict[str, str] = {}  # first <meta name=... content=...> per name
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag == "base" and self.base is None and attributes.get("href"):
+        name, content = attributes.get("name"), attributes.get("content")
+        if tag == "meta" and name and content is not None:
+            self.meta.setdefault(name.lower(), content)
+        elif tag == "base" and self.base is None and attributes.get("href"):
             self.base = attributes["href"]
         elif tag == "a" and attributes.get("href"):
             self.anchors.append(attributes)
 
 
-def _parse_html(content: bytes, page_url: str, index_url: str) -> list[IndexFile]:
+def _parse_html(content: bytes, page_url: str, index_url: str) -> Page:
     parser = _AnchorParser()
     parser.feed(content.decode("utf-8", errors="replace"))
     parser.close()
@@ -410,7 +442,8 @@ def _parse_html(content: bytes, page_url: str, index_url: str) -> list[IndexFile
                 index_url=index_url,
             )
         )
-    return files
+    meta = parser.meta
+    return files, _marker(meta.get("pypi:project-status"), meta.get("pypi:project-status-reason"))
 
 
 def _fragment_sha256(url: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,10 @@ class IndexFile:
     yanked_reason: str | None
     upload_time: str | None
     index_url: str
+
+
+# A PEP 792 project status marker other than "active": (status, reason).
+Marker = tuple[str, Optional[str]]
+# What one project page says: its files and its status marker.
+Page = tuple[list[IndexFile], Optional[Marker]]
+NO_PAGE: Page = ([], None)

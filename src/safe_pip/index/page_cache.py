@@ -29,9 +29,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from safe_pip import paths
-from safe_pip.index.files import IndexFile
+from safe_pip.index.files import IndexFile, Marker
 
-SCHEMA = 1
+SCHEMA = 2  # 2: the page's PEP 792 status marker is kept too
 MAX_BYTES = 256 * 1024 * 1024
 DIRECTORY_NAME = "index-pages"
 _SUFFIX = ".json"
@@ -44,6 +44,7 @@ class CachedPage:
     etag: str | None
     last_modified: str | None
     files: list[IndexFile]
+    status: Marker | None = None  # PEP 792, when not "active"
 
     def conditional_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -88,6 +89,7 @@ class PageCache:
         index_url: str,
         headers: Mapping[str, str],
         files: Sequence[IndexFile],
+        status: Marker | None = None,
     ) -> None:
         """Keep ``files`` for ``url`` when the index sent a validator (and no ``Cache-Control:
         no-store``); else forget the page."""
@@ -109,6 +111,7 @@ class PageCache:
                 [f.filename, f.url, f.sha256, f.yanked, f.yanked_reason, f.upload_time]
                 for f in files
             ],
+            "status": None if status is None else list(status),
         }
         with contextlib.suppress(OSError):
             self._write_atomically(self._path(url), json.dumps(document).encode("utf-8"))
@@ -172,7 +175,18 @@ def _page_from_json(document: object, url: str) -> CachedPage | None:
     if not _optional_str(etag) or not _optional_str(modified) or not (etag or modified):
         return None
     files = [_file_from_row(row, index_url) for row in rows]
-    return CachedPage(etag=etag, last_modified=modified, files=files)
+    return CachedPage(etag=etag, last_modified=modified, files=files, status=_status(document))
+
+
+def _status(document: dict[str, object]) -> Marker | None:
+    marker = document.get("status")
+    if marker is None:
+        return None
+    if not isinstance(marker, list) or len(marker) != 2 or not isinstance(marker[0], str):
+        raise ValueError("malformed cache status")
+    if not _optional_str(marker[1]):
+        raise ValueError("malformed cache status")
+    return marker[0], marker[1]
 
 
 def _file_from_row(row: object, index_url: str) -> IndexFile:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from safe_pip import exit_codes
 from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
 from safe_pip.errors import CannotCheckError
-from safe_pip.index.client import IndexFile, fetch_index_files, match_file
+from safe_pip.index.client import IndexFile, ProjectStatus, fetch_index_files, match_file
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.checks import find_problems
@@ -54,6 +54,7 @@ def check_plan(
     record_seen: bool = True,
     index_files: Mapping[str, Sequence[IndexFile]] | None = None,
     index_settings: IndexSettings | None = None,
+    project_statuses: Sequence[ProjectStatus] = (),
 ) -> GuardResult:
     """Run every check on ``plan`` and apply ``policy``.
 
@@ -78,6 +79,7 @@ def check_plan(
     advisories = unless_fail_open(lambda: open_fresh_database(policy, notes), policy, notes)
     if advisories is None:
         skipped.append("advisories (vulnerabilities, malicious packages)")
+    statuses: list[ProjectStatus] = list(project_statuses)
     if index_files is None and index_urls and names:
         index_files = unless_fail_open(
             lambda: fetch_index_files(
@@ -86,6 +88,7 @@ def check_plan(
                 settings=index_settings,
                 request_deadline=policy.request_deadline,
                 run_deadline=policy.run_deadline,
+                statuses=statuses,
             ),
             policy,
             notes,
@@ -106,7 +109,13 @@ def check_plan(
         release_age = ReleaseAgeRule.from_policy(policy, now)
         confusion = ConfusionRule(index_urls, policy.index_for, seen.first_index)
         findings = find_problems(
-            items, advisories or _NO_ADVISORIES, index_files, seen, release_age, confusion
+            items,
+            advisories or _NO_ADVISORIES,
+            index_files,
+            seen,
+            release_age,
+            confusion,
+            statuses,
         )
         decisions: list[Decision] = decide(findings, policy, today or date.today())
         verdict = Verdict(plan=items, decisions=decisions)

@@ -89,6 +89,17 @@ class IndexFileLike(Protocol):
     def index_url(self) -> str: ...
 
 
+class ProjectStatusLike(Protocol):
+    """A PEP 792 status marker on an index's project page (``index_client.ProjectStatus``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def reason(self) -> str | None: ...
+
+
 class SeenHashLike(Protocol):
     @property
     def sha256(self) -> str: ...
@@ -107,12 +118,14 @@ def find_problems(
     seen: SeenHashesLike,
     release_age: ReleaseAgeRule | None = None,
     confusion: ConfusionRule | None = None,
+    project_statuses: Sequence[ProjectStatusLike] = (),
 ) -> list[Finding]:
     """Every problem with every plan item, most serious category first.
 
     ``release_age``: check upload times against the cooldown (items carry them, filled in
     from index pages by ``check_plan``). ``confusion``: the configured indexes and
-    ``index-for`` bindings for the dependency-confusion check."""
+    ``index-for`` bindings for the dependency-confusion check. ``project_statuses``: PEP 792
+    markers the index pages carry."""
     files_by_name = {canonicalize_name(name): files for name, files in index_files.items()}
     findings: list[Finding] = []
     # A lock file lists every platform's file of a version: look each version up once.
@@ -125,6 +138,7 @@ def find_problems(
         findings.extend(by_version[version_key])
         if release_age is not None:
             findings.extend(_release_age_findings(item, release_age))
+        findings.extend(_project_status_findings(item, project_statuses))
         findings.extend(_yanked_findings(item, published))
         findings.extend(_hash_findings(item, published, seen))
         findings.extend(_unverifiable_findings(item, published))
@@ -176,6 +190,31 @@ def _release_age_findings(item: PlanItem, rule: ReleaseAgeRule) -> list[Finding]
         return []
     finding = release_age_finding(item.name, item.version, item.upload_time, rule)
     return [] if finding is None else [finding]
+
+
+def _project_status_findings(
+    item: PlanItem, statuses: Sequence[ProjectStatusLike]
+) -> list[Finding]:
+    """One finding per distinct PEP 792 status an index gives the item's project."""
+    name = canonicalize_name(item.name)
+    found: dict[str, str | None] = {}
+    for marker in statuses:
+        if canonicalize_name(marker.name) == name:
+            found.setdefault(marker.status, marker.reason)
+    return [
+        item_finding(
+            item,
+            Category.PROJECT_STATUS,
+            project_status_id(status),
+            f"the index marks the project {status}" + (f": {reason}" if reason else ""),
+        )
+        for status, reason in sorted(found.items())
+    ]
+
+
+def project_status_id(status: str) -> str:
+    """``PROJECT-QUARANTINED``, ``PROJECT-ARCHIVED``, ``PROJECT-DEPRECATED``..."""
+    return "PROJECT-" + status.upper()
 
 
 def _yanked_findings(item: PlanItem, published: Sequence[IndexFileLike]) -> list[Finding]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from safe_pip.models import ArtifactSource
+from safe_pip.timestamps import parse_timestamp, timestamp_text
 
 UNKNOWN_VERSION = "unknown"  # a source tree or VCS checkout whose version the file omits
 
@@ -25,6 +27,7 @@ class LockedArtifact:
     filename: str | None
     url: str | None
     sha256: str | None  # lower-case hex
+    upload_time: str | None = None  # when the lock records it (pylock.toml, uv.lock)
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,16 @@ class LockFile:
     unresolved: tuple[str, ...] = ()
     resolver_options: tuple[str, ...] = ()
     constraint_files: tuple[Path, ...] = ()
+
+
+def lock_upload_time(value: object) -> str | None:
+    """An artifact's ``upload-time`` as a lock file writes it (a TOML datetime in
+    pylock.toml, an RFC 3339 string in uv.lock), as ISO 8601 UTC text; None when absent or
+    unreadable (the index page may still know it)."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return timestamp_text(moment)
+    if isinstance(value, str):
+        parsed = parse_timestamp(value)
+        return None if parsed is None else timestamp_text(parsed)
+    return None

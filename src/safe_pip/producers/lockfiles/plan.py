@@ -40,5 +40,9 @@ def package_item(
     if artifact is None:
         return item
     return replace(
-        item, url=artifact.url or item.url, filename=artifact.filename, sha256=artifact.sha256
+        item,
+        url=artifact.url or item.url,
+        filename=artifact.filename,
+        sha256=artifact.sha256,
+        upload_time=artifact.upload_time,
     )

@@ -20,6 +20,7 @@ from safe_pip.producers.lockfiles.model import (
     LockedPackage,
     LockFile,
     LockKind,
+    lock_upload_time,
 )
 from safe_pip.producers.lockfiles.toml_reading import Table, TomlReader
 
@@ -99,7 +100,12 @@ def _artifact(toml: TomlReader, entry: Table, where: str) -> LockedArtifact:
         raise toml.malformed(label, "missing required key 'hashes'")
     digest = hashes.get("sha256")
     sha256 = toml.sha256(str(digest), label) if digest is not None else None
-    return LockedArtifact(filename=filename, url=location or None, sha256=sha256)
+    return LockedArtifact(
+        filename=filename,
+        url=location or None,
+        sha256=sha256,
+        upload_time=lock_upload_time(entry.get("upload-time")),
+    )
 
 
 def _located(lock_path: Path, location: str) -> str:

@@ -18,6 +18,7 @@ from safe_pip.producers.lockfiles.model import (
     LockedPackage,
     LockFile,
     LockKind,
+    lock_upload_time,
 )
 from safe_pip.producers.lockfiles.toml_reading import Table, TomlReader
 
@@ -105,4 +106,9 @@ def _artifact(toml: TomlReader, entry: Table, where: str) -> LockedArtifact:
         raise toml.malformed(where, "an artifact needs 'url', 'path' or 'filename'")
     digest = toml.optional_string(entry, "hash", f"{where} {filename}")
     sha256 = toml.prefixed_sha256(digest, f"{where} {filename}") if digest else None
-    return LockedArtifact(filename=filename, url=location, sha256=sha256)
+    return LockedArtifact(
+        filename=filename,
+        url=location,
+        sha256=sha256,
+        upload_time=lock_upload_time(entry.get("upload-time")),
+    )

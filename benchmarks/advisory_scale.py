@@ -1,0 +1,176 @@
+"""Does the advisory database scale to the OSV PyPI export and beyond?
+
+Synthesizes OSV zips shaped like the real export (mostly ``MAL-`` records with explicit
+``versions`` lists, vulnerability records with several ``ECOSYSTEM`` ranges, long version
+lists, CVE/GHSA aliases, CVSS v3 and v4 vectors) at several sizes, then for each size:
+
+* ``db update`` time: ``update_database`` run in a fresh child process (zip read as a stream);
+* peak memory: the child's maximum resident set size (``getrusage``);
+* database size on disk;
+* lookup time for a 200-package plan: open the database and look up every package (100 with
+  advisories, 100 without), best of several rounds, in a fresh child process.
+
+    python benchmarks/advisory_scale.py [--sizes 25000 50000 100000]
+
+Not a test: it prints numbers for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+PLAN_SIZE = 200
+POPULAR_PACKAGES = 3000  # names that vulnerability records are spread over
+MALICIOUS_SHARE = 0.8
+
+
+def synthesize(path: Path, count: int, seed: int = 9) -> None:
+    rng = random.Random(seed)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number in range(count):
+            record = (
+                _malicious(number, rng)
+                if rng.random() < MALICIOUS_SHARE
+                else _vulnerability(number, rng)
+            )
+            archive.writestr(f"{record['id']}.json", json.dumps(record))
+
+
+def _modified(rng: random.Random) -> str:
+    return f"202{rng.randint(0, 5)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T00:00:00Z"
+
+
+def _malicious(number: int, rng: random.Random) -> dict[str, object]:
+    name = f"mal-pkg-{number}"
+    versions = [f"{rng.randint(0, 9)}.{minor}.{rng.randint(0, 20)}" for minor in range(3)]
+    return {
+        "id": f"MAL-2025-{number}",
+        "modified": _modified(rng),
+        "summary": f"Malicious code in {name} (PyPI)",
+        "details": "This package contains malware that steals credentials. " * 3,
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": name},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}],
+                "versions": versions[: rng.randint(1, 3)],
+            }
+        ],
+        "database_specific": {"malicious-packages-origins": [{"source": "ossf"}]},
+    }
+
+
+def _vulnerability(number: int, rng: random.Random) -> dict[str, object]:
+    name = f"popular-{rng.randrange(POPULAR_PACKAGES)}"
+    majors = rng.randint(1, 4)
+    events: list[dict[str, str]] = []
+    for major in range(majors):
+        events.append({"introduced": f"{major}.0"})
+        events.append({"fixed": f"{major}.{rng.randint(1, 30)}.{rng.randint(0, 9)}"})
+    versions = [
+        f"{m}.{minor}.{patch}"
+        for m in range(majors)
+        for minor in range(12)
+        for patch in range(rng.randint(1, 8))
+    ]
+    severity = (
+        [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]
+        if number % 3
+        else [
+            {
+                "type": "CVSS_V4",
+                "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            }
+        ]
+    )
+    return {
+        "id": f"PYSEC-2025-{number}",
+        "modified": _modified(rng),
+        "aliases": [f"CVE-2025-{number}", f"GHSA-{number:04x}-aaaa-bbbb"],
+        "summary": f"Input handling flaw in {name}",
+        "details": "A crafted request lets an attacker read files. " * 5,
+        "severity": severity,
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": name},
+                "ranges": [{"type": "ECOSYSTEM", "events": events}],
+                "versions": versions,
+            }
+        ],
+    }
+
+
+_UPDATE = """
+import sys, time
+from pathlib import Path
+from safe_pip.advisories.update import update_database
+started = time.perf_counter()
+status = update_database(sys.argv[1], db_path=Path(sys.argv[2]))
+print(time.perf_counter() - started, status.record_count)
+"""
+
+_LOOKUP = """
+import sys, time
+from pathlib import Path
+names = sys.argv[2].split(",")
+best = None
+for _ in range(7):
+    started = time.perf_counter()
+    from safe_pip.advisories.database import AdvisoryDatabase
+    with AdvisoryDatabase.open(Path(sys.argv[1])) as database:
+        found = sum(len(database.matches(name, "1.5.0")) for name in names)
+    elapsed = time.perf_counter() - started
+    best = elapsed if best is None else min(best, elapsed)
+print(best, found)
+"""
+
+
+def run_child(script: str, *args: str) -> tuple[str, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the maximum over all children so far: run sizes smallest first
+    return done.stdout.strip(), max(before, after) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", nargs="+", type=int, default=[25_000, 50_000, 100_000])
+    args = parser.parse_args()
+    print("| records | zip | db update | peak RSS | database | 200-package lookup |")
+    print("|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="safe-pip-scale-") as work:
+        for size in sorted(args.sizes):
+            archive = Path(work) / f"osv-{size}.zip"
+            synthesize(archive, size)
+            db_path = Path(work) / f"db-{size}.sqlite"
+            started = time.perf_counter()
+            output, peak_mb = run_child(_UPDATE, str(archive), str(db_path))
+            seconds, records = output.split()
+            assert int(records) == size, (records, size)
+            rng = random.Random(size)
+            names = [f"popular-{rng.randrange(POPULAR_PACKAGES)}" for _ in range(PLAN_SIZE // 2)]
+            names += [f"clean-pkg-{i}" for i in range(PLAN_SIZE // 2)]
+            lookup_output, _ = run_child(_LOOKUP, str(db_path), ",".join(names))
+            lookup_seconds, matches = lookup_output.split()
+            print(
+                f"| {size:,} | {archive.stat().st_size / 1e6:.1f} MB | {float(seconds):.1f} s"
+                f" | {peak_mb:.0f} MB | {db_path.stat().st_size / 1e6:.0f} MB"
+                f" | {float(lookup_seconds) * 1000:.1f} ms ({matches} matches) |",
+                flush=True,
+            )
+            del started
+
+
+if __name__ == "__main__":
+    main()
