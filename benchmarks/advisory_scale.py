@@ -24,7 +24,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
@@ -154,7 +153,6 @@ def main() -> None:
             archive = Path(work) / f"osv-{size}.zip"
             synthesize(archive, size)
             db_path = Path(work) / f"db-{size}.sqlite"
-            started = time.perf_counter()
             output, peak_mb = run_child(_UPDATE, str(archive), str(db_path))
             seconds, records = output.split()
             assert int(records) == size, (records, size)
@@ -169,7 +167,6 @@ def main() -> None:
                 f" | {float(lookup_seconds) * 1000:.1f} ms ({matches} matches) |",
                 flush=True,
             )
-            del started
 
 
 if __name__ == "__main__":

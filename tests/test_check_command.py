@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -273,7 +274,10 @@ def test_installed_environment_with_a_vulnerable_package(
         ["pip", "install", "--python", target_venv, "--index-url", world.url, "vulnlib==1.0"],
         isolated_env,
     )
-    result = check(safe_pip, "--installed", "--python", target_venv, "--format", "json")
+    result = check(
+        safe_pip, "--installed", "--python", target_venv, "--index-url", world.url,
+        "--format", "json",
+    )  # fmt: skip
     assert result.returncode == 1, output(result)
     report = json.loads(result.stdout)
     names = {p["name"]: p for p in report["packages"]}
@@ -282,6 +286,22 @@ def test_installed_environment_with_a_vulnerable_package(
     # advisories only: no NO-HASH/unverifiable noise for files nobody can hash any more
     assert [f["id"] for f in report["findings"]] == [VULN_ID]
     assert "yanked and hash checks were skipped" in result.stderr
+
+
+def test_installed_release_that_is_too_new_is_only_a_warning(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    world.add("freshlib", "1.0", upload_time=datetime.now(timezone.utc) - timedelta(hours=2))
+    uv(
+        ["pip", "install", "--python", target_venv, "--index-url", world.url, "freshlib==1.0"],
+        isolated_env,
+    )
+    args: list[str | Path] = ["--installed", "--python", target_venv, "--index-url", world.url]
+    result = check(safe_pip, *args, "--format", "json")
+    assert result.returncode == 0, output(result)
+    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["name"] == "freshlib"]
+    assert (finding["id"], finding["action"]) == ("TOO-NEW", "warn")
+    assert "uploaded 2h ago" in finding["summary"]
 
 
 # ---------------------------------------------------------------- usage

@@ -25,6 +25,7 @@ from safe_pip.pipeline.policy import (
 )
 from safe_pip.pipeline.release_age import ReleaseAgeRule, parse_upload_time, release_age_finding
 from safe_pip.pipeline.report import render_text
+from safe_pip.producers.installed import release_upload_time
 from safe_pip.producers.lockfiles import read_lock_file
 from safe_pip.producers.lockfiles.plan import to_plan
 
@@ -288,3 +289,23 @@ def test_lock_files_carry_upload_times_into_the_plan(tmp_path: Path) -> None:
     assert too_new is not None and too_new.id == TOO_NEW_ID
     assert "uploaded 3h ago" in too_new.summary
     assert release_age_finding(old_item.name, old_item.version, old_item.upload_time, RULE) is None
+
+
+class File:
+    def __init__(self, filename: str, upload_time: str | None) -> None:
+        self.filename = filename
+        self.upload_time = upload_time
+
+
+def test_an_installed_release_is_as_old_as_its_first_file_on_the_index() -> None:
+    files = [
+        File("demo-1.0.tar.gz", "2026-05-01T00:00:00Z"),
+        File("demo-1.0-py3-none-any.whl", "2026-05-02T00:00:00Z"),  # a wheel added later
+        File("demo-1.0.post1-py3-none-any.whl", "2026-04-01T00:00:00Z"),  # another version
+        File("demo-1.0-cp311-cp311-linux_x86_64.whl", None),
+        File("not a distribution", "2020-01-01T00:00:00Z"),
+    ]
+    assert release_upload_time(files, "1.0") == "2026-05-01T00:00:00.000000Z"
+    assert release_upload_time(files, "1.0.0") == "2026-05-01T00:00:00.000000Z"
+    assert release_upload_time(files, "2.0") is None
+    assert release_upload_time(files, "not a version") is None

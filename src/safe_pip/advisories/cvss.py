@@ -10,6 +10,7 @@ usable gives ``None``: a missing score is reported as unknown, never guessed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 
 # OSV severity type -> (preference, vector prefix it must carry)
@@ -28,6 +29,7 @@ _LABEL_SCORES: Mapping[str, float] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)  # exports repeat the same vectors many times
 def base_score(vector: str, osv_type: str | None = None) -> float | None:
     """The base score (0.0-10.0) of a CVSS v2, v3.x or v4.0 vector, or ``None``.
 

@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from safe_pip import limits
 from safe_pip.commands.own_options import add_policy_options, own_options_from_parsed
-from safe_pip.errors import UsageError
+from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.target_python import environment_label, resolve_target_python
-from safe_pip.models import PlanItem, Verdict, plan_from_json
+from safe_pip.models import Action, PlanItem, Verdict, plan_from_json
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.check_plan import GuardResult, check_plan
 from safe_pip.pipeline.policy import Policy
 from safe_pip.pipeline.report import print_verdict
-from safe_pip.producers.installed import installed_plan
-from safe_pip.producers.lockfiles.check import check_lock_files
+from safe_pip.producers.installed import installed_plan, release_upload_time
+from safe_pip.producers.lockfiles.check import check_lock_files, pip_settings
 
 INSTALLED_NOTE = (
     "installed packages are checked against advisories only: an installed package has no "
@@ -83,7 +86,7 @@ def run_check(args: argparse.Namespace) -> int:
         options = own.report_options()  # the pip hook, about to install
     elif args.installed:
         python = resolve_target_python(args.python)
-        result = check_installed(python, policy)
+        result = check_installed(python, policy, args.index_urls)
         options = own.report_options(audit=True, environment=environment_label(python))
     else:
         result = check_lock_files(
@@ -162,12 +165,38 @@ def _network_settings(network: object, index_urls: list[str]) -> IndexSettings |
     )
 
 
-def check_installed(python: str, policy: Policy) -> GuardResult:
-    """Audit what interpreter ``python`` has installed."""
+def check_installed(python: str, policy: Policy, index_urls: Sequence[str] = ()) -> GuardResult:
+    """Audit what interpreter ``python`` has installed. Release ages are read from the
+    index (``index_urls``, else pip's) and only warned about: it is installed already."""
     decision_log.note_target(python)
     items = installed_plan(python)
     if not items:
         return GuardResult(verdict=Verdict(plan=[]))
-    result = check_plan(items, policy, [], record_seen=False)
-    result.notes.append(INSTALLED_NOTE)
+    notes: list[str] = []
+    if policy.min_release_age > timedelta(0):
+        items = _with_release_times(items, python, index_urls, notes)
+    result = check_plan(items, replace(policy, too_new=Action.WARN), [], record_seen=False)
+    result.notes.extend([*notes, INSTALLED_NOTE])
     return result
+
+
+def _with_release_times(
+    items: list[PlanItem], python: str, index_urls: Sequence[str], notes: list[str]
+) -> list[PlanItem]:
+    """The items with the upload time of their release on the index; an index that cannot
+    be read leaves them without (a note says so: an audit still runs offline)."""
+    from safe_pip.index.client import fetch_index_files
+
+    try:
+        settings = pip_settings(python, required=False)
+        urls = list(index_urls) or (list(settings.index_urls) if settings else [])
+        if not urls:
+            return items
+        files = fetch_index_files(urls, [item.name for item in items], settings=settings)
+    except CannotCheckError as exc:
+        notes.append(f"release ages of installed packages not checked: {exc}")
+        return items
+    return [
+        replace(item, upload_time=release_upload_time(files.get(item.name, ()), item.version))
+        for item in items
+    ]

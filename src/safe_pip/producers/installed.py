@@ -11,12 +11,21 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
 
 from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.models import ArtifactSource, PlanItem
+from safe_pip.timestamps import parse_timestamp, timestamp_text
 
 LIST_TIMEOUT_SECONDS = 120
 
@@ -78,3 +87,36 @@ def _list_distributions(python: str, env: Mapping[str, str] | None) -> list[tupl
         raise CannotCheckError(
             f"could not list packages installed for {python}: unexpected output ({exc})"
         ) from None
+
+
+class _UploadedFile(Protocol):
+    @property
+    def filename(self) -> str: ...
+    @property
+    def upload_time(self) -> str | None: ...
+
+
+def release_upload_time(files: Iterable[_UploadedFile], version: str) -> str | None:
+    """When ``version`` first appeared on the index: the earliest upload time among its
+    files (an installed distribution does not say which file it came from)."""
+    try:
+        wanted = Version(version)
+    except InvalidVersion:
+        return None
+    times = [
+        moment
+        for file in files
+        if _file_version(file.filename) == wanted
+        for moment in (parse_timestamp(file.upload_time),)
+        if moment is not None
+    ]
+    return timestamp_text(min(times)) if times else None
+
+
+def _file_version(filename: str) -> Version | None:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None

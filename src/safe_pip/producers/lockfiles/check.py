@@ -65,7 +65,7 @@ def check_lock_files(
         # pip's index and network settings (CA bundle, proxy, trusted hosts) for the target:
         # the same ones an install would use to reach these indexes.
         target = target or resolve_target_python(python)
-        settings = _pip_settings(target, required=needs_default_index and not index_urls)
+        settings = pip_settings(target, required=needs_default_index and not index_urls)
         if settings is not None and needs_default_index and not index_urls:
             urls += settings.index_urls
     urls = list(dict.fromkeys(urls))
@@ -134,7 +134,7 @@ def _any_from_index(items: Iterable[PlanItem]) -> bool:
     return any(item.source is ArtifactSource.INDEX for item in items)
 
 
-def _pip_settings(python: str, *, required: bool) -> IndexSettings | None:
+def pip_settings(python: str, *, required: bool) -> IndexSettings | None:
     """pip's configured index URLs and network settings for ``python``: what an install would
     have used. Without pip in that environment (e.g. a uv-made venv) the lock file's own index
     URLs are still checked, with default network settings, unless pip's index is ``required``."""
