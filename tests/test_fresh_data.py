@@ -20,6 +20,7 @@ from safe_pip.commands.db import render_status
 from safe_pip.errors import CannotCheckError
 from safe_pip.pipeline.fresh_data import open_fresh_database
 from safe_pip.pipeline.policy import Policy
+from safe_pip.pipeline.tightening import loosens
 from support.osv_feed import OsvFeed, osv_record, zip_of
 
 OLD = "2024-01-01T00:00:00Z"
@@ -233,3 +234,16 @@ def test_an_unchanged_local_source_is_confirmed_without_rereading(
     source.write_text(json.dumps([osv_record("MAL-2099-2", "y", NEWER)]), encoding="utf-8")
     refresh_database(db_path)
     assert ids(db_path, "y") == ["MAL-2099-2"] and ids(db_path, "x") == []
+
+
+def test_which_freshness_values_loosen_a_policy() -> None:
+    hours = timedelta(hours=1)
+    assert loosens("refresh-after", 4 * hours, 8 * hours)
+    assert loosens("refresh-after", 4 * hours, timedelta(0))  # never refresh
+    assert not loosens("refresh-after", 4 * hours, hours)
+    assert not loosens("refresh-after", timedelta(0), 4 * hours)
+    assert loosens("max-malware-age", 7 * 24 * hours, timedelta(0))  # no limit
+    assert not loosens("max-malware-age", 7 * 24 * hours, 24 * hours)
+    assert loosens("advisory-sources", (), ("/our/feed",))  # drops OSV's export
+    assert not loosens("advisory-sources", ("/our/feed",), ("/our/feed", "/more"))
+    assert not loosens("advisory-sources", (), ())

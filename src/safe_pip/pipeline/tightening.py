@@ -45,6 +45,22 @@ def _shorter(current: object, proposed: object) -> bool:
     return proposed < current
 
 
+def _later_or_off(current: object, proposed: object) -> bool:
+    """refresh-after, max-malware-age: a longer wait is looser, and 0 (never refresh / no
+    limit) is the loosest."""
+    assert isinstance(current, timedelta) and isinstance(proposed, timedelta)
+    never = timedelta.max
+    return (proposed or never) > (current or never)
+
+
+def _drops_sources(current: object, proposed: object) -> bool:
+    """advisory-sources: leaving out a source the policy reads (an empty list means OSV's
+    PyPI export) could hide its advisories; adding sources only adds advisories."""
+    assert isinstance(current, Sequence) and isinstance(proposed, Sequence)
+    default = ("",)  # stands for the default source in both lists
+    return any(source not in (proposed or default) for source in (current or default))
+
+
 def _never(current: object, proposed: object) -> bool:
     """resolve: "avoid" and "block" both install only what policy allows; neither loosens."""
     return False
@@ -96,6 +112,9 @@ LOOSENS: Mapping[str, Callable[[object, object], bool]] = {
     "min-release-age": _shorter,
     "unknown-upload-time": _weaker_action,
     "resolve": _never,
+    "refresh-after": _later_or_off,
+    "max-malware-age": _later_or_off,
+    "advisory-sources": _drops_sources,
     "warn-only": _switched_on,
     "request-deadline": _higher,
     "run-deadline": _higher,
