@@ -9,9 +9,11 @@ import pytest
 
 from safe_pip.index.client import ProjectStatus, fetch_index_files
 from safe_pip.index.page_cache import PageCache
+from safe_pip.index.settings import IndexSettings
 from safe_pip.models import Action, PlanItem
 from safe_pip.pipeline.check_plan import check_plan
 from safe_pip.pipeline.policy import Policy
+from safe_pip.producers.lockfiles.check import check_lock_files
 from support.index_server import LocalIndex
 from support.scenario import build_advisory_db
 
@@ -97,3 +99,31 @@ def test_a_status_survives_revalidation_from_the_page_cache(tmp_path: Path) -> N
     finally:
         index.close()
     assert first == again == [ProjectStatus("oldlib", "quarantined", "malware", index.url)]
+
+
+@pytest.mark.integration
+def test_a_lock_file_check_reports_the_status_of_its_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(cache))
+    build_advisory_db({"SAFE_PIP_CACHE_DIR": str(cache)})
+    index = LocalIndex(tmp_path / "index")
+    try:
+        hosted = index.add("quarlib", "1.0")
+        index.set_status("quarlib", "quarantined", "malware")
+        lock = tmp_path / "pylock.toml"
+        lock.write_text(
+            'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "quarlib"\n'
+            f'version = "1.0"\nindex = "{index.url}"\n\n[[packages.wheels]]\n'
+            f'url = "{hosted.url}"\nhashes = {{sha256 = "{hosted.sha256}"}}\n',
+            encoding="utf-8",
+        )
+        result = check_lock_files(
+            [lock], Policy(), index_urls=[index.url], index_settings=IndexSettings()
+        )
+    finally:
+        index.close()
+    assert [(d.finding.id, d.action) for d in result.verdict.decisions] == [
+        ("PROJECT-QUARANTINED", Action.BLOCK)
+    ]

@@ -20,7 +20,6 @@ import ssl
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ from safe_pip.artifacts import filename_from_url, without_fragment
 from safe_pip.errors import IndexUnreachableError
 from safe_pip.index.files import NO_PAGE, Marker, Page
 from safe_pip.index.files import IndexFile as IndexFile  # re-exported
+from safe_pip.index.files import ProjectStatus as ProjectStatus  # re-exported
 from safe_pip.index.page_cache import PageCache
 from safe_pip.models import PlanItem
 from safe_pip.redaction import redact_url
@@ -53,16 +53,6 @@ _REQUESTS_CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 _NOT_FOUND = (404, 410)
 # httpx 0.26 renamed ``proxies=`` to ``proxy=`` (and 0.28 removed ``proxies=``).
 _PROXY_KEYWORD = "proxy" if "proxy" in inspect.signature(httpx.Client).parameters else "proxies"
-
-
-@dataclass(frozen=True)
-class ProjectStatus:
-    """A PEP 792 project status marker other than ``active`` on one index's project page."""
-
-    name: str  # PEP 503-normalized
-    status: str  # "archived", "quarantined", "deprecated" (or a newer marker, lower-case)
-    reason: str | None
-    index_url: str
 
 
 def fetch_index_files(

@@ -24,3 +24,13 @@ Marker = tuple[str, Optional[str]]
 # What one project page says: its files and its status marker.
 Page = tuple[list[IndexFile], Optional[Marker]]
 NO_PAGE: Page = ([], None)
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    """A PEP 792 project status marker other than ``active`` on one index's project page."""
+
+    name: str  # PEP 503-normalized
+    status: str  # "archived", "quarantined", "deprecated" (or a newer marker, lower-case)
+    reason: str | None
+    index_url: str

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from safe_pip.errors import PipError
-from safe_pip.index.files import IndexFile
+from safe_pip.index.files import IndexFile, ProjectStatus
 from safe_pip.index.settings import IndexSettings
 from safe_pip.models import ArtifactSource, PlanItem, Verdict
 from safe_pip.pipeline.check_plan import (
@@ -70,9 +70,12 @@ def check_lock_files(
             urls += settings.index_urls
     urls = list(dict.fromkeys(urls))
     notes: list[str] = []
-    pages = _index_pages(items, urls, policy, notes, settings)  # each page once per run
+    statuses: list[ProjectStatus] = []
+    pages = _index_pages(items, urls, policy, notes, settings, statuses)  # once per run
     items, hash_findings = attach_file_names(items, pages)
-    result = check_plan(items, policy, urls, record_seen=False, index_files=pages)
+    result = check_plan(
+        items, policy, urls, record_seen=False, index_files=pages, project_statuses=statuses
+    )
     result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
     result.notes[:0] = notes
     return one_item_per_version(result)
@@ -108,9 +111,11 @@ def _index_pages(
     policy: Policy,
     notes: list[str],
     settings: IndexSettings | None,
+    statuses: list[ProjectStatus],
 ) -> dict[str, list[IndexFile]]:
     """The index pages of every index artifact, read once: requirement pins need them to
-    find their files' names, and every check after that reads the same pages."""
+    find their files' names, and every check after that reads the same pages (and the PEP
+    792 status markers they carry, appended to ``statuses``)."""
     from safe_pip.index.client import fetch_index_files
 
     names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
@@ -123,6 +128,7 @@ def _index_pages(
             settings=settings,
             request_deadline=policy.request_deadline,
             run_deadline=policy.run_deadline,
+            statuses=statuses,
         ),
         policy,
         notes,
