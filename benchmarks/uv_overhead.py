@@ -14,6 +14,7 @@ Not a test: it prints the table for the README.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,13 +53,17 @@ def publish(index: LocalIndex, label: str, size: int) -> str:
     return top
 
 
-def timed(cmd: Sequence[str], env: dict[str, str]) -> float:
+def timed(cmd: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and its children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(list(cmd), env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{result.stderr}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def fresh_venv(path: Path, env: dict[str, str]) -> Path:
@@ -75,10 +80,10 @@ def measure(
     requirements: list[str],
     extra: list[str],
     rounds: int,
-) -> tuple[float, float, int]:
-    """(median plain seconds, median guarded seconds, planned distributions)."""
-    plain: list[float] = []
-    guarded: list[float] = []
+) -> tuple[tuple[float, float], tuple[float, float], int]:
+    """(median plain (wall, CPU) seconds, the same guarded, planned distributions)."""
+    plain: list[tuple[float, float]] = []
+    guarded: list[tuple[float, float]] = []
     for n in range(rounds + 1):  # round 0 warms uv's cache and safe-pip's records
         for kind, times in (("plain", plain), ("guarded", guarded)):
             python = fresh_venv(work / f"venv-{label}-{kind}-{n}", env)
@@ -94,7 +99,11 @@ def measure(
         text=True,
         check=True,
     )
-    return statistics.median(plain), statistics.median(guarded), len(listing.stdout.split())
+    return _medians(plain), _medians(guarded), len(listing.stdout.split())
+
+
+def _medians(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
 
 def main() -> None:
@@ -106,7 +115,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="safe-pip-uv-bench-"))
     env = isolated_env(work / "env")
     timed([sys.executable, "-m", "safe_pip", "db", "update", "--source", str(SNAPSHOT)], env)
-    rows: list[tuple[str, float, float, int]] = []
+    rows: list[tuple[str, tuple[float, float], tuple[float, float], int]] = []
     with LocalIndex(work / "index") as index:
         tops = {label: publish(index, label, size) for label, size in LOCAL_PLANS.items()}
         for label, top in tops.items():
@@ -120,13 +129,13 @@ def main() -> None:
             )
             rows.append((f"real {label}", plain, guarded, count))
 
-    print("| plan | packages | `uv pip install` | `safe-uv pip install` | ratio |")
-    print("|---|---|---|---|---|")
+    print("| plan | packages | `uv pip install` | `safe-uv pip install` | ratio | CPU ratio |")
+    print("|---|---|---|---|---|---|")
     for name, plain, guarded, count in rows:
-        ratio = guarded / plain
-        print(
-            f"| {name} | {count} | {plain * 1000:.0f} ms | {guarded * 1000:.0f} ms | x{ratio:.2f} |"
+        wall = (
+            f"{plain[0] * 1000:.0f} ms | {guarded[0] * 1000:.0f} ms | x{guarded[0] / plain[0]:.2f}"
         )
+        print(f"| {name} | {count} | {wall} | x{guarded[1] / plain[1]:.2f} |")
 
 
 if __name__ == "__main__":

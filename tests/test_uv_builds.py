@@ -109,7 +109,11 @@ def test_a_clean_sdist_is_checked_then_built_and_installed(
 
 @pytest.mark.parametrize("resolve", ["avoid", "block"])
 def test_a_malicious_source_version_is_left_out_and_a_clean_one_built(
-    world: LocalIndex, tmp_path: Path, target_venv: Path, isolated_env: dict[str, str], resolve: str
+    world: LocalIndex,
+    tmp_path: Path,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+    resolve: str,
 ) -> None:
     """halfevil 2.0 (MAL) and 1.0 (clean) are only published as sdists: uv may build 1.0,
     never 2.0, whether or not steering is on (malicious code must never run)."""
@@ -122,6 +126,28 @@ def test_a_malicious_source_version_is_left_out_and_a_clean_one_built(
     assert "uv may not build halfevil 2.0: MAL-2099-42" in result.stderr
     assert not evil_marker.exists() and clean_marker.is_file()
     assert installed(target_venv, isolated_env) == {"halfevil": "1.0"}
+
+
+def test_syncing_a_pylock_with_an_sdist_never_runs_a_flagged_build_dependency(
+    attacks: LocalIndex,
+    marker: Path,
+    tmp_path: Path,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+) -> None:
+    (sdist,) = attacks.hosted_files("sdistapp")
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(
+        'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\n'
+        'name = "sdistapp"\nversion = "1.0"\n'
+        f'sdist = {{ url = "{sdist.url}", hashes = {{ sha256 = "{sdist.sha256}" }} }}\n'
+    )
+    command: list[str | Path] = [sys.executable, "-m", "safe_pip", "uv", "pip", "sync", lock]
+    result = run([*command, "--python", target_venv, "--index-url", attacks.url], isolated_env)
+    assert result.returncode == 1, output(result)
+    assert EVIL_BUILD_ID in result.stdout
+    assert not marker.exists(), output(result)
+    assert installed(target_venv, isolated_env) == {}
 
 
 def test_a_malicious_sdist_in_a_project_never_runs_with_sync_or_add(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -135,8 +136,9 @@ def _install(
 ) -> int:
     from safe_pip.installers.uv.backend import UvInstaller
 
-    installer = UvInstaller(uv, global_args, command, request, env)
-    return guarded_install(installer, load_policy=own.policy, report_options=own.report_options())
+    options = own.report_options()
+    installer = UvInstaller(uv, global_args, command, request, env, report_options=options)
+    return guarded_install(installer, load_policy=own.policy, report_options=options)
 
 
 def _sync_lock_files(
@@ -144,7 +146,9 @@ def _sync_lock_files(
 ) -> int:
     """``uv pip sync pylock.toml``: check every file the lock lists, then let uv sync it
     (uv verifies each file against the lock's hashes, which were just checked)."""
-    from safe_pip.installers.uv.install import run_uv_install
+    from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
+    from safe_pip.installers.uv.builds import permits_for
+    from safe_pip.installers.uv.install import run_building_only_checked
     from safe_pip.pipeline.check_plan import check_plan, one_item_per_version
     from safe_pip.producers.lockfiles import read_lock_file
     from safe_pip.producers.lockfiles.plan import to_plan
@@ -156,20 +160,37 @@ def _sync_lock_files(
     index_urls = [url for lock in locks for url in lock.index_urls]
     if any(item.index_url is None for item in items):
         index_urls += uv_index_urls(uv, global_args, request, env)
+    index_urls = list(dict.fromkeys(index_urls))
+    settings = uv_index_settings([*global_args, *request.shared_args], env)
     if items:
-        result = check_plan(
-            items,
-            policy,
-            list(dict.fromkeys(index_urls)),
-            record_seen=True,
-            index_settings=uv_index_settings([*global_args, *request.shared_args], env),
-        )
+        result = check_plan(items, policy, index_urls, record_seen=True, index_settings=settings)
         if report(one_item_per_version(result), options) != exit_codes.OK:
             return exit_codes.BLOCKED
-    command = [uv, *global_args, "pip", "sync", *request.requirement_files]
-    command += [*request.target_args, *request.install_args]
-    outcome = run_uv_install(command, env, installer_stdout(options))
+    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-") as tmp:
+        gate = BuildGate(
+            uv_pip=[uv, *global_args, "pip"],
+            resolve_args=[*request.target_args, *request.shared_args],
+            work=Path(tmp),
+            policy=policy,
+            settings=settings,
+            env=env,
+            permits=permits_for(request.plan_args, env),
+        )
+        # The lock's sources were just checked: uv may build them, with checked build pins.
+        gate.permits.allow_builds_of(i.name for i in items if not _is_wheel(i.filename))
+        command = [uv, *global_args, "pip", "sync", *request.requirement_files]
+        options_after = [*request.target_args, *request.install_args]
+        try:
+            outcome = run_building_only_checked(
+                command, options_after, gate, index_urls, env, installer_stdout(options)
+            )
+        except BuildBlocked as blocked:
+            return report(blocked.result, options)
     return exit_code(outcome, "uv", SYNC_LOCK)
+
+
+def _is_wheel(filename: str | None) -> bool:
+    return (filename or "").endswith(".whl")
 
 
 def _command_words(args: Sequence[str]) -> tuple[str, ...]:

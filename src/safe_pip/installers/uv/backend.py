@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from safe_pip.installers.uv.build_gate import BuildGate
     from safe_pip.installers.uv.plan import UvPlan
     from safe_pip.pipeline.policy import Policy
+    from safe_pip.pipeline.report import ReportOptions
 
 STEERING_ROUNDS = 5  # each round excludes the disallowed versions of newly blocked packages
 
@@ -36,7 +37,9 @@ class UvInstaller:
     request: UvInstallArgs
     env: Mapping[str, str]
     _work: Path | None = field(default=None, init=False)
+    report_options: ReportOptions | None = None  # how a build blocked while installing is shown
     _plan: UvPlan | None = field(default=None, init=False)
+    _gate: BuildGate | None = field(default=None, init=False)
 
     name = "uv"
 
@@ -112,7 +115,7 @@ class UvInstaller:
                 plan, checked = plan_and_check()
             except CannotCheckError:
                 break  # nothing allowed fits: block with the first plan's report
-        self._plan = plan
+        self._plan, self._gate = plan, gate
         chosen = {item.name: item.version for item in plan.items}
         checked.notes = [steering.steering_line(a, chosen.get(a.name)) for a in avoided.values()]
         checked.notes += [
@@ -135,18 +138,32 @@ class UvInstaller:
         )
 
     def install(self, items: Sequence[PlanItem], *, stdout: TextIO | None) -> InstallOutcome:
+        from safe_pip.installers.base import report
+        from safe_pip.installers.uv.build_gate import BuildBlocked
         from safe_pip.installers.uv.install import install_with_uv
+        from safe_pip.pipeline.report import ReportOptions
 
         if self.dry_run:
             planned = ", ".join(item.spec for item in items)
             say(f"dry run: would install {planned}; nothing was installed.")
             return InstallOutcome(0)
-        if self._plan is None:
+        if self._plan is None or self._gate is None:
             raise RuntimeError("install() before plan_and_check()")
         install_args = [*self.request.target_args, *self.request.install_args]
-        return install_with_uv(
-            self.uv, self.global_args, self.command, self._plan, install_args, self.env, stdout
-        )
+        try:
+            return install_with_uv(
+                self.uv,
+                self.global_args,
+                self.command,
+                self._plan,
+                install_args,
+                self.env,
+                self._gate,
+                stdout,
+            )
+        except BuildBlocked as blocked:  # a build requirement met only now, and flagged
+            report(blocked.result, self.report_options or ReportOptions())
+            raise
 
     def close(self) -> None:
         if self._work is not None:

@@ -77,9 +77,10 @@ class BuildPermits:
             if line not in self.exclusions:
                 self.exclusions.append(line)
 
-    def allow_own_sources(self, names: Iterable[str]) -> None:
-        """Local directories, editables and VCS checkouts: the user's own code, which uv
-        builds to install it (their build dependencies still need pins)."""
+    def allow_builds_of(self, names: Iterable[str]) -> None:
+        """Sources that were checked (or are the user's own code: local directories,
+        editables, VCS checkouts), which uv builds to install them; their build dependencies
+        still need pins."""
         for name in map(canonicalize_name, names):
             if name not in self.sources:
                 self.sources.append(name)

@@ -79,7 +79,6 @@ class UvPlan:
     items: list[PlanItem]
     index_urls: list[str]
     lock_file: Path  # uv's pylock.toml of the plan, in the caller's work directory
-    build_args: list[str]  # what uv may build (``BuildPermits.args``), for the install run
     kept_installed: frozenset[str] = frozenset()  # names planned at their installed version
 
 
@@ -156,7 +155,6 @@ def resolve_uv_plan(
         items=items,
         index_urls=index_urls,
         lock_file=work / PLAN_FILE,
-        build_args=gate.permits.args(work, resolving=False),
         kept_installed=frozenset(
             item.name
             for item in items
@@ -281,7 +279,7 @@ def _allow_own_builds(
     the build requirements of local source trees checked and pinned first. (A VCS checkout's
     build requirements are not known before uv clones it: uv refuses to install them.)"""
     own = [item for item in items if item.source in _OWN_SOURCES]
-    gate.permits.allow_own_sources(item.name for item in own)
+    gate.permits.allow_builds_of(item.name for item in own)
     for item in own:
         tree = _source_tree(item)
         if tree is not None and gate.permits.isolated_builds:
