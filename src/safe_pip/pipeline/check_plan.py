@@ -81,17 +81,8 @@ def check_plan(
         skipped.append("advisories (vulnerabilities, malicious packages)")
     statuses: list[ProjectStatus] = list(project_statuses)
     if index_files is None and index_urls and names:
-        index_files = unless_fail_open(
-            lambda: fetch_index_files(
-                index_urls,
-                names,
-                settings=index_settings,
-                request_deadline=policy.request_deadline,
-                run_deadline=policy.run_deadline,
-                statuses=statuses,
-            ),
-            policy,
-            notes,
+        index_files = read_index_pages(
+            index_urls, names, policy, notes, index_settings, statuses=statuses
         )
         if index_files is None:
             skipped.append("index hashes and yanked releases")
@@ -127,6 +118,32 @@ def check_plan(
             advisories.close()
     decision_log.note_verdict(verdict)
     return GuardResult(verdict=verdict, notes=notes, skipped=skipped)
+
+
+def read_index_pages(
+    index_urls: Sequence[str],
+    names: Sequence[str],
+    policy: Policy,
+    notes: list[str],
+    settings: IndexSettings | None,
+    *,
+    statuses: list[ProjectStatus] | None = None,
+) -> dict[str, list[IndexFile]] | None:
+    """The project pages of ``names`` on every index, within the policy's deadlines; None
+    (and a note) when they cannot be read and fail-mode is open. ``statuses`` collects the
+    PEP 792 status markers the pages carry."""
+    return unless_fail_open(
+        lambda: fetch_index_files(
+            index_urls,
+            names,
+            settings=settings,
+            request_deadline=policy.request_deadline,
+            run_deadline=policy.run_deadline,
+            statuses=statuses,
+        ),
+        policy,
+        notes,
+    )
 
 
 def _not_on_any_index_notes(

@@ -84,33 +84,25 @@ class SeenHashes:
 
     def lookup(self, filename: str) -> SeenHash | None:
         """The hash first seen for ``filename``, or None if it was never seen."""
-        if self._connection is None and not self.path.exists():
-            return None
-        with self._sqlite_errors():
-            row = (
-                self._connect()
-                .execute(
-                    "SELECT filename, sha256, first_seen, url FROM seen_hashes WHERE filename = ?",
-                    (filename,),
-                )
-                .fetchone()
-            )
+        row = self._one_row(
+            "SELECT filename, sha256, first_seen, url FROM seen_hashes WHERE filename = ?",
+            filename,
+        )
         return None if row is None else SeenHash(row[0], row[1], row[2], row[3])
 
     def first_index(self, name: str) -> SeenIndex | None:
         """The index project ``name`` came from the first time safe-pip allowed it."""
+        row = self._one_row(
+            "SELECT name, index_url, first_seen FROM seen_indexes WHERE name = ?", name
+        )
+        return None if row is None else SeenIndex(row[0], row[1], row[2])
+
+    def _one_row(self, query: str, key: str) -> tuple[str, ...] | None:
         if self._connection is None and not self.path.exists():
             return None
         with self._sqlite_errors():
-            row = (
-                self._connect()
-                .execute(
-                    "SELECT name, index_url, first_seen FROM seen_indexes WHERE name = ?",
-                    (name,),
-                )
-                .fetchone()
-            )
-        return None if row is None else SeenIndex(row[0], row[1], row[2])
+            row: tuple[str, ...] | None = self._connect().execute(query, (key,)).fetchone()
+        return row
 
     def record(self, items: Iterable[PlanItem], now: datetime | None = None) -> int:
         """Remember the hash of every downloaded artifact not seen before; return how many.

@@ -20,7 +20,7 @@ from safe_pip.pipeline.check_plan import (
     GuardResult,
     check_plan,
     one_item_per_version,
-    unless_fail_open,
+    read_index_pages,
 )
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.producers.lockfiles.detect import read_lock_file
@@ -116,24 +116,10 @@ def _index_pages(
     """The index pages of every index artifact, read once: requirement pins need them to
     find their files' names, and every check after that reads the same pages (and the PEP
     792 status markers they carry, appended to ``statuses``)."""
-    from safe_pip.index.client import fetch_index_files
-
     names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
     if not names or not index_urls:
         return {}
-    files = unless_fail_open(
-        lambda: fetch_index_files(
-            index_urls,
-            names,
-            settings=settings,
-            request_deadline=policy.request_deadline,
-            run_deadline=policy.run_deadline,
-            statuses=statuses,
-        ),
-        policy,
-        notes,
-    )
-    return files or {}
+    return read_index_pages(index_urls, names, policy, notes, settings, statuses=statuses) or {}
 
 
 def _any_from_index(items: Iterable[PlanItem]) -> bool:
