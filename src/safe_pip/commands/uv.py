@@ -26,6 +26,7 @@ from safe_pip.commands.own_options import (
     split_own_options,
     take_option,
 )
+from safe_pip.commands.uv_project import wants_pass_through
 from safe_pip.installers.base import (
     SYNC_LOCK,
     exit_code,
@@ -45,7 +46,6 @@ from safe_pip.installers.uv.plan import (
     uv_child_env,
     uv_index_urls,
 )
-from safe_pip.installers.uv.project import wants_pass_through
 from safe_pip.pipeline import decision_log
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def _wants_own_help(words: tuple[str, ...], argv: Sequence[str]) -> bool:
 
 def _project_command(command: str, argv: Sequence[str]) -> int:
     """``uv sync`` / ``uv add``: check uv.lock before uv installs from it."""
-    from safe_pip.installers.uv.project import add_to_project, sync_project
+    from safe_pip.commands.uv_project import add_to_project, sync_project
 
     own, rest = split_own_options(argv)
     position = _command_position(rest)

@@ -41,10 +41,10 @@ from safe_pip.models import PlanItem
 from safe_pip.producers.lockfiles.toml_reading import load_toml
 
 if TYPE_CHECKING:
-    from safe_pip.commands.own_options import OwnOptions
     from safe_pip.index.settings import IndexSettings
     from safe_pip.pipeline.check_plan import GuardResult
     from safe_pip.pipeline.policy import Policy
+    from safe_pip.pipeline.report import ReportOptions
 
 
 def project_build_args(permits: BuildPermits) -> list[str]:
@@ -150,12 +150,13 @@ class ProjectBuildGuard:
         global_args: list[str],
         resolve_args: list[str],
         pyproject: Path | None,
-        own: OwnOptions,
+        policy: Policy,
+        report_options: ReportOptions,
         env: Mapping[str, str],
         settings: IndexSettings,
     ) -> None:
         self._uv, self._global_args, self._env = uv, global_args, env
-        self._pyproject, self._own, self._settings = pyproject, own, settings
+        self._pyproject, self._report_options, self._settings = pyproject, report_options, settings
         self._request = parse_uv_install_args(resolve_args)
         self._work = tempfile.TemporaryDirectory(prefix="safe-pip-uv-")
         self._index_urls: list[str] | None = None
@@ -163,7 +164,7 @@ class ProjectBuildGuard:
             uv_pip=[uv, *global_args, "pip"],
             resolve_args=resolve_args,
             work=Path(self._work.name),
-            policy=own.policy(),
+            policy=policy,
             settings=settings,
             env=env,
         )
@@ -186,12 +187,12 @@ class ProjectBuildGuard:
         pins = check_build_pins(self._pyproject, self.gate.policy, self.index_urls, self._settings)
         if pins is not None and pins.verdict.blocked:
             pins.notes.append("[tool.uv] build-constraint-dependencies of this project")
-            print_verdict(pins, self._own.report_options())
+            print_verdict(pins, self._report_options)
             return False
         try:
             lock_through_gate(command, self.gate, self.index_urls, self._env)
         except BuildBlocked as blocked:
-            print_verdict(blocked.result, self._own.report_options())
+            print_verdict(blocked.result, self._report_options)
             return False
         return True
 

@@ -30,6 +30,7 @@ from safe_pip.paths import nearest_file
 
 if TYPE_CHECKING:
     from safe_pip.index.settings import IndexSettings
+    from safe_pip.pipeline.policy import Policy
 
 _RESOLUTION_VALUES = {
     "--index", "--default-index", "-i", "--index-url", "--extra-index-url", "-f",
@@ -77,11 +78,12 @@ def sync_project(
     uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
 ) -> int:
     base = [uv, *global_args]
-    with _build_guard(uv, global_args, args, own, env) as guard:
+    policy = own.policy()
+    with _build_guard(uv, global_args, args, own, policy, env) as guard:
         if not guard.lock([*base, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)]):
             return exit_codes.BLOCKED
         settings = uv_index_settings(global_args + args, env)
-        blocked = _check_lock(_lock_path(global_args + args), own, settings)
+        blocked = _check_lock(_lock_path(global_args + args), own, policy, settings)
         if blocked:
             return exit_codes.BLOCKED
         sync = [*base, "sync", "--frozen", *_sync_options(args), *guard.build_args()]
@@ -95,7 +97,8 @@ def add_to_project(
     project_files = (nearest_file(start, "pyproject.toml"), nearest_file(start, "uv.lock"))
     saved = {p: p.read_bytes() for p in project_files if p is not None}
     no_sync = "--no-sync" in args
-    with _build_guard(uv, global_args, args, own, env) as guard:
+    policy = own.policy()
+    with _build_guard(uv, global_args, args, own, policy, env) as guard:
         try:
             added = guard.lock(
                 [uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args]
@@ -104,7 +107,7 @@ def add_to_project(
             _restore(saved, nearest_file(start, "uv.lock"))
             raise
         settings = uv_index_settings(global_args + args, env)
-        if not added or _check_lock(_lock_path(global_args + args), own, settings):
+        if not added or _check_lock(_lock_path(global_args + args), own, policy, settings):
             _restore(saved, nearest_file(start, "uv.lock"))
             say("pyproject.toml and uv.lock were left as they were.")
             return exit_codes.BLOCKED
@@ -122,24 +125,29 @@ def _sync_frozen(command: list[str], env: Mapping[str, str], own: OwnOptions) ->
 
 
 def _build_guard(
-    uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
+    uv: str,
+    global_args: list[str],
+    args: list[str],
+    own: OwnOptions,
+    policy: Policy,
+    env: Mapping[str, str],
 ) -> ProjectBuildGuard:
     return ProjectBuildGuard(
         uv=uv,
         global_args=global_args,
         resolve_args=_options(args, _GATE_VALUES, _GATE_FLAGS),
         pyproject=nearest_file(_start_dir(global_args + args), "pyproject.toml"),
-        own=own,
+        policy=policy,
+        report_options=own.report_options(),
         env=env,
         settings=uv_index_settings(global_args + args, env),
     )
 
 
-def _check_lock(lock: Path, own: OwnOptions, settings: IndexSettings) -> bool:
+def _check_lock(lock: Path, own: OwnOptions, policy: Policy, settings: IndexSettings) -> bool:
     """Check every file uv.lock lists, reading its indexes with uv's network ``settings``."""
     from safe_pip.producers.lockfiles.check import check_lock_files
 
-    policy = own.policy()
     result = check_lock_files([lock], policy, index_settings=settings)
     return report(result, own.report_options()) != exit_codes.OK
 
