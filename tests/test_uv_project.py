@@ -29,6 +29,15 @@ def make_project(directory: Path, dependencies: list[str]) -> Path:
     return directory
 
 
+def in_project(
+    safe_pip: SafePip, project: Path, index: LocalIndex, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``safe-pip uv ARGS`` in ``project`` with ``index`` as uv's default index."""
+    return safe_pip(
+        "uv", *args, "--default-index", index.url, "--python", sys.executable, cwd=project
+    )
+
+
 def project_python(project: Path) -> Path:
     return project / ".venv" / "bin" / "python"
 
@@ -37,12 +46,11 @@ def test_uv_add_of_a_vulnerable_package_changes_nothing(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:
     project = make_project(tmp_path / "demo", ["cleanlib"])
-    index = ["--default-index", world.url, "--python", sys.executable]
-    synced = safe_pip("uv", "sync", *index, cwd=project)
+    synced = in_project(safe_pip, project, world, "sync")
     assert synced.returncode == 0, output(synced)
     before = {name: (project / name).read_bytes() for name in ("pyproject.toml", "uv.lock")}
 
-    blocked = safe_pip("uv", "add", "app", *index, cwd=project)
+    blocked = in_project(safe_pip, project, world, "add", "app")
     assert blocked.returncode == 1, output(blocked)
     assert "vulnlib==1.0" in blocked.stdout and VULN_ID in blocked.stdout
     assert {name: (project / name).read_bytes() for name in before} == before
@@ -53,16 +61,7 @@ def test_uv_add_of_a_clean_package_locks_and_installs_it(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:
     project = make_project(tmp_path / "demo", [])
-    result = safe_pip(
-        "uv",
-        "add",
-        "cleanlib",
-        "--default-index",
-        world.url,
-        "--python",
-        sys.executable,
-        cwd=project,
-    )
+    result = in_project(safe_pip, project, world, "add", "cleanlib")
     assert result.returncode == 0, output(result)
     assert "cleanlib" in (project / "pyproject.toml").read_text()
     assert installed(project_python(project), isolated_env) == {"cleanlib": "1.0"}
@@ -72,9 +71,7 @@ def test_uv_sync_of_a_malicious_dependency_installs_nothing(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:
     project = make_project(tmp_path / "demo", ["evilpkg", "cleanlib"])
-    result = safe_pip(
-        "uv", "sync", "--default-index", world.url, "--python", sys.executable, cwd=project
-    )
+    result = in_project(safe_pip, project, world, "sync")
     assert result.returncode == 1, output(result)
     assert MALICIOUS_ID in result.stdout
     assert (project / "uv.lock").is_file()
@@ -89,9 +86,7 @@ def test_uv_sync_that_fails_after_the_checks_exits_4(
     file, so uv cannot create the environment): the documented exit code 4, not uv's own."""
     project = make_project(tmp_path / "demo", ["cleanlib"])
     (project / ".venv").write_text("not a directory\n")
-    result = safe_pip(
-        "uv", "sync", "--default-index", world.url, "--python", sys.executable, cwd=project
-    )
+    result = in_project(safe_pip, project, world, "sync")
     assert result.returncode == 4, output(result)
     assert "safe-pip: uv failed to sync the checked lock file" in result.stderr
 
@@ -102,18 +97,8 @@ def test_uv_sync_under_json_keeps_stdout_for_the_report(
     """With ``--format json`` stdout is safe-pip's one JSON document; whatever uv prints
     (here its own JSON summary, ``--output-format json``) goes to stderr."""
     project = make_project(tmp_path / "demo", ["cleanlib"])
-    result = safe_pip(
-        "uv",
-        "sync",
-        "--format",
-        "json",
-        "--output-format",
-        "json",
-        "--default-index",
-        world.url,
-        "--python",
-        sys.executable,
-        cwd=project,
+    result = in_project(
+        safe_pip, project, world, "sync", "--format", "json", "--output-format", "json"
     )
     assert result.returncode == 0, output(result)
     report = json.loads(result.stdout)
