@@ -6,6 +6,7 @@ BLOCKED lines printed before it.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -77,3 +78,22 @@ def test_a_yanked_reason_cannot_erase_earlier_lines(
     assert result.returncode == 1, output(result)
     assert "\x1b" not in result.stdout + result.stderr, output(result)
     assert "shiny==1.0  yanked" in result.stdout and "fine" in result.stdout
+
+
+@pytest.mark.integration
+def test_the_decision_log_is_shown_terminal_safe_and_bad_lines_are_skipped(
+    safe_pip: SafePip, isolated_env: dict[str, str]
+) -> None:
+    from safe_pip.paths import decision_log_path
+
+    env = {**isolated_env, "SAFE_PIP_DATA_DIR": str(Path(isolated_env["HOME"]) / "data")}
+    log = Path(env["SAFE_PIP_DATA_DIR"]) / decision_log_path().name
+    log.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"time": "2026-01-01T00:00:00+00:00", "verdict": "allowed", "exit_code": 0}
+    hostile = {**entry, "command": ["pip", f"install {ERASE_LINE_ABOVE}x"]}
+    log.write_text(
+        "\n".join([json.dumps(entry), "[" * 100_000, json.dumps(hostile)]) + "\n", "utf-8"
+    )
+    result = safe_pip("log", env=env)
+    assert result.returncode == 0, output(result)
+    assert "\x1b" not in result.stdout and len(result.stdout.splitlines()) == 2

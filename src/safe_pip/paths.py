@@ -48,10 +48,8 @@ def user_config_file() -> Path:
 
 def trusted_projects_file() -> Path:
     """Projects whose ``[tool.safe-pip]`` the user trusted (``safe-pip trust``), with the
-    sha256 of the pyproject.toml they trusted; in the platformdirs user data dir."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(APP_NAME, appauthor=False)) / "trusted-projects.json"
+    sha256 of the pyproject.toml they trusted; in the data dir."""
+    return data_dir() / "trusted-projects.json"
 
 
 ADMIN_POLICY_ENV_VAR = "SAFE_PIP_ADMIN_POLICY_FILE"

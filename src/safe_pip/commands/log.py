@@ -7,6 +7,7 @@ import json
 import sys
 
 from safe_pip import exit_codes, paths
+from safe_pip.console import terminal_safe
 from safe_pip.pipeline import decision_log
 
 DEFAULT_COUNT = 20
@@ -51,7 +52,7 @@ def run_log(args: argparse.Namespace) -> int:
         print(f"no guarded runs logged yet in {paths.decision_log_path()}.")
         return exit_codes.OK
     for entry in entries:
-        print(describe(entry))
+        print(terminal_safe(describe(entry)))  # the log is a file anything may have written
     return exit_codes.OK
 
 

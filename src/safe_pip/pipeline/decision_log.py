@@ -176,6 +176,8 @@ def read_recent(count: int, path: Path | None = None) -> list[dict[str, object]]
 
 
 def _read(path: Path) -> list[dict[str, object]]:
+    from safe_pip import limits
+
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
@@ -183,9 +185,9 @@ def _read(path: Path) -> list[dict[str, object]]:
     entries = []
     for line in lines:
         try:
-            document = json.loads(line)
+            document = limits.load_json(line, max_bytes=limits.PLAN_MAX_BYTES)
         except ValueError:
-            continue  # a line cut short by a crash or a full disk
+            continue  # a line cut short by a crash or a full disk, or not one of ours
         if isinstance(document, dict):
             entries.append(document)
     return entries
