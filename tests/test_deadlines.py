@@ -73,14 +73,15 @@ def test_check_against_a_dripping_index_exits_3_naming_the_url(
 
 
 def test_an_advisory_download_that_drips_ends_at_the_download_deadline(
-    dripping_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dripping_index: LocalIndex, tmp_path: Path
 ) -> None:
-    from safe_pip import limits
-    from safe_pip.advisories import update
+    from safe_pip.advisories.feeds import fetch_source
     from safe_pip.errors import DatabaseError
 
-    monkeypatch.setattr(limits, "DOWNLOAD_DEADLINE_SECONDS", 2.0)
+    def new_temporary(suffix: str) -> Path:
+        return tmp_path / f"download{suffix}"
+
     started = time.monotonic()
     with pytest.raises(DatabaseError, match=r"within 2 s \(download deadline\)"):
-        update.update_database(f"{dripping_index.url}cleanlib/", db_path=tmp_path / "db.sqlite")
+        fetch_source(f"{dripping_index.url}cleanlib/", None, new_temporary, deadline_seconds=2.0)
     assert time.monotonic() - started < 2 + 2 * SECONDS_PER_BYTE + 2
