@@ -200,3 +200,19 @@ def test_requirements_including_each_other_without_end_is_one_line(
     (tmp_path / "r100.txt").write_text("cleanlib==1.0\n", encoding="utf-8")
     line = assert_one_line_error(safe_pip("check", tmp_path / "r0.txt"), 2)
     assert "more than 64 levels deep" in line
+
+
+def test_a_zip_member_too_large_to_be_one_record_is_never_decompressed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    from safe_pip.advisories.sources import OVERSIZED, read_zip
+
+    archive_path = tmp_path / "feed.zip"
+    with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("small.json", '{"id": "X-1"}')
+        archive.writestr("bomb.json", " " * 100_000)  # compresses to almost nothing
+    monkeypatch.setattr(limits, "ADVISORY_RECORD_MAX_BYTES", 1000)
+    documents = dict(read_zip(archive_path, str(archive_path)))
+    assert documents == {"small.json": b'{"id": "X-1"}', "bomb.json": OVERSIZED}
