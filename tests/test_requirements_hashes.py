@@ -11,6 +11,7 @@ from safe_pip.installers.requirement_pins import (
     RequirementFileOption,
     pinned_hashes,
     read_requirement_files,
+    requested_names,
 )
 
 A, B, C, D = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
@@ -160,3 +161,15 @@ def test_undecodable_file_is_a_usage_error(tmp_path: Path) -> None:
     requirements.write_bytes(b"demo==1.0 \xff\xfe\n")
     with pytest.raises(UsageError, match="not valid UTF-8"):
         pinned_hashes([requirements])
+
+
+def test_requested_names_from_the_command_line_and_requirement_files(tmp_path: Path) -> None:
+    nested = tmp_path / "more.txt"
+    nested.write_text("Foo_Bar[x]>=1 ; python_version > '3'\n")
+    top = tmp_path / "requirements.txt"
+    top.write_text(
+        "-r more.txt\n--index-url https://example.org/simple\n"
+        "./dist/local_pkg-1.0-py3-none-any.whl\n"
+    )
+    names = requested_names(["requests==2.19.0", "not a requirement ((("], [str(top)])
+    assert names == {"requests", "foo-bar", "local-pkg"}

@@ -130,3 +130,23 @@ def test_an_unreachable_index_is_named_with_the_package_asked_for(
     assert result.returncode == 3, output(result)
     error = result.stderr.splitlines()[-1]
     assert "unreachable" in error and "/cleanlib/" in error and "/pip/" not in error, error
+
+
+def test_nothing_to_install_still_mentions_an_installed_vulnerable_version(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    subprocess.run(
+        [target_venv, "-m", "pip", "install", "-q", "--index-url", world.url, "vulnlib==1.0"],
+        env=isolated_env,
+        check=True,
+        capture_output=True,
+    )
+    result = safe_pip("install", "--python", target_venv, "--index-url", world.url, "vulnlib")
+    assert result.returncode == 0, output(result)
+    assert result.stdout.startswith(f"warning  vulnlib==1.0  vulnerability  {VULN_ID}")
+    assert "already installed; nothing was changed" in result.stdout
+    assert "but the installed versions above have known problems" in result.stderr
+    clean = safe_pip("install", "--python", target_venv, "--index-url", world.url, "pip")
+    assert clean.returncode == 0, output(clean)
+    assert clean.stdout == ""
+    assert "nothing to install: every requirement is already satisfied." in clean.stderr

@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from safe_pip import exit_codes
 from safe_pip.commands.help_text import PIP_HELP_OPTION, install_help
@@ -17,13 +19,18 @@ from safe_pip.commands.own_options import split_own_options
 from safe_pip.console import refuse_colour
 from safe_pip.errors import UsageError
 from safe_pip.installers.base import guarded_install
-from safe_pip.installers.pip.args import parse_install_args
+from safe_pip.installers.pip.args import InstallArgs, parse_install_args
 from safe_pip.installers.pip.backend import PipInstaller
-from safe_pip.installers.requirement_pins import read_requirement_files
+from safe_pip.installers.requirement_pins import read_requirement_files, requested_names
 from safe_pip.installers.target_python import environment_label, resolve_target_python
 from safe_pip.pipeline import decision_log
 
+if TYPE_CHECKING:
+    from safe_pip.pipeline.check_plan import GuardResult
+    from safe_pip.pipeline.policy import Policy
+
 _TRUE = ("1", "true", "yes", "on")  # how pip reads a boolean PIP_* variable
+ALREADY_INSTALLED_REASON = "already installed; nothing was changed: upgrade it to fix this"
 
 
 def run_install(argv: Sequence[str]) -> int:
@@ -44,4 +51,30 @@ def run_install(argv: Sequence[str]) -> int:
         refuse_colour()
     requirement_options = read_requirement_files(install_args.requirement_inputs).option_lines()
     installer = PipInstaller.start(python, install_args, requirement_options)
-    return guarded_install(installer, load_policy=own.policy, report_options=report)
+    return guarded_install(
+        installer,
+        load_policy=own.policy,
+        report_options=report,
+        already_installed=lambda policy: already_installed(python, install_args, policy),
+    )
+
+
+def already_installed(python: str, install_args: InstallArgs, policy: Policy) -> GuardResult:
+    """pip has nothing to install: what the environment already has of the requested
+    projects, checked against the advisories; anything found is a warning (nothing changes)."""
+    from safe_pip.models import Action, Verdict
+    from safe_pip.pipeline.check_plan import GuardResult, check_plan
+    from safe_pip.producers.installed import installed_plan
+
+    names = requested_names(install_args.requirements, install_args.requirement_files)
+    items = [item for item in installed_plan(python) if item.name in names] if names else []
+    if not items:
+        return GuardResult(verdict=Verdict(plan=[]))
+    result = check_plan(items, policy, [], record_seen=False)
+    result.verdict.decisions[:] = [
+        replace(d, action=Action.WARN, reason=ALREADY_INSTALLED_REASON)
+        if d.action is Action.BLOCK
+        else d
+        for d in result.verdict.decisions
+    ]
+    return result

@@ -7,7 +7,7 @@ sees around that is written once, here, and holds for every backend:
 
 * a progress line while the installer plans and safe-pip checks (on a terminal only);
 * nothing to install: one line on stderr, and with a machine format (``--format json``...)
-  still one report;
+  still one report; findings on installed versions of the requested projects are warnings;
 * the verdict is printed before anything is installed; blocked is exit 1;
 * when stdout carries a machine report, the installer's own output goes to stderr;
 * a file that differs from the checked sha256 is exit 1, Ctrl-C 130, any other installer
@@ -121,19 +121,28 @@ class Installer(Protocol):
 
 
 def guarded_install(
-    installer: Installer, *, load_policy: Callable[[], Policy], report_options: ReportOptions
+    installer: Installer,
+    *,
+    load_policy: Callable[[], Policy],
+    report_options: ReportOptions,
+    already_installed: Callable[[Policy], GuardResult] | None = None,
 ) -> int:
     """Plan, check, report and install with ``installer``; the documented exit code.
 
-    ``load_policy`` runs while the installer plans (pip resolves in the background)."""
+    ``load_policy`` runs while the installer plans (pip resolves in the background).
+    ``already_installed``: when there is nothing to install, the findings on what the
+    environment already has of the requested projects (reported as warnings)."""
     try:
-        return _plan_check_install(installer, load_policy, report_options)
+        return _plan_check_install(installer, load_policy, report_options, already_installed)
     finally:
         installer.close()
 
 
 def _plan_check_install(
-    installer: Installer, load_policy: Callable[[], Policy], options: ReportOptions
+    installer: Installer,
+    load_policy: Callable[[], Policy],
+    options: ReportOptions,
+    already_installed: Callable[[Policy], GuardResult] | None,
 ) -> int:
     from safe_pip.models import Verdict
     from safe_pip.pipeline.check_plan import GuardResult, check_plan
@@ -162,9 +171,15 @@ def _plan_check_install(
             progress.clear()
             return report(refused.result, options)
     if not checked.planned.items and not installer.installs_an_empty_plan:
-        say("nothing to install: every requirement is already satisfied.")
-        if options.output_format != "text":  # a machine report is written in every outcome
-            report(checked.result, options)
+        installed = already_installed(policy) if already_installed else checked.result
+        problems = bool(installed.verdict.decisions)
+        result = installed if problems else checked.result  # an empty plan when all is well
+        if problems or options.output_format != "text":  # a machine report in every outcome
+            report(result, options)
+        say(
+            "nothing to install: every requirement is already satisfied"
+            + (", but the installed versions above have known problems." if problems else ".")
+        )
         return exit_codes.OK
     if not checked.result.verdict.blocked:
         for note in checked.notes:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -29,7 +30,13 @@ from safe_pip.installers.requirements_file import (
     read_requirements_file,
 )
 
-__all__ = ["RequirementFileOption", "RequirementFiles", "pinned_hashes", "read_requirement_files"]
+__all__ = [
+    "RequirementFileOption",
+    "RequirementFiles",
+    "pinned_hashes",
+    "read_requirement_files",
+    "requested_names",
+]
 
 _EGG_FRAGMENT = re.compile(r"[#&]egg=([A-Za-z0-9_.\-]+)")
 
@@ -76,6 +83,25 @@ def read_requirement_files(files: Iterable[str | Path]) -> RequirementFiles:
 def pinned_hashes(files: Iterable[str | Path]) -> dict[str, set[str]]:
     """``{canonical name: {sha256, ...}}`` pinned with ``--hash`` in these requirement files."""
     return {name: set(values) for name, values in read_requirement_files(files).hashes.items()}
+
+
+def requested_names(requirements: Iterable[str], files: Iterable[str | Path]) -> set[str]:
+    """The canonical names of the projects asked for on the command line (``requirements``)
+    and in requirement ``files`` (remote files are not read); unreadable entries are skipped."""
+    names: set[str] = set()
+    for text in requirements:
+        try:
+            names.add(canonicalize_name(Requirement(text).name))
+        except InvalidRequirement:
+            name = _project_name(RequirementFileEntry(Path("."), 0, requirement=text))
+            names.update([name] if name else [])
+    for file in files:
+        if is_remote(str(file)):
+            continue
+        for entry in read_requirements_file(Path(file), read_constraints=False):
+            name = _project_name(entry) if entry.requirement else None
+            names.update([name] if name else [])
+    return names
 
 
 def _project_name(entry: RequirementFileEntry) -> str | None:
