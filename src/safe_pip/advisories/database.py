@@ -351,7 +351,15 @@ class DatabaseWriter:
 
     def finish(self) -> DatabaseStatus:
         """Commit, fsync and close; the status of the finished file."""
-        meta = {"schema_version": str(SCHEMA_VERSION)}
+        # Totals are counted once here, not on every open (a full scan of the table).
+        total = self._connection.execute(
+            "SELECT count(DISTINCT id), coalesce(sum(withdrawn), 0) FROM advisories"
+        ).fetchone()
+        meta = {
+            "schema_version": str(SCHEMA_VERSION),
+            "record_count": str(total[0]),
+            "withdrawn_count": str(total[1]),
+        }
         self._connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
         self._connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._connection.commit()
@@ -417,16 +425,14 @@ def _read_status(
     )
     if not sources:
         raise ValueError("no sources recorded")
-    total = connection.execute(
-        "SELECT count(DISTINCT id), coalesce(sum(withdrawn), 0) FROM advisories"
-    ).fetchone()
+    meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
     return DatabaseStatus(
         source=", ".join(source.location for source in sources),
         updated_at=min(source.fetched_at for source in sources),
-        record_count=int(total[0]),
+        record_count=int(meta["record_count"]),
         skipped_count=sum(source.skipped_count for source in sources),
         path=path,
-        withdrawn_count=int(total[1]),
+        withdrawn_count=int(meta["withdrawn_count"]),
         sources=sources,
     )
 
