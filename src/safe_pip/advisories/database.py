@@ -66,6 +66,7 @@ CREATE TABLE affected (
     versions TEXT NOT NULL      -- normalized versions, each one between two newlines
 );
 CREATE INDEX affected_by_name ON affected(name);
+CREATE INDEX affected_by_record ON affected(advisory_id);
 """
 
 # Every copy of every record naming the package; ``_collect_hits`` keeps the newest copy
@@ -259,7 +260,6 @@ class DatabaseWriter:
         self._connection.execute("PRAGMA synchronous = OFF")
         if create:
             self._connection.executescript(_SCHEMA)
-        self._seen: set[tuple[str, str]] = set()
 
     def drop_source(self, location: str) -> None:
         """Forget every record of ``location`` (before it is read again in full)."""
@@ -267,30 +267,32 @@ class DatabaseWriter:
         self._connection.execute("DELETE FROM advisories WHERE source = ?", (location,))
         self._connection.execute("DELETE FROM sources WHERE location = ?", (location,))
 
-    def add(self, location: str, advisory: Advisory, *, replace: bool = False) -> None:
+    def add(self, location: str, advisory: Advisory) -> None:
         """Store one record of ``location``; a later copy of the same id from the same source
-        replaces the earlier one (``replace``: it may already be in the file)."""
-        key = (location, advisory.id)
-        if replace or key in self._seen:
-            self._connection.execute(
-                "DELETE FROM affected WHERE source = ? AND advisory_id = ?", key
-            )
-            self._connection.execute("DELETE FROM advisories WHERE source = ? AND id = ?", key)
-        self._seen.add(key)
-        self._connection.execute(
-            "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                location,
-                advisory.id,
-                json.dumps(list(advisory.aliases)),
-                advisory.summary,
-                advisory.severity,
-                int(advisory.malicious),
-                int(advisory.withdrawn),
-                advisory.modified,
-                advisory.url,
-            ),
+        (in the same export, or an incremental update) replaces the earlier one."""
+        row = (
+            location,
+            advisory.id,
+            json.dumps(list(advisory.aliases)),
+            advisory.summary,
+            advisory.severity,
+            int(advisory.malicious),
+            int(advisory.withdrawn),
+            advisory.modified,
+            advisory.url,
         )
+        insert = "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        try:
+            self._connection.execute(insert, row)
+        except sqlite3.IntegrityError:  # (source, id) is stored already
+            self._connection.execute(
+                "DELETE FROM affected WHERE advisory_id = ? AND source = ?",
+                (advisory.id, location),
+            )
+            self._connection.execute(
+                "DELETE FROM advisories WHERE source = ? AND id = ?", (location, advisory.id)
+            )
+            self._connection.execute(insert, row)
         self._connection.executemany(
             "INSERT INTO affected VALUES (?, ?, ?, ?, ?)",
             [

@@ -223,7 +223,7 @@ def _store_source(
         writer.drop_source(location)
     counted = _Counted()
     for advisory in _parse_documents(fetched.documents, counted):
-        writer.add(location, advisory, replace=not full)
+        writer.add(location, advisory)
         counted.stored += 1
     if full and counted.stored == 0:
         raise DatabaseError(
