@@ -31,6 +31,7 @@ from support.isolation import isolated_env  # noqa: E402
 
 SNAPSHOT = REPO.parent / "shared" / "advisories" / "osv-pypi-pysec.zip"
 UV = Path(sys.executable).parent / "uv"
+SAFE_UV = Path(sys.executable).parent / "safe-uv"  # the entry point users run
 LOCAL_PLANS = {"small": 5, "medium": 40, "large": 150}
 # Requirement sets for the real index (names only; uv's configured index serves them).
 REAL_PLANS = {
@@ -87,7 +88,7 @@ def measure(
     for n in range(rounds + 1):  # round 0 warms uv's cache and safe-pip's records
         for kind, times in (("plain", plain), ("guarded", guarded)):
             python = fresh_venv(work / f"venv-{label}-{kind}-{n}", env)
-            base = [str(UV)] if kind == "plain" else [sys.executable, "-m", "safe_pip", "uv"]
+            base = [str(UV)] if kind == "plain" else [str(SAFE_UV)]
             command = [*base, "pip", "install", "--python", str(python), *extra, *requirements]
             elapsed = timed(command, env)
             if n:

@@ -14,9 +14,9 @@ certificate, proxy and trusted hosts, so an index pip can read is one safe-pip c
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
-import ssl
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -24,9 +24,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit
-from urllib.request import url2pathname
 
-import httpx
 from packaging.utils import canonicalize_name
 
 from safe_pip import limits
@@ -40,6 +38,10 @@ from safe_pip.models import PlanItem
 from safe_pip.redaction import redact_url
 
 if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
     from safe_pip.index.settings import IndexSettings
 
 ACCEPT = (
@@ -51,8 +53,14 @@ MAX_WORKERS = 16
 _CA_BUNDLE_VARIABLES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 _REQUESTS_CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 _NOT_FOUND = (404, 410)
-# httpx 0.26 renamed ``proxies=`` to ``proxy=`` (and 0.28 removed ``proxies=``).
-_PROXY_KEYWORD = "proxy" if "proxy" in inspect.signature(httpx.Client).parameters else "proxies"
+
+
+@functools.lru_cache(maxsize=1)
+def _proxy_keyword() -> str:
+    """httpx 0.26 renamed ``proxies=`` to ``proxy=`` (and 0.28 removed ``proxies=``)."""
+    import httpx
+
+    return "proxy" if "proxy" in inspect.signature(httpx.Client).parameters else "proxies"
 
 
 def fetch_index_files(
@@ -128,11 +136,13 @@ def project_page_url(index_url: str, name: str) -> str:
 
 
 def _client(timeout: float, settings: IndexSettings | None, *, verified: bool) -> httpx.Client:
+    import httpx  # only when a page is fetched: httpx is most of this module's import time
+
     options: dict[str, Any] = {}
     if settings is not None:
         options["trust_env"] = settings.trust_env
         if settings.proxy:
-            options[_PROXY_KEYWORD] = _proxy_url(settings.proxy)
+            options[_proxy_keyword()] = _proxy_url(settings.proxy)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=True,
@@ -151,6 +161,8 @@ def _tls_context(settings: IndexSettings | None) -> ssl.SSLContext | bool:
         raise IndexUnreachableError(f"CA certificate bundle not found: {cert} (pip's cert)")
     context = _context_for_ca_bundle(cert) if cert else _ca_bundle_from_environment()
     if client_cert:
+        import httpx
+
         context = context or httpx.create_ssl_context()
         _load_client_cert(context, client_cert)
     return True if context is None else context
@@ -170,6 +182,8 @@ def _pip_ca_bundle(settings: IndexSettings | None) -> str | None:
 
 
 def _unverified_tls_context(settings: IndexSettings | None) -> ssl.SSLContext:
+    import ssl  # ssl and httpx are imported only when a page is fetched
+
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -179,6 +193,8 @@ def _unverified_tls_context(settings: IndexSettings | None) -> ssl.SSLContext:
 
 
 def _context_for_ca_bundle(path: str) -> ssl.SSLContext:
+    import ssl
+
     try:
         if os.path.isdir(path):
             return ssl.create_default_context(capath=path)
@@ -190,6 +206,8 @@ def _context_for_ca_bundle(path: str) -> ssl.SSLContext:
 
 
 def _load_client_cert(context: ssl.SSLContext, path: str) -> None:
+    import ssl
+
     try:
         context.load_cert_chain(path)
     except (ssl.SSLError, OSError) as error:
@@ -242,6 +260,8 @@ def _fetch_page(
     deadline: limits.Deadline,
     cache: PageCache,
 ) -> Page:
+    import httpx
+
     url = project_page_url(index_url, name)
     if urlsplit(url).scheme.lower() == "file":
         return _read_local_page(url, index_url)
@@ -300,6 +320,8 @@ def _read_body(response: httpx.Response, deadline: limits.Deadline) -> bytes:
 
 
 def _read_local_page(url: str, index_url: str) -> Page:
+    from urllib.request import url2pathname
+
     path = Path(url2pathname(unquote(urlsplit(url).path))) / "index.html"
     try:
         content = limits.read_bytes(path, limits.INDEX_PAGE_MAX_BYTES)
@@ -317,6 +339,8 @@ def _read_local_page(url: str, index_url: str) -> Page:
 
 
 def _describe(error: httpx.HTTPError) -> str:
+    import httpx
+
     if isinstance(error, httpx.TimeoutException):
         return "timed out"
     if isinstance(error, httpx.ConnectError):

@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -292,6 +291,8 @@ def _allow_own_builds(
 def _source_tree(item: PlanItem) -> Path | None:
     if not item.url or not item.url.startswith("file:"):
         return None
+    from urllib.request import url2pathname  # urllib.request is slow to import
+
     path = Path(url2pathname(urlsplit(item.url).path))
     return path if path.is_dir() else None
 
