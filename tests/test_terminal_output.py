@@ -150,3 +150,28 @@ def test_nothing_to_install_still_mentions_an_installed_vulnerable_version(
     assert clean.returncode == 0, output(clean)
     assert clean.stdout == ""
     assert "nothing to install: every requirement is already satisfied." in clean.stderr
+
+
+def test_pips_own_coloured_errors_stay_coloured_through_safe_pip(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """pip's stderr passes through a pipe (safe-pip keeps a copy): pip still colours it."""
+    not_a_directory = tmp_path / "a-file"
+    not_a_directory.write_text("")
+    args: list[str | Path] = ["install", "--python", target_venv, "--index-url", world.url]
+    args += ["--target", not_a_directory / "target", "cleanlib"]  # fails after the checks
+    code, text = run_in_terminal([*SAFE_PIP, *args], isolated_env, columns=200)
+    assert code == 4, text
+    assert "\x1b[31mERROR: " in text, text
+    assert "checking 1 package..." in text
+
+
+def test_check_shows_progress_on_a_terminal(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    requirements = vulnerable_requirements(world, tmp_path)
+    _, text = run_in_terminal(
+        [*SAFE_PIP, "check", requirements.name], isolated_env, columns=120, cwd=tmp_path
+    )
+    assert "checking requirements.txt..." in text and ERASE_LINE in text
+    assert text.rsplit(ERASE_LINE, 1)[1].startswith("\x1b[1;31mFAIL\x1b[0m  vulnlib==1.0")

@@ -127,6 +127,7 @@ class Progress:
         self._stream = stream or sys.stderr
         self._enabled = _is_terminal(self._stream)
         self._text = ""
+        self._frame = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -137,6 +138,7 @@ class Progress:
             return
         with self._lock:
             self._text = text
+            self._draw()  # at once: a quick step still shows what it was doing
         if self._thread is None:
             self._thread = threading.Thread(target=self._spin, daemon=True)
             self._thread.start()
@@ -153,14 +155,15 @@ class Progress:
             self._write("\r\x1b[2K")
 
     def _spin(self) -> None:
-        frame = 0
-        while not self._stop.is_set():
+        while not self._stop.wait(_SPIN_SECONDS):
             with self._lock:
-                width = (terminal_width(self._stream) or 80) - 1
-                line = f"{_SPINNER[frame % len(_SPINNER)]} {self._text}"[:width]
-                self._write(f"\r\x1b[2K{line}")
-            frame += 1
-            self._stop.wait(_SPIN_SECONDS)
+                self._frame += 1
+                self._draw()
+
+    def _draw(self) -> None:
+        width = (terminal_width(self._stream) or 80) - 1
+        line = f"{_SPINNER[self._frame % len(_SPINNER)]} {self._text}"[:width]
+        self._write(f"\r\x1b[2K{line}")
 
     def _write(self, text: str) -> None:
         try:

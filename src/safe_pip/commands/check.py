@@ -18,6 +18,7 @@ from pathlib import Path
 
 from safe_pip import limits
 from safe_pip.commands.own_options import add_policy_options, own_options_from_parsed
+from safe_pip.console import Progress
 from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.target_python import environment_label, resolve_target_python
@@ -86,13 +87,17 @@ def run_check(args: argparse.Namespace) -> int:
         options = own.report_options()  # the pip hook, about to install
     elif args.installed:
         python = resolve_target_python(args.python)
-        result = check_installed(python, policy, args.index_urls)
+        with Progress() as progress:
+            progress.show(f"checking what {environment_label(python)} has installed...")
+            result = check_installed(python, policy, args.index_urls)
         options = own.report_options(audit=True, environment=environment_label(python))
     else:
-        result = check_lock_files(
-            [Path(f) for f in args.files], policy, python=args.python, index_urls=args.index_urls
-        )
         files = tuple(args.files)
+        with Progress() as progress:
+            progress.show(f"checking {', '.join(files)}...")
+            result = check_lock_files(
+                [Path(f) for f in files], policy, python=args.python, index_urls=args.index_urls
+            )
         options = own.report_options(audit=True, environment=", ".join(files), sources=files)
     print_verdict(result, options)
     return result.exit_code

@@ -155,7 +155,8 @@ def _plan_check_install(
         def check(planned: Planned) -> GuardResult:
             if not planned.items:
                 return GuardResult(verdict=Verdict(plan=[]))
-            progress.show(f"checking {len(planned.items)} packages...")
+            count = len(planned.items)
+            progress.show(f"checking {count} package{'' if count == 1 else 's'}...")
             return check_plan(
                 planned.items,
                 policy,
