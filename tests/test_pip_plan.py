@@ -73,6 +73,7 @@ def test_plan_has_exact_items_with_served_hashes_and_requested_flags(
             sha256=helper.sha256,
             requested=False,
             yanked=None if kind == BUNDLED else False,
+            required_by=("demo==1.0",),  # the edge from demo's Requires-Dist
         ),
     ]
 
