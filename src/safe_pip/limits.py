@@ -22,6 +22,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ CONFIG_MAX_BYTES = 4 * MIB
 # PEP 691 pages nest 4 deep, OSV records about 6, plans 3; TOML lock files about 5.
 MAX_NESTING = 64
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_A_BRACKET = re.compile(rb"[^\[\]{}]+")
+# A JSON string, written as an unrolled loop (twice as fast as an alternation per byte).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_OPENING_AS_ONE = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
 
 
 class DocumentError(ValueError):
@@ -94,15 +97,11 @@ def check_size(size: int, max_bytes: int) -> None:
 def json_nesting(raw: bytes) -> int:
     """How deeply arrays and objects nest in a JSON text (strings are skipped, so brackets
     inside them do not count). Linear time, no recursion."""
-    brackets = _NOT_A_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
-    depth = deepest = 0
-    for byte in brackets:
-        if byte in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    steps = brackets.translate(_OPENING_AS_ONE)  # 1 opens a level, 255 closes one
+    return max(
+        accumulate(steps, lambda depth, step: depth + 1 if step == 1 else depth - 1, initial=0)
+    )
 
 
 def _size_text(size: int) -> str:
