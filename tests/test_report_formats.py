@@ -17,7 +17,7 @@ from safe_pip.pipeline.report_cyclonedx import render_cyclonedx
 from safe_pip.pipeline.report_sarif import render_sarif
 from support.index_server import LocalIndex
 from support.outcomes import output
-from support.scenario import VULN_ID
+from support.scenario import VULN_ID, pinned_vulnerable_requirements
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 SECRET = "s3cret-token"
@@ -162,21 +162,11 @@ def test_cyclonedx_without_the_library_is_a_usage_error(monkeypatch: pytest.Monk
 # ---------------------------------------------------------------- the real CLI
 
 
-def pinned_requirements(index: LocalIndex, directory: Path) -> Path:
-    """``vulnlib==1.0`` with its real hash: taken as written, no pip run needed."""
-    hosted = next(f for f in index.hosted_files("vulnlib") if "1.0" in f.filename)
-    requirements = directory / "requirements.txt"
-    requirements.write_text(
-        f"--index-url {index.url}\n\nvulnlib==1.0 --hash=sha256:{hosted.sha256}\n"
-    )
-    return requirements
-
-
 @pytest.mark.integration
 def test_check_writes_sarif_to_output_and_text_to_stdout(
     world: LocalIndex, tmp_path: Path, safe_pip: SafePip
 ) -> None:
-    requirements = pinned_requirements(world, tmp_path)
+    requirements = pinned_vulnerable_requirements(world, tmp_path)
     sarif = tmp_path / "safe-pip.sarif"
     result = safe_pip("check", requirements, "--format", "sarif", "--output", sarif)
     assert result.returncode == 1, output(result)
@@ -192,7 +182,8 @@ def test_check_writes_sarif_to_output_and_text_to_stdout(
 def test_check_prints_a_cyclonedx_bom_on_stdout(
     world: LocalIndex, tmp_path: Path, safe_pip: SafePip
 ) -> None:
-    result = safe_pip("check", pinned_requirements(world, tmp_path), "--format", "cyclonedx")
+    requirements = pinned_vulnerable_requirements(world, tmp_path)
+    result = safe_pip("check", requirements, "--format", "cyclonedx")
     assert result.returncode == 1, output(result)
     bom = json.loads(result.stdout)
     assert [c["purl"] for c in bom["components"]] == ["pkg:pypi/vulnlib@1.0"]
@@ -203,7 +194,7 @@ def test_check_prints_a_cyclonedx_bom_on_stdout(
 def test_an_unwritable_output_file_is_a_usage_error(
     world: LocalIndex, tmp_path: Path, safe_pip: SafePip
 ) -> None:
-    requirements = pinned_requirements(world, tmp_path)
+    requirements = pinned_vulnerable_requirements(world, tmp_path)
     result = safe_pip("check", requirements, "--output", tmp_path / "missing" / "report.json")
     assert result.returncode == 2, output(result)
     assert "safe-pip: error: --output" in result.stderr and "Traceback" not in result.stderr
@@ -213,7 +204,7 @@ def test_an_unwritable_output_file_is_a_usage_error(
 def test_an_ignore_of_an_unknown_id_warns_and_the_real_finding_still_blocks(
     world: LocalIndex, tmp_path: Path, safe_pip: SafePip
 ) -> None:
-    requirements = pinned_requirements(world, tmp_path)
+    requirements = pinned_vulnerable_requirements(world, tmp_path)
     result = safe_pip("check", requirements, "--ignore-vuln", "PYSEC-2099-100:typo of the id")
     assert result.returncode == 1, output(result)
     assert "warning: ignore PYSEC-2099-100 (command line) matches no advisory" in result.stderr

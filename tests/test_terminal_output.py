@@ -15,7 +15,7 @@ from safe_pip.console import strip_ansi
 from support.index_server import LocalIndex
 from support.isolation import run_in_terminal
 from support.outcomes import output
-from support.scenario import VULN_ID
+from support.scenario import VULN_ID, pinned_vulnerable_requirements
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 SAFE_PIP = [sys.executable, "-m", "safe_pip"]
@@ -28,19 +28,10 @@ pytestmark = [
 ]
 
 
-def vulnerable_requirements(index: LocalIndex, directory: Path) -> Path:
-    hosted = next(f for f in index.hosted_files("vulnlib") if "1.0" in f.filename)
-    requirements = directory / "requirements.txt"
-    requirements.write_text(
-        f"--index-url {index.url}\nvulnlib==1.0 --hash=sha256:{hosted.sha256}\n"
-    )
-    return requirements
-
-
 def test_terminal_report_is_coloured_and_fits_80_columns(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str]
 ) -> None:
-    requirements = vulnerable_requirements(world, tmp_path)
+    requirements = pinned_vulnerable_requirements(world, tmp_path)
     code, text = run_in_terminal(
         [*SAFE_PIP, "check", requirements.name], isolated_env, columns=80, cwd=tmp_path
     )
@@ -54,7 +45,7 @@ def test_terminal_report_is_coloured_and_fits_80_columns(
 def test_no_color_and_force_color(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:
-    requirements = vulnerable_requirements(world, tmp_path)
+    requirements = pinned_vulnerable_requirements(world, tmp_path)
     _, text = run_in_terminal(
         [*SAFE_PIP, "check", requirements], {**isolated_env, "NO_COLOR": "1"}, columns=200
     )
@@ -68,7 +59,7 @@ def test_no_color_and_force_color(
 def test_piped_lines_are_whole(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:
-    requirements = vulnerable_requirements(world, tmp_path)
+    requirements = pinned_vulnerable_requirements(world, tmp_path)
     narrow = safe_pip("check", requirements, env={**isolated_env, "COLUMNS": "40"})
     first = narrow.stdout.splitlines()[0]
     assert first.startswith(f"FAIL  vulnlib==1.0  vulnerability  {VULN_ID}")
@@ -171,7 +162,7 @@ def test_pips_own_coloured_errors_stay_coloured_through_safe_pip(
 def test_check_shows_progress_on_a_terminal(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str]
 ) -> None:
-    requirements = vulnerable_requirements(world, tmp_path)
+    requirements = pinned_vulnerable_requirements(world, tmp_path)
     _, text = run_in_terminal(
         [*SAFE_PIP, "check", requirements.name], isolated_env, columns=120, cwd=tmp_path
     )

@@ -47,3 +47,14 @@ def build_advisory_db(env: dict[str, str], source: Path = OSV_LOCAL) -> Path:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     update_database(source=str(source), db_path=db_path)
     return db_path
+
+
+def pinned_vulnerable_requirements(index: LocalIndex, directory: Path) -> Path:
+    """``directory/requirements.txt`` pinning ``vulnlib==1.0`` with its real hash (on line 3):
+    ``safe-pip check`` takes it as written, so no pip run is needed."""
+    hosted = next(f for f in index.hosted_files("vulnlib") if "1.0" in f.filename)
+    requirements = directory / "requirements.txt"
+    requirements.write_text(
+        f"--index-url {index.url}\n\nvulnlib==1.0 --hash=sha256:{hosted.sha256}\n"
+    )
+    return requirements
