@@ -92,15 +92,26 @@ def main() -> None:
         raise SystemExit(f"uv is needed to write the lock files (looked for {UV})")
 
     work = Path(tempfile.mkdtemp(prefix="safe-pip-bench-check-"))
+    try:
+        measure(work, args.rounds, args.before)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # ~18,000 index files
+
+
+def measure(work: Path, rounds: int, before: str) -> None:
     env = isolated_env(work / "env")
     safe_pip = [sys.executable, "-m", "safe_pip"]
-    before_src = export_revision(args.before, work / "before")
-    before_env = dict(env, PYTHONPATH=str(before_src))
+    before_src = export_revision(before, work / "before")
+    # Its own cache dir: the database format may differ between the two revisions.
+    before_cache = str(work / "before-cache")
+    before_env = dict(env, PYTHONPATH=str(before_src), SAFE_PIP_CACHE_DIR=before_cache)
     # Byte-code for both, as an installed safe-pip has (PYTHONDONTWRITEBYTECODE may be set).
     for source in (before_src, REPO / "src"):
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
     page_cache = Path(env["SAFE_PIP_CACHE_DIR"]) / "index-pages"
-    subprocess.run([*safe_pip, "db", "update", "--source", str(SNAPSHOT)], env=env, check=True)
+    for database_env in (env, before_env):
+        update = [*safe_pip, "db", "update", "--source", str(SNAPSHOT)]
+        subprocess.run(update, env=database_env, check=True)
 
     with LocalIndex(work / "index", validators=True) as index:
         publish(index)
@@ -117,7 +128,7 @@ def main() -> None:
         locks = {"requirements.txt": requirements, "uv.lock": uv_lock, "pylock.toml": pylock}
         samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
         requests: dict[tuple[str, str], int] = {}
-        for round_number in range(args.rounds + 1):  # round 0 warms the OS and pip caches
+        for round_number in range(rounds + 1):  # round 0 warms the OS and pip caches
             for label, lock in locks.items():
                 for variant in ("before", "cold", "warm"):
                     if variant == "cold":
@@ -131,7 +142,7 @@ def main() -> None:
                         requests[(label, variant)] = len(index.request_log)
 
     print(f"{len(PROJECTS)} projects, {len(PROJECTS) * (1 + OLD_VERSIONS * len(TAGS))} files")
-    print(f"medians of {args.rounds} interleaved runs: wall / CPU seconds, page requests\n")
+    print(f"medians of {rounds} interleaved runs: wall / CPU seconds, page requests\n")
     print("| lock file | before | cold cache | warm cache |")
     print("|---|---|---|---|")
     for label in locks:
