@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from support import integration_guard
+from support.guarded import Guarded
 from support.index_server import LocalIndex
 from support.isolation import isolated_env as make_isolated_env
 from support.isolation import run as run_command
@@ -155,3 +156,14 @@ def safe_pip(
         )
 
     return invoke
+
+
+@pytest.fixture
+def guarded(
+    world: LocalIndex,
+    isolated_env: dict[str, str],
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]],
+    pip_venv: Callable[[str], Path],
+) -> Guarded:
+    """The standard world, and ``safe-pip install`` into fresh venvs of it."""
+    return Guarded(world, isolated_env, safe_pip, pip_venv)

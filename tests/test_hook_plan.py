@@ -56,7 +56,7 @@ def test_plan_carries_what_pip_resolved(
 
     assert result.returncode == 0, output(result)
     [call] = checker_calls(log)
-    assert call["args"] == ["check", "--plan", "-"]
+    assert call["args"] == ["guard-serve"]
     plan, index_urls = plan_from_json(call["plan"])
     assert index_urls == [local_index.url]
     items = {item.name: item for item in plan}

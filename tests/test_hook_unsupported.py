@@ -30,29 +30,32 @@ from pip._internal.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
-# pip without ``make_resolver`` (noticed when the hook patches pip's install command).
-WITHOUT_MAKE_RESOLVER = """
+# pip without the preparer method the gate wraps (noticed when the hook patches pip).
+WITHOUT_PREPARER_GATE = """
 import sys
-import pip._internal.cli.req_command as req_command
-del req_command.RequirementCommand.make_resolver
+import pip._internal.operations.prepare as prepare
+del prepare.RequirementPreparer.prepare_linked_requirement
 """
 
-# A resolver that will not let its ``resolve`` be wrapped: pip resolves without the hook
-# seeing the plan; the last safety net (just before pip installs) must notice.
-UNWRAPPABLE_RESOLVER = """
+# A resolver that resolves around the guard (with ``resolve`` taken before the hook patched
+# pip): pip resolves without the hook seeing the plan; the last safety net (just before pip
+# installs) must notice.
+RESOLVER_AROUND_THE_GUARD = """
 import sys
+from pip._internal.resolution.resolvelib import resolver
+unguarded_resolve = resolver.Resolver.resolve
 import pip._internal.commands.install as install
 
-class Unwrappable:
+class Unguarded:
     def __init__(self, real):
-        object.__setattr__(self, "real", real)
+        self.real = real
     def __getattr__(self, name):
         return getattr(self.real, name)
-    def __setattr__(self, name, value):
-        pass
+    def resolve(self, *args, **kwargs):
+        return unguarded_resolve(self.real, *args, **kwargs)
 
 make_resolver = install.InstallCommand.make_resolver
-install.InstallCommand.make_resolver = lambda self, *a, **k: Unwrappable(make_resolver(*a, **k))
+install.InstallCommand.make_resolver = lambda self, *a, **k: Unguarded(make_resolver(*a, **k))
 """
 
 # A requirement set of a shape the hook does not know.
@@ -106,9 +109,9 @@ def test_pip_missing_an_internal_is_refused_when_patched(
     python = pip_venv(kind)
     env, log = hook_with_fake_checker(python, tmp_path, isolated_env)
 
-    result = run_pip_with(WITHOUT_MAKE_RESOLVER, python, env, local_index, "hookdep")
+    result = run_pip_with(WITHOUT_PREPARER_GATE, python, env, local_index, "hookdep")
 
-    assert_refused(result, python, env, "InstallCommand.make_resolver is missing")
+    assert_refused(result, python, env, "RequirementPreparer.prepare_linked_requirement is missing")
     assert checker_calls(log) == []
 
 
@@ -124,7 +127,7 @@ def test_pip_installing_an_unchecked_plan_is_refused(
     python = pip_venv(kind)
     env, log = hook_with_fake_checker(python, tmp_path, isolated_env)
 
-    result = run_pip_with(UNWRAPPABLE_RESOLVER, python, env, local_index, "hookdep")
+    result = run_pip_with(RESOLVER_AROUND_THE_GUARD, python, env, local_index, "hookdep")
 
     assert_refused(result, python, env, "without the resolved plan being checked")
     assert checker_calls(log) == []
@@ -150,7 +153,7 @@ def test_fail_open_warns_and_lets_pip_install(
         target_venv, tmp_path, isolated_env, SAFE_PIP_HOOK_FAIL_OPEN="1"
     )
 
-    result = run_pip_with(UNWRAPPABLE_RESOLVER, target_venv, env, local_index, "hookdep")
+    result = run_pip_with(RESOLVER_AROUND_THE_GUARD, target_venv, env, local_index, "hookdep")
 
     assert result.returncode == 0, output(result)
     [warning] = [line for line in result.stderr.splitlines() if UNSUPPORTED in line]
@@ -196,10 +199,12 @@ def test_missing_checker_with_fail_open_installs_with_a_warning(
 def test_simulations_run_plain_pip_fine_without_the_hook(
     local_index: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
 ) -> None:
-    """The unwrappable-resolver simulation itself does not break pip: only the hook refuses."""
+    """The resolver-around-the-guard simulation itself does not break pip: only the hook refuses."""
     local_index.add("hookdep", "1.0")
 
-    result = run_pip_with(UNWRAPPABLE_RESOLVER, target_venv, isolated_env, local_index, "hookdep")
+    result = run_pip_with(
+        RESOLVER_AROUND_THE_GUARD, target_venv, isolated_env, local_index, "hookdep"
+    )
 
     assert result.returncode == 0, output(result)
     assert installed(target_venv, isolated_env) == {"hookdep": "1.0"}

@@ -75,6 +75,10 @@ def _dispatch(args: list[str]) -> int:
         sys.stdout.write(f"safe-pip {__version__}\n")
         return exit_codes.OK
     command = args[0]
+    if command == "guard-serve":  # internal: the pip hook's checker
+        from safe_pip.commands.guard_serve import run_guard_serve
+
+        return run_guard_serve()
     command_at = _pip_command_position(args)
     word = None if command_at is None else args[command_at]
     if command_at is not None and word == "install":

@@ -16,15 +16,21 @@ PIP_SCRIPT = "script"
 PIP_MODULE = "module"
 PIP_INVOCATIONS = (PIP_SCRIPT, PIP_MODULE)
 
-# Stands in for safe-pip's checker where a test looks at the plan the hook sends: records
-# the plan JSON and its arguments, prints one line, exits with $FAKE_CHECKER_EXIT.
+# Stands in for safe-pip's checker (``guard-serve``) where a test looks at the plan the hook
+# sends: answers every question with "go on", records each non-empty plan sent for the full
+# check with its arguments, says one line, and answers that check with $FAKE_CHECKER_EXIT.
 FAKE_CHECKER = """\
 import json, os, sys
-plan = json.load(sys.stdin)
-with open(os.environ["FAKE_CHECKER_LOG"], "a", encoding="utf-8") as log:
-    log.write(json.dumps({"args": sys.argv[1:], "plan": plan}) + "\\n")
-print("fake checker saw", " ".join(item["name"] for item in plan["items"]))
-sys.exit(int(os.environ.get("FAKE_CHECKER_EXIT", "0")))
+exit_code = int(os.environ.get("FAKE_CHECKER_EXIT", "0"))
+for line in sys.stdin:
+    request = json.loads(line)
+    answer = {"exit_code": 0, "remove": []}
+    if request.get("op") == "check" and request["plan"]["items"]:
+        with open(os.environ["FAKE_CHECKER_LOG"], "a", encoding="utf-8") as log:
+            log.write(json.dumps({"args": sys.argv[1:], "plan": request["plan"]}) + "\\n")
+        names = " ".join(item["name"] for item in request["plan"]["items"])
+        answer = {"exit_code": exit_code, "stdout": "fake checker saw " + names + "\\n"}
+    print(json.dumps(answer), flush=True)
 """
 
 

@@ -11,6 +11,15 @@ Packages on the local index (all built by the tests) and the advisories that des
 | lowsev 1.0         | a low-severity (CVSS 2.0) vulnerability, fixed in 2.0     |
 | evilpkg 0.1        | malicious (MAL-2099-7)                                   |
 | oldpkg 1.0 / 1.1   | 1.0 yanked ("broken build, use 1.1")                      |
+
+Published only by the tests that need them (``publish_build_attacks``, ``publish_steering``):
+
+| package            | what it is                                               |
+|--------------------|----------------------------------------------------------|
+| evilsdist 1.0      | malicious (MAL-2099-8), an sdist only: its build writes the marker |
+| evilbuild 1.0      | malicious (MAL-2099-9), a wheel whose import writes the marker |
+| buildapp 1.0       | clean sdist whose ``[build-system] requires = ["evilbuild"]`` |
+| steerpkg 1.1 / 1.2 / 2.0 | 1.2 affected by PYSEC-2099-4; 1.1 and 2.0 clean      |
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from support.index_server import LocalIndex
+from support.sdists import marker_wheel_files, sdist_bytes, sdist_filename
 
 OSV_LOCAL = Path(__file__).resolve().parents[1] / "data" / "osv-local"
 
@@ -26,6 +36,9 @@ VULN_ALIAS = "GHSA-aaaa-bbbb-cccc"
 LOW_SEVERITY_ID = "PYSEC-2099-2"
 MALICIOUS_ID = "MAL-2099-7"
 YANK_REASON = "broken build, use 1.1"
+MALICIOUS_SDIST_ID = "MAL-2099-8"
+MALICIOUS_BUILD_DEP_ID = "MAL-2099-9"
+STEER_VULN_ID = "PYSEC-2099-4"
 
 
 def publish_standard_packages(index: LocalIndex) -> None:
@@ -37,6 +50,29 @@ def publish_standard_packages(index: LocalIndex) -> None:
     index.add("evilpkg", "0.1")
     index.add("oldpkg", "1.0", yanked=YANK_REASON)
     index.add("oldpkg", "1.1")
+
+
+def publish_build_attacks(index: LocalIndex, marker: Path) -> None:
+    """The sdist attacks: code that runs while pip prepares or builds, writing ``marker``."""
+    index.add_file(
+        "evilsdist",
+        "1.0",
+        sdist_filename("evilsdist", "1.0"),
+        sdist_bytes("evilsdist", "1.0", marker=marker),
+    )
+    index.add("evilbuild", "1.0", files=marker_wheel_files("evilbuild", marker))
+    index.add_file(
+        "buildapp",
+        "1.0",
+        sdist_filename("buildapp", "1.0"),
+        sdist_bytes("buildapp", "1.0", build_requires=["evilbuild"], backend_imports=["evilbuild"]),
+    )
+
+
+def publish_steering(index: LocalIndex) -> None:
+    """steerpkg: 1.2 vulnerable between a clean 1.1 and a clean 2.0."""
+    for version in ("1.1", "1.2", "2.0"):
+        index.add("steerpkg", version)
 
 
 def build_advisory_db(env: dict[str, str], source: Path = OSV_LOCAL) -> Path:

@@ -170,6 +170,7 @@ class AdvisoryDatabase:
         self._connection = connection
         self._status = status
         self._lookup = lookup or _LOOKUP_BY_SCHEMA[SCHEMA_VERSION]
+        self._hits_by_project: dict[str, dict[str, _Hit]] = {}
 
     @classmethod
     def open(cls, path: Path | None = None) -> AdvisoryDatabase:
@@ -202,19 +203,30 @@ class AdvisoryDatabase:
         return cls(connection, status, lookup)
 
     def matches(self, name: str, version: str) -> list[AdvisoryMatch]:
-        """Every non-withdrawn vulnerability affecting ``name==version``, aliases merged."""
-        try:
-            rows = self._connection.execute(self._lookup, (canonicalize_name(name),)).fetchall()
-            hits = _collect_hits(rows)
-        except (sqlite3.Error, ValueError, TypeError) as exc:
-            raise DatabaseError(
-                f"cannot read advisory database {self._status.path} ({exc}); {UPDATE_HINT}"
-            ) from exc
+        """Every non-withdrawn vulnerability affecting ``name==version``, aliases merged.
+
+        A project's records are read once per database object (an installer's gate asks
+        about every version it may choose)."""
+        hits = self._project_hits(canonicalize_name(name))
         affected = [hit for hit in hits.values() if is_affected(version, hit.ranges, hit.versions)]
         return sorted(
             (_merge(group, version) for group in _alias_groups(affected)),
             key=lambda match: (not match.malicious, _id_rank(match.id), match.id),
         )
+
+    def _project_hits(self, name: str) -> dict[str, _Hit]:
+        cached = self._hits_by_project.get(name)
+        if cached is not None:
+            return cached
+        try:
+            rows = self._connection.execute(self._lookup, (name,)).fetchall()
+            hits = _collect_hits(rows)
+        except (sqlite3.Error, ValueError, TypeError) as exc:
+            raise DatabaseError(
+                f"cannot read advisory database {self._status.path} ({exc}); {UPDATE_HINT}"
+            ) from exc
+        self._hits_by_project[name] = hits
+        return hits
 
     def status(self) -> DatabaseStatus:
         return self._status

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from safe_pip import limits
 from safe_pip.commands.own_options import add_policy_options, own_options_from_parsed
 from safe_pip.console import Progress
 from safe_pip.errors import CannotCheckError, UsageError
-from safe_pip.index.settings import IndexSettings
+from safe_pip.index.settings import IndexSettings, settings_from_json
 from safe_pip.installers.target_python import environment_label, resolve_target_python
 from safe_pip.models import Action, PlanItem, Verdict, plan_from_json
 from safe_pip.pipeline import decision_log
@@ -126,14 +127,13 @@ def read_plan_json(source: str) -> tuple[list[PlanItem], list[str], IndexSetting
     except limits.DocumentError as exc:
         raise UsageError(f"--plan {label}: {exc}") from None
     try:
-        items, index_urls = plan_from_json(data)
-        _note_origin(data.get("origin"))
-        return items, index_urls, _network_settings(data.get("network"), index_urls)
+        note_plan_origin(data.get("origin"))
+        return read_plan_data(data)
     except (ValueError, TypeError, AttributeError) as exc:
         raise UsageError(f"--plan {label}: not a safe-pip plan: {exc}") from None
 
 
-def _note_origin(origin: object) -> None:
+def note_plan_origin(origin: object) -> None:
     """The optional ``origin`` of a plan (the pip hook: its interpreter and pip's command
     line) goes to the decision log instead of this checker's own."""
     if not isinstance(origin, dict):
@@ -145,29 +145,10 @@ def _note_origin(origin: object) -> None:
         decision_log.note_command(command)
 
 
-def _network_settings(network: object, index_urls: list[str]) -> IndexSettings | None:
-    """The optional ``network`` object of a plan (the pip hook sends pip's own settings)."""
-    if network is None:
-        return None
-    if not isinstance(network, dict):
-        raise ValueError("'network' must be an object")
-    optional_text = {key: network.get(key) for key in ("cert", "client_cert", "proxy")}
-    if any(value is not None and not isinstance(value, str) for value in optional_text.values()):
-        raise ValueError("'network' cert, client_cert and proxy must be strings or null")
-    trusted_hosts = network.get("trusted_hosts") or []
-    if not isinstance(trusted_hosts, list) or not all(isinstance(h, str) for h in trusted_hosts):
-        raise ValueError("'network' trusted_hosts must be a list of host names")
-    trust_env = network.get("trust_env", True)
-    if not isinstance(trust_env, bool):
-        raise ValueError("'network' trust_env must be true or false")
-    return IndexSettings(
-        index_urls=tuple(index_urls),
-        cert=optional_text["cert"],
-        client_cert=optional_text["client_cert"],
-        proxy=optional_text["proxy"],
-        trusted_hosts=tuple(trusted_hosts),
-        trust_env=trust_env,
-    )
+def read_plan_data(data: Any) -> tuple[list[PlanItem], list[str], IndexSettings | None]:
+    """A decoded plan: its items, index URLs and network settings (``ValueError`` if bad)."""
+    items, index_urls = plan_from_json(data)
+    return items, index_urls, settings_from_json(data.get("network"), index_urls)
 
 
 def check_installed(python: str, policy: Policy, index_urls: Sequence[str] = ()) -> GuardResult:

@@ -1,7 +1,9 @@
-"""``safe-pip install ARGS``: plan with pip's resolver, check, then install exactly the plan.
+"""``safe-pip install ARGS``: the target's pip, run once with safe-pip's guard inside it.
 
-pip's dry run is started first (``PipInstaller.start``); safe-pip loads its policy and its
-checking modules while pip resolves (``installers.base.guarded_install`` imports them then).
+safe-pip takes only its own options out of the command line; everything else goes to pip
+unchanged and is read by pip alone (``installers/pip/one_pass.py``). Only for a pip whose
+internals the guard does not recognise, and only with ``fail-mode = "open"``, does the older
+two-pass path run (``PipInstaller``: pip's dry run checked, then a hash-pinned install).
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from safe_pip.commands.help_text import PIP_HELP_OPTION, install_help
 from safe_pip.commands.own_options import split_own_options
 from safe_pip.console import refuse_colour
 from safe_pip.errors import UsageError
-from safe_pip.installers.base import guarded_install
+from safe_pip.installers.pip import one_pass
 from safe_pip.installers.pip.args import InstallArgs, parse_install_args
-from safe_pip.installers.pip.backend import PipInstaller
-from safe_pip.installers.requirement_pins import read_requirement_files, requested_names
+from safe_pip.installers.process import check_interpreter
+from safe_pip.installers.requirement_pins import requested_names
 from safe_pip.installers.target_python import environment_label, resolve_target_python
 from safe_pip.pipeline import decision_log
 
@@ -37,24 +39,38 @@ def run_install(argv: Sequence[str]) -> int:
     own, pip_args = split_own_options(argv)
     if PIP_HELP_OPTION in pip_args:  # the target pip's own help for `pip install`
         return subprocess.call([resolve_target_python(own.python), "-m", "pip", "install", "-h"])
-    install_args = parse_install_args(pip_args)
+    install_args = parse_install_args(pip_args)  # for help and the names the user requested
     if install_args.help_requested:
         sys.stdout.write(install_help())
         return exit_codes.OK
-    if install_args.python:
-        raise UsageError("pip's --python is safe-pip's own option here: use it once, before pip's")
-    python = resolve_target_python(own.python)
+    python = check_interpreter(resolve_target_python(own.python))
     decision_log.note_target(python)
     decision_log.note_check_started()  # from here on, even a failed plan is a guarded run
     report = own.report_options(environment=environment_label(python))
     if "--no-color" in pip_args or os.environ.get("PIP_NO_COLOR", "").lower() in _TRUE:
         refuse_colour()
-    requirement_options = read_requirement_files(install_args.requirement_inputs).option_lines()
-    installer = PipInstaller.start(python, install_args, requirement_options)
-    return guarded_install(
-        installer,
-        load_policy=own.policy,
-        report_options=report,
+
+    def two_pass() -> int:
+        from safe_pip.installers.base import guarded_install
+        from safe_pip.installers.pip.backend import PipInstaller
+        from safe_pip.installers.requirement_pins import read_requirement_files
+
+        if install_args.python:
+            raise UsageError("pip's --python is safe-pip's own option here: use it once")
+        options = read_requirement_files(install_args.requirement_inputs).option_lines()
+        return guarded_install(
+            PipInstaller.start(python, install_args, options),
+            load_policy=own.policy,
+            report_options=report,
+            already_installed=lambda policy: already_installed(python, install_args, policy),
+        )
+
+    return one_pass.install(
+        python,
+        pip_args,
+        own.policy,
+        report,
+        fallback=two_pass,
         already_installed=lambda policy: already_installed(python, install_args, policy),
     )
 

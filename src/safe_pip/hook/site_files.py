@@ -39,7 +39,15 @@ INSTALLED_BY_PREFIX = "safe-pip "
 PACKAGE_MARKER = '"""safe-pip\'s pip hook'
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 SAFE_PIP_PACKAGE_DIR = Path(__file__).resolve().parents[1]
-RUNTIME_MODULES = ("__init__.py", "pip_patch.py", "plan_from_pip.py", "checker.py", "run_token.py")
+RUNTIME_MODULES = (
+    "__init__.py",
+    "bootstrap.py",
+    "channel.py",
+    "checker.py",
+    "pip_patch.py",
+    "plan_from_pip.py",
+    "run_token.py",
+)
 QUERY_TIMEOUT_SECONDS = 60
 
 _QUERY_SCRIPT = """\

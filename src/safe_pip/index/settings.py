@@ -21,3 +21,26 @@ class IndexSettings:
     proxy: str | None = None
     trusted_hosts: tuple[str, ...] = ()
     trust_env: bool = True
+
+
+def settings_from_json(network: object, index_urls: list[str]) -> IndexSettings | None:
+    """The ``network`` object of a plan (the pip guard sends pip's own settings); None when
+    the plan has none. ``ValueError`` on a malformed one."""
+    if network is None:
+        return None
+    if not isinstance(network, dict):
+        raise ValueError("'network' must be an object")
+    optional_text = {key: network.get(key) for key in ("cert", "client_cert", "proxy")}
+    if any(value is not None and not isinstance(value, str) for value in optional_text.values()):
+        raise ValueError("'network' cert, client_cert and proxy must be strings or null")
+    trusted_hosts = network.get("trusted_hosts") or []
+    if not isinstance(trusted_hosts, list):
+        raise ValueError("'network' trusted_hosts must be a list")
+    return IndexSettings(
+        index_urls=tuple(index_urls),
+        cert=optional_text["cert"],
+        client_cert=optional_text["client_cert"],
+        proxy=optional_text["proxy"],
+        trusted_hosts=tuple(str(host) for host in trusted_hosts),
+        trust_env=bool(network.get("trust_env", True)),
+    )

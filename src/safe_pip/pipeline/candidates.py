@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from safe_pip.models import Action, Category, Decision, Finding
-from safe_pip.pipeline.checks import YANKED_ID, AdvisoryMatchLike, advisory_findings
+from safe_pip.pipeline.checks import (
+    YANKED_ID,
+    AdvisoryMatchLike,
+    advisory_findings,
+    yanked_summary,
+)
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.pipeline.release_age import ReleaseAgeRule, release_age_finding
 
@@ -27,6 +32,7 @@ class Candidate:
     upload_time: str | None = None  # ISO 8601 (PEP 700), None when the index publishes none
     yanked: bool = False
     advisories: Sequence[AdvisoryMatchLike] = ()
+    yanked_reason: str | None = None
 
 
 def candidate_blockers(candidate: Candidate, policy: Policy, now: datetime) -> list[Decision]:
@@ -49,9 +55,10 @@ def _candidate_findings(candidate: Candidate, rule: ReleaseAgeRule) -> list[Find
     if age is not None:
         findings.append(age)
     if candidate.yanked:
+        summary = yanked_summary(candidate.yanked_reason)
         findings.append(
             Finding(
-                name=name, version=version, category=Category.YANKED, id=YANKED_ID, summary="yanked"
+                name=name, version=version, category=Category.YANKED, id=YANKED_ID, summary=summary
             )
         )
     return findings

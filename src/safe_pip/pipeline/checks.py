@@ -223,8 +223,13 @@ def _yanked_findings(item: PlanItem, published: Sequence[IndexFileLike]) -> list
         return []
     reasons = [item.yanked_reason] + [f.yanked_reason for f in yanked_files]
     reason = next((r.strip() for r in reasons if r and r.strip()), None)
-    summary = f"yanked: {reason}" if reason else "yanked (no reason given)"
-    return [item_finding(item, Category.YANKED, YANKED_ID, summary)]
+    return [item_finding(item, Category.YANKED, YANKED_ID, yanked_summary(reason))]
+
+
+def yanked_summary(reason: str | None) -> str:
+    """How a yanked finding reads, with the index's reason when it gives one."""
+    reason = reason.strip() if reason else None
+    return f"yanked: {reason}" if reason else "yanked (no reason given)"
 
 
 def _hash_findings(

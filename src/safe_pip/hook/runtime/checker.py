@@ -1,23 +1,15 @@
-"""Run safe-pip's checker (``<python> -m safe_pip check --plan -``) on a plan.
+"""The command that runs the safe-pip installation the hook belongs to.
 
-The command was recorded in ``config.json`` next to this file by ``safe-pip hook install``:
-the interpreter of the safe-pip installation that installed the hook. The checker's report
-goes straight to the user; its exit code says what to do (0 allowed, 1 blocked, 2 usage or
-configuration error, 3 could not check).
+It was recorded in ``config.json`` next to this file by ``safe-pip hook install``: the
+interpreter of that safe-pip installation. The hook starts ``<command> guard-serve`` as its
+checker (``channel.spawn``), which answers the guard's questions while pip runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-
-from . import run_token
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 CONFIG_FILE = os.path.join(PACKAGE_DIR, "config.json")
@@ -29,7 +21,7 @@ class CheckerUnavailable(Exception):
 
 
 def checker_command(config_file: str = CONFIG_FILE) -> list[str]:
-    """The recorded command that runs safe-pip (without the ``check`` arguments).
+    """The recorded command that runs safe-pip (without the ``guard-serve`` argument).
 
     ``CheckerUnavailable`` when it cannot work: not recorded, or safe-pip was uninstalled
     (its interpreter or its package, recorded as ``requires``, is gone).
@@ -64,39 +56,3 @@ def how_to_get_pip_back() -> str:
         f"(or run `safe-pip hook uninstall --python {sys.executable}` from a working "
         "safe-pip); to guard pip again, run `safe-pip hook install` from one."
     )
-
-
-def run_checker(plan: dict[str, Any], *, report_on_stderr: bool = False) -> int:
-    """Pipe ``plan`` to the checker, let its report through, return its exit code.
-
-    ``report_on_stderr``: pip writes its own JSON report to stdout (``--report -``), so the
-    checker's report must not land there.
-    """
-    command = [*checker_command(), "check", "--plan", "-"]
-    env = run_token.without_marker()  # the checker runs no pip: nothing to exempt
-    sys.stdout.flush()
-    sys.stderr.flush()
-    stdout = _stderr_fd() if report_on_stderr else None
-    try:
-        completed = subprocess.run(
-            command,
-            input=json.dumps(plan).encode("utf-8"),
-            stdout=stdout,
-            env=env,
-            check=False,
-        )
-    except OSError as exc:
-        raise CheckerUnavailable(
-            f"cannot run the safe-pip checker {command[0]}: {exc.strerror or exc}"
-        ) from None
-    if completed.stdout:  # stderr had no file descriptor: pass the report on by hand
-        sys.stderr.write(completed.stdout.decode("utf-8", "replace"))
-    return completed.returncode if completed.returncode >= 0 else 3
-
-
-def _stderr_fd() -> int:
-    """stderr's file descriptor, or ``PIPE`` to capture when it has none."""
-    try:
-        return sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return subprocess.PIPE

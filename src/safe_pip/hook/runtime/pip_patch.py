@@ -1,23 +1,36 @@
-"""Patch pip's ``InstallCommand`` so its resolved plan is checked before anything is installed.
+"""The guard inside one pip process: nothing unchecked is downloaded, built, run or installed.
 
-Three patches, all on pip's install command module:
+Loaded by the ``.pth`` hook (plain ``pip install``) or by ``safe-pip install``'s bootstrap
+(``bootstrap.py``), and patched into pip the moment pip loads its install command. During an
+``InstallCommand.run``:
 
-* ``InstallCommand.run`` -- per run, wraps the resolver that ``make_resolver`` returns so the
-  requirement set ``resolver.resolve()`` returns is sent to the safe-pip checker before pip
-  writes its report, downloads, builds or installs anything; a stop becomes pip's exit code.
-* ``install_given_reqs`` -- refuses to install anything the check did not cover (a safety net
-  for pip versions that resolve some other way).
+* ``PackageFinder.find_all_candidates`` -- every file pip may choose is shown to the checker
+  first; with steering on (policy ``resolve = "avoid"``) the ones policy blocks are removed
+  before pip chooses, so pip picks the newest allowed version within the user's constraints;
+* ``RequirementPreparer.prepare_linked_requirement`` -- the gate: before pip downloads a
+  distribution, reads its metadata or builds it, what is known (name, version, file, index
+  page) is checked; a blocked candidate stops pip with the report;
+* ``Resolver.resolve`` (resolvelib and legacy) -- the full check of the resolved set before
+  anything is installed, for the install itself and for build dependencies pip resolves
+  in-process (``--use-feature=inprocess-build-deps``);
+* the build environment's ``call_subprocess`` -- a pip that pip starts to install build
+  dependencies loads this guard too (``bootstrap.child_arguments``);
+* ``install_given_reqs`` -- refuses anything that was not checked, and any file whose sha256
+  is not the one that was checked (the archive is hashed again right after download);
+* audits (``safe-pip check``) -- ``SourceDistribution.prepare_distribution_metadata`` never
+  runs: an sdist that would have to be built is reported as ``NEEDS-BUILD``.
 
-Anything about pip's internals the hook does not recognise stops pip with exit code 3 (or,
-with ``SAFE_PIP_HOOK_FAIL_OPEN=1``, a warning) -- never a traceback.
+Anything about pip's internals the guard does not recognise stops pip with exit code 3 (or,
+with ``SAFE_PIP_HOOK_FAIL_OPEN=1`` in the hook, a warning) -- never a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
-from . import checker, plan_from_pip
+from . import bootstrap, channel, checker, plan_from_pip
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,11 +42,21 @@ BLOCKED = 1
 USAGE = 2
 CANNOT_CHECK = 3
 
-_PATCHED_MARKER = "_safe_pip_hook_patched"
+UNSUPPORTED_BY_GUARD = "safe-pip's guard does not recognise this pip's internals"
+PIP_PYTHON_REFUSAL = (
+    "pip's --python (or an abbreviation of it) would run another interpreter's pip without "
+    "the guard; give safe-pip's own --python instead"
+)
+
+_PATCHED_MARKER = "_safe_pip_guard_patched"
+_SOURCE_SHA256 = "_safe_pip_source_sha256"
 
 
-class HookStop(Exception):
-    """Ends the pip run with ``exit_code``; the reason has already been printed."""
+class HookStop(BaseException):
+    """Ends the pip run with ``exit_code``; the reason has already been printed.
+
+    A ``BaseException``: pip catches ``Exception`` around build-dependency installs and
+    candidate preparation, and none of them may turn a stop into "try something else"."""
 
     def __init__(self, exit_code: int) -> None:
         super().__init__(exit_code)
@@ -41,7 +64,7 @@ class HookStop(Exception):
 
 
 class UnsupportedPip(Exception):
-    """pip's internals are not what the hook knows how to patch or read."""
+    """pip's internals are not what the guard knows how to patch or read."""
 
 
 class _RunState:
@@ -50,7 +73,19 @@ class _RunState:
     def __init__(self, options: Any, *, unchecked_allowed: bool = False) -> None:
         self.options = options
         self.unchecked_allowed = unchecked_allowed  # SAFE_PIP_DISABLE or fail-open
-        self.checked_names: set[str] | None = None  # None: no plan was checked yet
+        self.checked: dict[str, str | None] | None = None  # name -> checked sha256
+        self.channel: channel.Channel | None = None
+        self.versions_by_url: dict[str, str] = {}  # candidate file URL -> version
+        self.resolving = 0
+        self.main_checked = False
+
+    @property
+    def index_urls(self) -> list[str]:
+        return plan_from_pip.index_urls_from_options(self.options)
+
+    @property
+    def report_on_stderr(self) -> bool:
+        return getattr(self.options, "json_report_file", None) == "-"
 
 
 _current_run: _RunState | None = None
@@ -64,10 +99,10 @@ def patch_install_module(module: ModuleType) -> None:
     try:
         _patch(module)
     except UnsupportedPip as exc:
-        if _flag("SAFE_PIP_DISABLE"):
+        if _flag("SAFE_PIP_DISABLE") and bootstrap.is_hook():
             _warn_disabled()  # the run wrapper that would warn is not there
             return
-        if _flag("SAFE_PIP_HOOK_FAIL_OPEN"):
+        if _fail_open():
             _say(_unsupported_message(str(exc), fail_open=True))
             return
         _say(_unsupported_message(str(exc), fail_open=False))
@@ -76,23 +111,86 @@ def patch_install_module(module: ModuleType) -> None:
 
 def _patch(module: ModuleType) -> None:
     command_class = _required(module, "InstallCommand")
-    original_run = _required(command_class, "run")
-    _required(command_class, "make_resolver")
-    original_install = _required(module, "install_given_reqs")
     if getattr(command_class, _PATCHED_MARKER, False):
         return
+    targets = _patch_targets(module)  # everything is looked up before anything is changed
+    original_run = targets["run"]
 
     def run(command: Any, options: Any, args: Any) -> int:
         return _guarded_run(original_run, command, options, args)
 
-    def install_given_reqs(requirements: Any, *args: Any, **kwargs: Any) -> Any:
-        requirements = list(requirements)
-        _refuse_unchecked(requirements)
-        return original_install(requirements, *args, **kwargs)
-
     command_class.run = run
-    module.install_given_reqs = install_given_reqs  # type: ignore[attr-defined]
+    _wrap_install_given_reqs(module, targets["install_module_install"])
+    _wrap_install_given_reqs(targets["req_module"], targets["req_install"])
+    _wrap_finder(targets["finder_class"])
+    _wrap_preparer(targets["preparer_class"])
+    for resolver_class in targets["resolver_classes"]:
+        _wrap_resolver(resolver_class)
+    _wrap_build_subprocess(targets["build_env_module"])
+    _wrap_sdist_metadata(targets["sdist_class"])
+    _keep_upload_times(targets["link_class"])
     setattr(command_class, _PATCHED_MARKER, True)
+
+
+def _patch_targets(install_module: ModuleType) -> dict[str, Any]:
+    command_class = _required(install_module, "InstallCommand")
+    finder_module = _module("pip._internal.index.package_finder")
+    prepare_module = _module("pip._internal.operations.prepare")
+    req_module = _module("pip._internal.req")
+    sdist_module = _module("pip._internal.distributions.sdist")
+    resolver_classes = [
+        _required(_module(name), "Resolver")
+        for name in (
+            "pip._internal.resolution.resolvelib.resolver",
+            "pip._internal.resolution.legacy.resolver",
+        )
+        if _optional_module(name) is not None
+    ]
+    if not resolver_classes:
+        raise UnsupportedPip("no resolver module found")
+    for resolver_class in resolver_classes:
+        _required(resolver_class, "resolve")
+    finder_class = _required(finder_module, "PackageFinder")
+    _required(finder_class, "find_all_candidates")
+    preparer_class = _required(prepare_module, "RequirementPreparer")
+    _required(preparer_class, "prepare_linked_requirement")
+    _required(preparer_class, "prepare_linked_requirements_more")
+    sdist_class = _required(sdist_module, "SourceDistribution")
+    _required(sdist_class, "prepare_distribution_metadata")
+    # newer pips keep the build-dependency installers in a package; older pips in a module
+    build_env_module = _optional_module("pip._internal.build_env.installer") or _module(
+        "pip._internal.build_env"
+    )
+    _required(build_env_module, "call_subprocess")
+    _required(build_env_module, "get_runnable_pip")
+    link_class = _required(_module("pip._internal.models.link"), "Link")
+    _required(link_class, "from_json")
+    return {
+        "link_class": link_class,
+        "run": _required(command_class, "run"),
+        "install_module_install": _required(install_module, "install_given_reqs"),
+        "req_module": req_module,
+        "req_install": _required(req_module, "install_given_reqs"),
+        "finder_class": finder_class,
+        "preparer_class": preparer_class,
+        "resolver_classes": resolver_classes,
+        "sdist_class": sdist_class,
+        "build_env_module": build_env_module,
+    }
+
+
+def _module(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise UnsupportedPip(f"{name} is missing") from None
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
 
 
 def _required(owner: object, name: str) -> Any:
@@ -103,52 +201,240 @@ def _required(owner: object, name: str) -> Any:
         raise UnsupportedPip(f"{owner_name}.{name} is missing") from None
 
 
+def _active_run() -> _RunState | None:
+    """The run being guarded, or None (outside ``InstallCommand.run``, or unchecked)."""
+    state = _current_run
+    if state is None or state.unchecked_allowed:
+        return None
+    return state
+
+
 # ---------------------------------------------------------------- one pip install run
 
 
 def _guarded_run(original_run: Callable[..., int], command: Any, options: Any, args: Any) -> int:
     global _current_run
-    if _flag("SAFE_PIP_DISABLE"):
+    if _flag("SAFE_PIP_DISABLE") and bootstrap.is_hook():
         _warn_disabled()
         _current_run = _RunState(options, unchecked_allowed=True)
         return original_run(command, options, args)
 
     state = _RunState(options)
     _current_run = state
-    original_make_resolver = command.make_resolver
-
-    def make_resolver(*args: Any, **kwargs: Any) -> Any:
-        return _guard_resolver(original_make_resolver(*args, **kwargs), state)
-
-    command.make_resolver = make_resolver
     try:
+        _open_channel(state)  # the checker loads its database while pip resolves
+        if bootstrap.is_hook():  # for the decision log: this interpreter, the user's command
+            _ask(state, {"op": "origin", "origin": plan_from_pip.origin()})
+        if getattr(options, "python", None) and not bootstrap.is_hook():
+            # ``bootstrap.run`` kept pip from re-running itself under that interpreter,
+            # where no guard would be loaded; say so instead of installing elsewhere
+            _ask(state, {"op": "refuse", "message": PIP_PYTHON_REFUSAL})
         return original_run(command, options, args)
     except HookStop as stop:
-        return stop.exit_code
+        return bootstrap.child_exit_code(stop.exit_code)
     finally:
         _current_run = None
-        del command.make_resolver
+        if state.channel is not None:
+            state.channel.close()
 
 
-def _guard_resolver(resolver: Any, state: _RunState) -> Any:
-    original_resolve = getattr(resolver, "resolve", None)
-    if original_resolve is None:
-        _unsupported_during_run(state, f"{type(resolver).__name__}.resolve is missing")
-        return resolver
+def _open_channel(state: _RunState) -> None:
+    try:
+        state.channel = bootstrap.open_channel()
+    except checker.CheckerUnavailable as exc:
+        _checker_unavailable(state, exc)
 
-    def resolve(*args: Any, **kwargs: Any) -> Any:
-        requirement_set = original_resolve(*args, **kwargs)
-        _check(requirement_set, state)
+
+def _ask(state: _RunState, request: dict[str, Any]) -> dict[str, Any] | None:
+    """The checker's answer, its report printed; None when checking was given up
+    (fail-open). A stop the checker asks for raises ``HookStop``."""
+    if state.channel is None:
+        return None
+    request["report_on_stderr"] = state.report_on_stderr
+    try:
+        answer = state.channel.ask(request)
+    except checker.CheckerUnavailable as exc:
+        _checker_unavailable(state, exc)
+        return None
+    _print_answer(answer, state)
+    exit_code = int(answer.get("exit_code", 0))
+    if exit_code == 0:
+        return answer
+    if not bootstrap.is_hook():  # safe-pip install reports the outcome itself
+        raise HookStop(exit_code if exit_code in (BLOCKED, USAGE) else CANNOT_CHECK)
+    if exit_code == BLOCKED:
+        _say("blocked by policy; pip installed nothing.")
+    elif exit_code == USAGE:
+        _say("safe-pip reported a usage or configuration error; pip installed nothing.")
+    else:
+        exit_code = CANNOT_CHECK
+        _say("safe-pip could not check this plan; pip installed nothing.")
+    raise HookStop(exit_code)
+
+
+def _print_answer(answer: dict[str, Any], state: _RunState) -> None:
+    stdout = sys.stderr if state.report_on_stderr else sys.stdout
+    for stream, key in ((sys.stderr, "stderr"), (stdout, "stdout")):
+        text = answer.get(key)
+        if text:
+            sys.stdout.flush()
+            stream.write(str(text))
+            stream.flush()
+
+
+def _checker_unavailable(state: _RunState, exc: Exception) -> None:
+    if _fail_open():
+        _say(f"warning: {exc}; SAFE_PIP_HOOK_FAIL_OPEN is set, installing unchecked.")
+        state.unchecked_allowed = True
+        return
+    advice = checker.how_to_get_pip_back() if bootstrap.is_hook() else ""
+    _say(f"{exc}; refusing to install. {advice}".rstrip())
+    raise HookStop(CANNOT_CHECK)
+
+
+# ---------------------------------------------------------------- steering and the gate
+
+
+def _wrap_finder(finder_class: Any) -> None:
+    original = finder_class.find_all_candidates
+
+    def find_all_candidates(finder: Any, project_name: str) -> Any:
+        candidates = original(finder, project_name)
+        state = _active_run()
+        if state is None or not candidates:
+            return candidates
+        return _allowed_candidates(finder, project_name, candidates, state)
+
+    finder_class.find_all_candidates = find_all_candidates
+
+
+def _allowed_candidates(finder: Any, project_name: str, candidates: Any, state: _RunState) -> Any:
+    """The candidates policy allows (all of them when steering is off), asked once per
+    project and finder."""
+    memo: dict[str, Any] = finder.__dict__.setdefault("_safe_pip_allowed", {})
+    if project_name in memo:
+        return memo[project_name]
+    candidates = list(candidates)
+    facts = [plan_from_pip.candidate_facts(c, state.index_urls) for c in candidates]
+    for fact in facts:
+        state.versions_by_url[fact["url"]] = fact["version"]
+    answer = _ask(state, {"op": "candidates", "name": project_name, "candidates": facts})
+    removed = set(answer.get("remove", [])) if answer else set()
+    memo[project_name] = [c for i, c in enumerate(candidates) if i not in removed]
+    return memo[project_name]
+
+
+def _wrap_preparer(preparer_class: Any) -> None:
+    original_one = preparer_class.prepare_linked_requirement
+    original_more = preparer_class.prepare_linked_requirements_more
+
+    def prepare_linked_requirement(preparer: Any, req: Any, *args: Any, **kwargs: Any) -> Any:
+        state = _active_run()
+        if state is not None:
+            _gate(req, state)
+        dist = original_one(preparer, req, *args, **kwargs)
+        _remember_source_hash(req)
+        return dist
+
+    def prepare_linked_requirements_more(preparer: Any, reqs: Any, *args: Any, **kw: Any) -> Any:
+        reqs = list(reqs)
+        result = original_more(preparer, reqs, *args, **kw)
+        for req in reqs:
+            _remember_source_hash(req)
+        return result
+
+    preparer_class.prepare_linked_requirement = prepare_linked_requirement
+    preparer_class.prepare_linked_requirements_more = prepare_linked_requirements_more
+
+
+def _facts(req: Any, state: _RunState) -> dict[str, Any] | None:
+    try:
+        version = state.versions_by_url.get(req.link.url_without_fragment)
+        return plan_from_pip.requirement_facts(req, version, state.index_urls)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        _unsupported_during_run(state, f"reading a requirement before it is prepared failed: {exc}")
+        return None
+
+
+def _gate(req: Any, state: _RunState) -> None:
+    """Check what is known before pip downloads, prepares or builds ``req``."""
+    facts = _facts(req, state)
+    if facts is not None:
+        _ask(state, {"op": "gate", "item": facts})
+
+
+def _remember_source_hash(req: Any) -> None:
+    """The sha256 of the archive pip downloaded (before any build replaces ``req.link``)."""
+    path = getattr(req, "local_file_path", None)
+    link = getattr(req, "link", None)
+    if getattr(req, _SOURCE_SHA256, None) or not path or link is None or not os.path.isfile(path):
+        return  # hashed already (a later build replaces the file), or nothing downloaded
+    if getattr(req, "cached_wheel_source_link", None) is not None:
+        return  # a wheel from pip's cache, built from the checked sdist (see below)
+    setattr(req, _SOURCE_SHA256, plan_from_pip.file_sha256(path))
+
+
+def _wrap_sdist_metadata(sdist_class: Any) -> None:
+    original = sdist_class.prepare_distribution_metadata
+
+    def prepare_distribution_metadata(dist: Any, *args: Any, **kwargs: Any) -> Any:
+        state = _active_run()
+        if state is not None and bootstrap.setting("mode") == "audit":
+            facts = _facts(dist.req, state)
+            if facts is not None:
+                _ask(state, {"op": "needs-build", "item": facts})
+            raise HookStop(BLOCKED)  # an audit never builds, whatever the checker says
+        return original(dist, *args, **kwargs)
+
+    sdist_class.prepare_distribution_metadata = prepare_distribution_metadata
+
+
+def _keep_upload_times(link_class: Any) -> None:
+    """Older pips drop a JSON page's ``upload-time``: note it by URL for the checker."""
+    original = link_class.from_json
+
+    def from_json(cls: Any, file_data: Any, *args: Any, **kwargs: Any) -> Any:
+        link = original.__func__(cls, file_data, *args, **kwargs)
+        upload_time = file_data.get("upload-time") if isinstance(file_data, dict) else None
+        if link is not None and isinstance(upload_time, str):
+            plan_from_pip.UPLOAD_TIMES[link.url] = upload_time
+        return link
+
+    link_class.from_json = classmethod(from_json)
+
+
+# ---------------------------------------------------------------- the full check
+
+
+def _wrap_resolver(resolver_class: Any) -> None:
+    original = resolver_class.resolve
+
+    def resolve(resolver: Any, *args: Any, **kwargs: Any) -> Any:
+        state = _active_run()
+        if state is None:
+            return original(resolver, *args, **kwargs)
+        context = "build" if state.resolving or state.main_checked else "install"
+        state.resolving += 1
+        try:
+            requirement_set = original(resolver, *args, **kwargs)
+        except Exception as exc:
+            failed = {
+                "op": "failed",  # steering's doing: a block; else where pip looked
+                "error": str(exc),
+                "index_urls": state.index_urls,
+                "network": plan_from_pip.network_from_options(state.options),
+            }
+            _ask(state, failed)
+            raise
+        finally:
+            state.resolving -= 1
+        _check(requirement_set, state, context)
         return requirement_set
 
-    try:
-        resolver.resolve = resolve
-    except (AttributeError, TypeError):
-        _unsupported_during_run(state, f"{type(resolver).__name__}.resolve cannot be wrapped")
-    return resolver
+    resolver_class.resolve = resolve
 
 
-def _check(requirement_set: Any, state: _RunState) -> None:
+def _check(requirement_set: Any, state: _RunState, context: str) -> None:
     """Send the resolved plan to the checker; raise ``HookStop`` unless it allows it."""
     try:
         plan = plan_from_pip.plan_json(requirement_set, state.options)
@@ -158,35 +444,32 @@ def _check(requirement_set: Any, state: _RunState) -> None:
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         _unsupported_during_run(state, f"reading the resolved plan failed: {exc}")
         return
-    state.checked_names = {
-        plan_from_pip.normalize_name(str(item["name"])) for item in plan["items"]
+    if context == "install":
+        state.main_checked = True
+    checked = {
+        plan_from_pip.normalize_name(str(item["name"])): item.get("sha256")
+        for item in plan["items"]
     }
-    if not plan["items"]:
+    dry_run = bool(getattr(state.options, "dry_run", False))
+    _ask(state, {"op": "check", "plan": plan, "context": context, "dry_run": dry_run})
+    state.checked = {**(state.checked or {}), **checked}
+
+
+def _wrap_install_given_reqs(module: Any, original: Callable[..., Any]) -> None:
+    if getattr(original, _PATCHED_MARKER, False):
         return
-    report_on_stderr = getattr(state.options, "json_report_file", None) == "-"
-    try:
-        exit_code = checker.run_checker(plan, report_on_stderr=report_on_stderr)
-    except checker.CheckerUnavailable as exc:
-        if _flag("SAFE_PIP_HOOK_FAIL_OPEN"):
-            _say(f"warning: {exc}; SAFE_PIP_HOOK_FAIL_OPEN is set, installing unchecked.")
-            state.unchecked_allowed = True
-            return
-        _say(f"{exc}; refusing to install. {checker.how_to_get_pip_back()}")
-        raise HookStop(CANNOT_CHECK) from None
-    if exit_code == 0:
-        return
-    if exit_code == BLOCKED:
-        _say("blocked by policy; pip installed nothing.")
-        raise HookStop(BLOCKED)
-    if exit_code == USAGE:
-        _say("safe-pip reported a usage or configuration error; pip installed nothing.")
-        raise HookStop(USAGE)
-    _say("safe-pip could not check this plan; pip installed nothing.")
-    raise HookStop(CANNOT_CHECK)
+
+    def install_given_reqs(requirements: Any, *args: Any, **kwargs: Any) -> Any:
+        requirements = list(requirements)
+        _refuse_unchecked(requirements)
+        return original(requirements, *args, **kwargs)
+
+    setattr(install_given_reqs, _PATCHED_MARKER, True)
+    module.install_given_reqs = install_given_reqs
 
 
 def _refuse_unchecked(requirements: Iterable[Any]) -> None:
-    """Safety net just before pip installs: everything must have gone through ``_check``."""
+    """Just before pip installs: everything went through ``_check``, with the checked bytes."""
     state = _current_run
     if state is not None and state.unchecked_allowed:
         return
@@ -194,17 +477,71 @@ def _refuse_unchecked(requirements: Iterable[Any]) -> None:
     if state is None:
         _outside_run_unsupported(detail)
         return
-    if state.checked_names is None:
+    if state.checked is None:
         _unsupported_during_run(state, detail)
         return
-    names = [
-        plan_from_pip.normalize_name(str(getattr(req, "name", None) or "?")) for req in requirements
-    ]
-    unchecked = sorted(name for name in names if name not in state.checked_names)
+    requirements = list(requirements)
+    names = [plan_from_pip.normalize_name(str(getattr(req, "name", None) or "?")) for req in requirements]
+    unchecked = sorted(name for name in names if name not in state.checked)
     if unchecked:
         _unsupported_during_run(
             state, f"pip is about to install {', '.join(unchecked)}, which was not checked"
         )
+        return
+    changed = [
+        name
+        for name, req in zip(names, requirements)
+        if not _has_checked_bytes(req, state.checked[name])
+    ]
+    if changed:
+        _say(
+            f"blocked: the file pip is about to install for {', '.join(sorted(changed))} does "
+            "not have the sha256 that was checked; pip installed nothing."
+        )
+        raise HookStop(BLOCKED)
+
+
+def _has_checked_bytes(req: Any, checked_sha256: str | None) -> bool:
+    """Does the archive pip obtained for ``req`` have the sha256 that was checked?"""
+    if checked_sha256 is None:
+        return True  # nothing to compare: the check reported it (NO-HASH, unverifiable)
+    source_sha256 = getattr(req, _SOURCE_SHA256, None)
+    if source_sha256 is not None:
+        return bool(source_sha256 == checked_sha256)
+    # A wheel pip built earlier from the checked sdist: pip's wheel cache is keyed by the
+    # sdist's URL and hash, so the checked hash must be that link's.
+    cached_from = getattr(req, "cached_wheel_source_link", None)
+    if cached_from is not None and cached_from.hash_name == "sha256":
+        return bool(str(cached_from.hash).lower() == checked_sha256)
+    return False
+
+
+# ---------------------------------------------------------------- build-dependency pips
+
+
+def _wrap_build_subprocess(module: Any) -> None:
+    original = module.call_subprocess
+
+    def call_subprocess(cmd: Any, *args: Any, **kwargs: Any) -> Any:
+        state = _active_run()
+        if state is None:
+            return original(cmd, *args, **kwargs)
+        command = list(cmd)
+        runnable = module.get_runnable_pip()
+        if runnable not in command:
+            _unsupported_during_run(state, "cannot find pip in its build-dependency command")
+            return original(cmd, *args, **kwargs)
+        at = command.index(runnable)
+        command[at:at] = bootstrap.child_arguments()
+        try:
+            return original(command, *args, **kwargs)
+        except Exception as exc:
+            stopped = bootstrap.stop_code_of_child(getattr(exc, "exit_code", None))
+            if stopped is None:
+                raise
+            raise HookStop(stopped) from None
+
+    module.call_subprocess = call_subprocess
 
 
 # ---------------------------------------------------------------- messages and settings
@@ -213,7 +550,7 @@ def _refuse_unchecked(requirements: Iterable[Any]) -> None:
 def _outside_run_unsupported(detail: str) -> None:
     """pip installs from outside ``InstallCommand.run``: no exception would end it cleanly
     (pip prints a traceback for unknown ones), so exit at once unless fail-open."""
-    if _flag("SAFE_PIP_HOOK_FAIL_OPEN"):
+    if _fail_open():
         _say(_unsupported_message(detail, fail_open=True))
         return
     _say(_unsupported_message(detail, fail_open=False))
@@ -222,7 +559,7 @@ def _outside_run_unsupported(detail: str) -> None:
 
 def _unsupported_during_run(state: _RunState, detail: str) -> None:
     """Inside a run: stop pip with exit 3, or warn and let the run go on unchecked."""
-    if _flag("SAFE_PIP_HOOK_FAIL_OPEN"):
+    if _fail_open():
         _say(_unsupported_message(detail, fail_open=True))
         state.unchecked_allowed = True
         return
@@ -232,6 +569,8 @@ def _unsupported_during_run(state: _RunState, detail: str) -> None:
 
 def _unsupported_message(detail: str, *, fail_open: bool) -> str:
     version = getattr(sys.modules.get("pip"), "__version__", "unknown version")
+    if not bootstrap.is_hook():  # safe-pip install: its one error line
+        return f"error: {UNSUPPORTED_BY_GUARD} ({version}: {detail}); nothing was installed"
     if fail_open:
         return (
             f"warning: this pip ({version}) is not supported by the hook ({detail}); "
@@ -249,8 +588,14 @@ def _warn_disabled() -> None:
 
 def _say(message: str) -> None:
     sys.stdout.flush()
-    sys.stderr.write(f"safe-pip hook: {message}\n")
+    prefix = "safe-pip hook" if bootstrap.is_hook() else "safe-pip"
+    sys.stderr.write(f"{prefix}: {message}\n")
     sys.stderr.flush()
+
+
+def _fail_open() -> bool:
+    """Only the hook may be told to fail open; ``safe-pip install`` has its own fail-mode."""
+    return bootstrap.is_hook() and _flag("SAFE_PIP_HOOK_FAIL_OPEN")
 
 
 def _flag(name: str) -> bool:

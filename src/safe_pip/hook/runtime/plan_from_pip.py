@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 _HASH_CHUNK = 1 << 20
+# PEP 700 upload times read off JSON index pages, by file URL, for pips whose ``Link`` does
+# not keep them (filled in by ``pip_patch``).
+UPLOAD_TIMES: dict[str, str] = {}
 
 
 class PlanError(Exception):
@@ -31,9 +34,88 @@ def plan_json(requirement_set: Any, options: Any) -> dict[str, Any]:
         "items": items,
         "index_urls": index_urls,
         "network": network_from_options(options),
-        # for the decision log: which environment, and the pip command the user ran
-        "origin": {"python": sys.executable, "command": ["pip", *sys.argv[1:]]},
+        "origin": origin(),
     }
+
+
+def origin() -> dict[str, Any]:
+    """For the decision log: which environment, and the pip command the user ran."""
+    return {"python": sys.executable, "command": ["pip", *sys.argv[1:]]}
+
+
+def candidate_facts(candidate: Any, index_urls: list[str]) -> dict[str, Any]:
+    """What the index page says about one file pip may choose (an ``InstallationCandidate``),
+    in the plan item format plus the page's own facts (``page``)."""
+    link = candidate.link
+    return {
+        "name": normalize_name(candidate.name),
+        "version": str(candidate.version),
+        "source": "index",
+        "url": link.url_without_fragment,
+        "filename": str(link.filename),
+        "sha256": _link_sha256(link),
+        "index_url": _index_url(link, index_urls),
+        "yanked": bool(link.is_yanked),
+        "yanked_reason": link.yanked_reason or None,
+        "page": page_facts(link, index_urls),
+    }
+
+
+def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> dict[str, Any]:
+    """What is known about a requirement before pip downloads or prepares it."""
+    link = req.link
+    source = _source(req, link)
+    from_index = source == "index"
+    return {
+        "name": normalize_name(req.name or ""),
+        "version": version or version_from_filename(req.name or "", link.filename) or None,
+        "source": source,
+        "url": link.url_without_fragment,
+        "filename": _filename(link, source),
+        "sha256": _link_sha256(link),
+        "index_url": _index_url(link, index_urls) if from_index else None,
+        "yanked": bool(link.is_yanked) if from_index else None,
+        "yanked_reason": (link.yanked_reason or None) if from_index else None,
+        "pinned_hashes": [h.lower() for h in req.hash_options.get("sha256", [])],
+        "page": page_facts(link, index_urls) if from_index else None,
+    }
+
+
+def page_facts(link: Any, index_urls: list[str]) -> dict[str, Any] | None:
+    """The index page's entry for ``link`` (None when it was not found on an index page)."""
+    index_url = _index_url(link, index_urls)
+    if index_url is None:
+        return None
+    upload_time = getattr(link, "upload_time", None)  # newer pips keep PEP 700's upload-time
+    return {
+        "sha256": _link_sha256(link),
+        "yanked": bool(link.is_yanked),
+        "yanked_reason": link.yanked_reason or None,
+        "upload_time": (
+            upload_time.isoformat() if upload_time is not None else UPLOAD_TIMES.get(link.url)
+        ),
+        "index_url": index_url,
+    }
+
+
+_ARCHIVE_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".tbz", ".txz")
+
+
+def version_from_filename(name: str, filename: str) -> str | None:
+    """The version a wheel or sdist file name carries (None if it cannot be read off)."""
+    if filename.endswith(".whl"):
+        parts = filename[: -len(".whl")].split("-")
+        return parts[1] if len(parts) >= 5 else None
+    lowered = filename.lower()
+    stem = next((filename[: -len(s)] for s in _ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
+    if stem is None:
+        return None
+    wanted = normalize_name(name)
+    for cut in range(len(stem)):
+        if stem[cut] == "-" and normalize_name(stem[:cut]) == wanted:
+            version = stem[cut + 1 :]
+            return version if re.match(r"v?[0-9][^-]*$", version) else None
+    return None
 
 
 def network_from_options(options: Any) -> dict[str, Any]:
@@ -78,6 +160,7 @@ def plan_item(req: Any, index_urls: list[str]) -> dict[str, Any]:
         "yanked": bool(link.is_yanked) if from_index else None,
         "yanked_reason": (link.yanked_reason or None) if from_index else None,
         "pinned_hashes": [h.lower() for h in req.hash_options.get("sha256", [])],
+        "page": page_facts(link, index_urls) if from_index else None,
     }
 
 
@@ -109,21 +192,27 @@ def _filename(link: Any, source: str) -> str | None:
     return str(link.filename)
 
 
-def _sha256(req: Any, link: Any) -> str | None:
-    """The sha256 pip will verify: the link's hash, pip's download info, or the local file."""
+def _link_sha256(link: Any) -> str | None:
     if link.hash_name == "sha256" and link.hash:
         return str(link.hash).lower()
+    return None
+
+
+def _sha256(req: Any, link: Any) -> str | None:
+    """The sha256 pip will verify: the link's hash, pip's download info, or the local file."""
+    if _link_sha256(link):
+        return _link_sha256(link)
     download_info = getattr(req, "download_info", None)
     hashes = getattr(getattr(download_info, "info", None), "hashes", None)
     if isinstance(hashes, dict) and hashes.get("sha256"):
         return str(hashes["sha256"]).lower()
     local_file = req.local_file_path
     if link is req.link and local_file and os.path.isfile(local_file):
-        return _file_sha256(local_file)
+        return file_sha256(local_file)
     return None
 
 
-def _file_sha256(path: str) -> str:
+def file_sha256(path: str) -> str:
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as file:

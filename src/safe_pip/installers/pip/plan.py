@@ -36,7 +36,7 @@ _TOO_OLD_MARKERS = ("no such option: --report", "no such option: --dry-run")
 _RESOLUTION_HINT = "ResolutionImpossible"
 _NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
 # pip rejected the command line or a requirement itself: the user's input is wrong (exit 2).
-_USAGE_MARKERS = (
+USAGE_MARKERS = (
     "no such option:",
     "option requires",
     "invalid choice:",
@@ -166,7 +166,7 @@ def _pip_failure(python: str, returncode: int, stderr: str) -> SafePipError:
         )
     line = pip_error_line(stderr, returncode)
     failure: SafePipError
-    if any(marker in stderr for marker in _USAGE_MARKERS):
+    if any(marker in stderr for marker in USAGE_MARKERS):
         failure = UsageError(f"pip rejected the install arguments: {line}")
     else:
         failure = PipError(f"pip could not resolve the install plan: {line}")

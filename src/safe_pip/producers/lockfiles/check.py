@@ -15,7 +15,7 @@ from pathlib import Path
 from safe_pip.errors import PipError
 from safe_pip.index.files import IndexFile, ProjectStatus
 from safe_pip.index.settings import IndexSettings
-from safe_pip.models import ArtifactSource, PlanItem, Verdict
+from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.pipeline.check_plan import (
     GuardResult,
     check_plan,
@@ -47,11 +47,14 @@ def check_lock_files(
     items: list[PlanItem] = []
     urls: list[str] = list(index_urls)
     needs_default_index = False
+    audit_decisions: list[Decision] = []
     for lock in (read_lock_file(path) for path in files):
         lock_items = to_plan(lock.packages)
         if lock.unresolved:
             target = target or resolve_target_python(python)
-            lock_items += resolve_unresolved(lock, target)
+            resolved, stops = resolve_unresolved(lock, target, policy)
+            lock_items += resolved
+            audit_decisions += stops
         urls += lock.index_urls
         if lock.kind is LockKind.REQUIREMENTS:
             needs_default_index |= not lock.index_urls and _any_from_index(lock_items)
@@ -59,7 +62,7 @@ def check_lock_files(
             needs_default_index |= _any_from_index(i for i in lock_items if not i.index_url)
         items += lock_items
     if not items:
-        return GuardResult(verdict=Verdict(plan=[]))
+        return GuardResult(verdict=Verdict(plan=[], decisions=audit_decisions))
     settings = index_settings
     if settings is None and _any_from_index(items):
         # pip's index and network settings (CA bundle, proxy, trusted hosts) for the target:
@@ -77,17 +80,21 @@ def check_lock_files(
         items, policy, urls, record_seen=False, index_files=pages, project_statuses=statuses
     )
     result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
+    result.verdict.decisions.extend(audit_decisions)
     result.notes[:0] = notes
     return one_item_per_version(result)
 
 
-def resolve_unresolved(lock: LockFile, python: str) -> list[PlanItem]:
-    """Resolve ``lock.unresolved`` with pip's dry run; complete pins are constraints.
+def resolve_unresolved(
+    lock: LockFile, python: str, policy: Policy
+) -> tuple[list[PlanItem], list[Decision]]:
+    """Resolve ``lock.unresolved`` with pip's dry run, guarded as an install is and building
+    nothing; complete pins are constraints. Returns the resolved items and the decisions that
+    stopped the resolution early (a blocked candidate, ``NEEDS-BUILD``).
 
     Items for packages the file pins completely are left out (they are checked as pinned).
     """
-    from safe_pip.installers.pip.args import parse_install_args
-    from safe_pip.installers.pip.plan import resolve_plan
+    from safe_pip.installers.pip.one_pass import audit
 
     pinned_versions: dict[str, set[str]] = {}
     for package in lock.packages:
@@ -101,8 +108,9 @@ def resolve_unresolved(lock: LockFile, python: str) -> list[PlanItem]:
         args = ["--ignore-installed", "-r", str(requirements_file), "-c", str(constraints_file)]
         for extra in lock.constraint_files:
             args += ["-c", str(extra)]
-        items = resolve_plan(python, parse_install_args(args))
-    return [item for item in items if item.name not in pinned_versions]
+        found = audit(python, args, policy)
+    items = [item for item in found.items if item.name not in pinned_versions]
+    return items, found.decisions
 
 
 def _index_pages(

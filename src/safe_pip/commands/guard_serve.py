@@ -1,0 +1,24 @@
+"""``safe-pip guard-serve``: the pip hook's checker (internal; started by the hook itself).
+
+Answers the guard's questions (see ``installers/pip/guard_service.py``) on stdin/stdout
+until pip closes stdin; reports go back in the answers, for the guard to print where pip
+prints. The policy is read from where pip runs (the working directory it shares).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from safe_pip.commands.own_options import OwnOptions
+from safe_pip.installers.pip.guard_server import serve_stdio
+from safe_pip.installers.pip.guard_service import GuardService
+
+
+def run_guard_serve() -> int:
+    service = GuardService(OwnOptions().policy(), print_reports=False)
+    threading.Thread(target=service.preload, daemon=True).start()
+    try:
+        serve_stdio(service)
+    finally:
+        service.close()
+    return service.outcome.stop_code  # what the guard made of the pip run (decision log)

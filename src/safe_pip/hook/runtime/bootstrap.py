@@ -1,0 +1,113 @@
+"""Load the guard into one pip process, for that run only: nothing is installed anywhere.
+
+``safe-pip install`` runs ``<target python> -c CODE install ARGS`` where ``CODE`` (``code``)
+loads this package from where safe-pip keeps it and runs pip with the guard's finder in
+place; pip's own option parser then reads ``ARGS``. A pip that the guarded pip starts to
+install build dependencies gets the same ``-c CODE`` in front of pip's runner
+(``child_arguments``), with ``child`` set, so it is guarded too and ends with
+``CHILD_EXIT_BASE + code`` when the guard stops it (its parent turns that back into a stop).
+
+Settings (JSON, on the command line, never from the environment):
+``address``/``token`` -- the checker ``safe-pip install`` serves; ``checker`` -- a command to
+start one (the hook's); ``mode`` -- ``install`` or ``audit`` (``safe-pip check``: nothing is
+ever built); ``child``; ``hook`` -- the hook's own rules apply (``SAFE_PIP_DISABLE``,
+``SAFE_PIP_HOOK_FAIL_OPEN``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+
+from . import channel, checker
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+PACKAGE = "_safe_pip_guard"
+CHILD_EXIT_BASE = 70
+_STOP_CODES = (1, 2, 3)
+
+_settings: dict[str, Any] | None = None  # None: loaded by the ``.pth`` hook
+
+
+def settings() -> dict[str, Any] | None:
+    return _settings
+
+
+def setting(key: str) -> Any:
+    return (_settings or {}).get(key)
+
+
+def is_hook() -> bool:
+    """Whether the hook's rules apply (loaded by the ``.pth`` file, or a child of such a pip)."""
+    return _settings is None or bool(_settings.get("hook"))
+
+
+def code(run_settings: dict[str, Any], runtime_dir: str | None = None) -> str:
+    """Python source for ``-c``: load this package from ``runtime_dir`` and ``run``."""
+    directory = runtime_dir or os.path.dirname(os.path.abspath(__file__))
+    return (
+        "import importlib.util as u, os, sys\n"
+        f"d = {directory!r}\n"
+        f"s = u.spec_from_file_location({PACKAGE!r}, os.path.join(d, '__init__.py'),"
+        " submodule_search_locations=[d])\n"
+        f"m = u.module_from_spec(s); sys.modules[{PACKAGE!r}] = m; s.loader.exec_module(m)\n"
+        f"import {PACKAGE}.bootstrap as b\n"
+        f"b.run({json.dumps(run_settings)!r})\n"
+    )
+
+
+def run(settings_json: str) -> None:
+    """Run pip (``-c CODE ARGS``) or pip's runner (``-c CODE RUNNER ARGS``, a child) guarded."""
+    global _settings
+    _settings = json.loads(settings_json)
+    from . import PipInstallFinder
+
+    # A hook in this environment steps aside: this guard already covers the run.
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PipInstallFinder"]
+    sys.meta_path.insert(0, PipInstallFinder())
+    if _settings.get("child"):
+        runnable = sys.argv[1]
+        sys.argv = sys.argv[1:]
+        sys.path[0] = os.path.dirname(os.path.abspath(runnable))
+        runpy.run_path(runnable, run_name="__main__")
+    else:
+        # pip's own --python would re-run pip under another interpreter, unguarded: pip skips
+        # that in a process marked as its own subprocess, and the guard refuses the option.
+        os.environ["_PIP_RUNNING_IN_SUBPROCESS"] = "1"
+        sys.argv = ["pip", *sys.argv[1:]]
+        runpy.run_module("pip", run_name="__main__", alter_sys=True)
+
+
+def open_channel() -> channel.Channel:
+    """Reach the checker: the one ``safe-pip install`` serves, else start the hook's."""
+    if _settings is not None and _settings.get("address"):
+        return channel.connect(str(_settings["address"]), str(_settings.get("token", "")))
+    command = (_settings or {}).get("checker") or checker.checker_command()
+    return channel.spawn(list(command))
+
+
+def child_arguments() -> list[str]:
+    """What goes before pip's runner in the command of a build-dependency pip."""
+    if _settings is None:
+        child = {"checker": checker.checker_command(), "hook": True, "mode": "install"}
+    else:
+        child = dict(_settings)
+    child["child"] = True
+    return ["-c", code(child)]
+
+
+def child_exit_code(exit_code: int) -> int:
+    """The exit code of a pip the guard stopped (shifted in a child, so the parent knows)."""
+    return CHILD_EXIT_BASE + exit_code if setting("child") else exit_code
+
+
+def stop_code_of_child(exit_code: object) -> int | None:
+    """The guard's stop code if a child pip ended with one, else None."""
+    if isinstance(exit_code, int) and exit_code - CHILD_EXIT_BASE in _STOP_CODES:
+        return exit_code - CHILD_EXIT_BASE
+    return None

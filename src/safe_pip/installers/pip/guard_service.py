@@ -1,0 +1,447 @@
+"""safe-pip's side of the guard inside pip: answer the questions the guard asks while pip runs.
+
+The guard (``hook/runtime/pip_patch.py``) asks, one JSON object per question:
+
+``candidates``  the files pip may choose for one project; with steering on (``resolve =
+                "avoid"``) the answer names those policy blocks, and pip never sees them;
+``gate``        one distribution pip is about to download, prepare or build;
+``check``       the resolved set (the install, or build dependencies): the full check;
+``failed``      pip's resolution failed: if steering removed every version a requirement
+                allows, that is a block, reported with what was removed;
+``needs-build`` (audits) resolving would run an sdist's build: a ``NEEDS-BUILD`` finding;
+``refuse``      the guard refuses pip's command line (a usage error);
+``origin``      (the hook) the interpreter and the user's pip command, for the decision log.
+
+Every answer carries ``exit_code`` (0 go on, 1 blocked, 3 could not check). Reports are
+printed here (``safe-pip install``: this process owns the terminal) or returned as text for
+the guard to print (the hook's ``guard-serve`` checker, whose stdout is the channel).
+
+The advisory database and the seen-hashes record are opened by ``preload`` in a thread while
+pip starts and resolves; a question waits for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from safe_pip import exit_codes
+from safe_pip.advisories.database import AdvisoryDatabase
+from safe_pip.console import say
+from safe_pip.errors import CannotCheckError, SafePipError
+from safe_pip.index.files import IndexFile
+from safe_pip.index.settings import IndexSettings, settings_from_json
+from safe_pip.models import (
+    Action,
+    ArtifactSource,
+    Category,
+    Decision,
+    Finding,
+    PlanItem,
+    Verdict,
+    plan_from_json,
+)
+from safe_pip.pipeline import decision_log
+from safe_pip.pipeline.candidates import Candidate as ResolverCandidate
+from safe_pip.pipeline.candidates import candidate_blockers
+from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_open
+from safe_pip.pipeline.gate import Candidate, candidate_decisions, candidate_from_json, is_allowed
+from safe_pip.pipeline.policy import Policy
+from safe_pip.pipeline.report import ReportOptions, print_verdict
+from safe_pip.pipeline.seen_hashes import SeenHashes
+
+NEEDS_BUILD_ID = "NEEDS-BUILD"
+MAX_AVOIDED_VERSIONS_SHOWN = 3
+
+
+@dataclass
+class Avoided:
+    """One version steering kept from pip, and why."""
+
+    version: str
+    decisions: list[Decision]
+    item: PlanItem
+
+
+@dataclass
+class GuardOutcome:
+    """What the guard saw during one pip run (read by the front end after pip ends)."""
+
+    main_result: GuardResult | None = None  # the full check of the install plan
+    stop_result: GuardResult | None = None  # the verdict that stopped pip, if one did
+    stop_code: int = exit_codes.OK
+    error: str | None = None  # a check that could not run (exit 3), one line
+    usage_error: str | None = None  # the guard refused the command line (exit 2)
+    dry_run: bool = False  # pip was run with --dry-run
+    failed_index: IndexSettings | None = None  # where pip looked when its resolution failed
+    steering_notes: list[str] = field(default_factory=list)
+    audit_items: list[Any] = field(default_factory=list)  # audits: the resolved plan
+    needs_build: list[Decision] = field(default_factory=list)
+
+
+class GuardService:
+    """Answers the guard's questions for one pip run (and the pips it starts)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        print_reports: bool,
+        report: ReportOptions | None = None,
+        audit: bool = False,
+        now: datetime | None = None,
+    ) -> None:
+        self.policy = policy
+        self.outcome = GuardOutcome()
+        self._print_reports = print_reports
+        self._report_options = report or ReportOptions()
+        self._audit = audit
+        self._now = now or datetime.now(timezone.utc)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="safe-pip-guard")
+        self._load_error: str | None = None
+        self._notes: list[str] = []
+        self._advisories: AdvisoryDatabase | None = None
+        self._seen: SeenHashes | None = None
+        self._avoided: dict[str, list[Avoided]] = {}
+
+    # ------------------------------------------------------------ lifecycle
+
+    def preload(self) -> None:
+        """Start opening the advisory database and the seen-hashes record; returns at once.
+
+        Every use of them (SQLite connections belong to one thread) happens on the service's
+        one worker thread, whichever connection a question comes from."""
+        self._worker.submit(self._open_data)
+
+    def _open_data(self) -> None:
+        try:
+            self._advisories = unless_fail_open(AdvisoryDatabase.open, self.policy, self._notes)
+            self._seen = unless_fail_open(SeenHashes.open, self.policy, self._notes)
+        except SafePipError as exc:
+            self._load_error = str(exc)
+
+    def close(self) -> None:
+        self._worker.submit(self._close_data).result()
+        self._worker.shutdown()
+
+    def _close_data(self) -> None:
+        if self._advisories is not None:
+            self._advisories.close()
+        if self._seen is not None:
+            self._seen.close()
+
+    # ------------------------------------------------------------ questions
+
+    def handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer to one question; never raises for bad input (``error`` instead)."""
+        return self._worker.submit(self._handle, request).result()
+
+    def _handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        handlers: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+            "candidates": self._candidates,
+            "gate": self._gate,
+            "check": self._check,
+            "failed": self._failed,
+            "needs-build": self._needs_build,
+            "refuse": self._refuse,
+            "origin": self._origin,
+        }
+        handler = handlers.get(str(request.get("op")))
+        if handler is None:
+            return {"error": f"unknown question {request.get('op')!r}"}
+        try:
+            if request.get("op") not in ("failed", "refuse", "origin") and not self._ready():
+                return self._cannot_check(str(self._load_error))
+            return handler(request)
+        except CannotCheckError as exc:
+            return self._cannot_check(str(exc))
+        except (KeyError, TypeError, ValueError) as exc:
+            return {"error": f"safe-pip could not read the guard's question: {exc}"}
+
+    def _ready(self) -> bool:
+        return self._load_error is None  # the worker opened the data before any question
+
+    def _candidates(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        # An audit reports what pip would choose unguarded; steering is an install's business.
+        if not self.policy.steers or self._audit:
+            return {"exit_code": 0, "remove": []}
+        name = canonicalize_name(str(request["name"]))
+        remove: list[int] = []
+        advisories = self._advisories or _NoAdvisories()
+        for position, raw in enumerate(request["candidates"]):
+            item = candidate_from_json(raw).item
+            blockers = candidate_blockers(
+                ResolverCandidate(
+                    name=item.name,
+                    version=item.version,
+                    upload_time=item.upload_time,
+                    yanked=bool(item.yanked),
+                    yanked_reason=item.yanked_reason,
+                    advisories=advisories.matches(item.name, item.version),
+                ),
+                self.policy,
+                self._now,
+            )
+            if blockers:
+                remove.append(position)
+                self._avoided.setdefault(name, []).append(Avoided(item.version, blockers, item))
+        return {"exit_code": 0, "remove": remove}
+
+    def _gate(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Vulnerabilities are left to the full check of the resolved set (with steering on,
+        the candidates pip sees were already filtered); everything else that blocks stops
+        pip before it downloads or builds this distribution."""
+        candidate = candidate_from_json(request["item"])
+        decisions = [
+            d
+            for d in self._decisions(candidate)
+            if d.finding.category is not Category.VULNERABILITY
+        ]
+        if is_allowed(decisions):
+            return {"exit_code": 0}
+        verdict = Verdict(plan=[candidate.item], decisions=_blocking(decisions))
+        return self._stop(GuardResult(verdict=verdict, notes=list(self._notes)), request)
+
+    def _check(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        plan = request["plan"]
+        items, index_urls = plan_from_json(plan)
+        settings = settings_from_json(plan.get("network"), index_urls)
+        if self._audit and request.get("context") == "install":
+            self.outcome.audit_items = items
+            return {"exit_code": 0}
+        build = request.get("context") == "build"
+        if not items:
+            if not build:
+                self.outcome.main_result = GuardResult(verdict=Verdict(plan=[]))
+            return {"exit_code": 0}
+        pages = _index_pages(plan["items"])
+        result = check_plan(
+            items,
+            self.policy,
+            index_urls,
+            now=self._now,
+            record_seen=not request.get("dry_run"),
+            index_files=pages,
+            index_settings=settings or IndexSettings(index_urls=tuple(index_urls)),
+        )
+        result.notes[:0] = self._notes
+        if not build:
+            self.outcome.main_result = result
+            self.outcome.dry_run = bool(request.get("dry_run"))
+        answer: dict[str, Any] = {"exit_code": result.exit_code}
+        steering = self._steering_lines(items)
+        self.outcome.steering_notes.extend(steering)
+        if result.verdict.blocked:
+            return self._stop(result, request, steering, logged=True)
+        if build and not result.verdict.decisions and not result.notes:
+            return answer  # clean build dependencies: nothing to say
+        answer.update(self._report(result, request, steering))
+        return answer
+
+    def _failed(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """pip found no version it may install: was it steering's doing?"""
+        message = str(request.get("error", ""))
+        index_urls = [str(url) for url in request.get("index_urls") or []]
+        self.outcome.failed_index = settings_from_json(
+            request.get("network"), index_urls
+        ) or IndexSettings(index_urls=tuple(index_urls))
+        named = [name for name in self._avoided if _mentions(message, name)]
+        if not named or not self._ready():
+            return {"exit_code": 0}
+        shown = [
+            avoided
+            for name in named
+            for avoided in _newest_first(self._avoided[name])[:MAX_AVOIDED_VERSIONS_SHOWN]
+        ]
+        decisions = [decision for avoided in shown for decision in avoided.decisions]
+        verdict = Verdict(plan=[avoided.item for avoided in shown], decisions=decisions)
+        notes = [*self._notes, "no version that policy allows satisfies the requirements"]
+        return self._stop(GuardResult(verdict=verdict, notes=notes), request)
+
+    def _origin(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The hook's pip run: its interpreter and the user's command, for the decision log
+        (``safe-pip install`` logs its own)."""
+        if not self._print_reports:
+            from safe_pip.commands.check import note_plan_origin
+
+            note_plan_origin(request.get("origin"))
+        return {"exit_code": 0}
+
+    def _refuse(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The guard refuses the command line (a usage error, exit 2)."""
+        self.outcome.usage_error = str(request["message"])
+        self.outcome.stop_code = exit_codes.USAGE
+        return {"exit_code": exit_codes.USAGE}
+
+    def _needs_build(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        candidate = candidate_from_json(request["item"])
+        decisions = self._decisions(candidate)
+        item = candidate.item
+        where = item.filename or item.url or item.name
+        finding = Finding(
+            name=item.name,
+            version=item.version if candidate.version_known else "?",
+            category=Category.UNVERIFIABLE,
+            id=NEEDS_BUILD_ID,
+            summary=(
+                f"resolving it would run the build of {where}, which an audit never does; "
+                "pin it with a hash or check it with `safe-pip install --dry-run`"
+            ),
+        )
+        self.outcome.needs_build.extend([*_blocking(decisions), Decision(finding, Action.BLOCK)])
+        self.outcome.stop_code = exit_codes.BLOCKED
+        return {"exit_code": exit_codes.BLOCKED}
+
+    # ------------------------------------------------------------ helpers
+
+    def _decisions(self, candidate: Candidate) -> list[Decision]:
+        return candidate_decisions(
+            candidate,
+            self._advisories or _NoAdvisories(),
+            self._seen or _NoSeenHashes(),
+            self.policy,
+            self._now,
+        )
+
+    def _steering_lines(self, items: Sequence[Any]) -> list[str]:
+        lines = []
+        for item in items:
+            avoided = [
+                a for a in self._avoided.get(item.name, []) if _newer(a.version, item.version)
+            ]
+            if not avoided:
+                continue
+            first = min(avoided, key=lambda a: _version_key(a.version))
+            ids = ", ".join(dict.fromkeys(d.finding.id for d in first.decisions))
+            more = len({a.version for a in avoided}) - 1
+            extra = f" (and {more} newer)" if more > 0 else ""
+            lines.append(f"chose {item.name} {item.version}, not {first.version}{extra}: {ids}")
+        return lines
+
+    def _stop(
+        self,
+        result: GuardResult,
+        request: Mapping[str, Any],
+        steering: Sequence[str] = (),
+        *,
+        logged: bool = False,
+    ) -> dict[str, Any]:
+        """Stop pip with ``result`` (``logged``: ``check_plan`` already told the decision
+        log about it)."""
+        code = result.exit_code or exit_codes.BLOCKED
+        if not logged:
+            decision_log.note_check_started()
+            decision_log.note_verdict(result.verdict)
+        self.outcome.stop_result = result
+        self.outcome.stop_code = code
+        answer: dict[str, Any] = {"exit_code": code}
+        if not self._audit:
+            answer.update(self._report(result, request, steering))
+        return answer
+
+    def _cannot_check(self, message: str) -> dict[str, Any]:
+        self.outcome.error = message
+        self.outcome.stop_code = exit_codes.CANNOT_CHECK
+        if self._print_reports:
+            return {"exit_code": exit_codes.CANNOT_CHECK}
+        return {"exit_code": exit_codes.CANNOT_CHECK, "stderr": f"safe-pip: error: {message}\n"}
+
+    def _report(
+        self, result: GuardResult, request: Mapping[str, Any], steering: Sequence[str]
+    ) -> dict[str, str]:
+        """Print the report here, or return it for the guard to print."""
+        if self._print_reports and self._report_options.machine_stdout:
+            for line in steering:
+                say(line)
+            return {}  # the front end prints one JSON document when pip ends
+        if self._print_reports:
+            on_stderr = bool(request.get("report_on_stderr"))
+            _print(result, steering, self._report_options, on_stderr=on_stderr)
+            return {}
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            _print(result, steering, self._report_options, on_stderr=False)
+        return {"stdout": out.getvalue(), "stderr": err.getvalue()}
+
+
+def _print(
+    result: GuardResult, steering: Sequence[str], options: ReportOptions, *, on_stderr: bool
+) -> None:
+    for line in steering:
+        say(line)
+    if on_stderr:
+        with contextlib.redirect_stdout(_StderrProxy()):
+            print_verdict(result, options)
+    else:
+        print_verdict(result, options)
+
+
+class _StderrProxy(io.TextIOBase):
+    """``sys.stderr`` as it is at write time (tests and the channel replace it)."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        return sys.stderr.write(text)
+
+
+def _blocking(decisions: Sequence[Decision]) -> list[Decision]:
+    return [d for d in decisions if d.action is Action.BLOCK]
+
+
+def _index_pages(raw_items: Sequence[Mapping[str, Any]]) -> dict[str, list[IndexFile]]:
+    """The index pages pip read, as far as the plan says (nothing is fetched again)."""
+    pages: dict[str, list[IndexFile]] = {}
+    for raw in raw_items:
+        candidate = candidate_from_json(raw)
+        if candidate.page is not None and candidate.item.source is ArtifactSource.INDEX:
+            pages.setdefault(candidate.item.name, []).append(candidate.page)
+    return pages
+
+
+def _mentions(message: str, name: str) -> bool:
+    words = {canonicalize_name(w) for w in _words(message)}
+    return name in words
+
+
+def _words(message: str) -> list[str]:
+    import re
+
+    return re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", message)
+
+
+def _version_key(version: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def _newer(version: str, than: str) -> bool:
+    try:
+        return Version(version) > Version(than)
+    except InvalidVersion:
+        return False
+
+
+def _newest_first(avoided: Sequence[Avoided]) -> list[Avoided]:
+    unique = {a.version: a for a in avoided}
+    return sorted(unique.values(), key=lambda a: _version_key(a.version), reverse=True)
+
+
+class _NoAdvisories:
+    def matches(self, name: str, version: str) -> list[Any]:
+        return []
+
+
+class _NoSeenHashes:
+    def lookup(self, filename: str) -> None:
+        return None

@@ -1,0 +1,246 @@
+"""Run the target interpreter's pip once, with safe-pip's guard loaded into it for that run.
+
+``<python> -c CODE install ARGS``: ``CODE`` (``hook/runtime/bootstrap.py``) loads the guard's
+stdlib-only runtime from safe-pip's own installation (nothing is written into the target
+environment) and runs pip; pip's own option parser reads ``ARGS``, so safe-pip never has to
+agree with pip about what an argument means. While pip runs, this process answers the
+guard's questions (``GuardService`` behind a ``GuardListener``): every candidate before pip
+chooses, every distribution before it is downloaded or built, the resolved set before
+anything is installed. The advisory database is opened while pip starts and resolves.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from safe_pip import exit_codes
+from safe_pip.console import say
+from safe_pip.errors import (
+    CannotCheckError,
+    IndexUnreachableError,
+    PipError,
+    SafePipError,
+    UsageError,
+)
+from safe_pip.hook.runtime.pip_patch import UNSUPPORTED_BY_GUARD
+from safe_pip.index.settings import IndexSettings
+from safe_pip.installers.pip.guard_server import GuardListener
+from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, is_hash_mismatch
+from safe_pip.installers.process import InstallerRun, pip_child_env, run_installer
+from safe_pip.models import Action, Decision, PlanItem, Verdict
+from safe_pip.pipeline.policy import Policy
+
+if TYPE_CHECKING:
+    from safe_pip.installers.pip.guard_service import GuardOutcome, GuardService
+    from safe_pip.pipeline.check_plan import GuardResult
+    from safe_pip.pipeline.report import ReportOptions
+
+INSTALL = "install"
+AUDIT = "audit"
+
+
+@dataclass(frozen=True)
+class GuardedRun:
+    """pip's exit code and stderr, and what the guard saw."""
+
+    pip: InstallerRun
+    outcome: GuardOutcome
+
+
+def guarded_pip_command(
+    python: str, pip_args: Sequence[str], listener: GuardListener, *, mode: str
+) -> list[str]:
+    from safe_pip.hook.runtime import bootstrap
+
+    settings = {"address": listener.address, "token": listener.token, "mode": mode}
+    return [python, "-c", bootstrap.code(settings), "install", *pip_args]
+
+
+def run_guarded_pip(
+    python: str,
+    pip_args: Sequence[str],
+    make_service: Callable[[], GuardService],
+    *,
+    mode: str = INSTALL,
+    output_to_stderr: bool = False,
+) -> GuardedRun:
+    """Run pip once with the guard. pip starts first; meanwhile a thread imports the checking
+    code, builds the service (``make_service``) and opens the database, and the guard's
+    questions wait for it."""
+    services: list[GuardService] = []
+    with GuardListener() as listener:
+
+        def prepare() -> None:
+            service = make_service()
+            services.append(service)
+            listener.attach(service)
+            service.preload()
+
+        preparing = threading.Thread(target=prepare, daemon=True)
+        preparing.start()
+        command = guarded_pip_command(python, pip_args, listener, mode=mode)
+        if mode == AUDIT:  # pip's own lines are not part of an audit's report
+            completed = subprocess.run(
+                command, env=pip_child_env(), stdin=subprocess.DEVNULL, capture_output=True
+            )
+            stderr = completed.stderr.decode("utf-8", errors="replace")
+            pip = InstallerRun(completed.returncode, stderr)
+        else:
+            stdout = sys.stderr if output_to_stderr else None
+            pip = run_installer(command, pip_child_env(), stdout)
+        preparing.join()
+    service = services[0]
+    service.close()
+    return GuardedRun(pip, service.outcome)
+
+
+def install(python: str, pip_args: Sequence[str], policy: Policy, report: ReportOptions) -> int:
+    """``safe-pip install``: one guarded pip run; the exit code the README documents."""
+
+    def make_service() -> GuardService:
+        from safe_pip.installers.pip.guard_service import GuardService
+
+        return GuardService(policy, print_reports=True, report=report)
+
+    run = run_guarded_pip(python, pip_args, make_service, output_to_stderr=report.machine_stdout)
+    return install_exit_code(run, report)
+
+
+def audit(python: str, pip_args: Sequence[str], policy: Policy) -> Audit:
+    """Resolve ``pip install --dry-run ARGS`` for an audit: the same gate as an install, and
+    nothing is ever built (an sdist that would have to be is a ``NEEDS-BUILD`` finding)."""
+
+    def make_service() -> GuardService:
+        from safe_pip.installers.pip.guard_service import GuardService
+
+        return GuardService(policy, print_reports=False, audit=True)
+
+    args = ["--dry-run", "--quiet", "--disable-pip-version-check", *pip_args]
+    run = run_guarded_pip(python, args, make_service, mode=AUDIT)
+    outcome = run.outcome
+    if outcome.error is not None:
+        raise CannotCheckError(outcome.error)
+    stopped = outcome.stop_result.verdict.decisions if outcome.stop_result is not None else []
+    decisions = [*stopped, *outcome.needs_build]
+    if run.pip.returncode != 0 and not decisions:
+        raise pip_failure(run.pip, outcome.failed_index)
+    return Audit(items=list(outcome.audit_items), decisions=decisions)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What an audit's resolution found: the plan, and decisions that stopped it early."""
+
+    items: list[PlanItem]
+    decisions: list[Decision]
+
+
+def install_exit_code(run: GuardedRun, report: ReportOptions) -> int:
+    """Map pip's exit and the guard's outcome onto safe-pip's exit codes (printing the JSON
+    report and the one-line reasons on the way)."""
+    outcome, pip = run.outcome, run.pip
+    if pip.returncode == exit_codes.INTERRUPTED:
+        return exit_codes.INTERRUPTED
+    if outcome.usage_error is not None:
+        raise UsageError(outcome.usage_error)
+    if outcome.error is not None:
+        raise CannotCheckError(outcome.error)
+    if outcome.stop_code != exit_codes.OK:
+        _print_machine_report(outcome.stop_result, report)
+        return outcome.stop_code
+    if pip.returncode == 0:
+        _print_machine_report(outcome.main_result, report)
+        if outcome.main_result is not None and not outcome.main_result.verdict.plan:
+            say("nothing to install: every requirement is already satisfied.")
+        elif outcome.dry_run:
+            say("--dry-run: nothing was installed.")
+        return exit_codes.OK
+    if outcome.main_result is not None:  # every check passed; pip failed afterwards
+        _print_machine_report(outcome.main_result, report)
+        if is_hash_mismatch(pip.stderr):
+            say(
+                "blocked: a downloaded file does not match the sha256 that was checked "
+                "(the index served different bytes); nothing was installed."
+            )
+            return exit_codes.BLOCKED
+        say(f"pip failed to install the checked plan (pip exit code {pip.returncode}).")
+        return exit_codes.INSTALL_FAILED
+    if pip.returncode == exit_codes.CANNOT_CHECK and UNSUPPORTED_BY_GUARD in pip.stderr:
+        return exit_codes.CANNOT_CHECK  # the guard said so in its one error line
+    mismatches = hash_mismatches(pip.stderr)
+    if mismatches:
+        from safe_pip.pipeline.report import print_verdict
+
+        print_verdict(download_mismatch_result(mismatches), report)
+        return exit_codes.BLOCKED
+    raise pip_failure(pip, outcome.failed_index)
+
+
+def _print_machine_report(result: GuardResult | None, report: ReportOptions) -> None:
+    """A machine-readable report on stdout (``--format json`` and the like) is written once,
+    when pip has ended, in every outcome; a text report (and ``--output``) came while pip
+    ran."""
+    if report.machine_stdout:
+        from safe_pip.pipeline.check_plan import GuardResult
+        from safe_pip.pipeline.report import print_verdict
+
+        print_verdict(result or GuardResult(verdict=Verdict(plan=[])), report)
+
+
+def pip_failure(pip: InstallerRun, index: IndexSettings | None = None) -> SafePipError:
+    """pip stopped before its plan could be checked: bad input (2) or could not check (3)."""
+    from safe_pip.installers.pip.plan import USAGE_MARKERS, pip_error_line
+
+    line = pip_error_line(pip.stderr, pip.returncode)
+    if any(marker in pip.stderr for marker in USAGE_MARKERS) or pip.returncode == 2:
+        return UsageError(f"pip rejected the install arguments: {line}")
+    if "No matching distribution" in pip.stderr or "from versions: none" in pip.stderr:
+        return _unknown_or_unreachable(line, index)
+    return PipError(f"pip could not resolve the install plan: {line}")
+
+
+def _unknown_or_unreachable(line: str, index: IndexSettings | None) -> SafePipError:
+    """pip says only "No matching distribution" when the index is down, too: probe the
+    indexes pip used so the user learns which it is (exit 3), else it is bad input (exit 2)."""
+    if index is None or not index.index_urls:
+        return UsageError(line)
+    from safe_pip.index.client import fetch_index_files
+
+    try:
+        # any answer, even a 404, proves it is up
+        fetch_index_files(index.index_urls, ["pip"], settings=index)
+    except IndexUnreachableError as unreachable:
+        return unreachable
+    return UsageError(line)
+
+
+def download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
+    """pip refused a downloaded file whose sha256 differs from a pinned or published one."""
+    from safe_pip.pipeline.check_plan import GuardResult
+    from safe_pip.pipeline.checks import download_hash_finding
+
+    decisions = []
+    for mismatch in mismatches:
+        name, version = _name_and_version(mismatch.requirement)
+        finding = download_hash_finding(name, version, mismatch.got, mismatch.expected)
+        decisions.append(Decision(finding=finding, action=Action.BLOCK))
+    return GuardResult(verdict=Verdict(plan=[], decisions=decisions))
+
+
+def _name_and_version(requirement: str) -> tuple[str, str]:
+    """``"Foo_Bar[extra]==1.0"`` (pip's wording of a requirement) -> ``("foo-bar", "1.0")``."""
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        name, _, version = requirement.partition("==")
+        return name.strip(), version.strip()
+    pinned = [spec.version for spec in parsed.specifier if spec.operator in ("==", "===")]
+    return canonicalize_name(parsed.name), pinned[0] if pinned else ""

@@ -1,0 +1,130 @@
+"""The one-pass guard's pieces that need no pip run: the command safe-pip starts, the facts the
+guard reads off file names, and the gate's decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+import pytest
+
+from safe_pip.advisories.database import AdvisoryMatch
+from safe_pip.hook.runtime import bootstrap
+from safe_pip.hook.runtime.plan_from_pip import version_from_filename
+from safe_pip.installers.pip.guard_server import GuardListener
+from safe_pip.installers.pip.one_pass import guarded_pip_command
+from safe_pip.models import Action, Category
+from safe_pip.pipeline.gate import candidate_decisions, candidate_from_json, is_allowed
+from safe_pip.pipeline.policy import Policy
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+# Lines whose meaning depends on how each option is read: abbreviations, values that look
+# like options or requirements, "--" and "=" forms.
+TRICKY_PIP_ARGS = [
+    ["--in", "https://example.invalid/simple/", "--target", "evil @ file:///evil.whl", "./a.whl"],
+    ["--pre", "-e", "./proj", "--config-settings=--build-option=--x", "--", "-weird-name"],
+    ["-r", "requirements.txt", "--no-deps", "--upgrade-strategy", "eager", "--index", "u"],
+    ["--format", "json"],  # only --format given to safe-pip itself is taken out, earlier
+]
+
+
+@pytest.mark.parametrize("pip_args", TRICKY_PIP_ARGS)
+def test_pip_alone_reads_every_install_argument(pip_args: list[str]) -> None:
+    """safe-pip no longer interprets pip's options: they reach pip verbatim, in order, and
+    the guard's settings travel in the ``-c`` code (never in the environment)."""
+    with GuardListener() as listener:
+        command = guarded_pip_command("python3", pip_args, listener, mode="install")
+    assert command[0] == "python3" and command[1] == "-c"
+    assert command[3:] == ["install", *pip_args]
+    assert listener.token in command[2] and listener.address in command[2]
+
+
+def test_bootstrap_code_is_valid_python_that_names_the_runtime() -> None:
+    code = bootstrap.code({"address": "unix:/x", "token": "t", "mode": "audit"})
+    compile(code, "<bootstrap>", "exec")
+    assert "_safe_pip_guard" in code and '"mode": "audit"' in code
+
+
+@pytest.mark.parametrize(
+    ("name", "filename", "version"),
+    [
+        ("evil", "evil-6.6-py3-none-any.whl", "6.6"),
+        ("Foo.Bar", "foo_bar-1.0.tar.gz", "1.0"),
+        ("foo-bar", "Foo-Bar-2.0rc1.zip", "2.0rc1"),
+        ("foo", "foo-bar-1.0.tar.gz", None),  # another project's file
+        ("foo", "foo.tar.gz", None),
+        ("foo", "README.txt", None),
+    ],
+)
+def test_version_from_file_names(name: str, filename: str, version: str | None) -> None:
+    assert version_from_filename(name, filename) == version
+
+
+class _Advisories:
+    def __init__(self, malicious: bool) -> None:
+        self.malicious = malicious
+
+    def matches(self, name: str, version: str) -> list[AdvisoryMatch]:
+        if name != "bad" or version not in ("1.2", "0"):
+            return []
+        advisory_id = "MAL-1" if self.malicious else "PYSEC-1"
+        return [AdvisoryMatch(advisory_id, (), "bad", None, None, self.malicious)]
+
+
+class _NoSeen:
+    def lookup(self, filename: str) -> None:
+        return None
+
+
+def _decide(
+    raw: Mapping[str, object], malicious: bool, policy: Policy | None = None
+) -> list[Action]:
+    aged = {"upload_time": "2025-01-01T00:00:00Z", **raw}  # no release-age finding
+    decisions = candidate_decisions(
+        candidate_from_json(aged),
+        _Advisories(malicious),
+        _NoSeen(),
+        policy or Policy(),
+        NOW,
+    )
+    return [d.action for d in decisions]
+
+
+def test_gate_blocks_a_malicious_candidate_even_in_warn_only_mode() -> None:
+    raw = {"name": "bad", "version": "1.2", "filename": "bad-1.2.tar.gz", "sha256": "a" * 64}
+    assert _decide(raw, malicious=True, policy=Policy(warn_only=True)) == [Action.BLOCK]
+
+
+def test_gate_allows_a_clean_version() -> None:
+    raw = {"name": "bad", "version": "1.1", "filename": "bad-1.1.tar.gz", "sha256": "a" * 64}
+    assert _decide(raw, malicious=True) == []
+
+
+def test_unknown_version_is_checked_for_malicious_records_only() -> None:
+    """A direct URL whose file name tells no version: a record for every version still
+    matches, and only a malicious one counts (a vulnerability needs the version)."""
+    raw = {"name": "bad", "version": None, "source": "url", "url": "https://h/x", "filename": "x"}
+    candidate = candidate_from_json(raw)
+    assert not candidate.version_known
+    malicious = candidate_decisions(candidate, _Advisories(True), _NoSeen(), Policy(), NOW)
+    assert [d.finding.category for d in malicious if d.action is Action.BLOCK] == [
+        Category.MALICIOUS
+    ]
+    assert not is_allowed(malicious)
+    vulnerable = candidate_decisions(candidate, _Advisories(False), _NoSeen(), Policy(), NOW)
+    assert is_allowed(vulnerable)
+
+
+def test_yanked_candidate_blocks_only_when_policy_says_so() -> None:
+    raw = {
+        "name": "old",
+        "version": "1.0",
+        "filename": "old-1.0.tar.gz",
+        "url": "https://h/old-1.0.tar.gz",
+        "sha256": "b" * 64,
+        "yanked": True,
+        "page": {"sha256": "b" * 64, "yanked": True, "index_url": "https://h/simple/"},
+    }
+    assert _decide(raw, malicious=False) == [Action.WARN]
+    assert _decide(raw, malicious=False, policy=Policy(yanked=Action.BLOCK)) == [Action.BLOCK]
