@@ -66,7 +66,7 @@ def test_a_plan_error_is_one_line_with_one_prefix(capsys: pytest.CaptureFixture[
     requirement_set = SimpleNamespace(requirements_to_install=[no_version])
     options = SimpleNamespace(no_index=False, index_url="http://i/simple/", extra_index_urls=[])
     with pytest.raises(pip_patch.HookStop) as stop:
-        pip_patch._check(requirement_set, pip_patch._RunState(options))
+        pip_patch._check(requirement_set, pip_patch._RunState(options), "install")
     assert stop.value.exit_code == exit_codes.CANNOT_CHECK
     assert capsys.readouterr().err == (
         "safe-pip hook: Demo has no version in its metadata; refusing to install.\n"

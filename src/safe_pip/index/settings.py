@@ -34,13 +34,16 @@ def settings_from_json(network: object, index_urls: list[str]) -> IndexSettings 
     if any(value is not None and not isinstance(value, str) for value in optional_text.values()):
         raise ValueError("'network' cert, client_cert and proxy must be strings or null")
     trusted_hosts = network.get("trusted_hosts") or []
-    if not isinstance(trusted_hosts, list):
-        raise ValueError("'network' trusted_hosts must be a list")
+    if not isinstance(trusted_hosts, list) or not all(isinstance(h, str) for h in trusted_hosts):
+        raise ValueError("'network' trusted_hosts must be a list of host names")
+    trust_env = network.get("trust_env", True)
+    if not isinstance(trust_env, bool):
+        raise ValueError("'network' trust_env must be true or false")
     return IndexSettings(
         index_urls=tuple(index_urls),
         cert=optional_text["cert"],
         client_cert=optional_text["client_cert"],
         proxy=optional_text["proxy"],
-        trusted_hosts=tuple(str(host) for host in trusted_hosts),
-        trust_env=bool(network.get("trust_env", True)),
+        trusted_hosts=tuple(trusted_hosts),
+        trust_env=trust_env,
     )

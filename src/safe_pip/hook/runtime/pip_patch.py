@@ -481,7 +481,9 @@ def _refuse_unchecked(requirements: Iterable[Any]) -> None:
         _unsupported_during_run(state, detail)
         return
     requirements = list(requirements)
-    names = [plan_from_pip.normalize_name(str(getattr(req, "name", None) or "?")) for req in requirements]
+    names = [
+        plan_from_pip.normalize_name(str(getattr(req, "name", None) or "?")) for req in requirements
+    ]
     unchecked = sorted(name for name in names if name not in state.checked)
     if unchecked:
         _unsupported_during_run(

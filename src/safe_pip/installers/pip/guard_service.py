@@ -36,7 +36,7 @@ from packaging.version import InvalidVersion, Version
 from safe_pip import exit_codes
 from safe_pip.advisories.database import AdvisoryDatabase
 from safe_pip.console import say
-from safe_pip.errors import CannotCheckError, SafePipError
+from safe_pip.errors import CannotCheckError, SafePipError, UsageError
 from safe_pip.index.files import IndexFile
 from safe_pip.index.settings import IndexSettings, settings_from_json
 from safe_pip.models import (
@@ -112,6 +112,19 @@ class GuardService:
         self._seen: SeenHashes | None = None
         self._avoided: dict[str, list[Avoided]] = {}
 
+    @classmethod
+    def refusing(cls, error: SafePipError) -> GuardService:
+        """A service that answers every question with ``error`` (the policy could not be
+        loaded): pip stops at once, and the front end reports the error as its one line."""
+        service = cls(Policy(), print_reports=True)
+        if isinstance(error, UsageError):
+            service.outcome.usage_error = str(error)
+            service.outcome.stop_code = exit_codes.USAGE
+        else:
+            service.outcome.error = str(error)
+            service.outcome.stop_code = exit_codes.CANNOT_CHECK
+        return service
+
     # ------------------------------------------------------------ lifecycle
 
     def preload(self) -> None:
@@ -157,6 +170,8 @@ class GuardService:
         handler = handlers.get(str(request.get("op")))
         if handler is None:
             return {"error": f"unknown question {request.get('op')!r}"}
+        if self.outcome.stop_code in (exit_codes.USAGE, exit_codes.CANNOT_CHECK):
+            return {"exit_code": self.outcome.stop_code}  # a stop is final
         try:
             if request.get("op") not in ("failed", "refuse", "origin") and not self._ready():
                 return self._cannot_check(str(self._load_error))

@@ -102,16 +102,42 @@ def run_guarded_pip(
     return GuardedRun(pip, service.outcome)
 
 
-def install(python: str, pip_args: Sequence[str], policy: Policy, report: ReportOptions) -> int:
-    """``safe-pip install``: one guarded pip run; the exit code the README documents."""
+def install(
+    python: str,
+    pip_args: Sequence[str],
+    load_policy: Callable[[], Policy],
+    report: ReportOptions,
+    *,
+    fallback: Callable[[], int],
+) -> int:
+    """``safe-pip install``: one guarded pip run; the exit code the README documents.
+
+    ``load_policy`` runs while pip starts. ``fallback`` (the two-pass check) runs only when
+    the guard does not recognise this pip and policy says ``fail-mode = "open"``."""
+    policies: list[Policy] = []
 
     def make_service() -> GuardService:
         from safe_pip.installers.pip.guard_service import GuardService
 
-        return GuardService(policy, print_reports=True, report=report)
+        try:
+            policies.append(load_policy())
+        except SafePipError as exc:
+            return GuardService.refusing(exc)
+        return GuardService(policies[0], print_reports=True, report=report)
 
     run = run_guarded_pip(python, pip_args, make_service, output_to_stderr=report.machine_stdout)
+    if unsupported_pip(run) and policies and policies[0].fails_open:
+        say(
+            "warning: fail-mode is open: checking this pip the older way instead (its dry "
+            "run, then a hash-pinned install; sdists are built while it plans)"
+        )
+        return fallback()
     return install_exit_code(run, report)
+
+
+def unsupported_pip(run: GuardedRun) -> bool:
+    """The guard said it does not recognise this pip's internals (its one error line)."""
+    return run.pip.returncode == exit_codes.CANNOT_CHECK and UNSUPPORTED_BY_GUARD in run.pip.stderr
 
 
 def audit(python: str, pip_args: Sequence[str], policy: Policy) -> Audit:
@@ -173,7 +199,7 @@ def install_exit_code(run: GuardedRun, report: ReportOptions) -> int:
             return exit_codes.BLOCKED
         say(f"pip failed to install the checked plan (pip exit code {pip.returncode}).")
         return exit_codes.INSTALL_FAILED
-    if pip.returncode == exit_codes.CANNOT_CHECK and UNSUPPORTED_BY_GUARD in pip.stderr:
+    if unsupported_pip(run):
         return exit_codes.CANNOT_CHECK  # the guard said so in its one error line
     mismatches = hash_mismatches(pip.stderr)
     if mismatches:
