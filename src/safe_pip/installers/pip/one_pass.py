@@ -18,9 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from safe_pip import exit_codes
 from safe_pip.console import say
 from safe_pip.errors import (
@@ -263,6 +260,9 @@ def download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
 
 def _name_and_version(requirement: str) -> tuple[str, str]:
     """``"Foo_Bar[extra]==1.0"`` (pip's wording of a requirement) -> ``("foo-bar", "1.0")``."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
     try:
         parsed = Requirement(requirement)
     except InvalidRequirement:
