@@ -106,11 +106,14 @@ def install(
     report: ReportOptions,
     *,
     fallback: Callable[[], int],
+    already_installed: Callable[[Policy], GuardResult] | None = None,
 ) -> int:
     """``safe-pip install``: one guarded pip run; the exit code the README documents.
 
     ``load_policy`` runs while pip starts. ``fallback`` (the two-pass check) runs only when
-    the guard does not recognise this pip and policy says ``fail-mode = "open"``."""
+    the guard does not recognise this pip and policy says ``fail-mode = "open"``.
+    ``already_installed``: when pip has nothing to install, the findings on what the
+    environment already has of the requested projects (reported as warnings)."""
     policies: list[Policy] = []
 
     def make_service() -> GuardService:
@@ -129,7 +132,14 @@ def install(
             "run, then a hash-pinned install; sdists are built while it plans)"
         )
         return fallback()
-    return install_exit_code(run, report)
+    installed = None
+    if already_installed is not None and policies and _nothing_to_install(run.outcome):
+        installed = already_installed(policies[0])
+    return install_exit_code(run, report, installed)
+
+
+def _nothing_to_install(outcome: GuardOutcome) -> bool:
+    return outcome.main_result is not None and not outcome.main_result.verdict.plan
 
 
 def unsupported_pip(run: GuardedRun) -> bool:
@@ -166,9 +176,12 @@ class Audit:
     decisions: list[Decision]
 
 
-def install_exit_code(run: GuardedRun, report: ReportOptions) -> int:
+def install_exit_code(
+    run: GuardedRun, report: ReportOptions, installed: GuardResult | None = None
+) -> int:
     """Map pip's exit and the guard's outcome onto safe-pip's exit codes (printing the JSON
-    report and the one-line reasons on the way)."""
+    report and the one-line reasons on the way). ``installed``: with nothing to install, the
+    findings on the installed versions of the requested projects."""
     outcome, pip = run.outcome, run.pip
     if pip.returncode == exit_codes.INTERRUPTED:
         return exit_codes.INTERRUPTED
@@ -179,11 +192,22 @@ def install_exit_code(run: GuardedRun, report: ReportOptions) -> int:
     if outcome.stop_code != exit_codes.OK:
         _print_machine_report(outcome.stop_result, report)
         return outcome.stop_code
+    if pip.returncode == 0 and _nothing_to_install(outcome):
+        problems = installed is not None and bool(installed.verdict.decisions)
+        if installed is not None and problems:
+            from safe_pip.pipeline.report import print_verdict
+
+            print_verdict(installed, report)
+        else:
+            _print_machine_report(outcome.main_result, report)
+        say(
+            "nothing to install: every requirement is already satisfied"
+            + (", but the installed versions above have known problems." if problems else ".")
+        )
+        return exit_codes.OK
     if pip.returncode == 0:
         _print_machine_report(outcome.main_result, report)
-        if outcome.main_result is not None and not outcome.main_result.verdict.plan:
-            say("nothing to install: every requirement is already satisfied.")
-        elif outcome.dry_run:
+        if outcome.dry_run:
             say("--dry-run: nothing was installed.")
         return exit_codes.OK
     if outcome.main_result is not None:  # every check passed; pip failed afterwards
