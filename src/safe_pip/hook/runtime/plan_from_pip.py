@@ -35,7 +35,17 @@ def plan_json(requirement_set: Any, options: Any) -> dict[str, Any]:
         "index_urls": index_urls,
         "network": network_from_options(options),
         "origin": origin(),
+        "marker_environment": marker_environment(),
     }
+
+
+def marker_environment() -> dict[str, str] | None:
+    """The environment pip evaluates ``Requires-Dist`` markers in (for dependency paths)."""
+    try:
+        from pip._vendor.packaging.markers import default_environment
+    except ImportError:
+        return None
+    return {key: str(value) for key, value in default_environment().items()}
 
 
 def origin() -> dict[str, Any]:
@@ -161,6 +171,9 @@ def plan_item(req: Any, index_urls: list[str]) -> dict[str, Any]:
         "yanked_reason": (link.yanked_reason or None) if from_index else None,
         "pinned_hashes": [h.lower() for h in req.hash_options.get("sha256", [])],
         "page": page_facts(link, index_urls) if from_index else None,
+        # the dependency edges, for "via app==1.0" in reports
+        "requires_dist": [str(r) for r in req.metadata.get_all("Requires-Dist") or []],
+        "extras": sorted(str(extra) for extra in getattr(req, "extras", None) or ()),
     }
 
 

@@ -63,7 +63,7 @@ class PipInstaller:
         try:
             items = self.pending_plan.result()
         except PinnedHashMismatchError as exc:
-            raise PlanRefused(_download_mismatch_result(exc.mismatches)) from None
+            raise PlanRefused(download_mismatch_result(exc.mismatches)) from None
         except PipError as exc:
             raise _explain_pip_failure(exc, self.pending_settings.result()) from None
         settings = self.pending_settings.result()
@@ -109,7 +109,7 @@ def _explain_pip_failure(error: PipError, index_settings: IndexSettings) -> Exce
     return usage
 
 
-def _download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
+def download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
     """pip refused a downloaded file whose sha256 differs from a pinned or published one."""
     from safe_pip.models import Action, Decision, Verdict
     from safe_pip.pipeline.check_plan import GuardResult

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -53,12 +55,17 @@ from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.candidates import Candidate as ResolverCandidate
 from safe_pip.pipeline.candidates import candidate_blockers
 from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_open
+from safe_pip.pipeline.dependency_paths import attach_required_by, requirement_names
 from safe_pip.pipeline.gate import Candidate, candidate_decisions, candidate_from_json, is_allowed
 from safe_pip.pipeline.policy import Policy
 from safe_pip.pipeline.report import ReportOptions, print_verdict
 from safe_pip.pipeline.seen_hashes import SeenHashes
 
 NEEDS_BUILD_ID = "NEEDS-BUILD"
+# How pip names a requirement it found no version for ("... for vulnlib<1.1").
+_UNSATISFIED = re.compile(
+    r"(?:satisfies the requirement|No matching distribution found for) ([^\s(]+)"
+)
 MAX_AVOIDED_VERSIONS_SHOWN = 3
 
 
@@ -238,6 +245,7 @@ class GuardService:
                 self.outcome.main_result = GuardResult(verdict=Verdict(plan=[]))
             return {"exit_code": 0}
         pages = _index_pages(plan["items"])
+        items = attach_required_by(items, _dependency_edges(plan))
         result = check_plan(
             items,
             self.policy,
@@ -268,18 +276,28 @@ class GuardService:
         self.outcome.failed_index = settings_from_json(
             request.get("network"), index_urls
         ) or IndexSettings(index_urls=tuple(index_urls))
-        named = [name for name in self._avoided if _mentions(message, name)]
-        if not named or not self._ready():
-            return {"exit_code": 0}
-        shown = [
-            avoided
-            for name in named
-            for avoided in _newest_first(self._avoided[name])[:MAX_AVOIDED_VERSIONS_SHOWN]
-        ]
+        culprits = self._kept_back_for(message)
+        if not culprits or not self._ready():
+            return {"exit_code": 0}  # not steering's doing: pip reports its own error
+        shown = _newest_first(culprits)[:MAX_AVOIDED_VERSIONS_SHOWN]
         decisions = [decision for avoided in shown for decision in avoided.decisions]
         verdict = Verdict(plan=[avoided.item for avoided in shown], decisions=decisions)
         notes = [*self._notes, "no version that policy allows satisfies the requirements"]
         return self._stop(GuardResult(verdict=verdict, notes=notes), request)
+
+    def _kept_back_for(self, message: str) -> list[Avoided]:
+        """The versions steering kept from pip that would have met a requirement pip's error
+        names as unsatisfiable (none: the requirement fails whatever safe-pip allows)."""
+        culprits: list[Avoided] = []
+        for text in _UNSATISFIED.findall(message):
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            for avoided in self._avoided.get(canonicalize_name(requirement.name), []):
+                if requirement.specifier.contains(avoided.version, prereleases=True):
+                    culprits.append(avoided)
+        return culprits
 
     def _origin(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """The hook's pip run: its interpreter and the user's command, for the decision log
@@ -422,15 +440,17 @@ def _index_pages(raw_items: Sequence[Mapping[str, Any]]) -> dict[str, list[Index
     return pages
 
 
-def _mentions(message: str, name: str) -> bool:
-    words = {canonicalize_name(w) for w in _words(message)}
-    return name in words
-
-
-def _words(message: str) -> list[str]:
-    import re
-
-    return re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", message)
+def _dependency_edges(plan: Mapping[str, Any]) -> dict[str, list[str]]:
+    """name -> the names its ``Requires-Dist`` asks for, in pip's marker environment."""
+    environment = plan.get("marker_environment")
+    return {
+        canonicalize_name(str(raw["name"])): requirement_names(
+            raw.get("requires_dist") or [],
+            environment if isinstance(environment, dict) else None,
+            raw.get("extras") or [],
+        )
+        for raw in plan["items"]
+    }
 
 
 def _version_key(version: str) -> tuple[int, Version | str]:

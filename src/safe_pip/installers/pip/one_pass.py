@@ -30,9 +30,9 @@ from safe_pip.errors import (
 from safe_pip.hook.runtime.pip_patch import UNSUPPORTED_BY_GUARD
 from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.pip.guard_server import GuardListener
-from safe_pip.installers.pip.report import HashMismatch, hash_mismatches, is_hash_mismatch
+from safe_pip.installers.pip.report import hash_mismatches, is_hash_mismatch
 from safe_pip.installers.process import InstallerRun, pip_child_env, run_installer
-from safe_pip.models import Action, Decision, PlanItem, Verdict
+from safe_pip.models import Decision, PlanItem, Verdict
 from safe_pip.pipeline.policy import Policy
 
 if TYPE_CHECKING:
@@ -224,6 +224,7 @@ def install_exit_code(
         return exit_codes.CANNOT_CHECK  # the guard said so in its one error line
     mismatches = hash_mismatches(pip.stderr)
     if mismatches:
+        from safe_pip.installers.pip.backend import download_mismatch_result
         from safe_pip.pipeline.report import print_verdict
 
         print_verdict(download_mismatch_result(mismatches), report)
@@ -260,37 +261,13 @@ def _unknown_or_unreachable(line: str, index: IndexSettings | None) -> SafePipEr
     if index is None or not index.index_urls:
         return UsageError(line)
     from safe_pip.index.client import fetch_index_files
+    from safe_pip.installers.pip.plan import unfound_project
 
+    # Ask for the project the user asked for, so an unreachable-index error names it; any
+    # answer, even a 404, proves the index is up.
+    asked_for = unfound_project(line) or "pip"
     try:
-        # any answer, even a 404, proves it is up
-        fetch_index_files(index.index_urls, ["pip"], settings=index)
+        fetch_index_files(index.index_urls, [asked_for], settings=index)
     except IndexUnreachableError as unreachable:
         return unreachable
     return UsageError(line)
-
-
-def download_mismatch_result(mismatches: Sequence[HashMismatch]) -> GuardResult:
-    """pip refused a downloaded file whose sha256 differs from a pinned or published one."""
-    from safe_pip.pipeline.check_plan import GuardResult
-    from safe_pip.pipeline.checks import download_hash_finding
-
-    decisions = []
-    for mismatch in mismatches:
-        name, version = _name_and_version(mismatch.requirement)
-        finding = download_hash_finding(name, version, mismatch.got, mismatch.expected)
-        decisions.append(Decision(finding=finding, action=Action.BLOCK))
-    return GuardResult(verdict=Verdict(plan=[], decisions=decisions))
-
-
-def _name_and_version(requirement: str) -> tuple[str, str]:
-    """``"Foo_Bar[extra]==1.0"`` (pip's wording of a requirement) -> ``("foo-bar", "1.0")``."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    try:
-        parsed = Requirement(requirement)
-    except InvalidRequirement:
-        name, _, version = requirement.partition("==")
-        return name.strip(), version.strip()
-    pinned = [spec.version for spec in parsed.specifier if spec.operator in ("==", "===")]
-    return canonicalize_name(parsed.name), pinned[0] if pinned else ""
