@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from safe_pip.durations import format_duration, parse_duration
 from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, PlanItem, Verdict
 from safe_pip.pipeline import trust
@@ -28,6 +27,7 @@ from safe_pip.pipeline.report import render_text
 from safe_pip.producers.installed import release_upload_time
 from safe_pip.producers.lockfiles import read_lock_file
 from safe_pip.producers.lockfiles.plan import to_plan
+from safe_pip.times import format_duration, parse_duration
 
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=timezone.utc)
 

@@ -26,7 +26,7 @@ from safe_pip import paths
 from safe_pip.advisories.osv import MALICIOUS_PREFIX, Advisory
 from safe_pip.advisories.version_match import RangeEvent, first_fixed, is_affected
 from safe_pip.errors import DatabaseError
-from safe_pip.timestamps import parse_timestamp
+from safe_pip.times import parse_timestamp
 
 SCHEMA_VERSION = 3  # 2 added advisories.url, 3 sources (per-source records and freshness)
 # Older databases are still read (no URLs in 1, one untagged source) until the next update.

@@ -34,7 +34,7 @@ from safe_pip.advisories.sources import (
 )
 from safe_pip.errors import DatabaseError
 from safe_pip.redaction import redact_url
-from safe_pip.timestamps import parse_timestamp
+from safe_pip.times import parse_timestamp
 
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
 MAX_INCREMENTAL_RECORDS = 2000  # more changes than this: download the whole export

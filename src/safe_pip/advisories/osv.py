@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 
 from safe_pip.advisories.cvss import record_severity
 from safe_pip.advisories.version_match import EVENT_KINDS, RangeEvent, normalize_version
-from safe_pip.timestamps import parse_timestamp, timestamp_text
+from safe_pip.times import parse_timestamp, timestamp_text
 
 PYPI_ECOSYSTEM = "PyPI"
 MALICIOUS_PREFIX = "MAL-"

@@ -91,7 +91,6 @@ from typing import Callable
 from packaging.utils import canonicalize_name
 
 from safe_pip import limits, paths
-from safe_pip.durations import parse_duration
 from safe_pip.errors import UsageError
 from safe_pip.models import Action
 from safe_pip.pipeline import trust
@@ -106,6 +105,7 @@ from safe_pip.pipeline.policy import (
     ResolveMode,
 )
 from safe_pip.pipeline.tightening import loosens
+from safe_pip.times import parse_duration
 
 
 @dataclass

@@ -15,9 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from safe_pip.advisories.database import AdvisoryDatabase, DatabaseStatus
-from safe_pip.durations import format_duration
 from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.pipeline.policy import Policy
+from safe_pip.times import format_duration
 
 REFRESH_BUDGET_SECONDS = 10.0
 

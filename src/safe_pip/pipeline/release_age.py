@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from safe_pip.durations import format_duration
 from safe_pip.models import Action, Category, Finding
 from safe_pip.pipeline.policy import NO_UPLOAD_TIME_ID, TOO_NEW_ID, Policy
-from safe_pip.timestamps import parse_timestamp
+from safe_pip.times import format_duration, parse_timestamp
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 
 from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.models import ArtifactSource, PlanItem
-from safe_pip.timestamps import parse_timestamp, timestamp_text
+from safe_pip.times import parse_timestamp, timestamp_text
 
 LIST_TIMEOUT_SECONDS = 120
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from safe_pip.models import ArtifactSource
-from safe_pip.timestamps import parse_timestamp, timestamp_text
+from safe_pip.times import parse_timestamp, timestamp_text
 
 UNKNOWN_VERSION = "unknown"  # a source tree or VCS checkout whose version the file omits
 
