@@ -270,6 +270,9 @@ class DatabaseWriter:
         self._connection = sqlite3.connect(path)
         self._connection.execute("PRAGMA journal_mode = OFF")
         self._connection.execute("PRAGMA synchronous = OFF")
+        # Sorting for the totals (count of distinct ids) goes to a temporary file, not to
+        # memory that grows with the number of records.
+        self._connection.execute("PRAGMA temp_store = FILE")
         if create:
             self._connection.executescript(_SCHEMA)
 
