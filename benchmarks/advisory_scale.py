@@ -5,7 +5,7 @@ Synthesizes OSV zips shaped like the real export (mostly ``MAL-`` records with e
 lists, CVE/GHSA aliases, CVSS v3 and v4 vectors) at several sizes, then for each size:
 
 * ``db update`` time: ``update_database`` run in a fresh child process (zip read as a stream);
-* peak memory: the child's maximum resident set size (``getrusage``);
+* peak memory: the update process's own maximum resident set size (``getrusage``);
 * database size on disk;
 * lookup time for a 200-package plan: open the database and look up every package (100 with
   advisories, 100 without), best of several rounds, in a fresh child process.
@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -109,12 +108,13 @@ def _vulnerability(number: int, rng: random.Random) -> dict[str, object]:
 
 
 _UPDATE = """
-import sys, time
+import resource, sys, time
 from pathlib import Path
 from safe_pip.advisories.update import update_database
 started, cpu = time.perf_counter(), time.process_time()
 status = update_database(sys.argv[1], db_path=Path(sys.argv[2]))
-print(time.perf_counter() - started, time.process_time() - cpu, status.record_count)
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(time.perf_counter() - started, time.process_time() - cpu, status.record_count, peak_mb)
 """
 
 _LOOKUP = """
@@ -134,14 +134,11 @@ print(best, best_cpu, found)
 """
 
 
-def run_child(script: str, *args: str) -> tuple[str, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run_child(script: str, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the maximum over all children so far: run sizes smallest first
-    return done.stdout.strip(), max(before, after) / 1024
+    return done.stdout.strip()
 
 
 def main() -> None:
@@ -156,18 +153,18 @@ def main() -> None:
             archive = Path(work) / f"osv-{size}.zip"
             synthesize(archive, size)
             db_path = Path(work) / f"db-{size}.sqlite"
-            output, peak_mb = run_child(_UPDATE, str(archive), str(db_path))
-            seconds, cpu_seconds, records = output.split()
+            output = run_child(_UPDATE, str(archive), str(db_path))
+            seconds, cpu_seconds, records, peak_mb = output.split()
             assert int(records) == size, (records, size)
             rng = random.Random(size)
             names = [f"popular-{rng.randrange(POPULAR_PACKAGES)}" for _ in range(PLAN_SIZE // 2)]
             names += [f"clean-pkg-{i}" for i in range(PLAN_SIZE // 2)]
-            lookup_output, _ = run_child(_LOOKUP, str(db_path), ",".join(names))
+            lookup_output = run_child(_LOOKUP, str(db_path), ",".join(names))
             lookup_seconds, lookup_cpu, matches = lookup_output.split()
             print(
                 f"| {size:,} | {archive.stat().st_size / 1e6:.1f} MB"
                 f" | {float(seconds):.1f} s ({float(cpu_seconds):.1f} s)"
-                f" | {peak_mb:.0f} MB | {db_path.stat().st_size / 1e6:.0f} MB"
+                f" | {float(peak_mb):.0f} MB | {db_path.stat().st_size / 1e6:.0f} MB"
                 f" | {float(lookup_seconds) * 1000:.1f} ms ({float(lookup_cpu) * 1000:.1f} ms),"
                 f" {matches} matches |",
                 flush=True,
