@@ -1,6 +1,6 @@
 """``resolve = "avoid"`` with uv: uv is kept away from disallowed versions by constraints.
 
-steerpkg 1.1 is clean, 1.2 is affected by PYSEC-2099-41, 2.0 is clean but outside ``<2``.
+steerpkg 1.1 is clean, 1.2 is affected by ``STEER_VULN_ID``, 2.0 is clean but outside ``<2``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import pytest
 
 from support.index_server import LocalIndex
 from support.outcomes import output
+from support.scenario import STEER_VULN_ID
 from support.uv_helpers import SKIP_WITHOUT_UV, installed, safe_uv_pip_install
 
 pytestmark = [SKIP_WITHOUT_UV, pytest.mark.integration]
 
-STEER_ID = "PYSEC-2099-41"
+STEER_ID = STEER_VULN_ID
 
 
 @pytest.fixture
