@@ -315,12 +315,16 @@ def _allowed_candidates(finder: Any, project_name: str, candidates: Any, state: 
     if project_name in memo:
         return memo[project_name]
     candidates = list(candidates)
-    facts = [plan_from_pip.candidate_facts(c, state.index_urls) for c in candidates]
-    for fact in facts:
-        state.versions_by_url[fact["url"]] = fact["version"]
-    answer = _ask(state, {"op": "candidates", "name": project_name, "candidates": facts})
-    removed = set(answer.get("remove", [])) if answer else set()
-    memo[project_name] = [c for i, c in enumerate(candidates) if i not in removed]
+    # Only what decides goes to the checker, each distinct set once (a project page can list
+    # thousands of files): version, yanked, the yank reason, the upload time.
+    facts = [plan_from_pip.candidate_facts(c) for c in candidates]
+    for candidate, fact in zip(candidates, facts):
+        state.versions_by_url[candidate.link.url] = fact[0]
+    distinct = list(dict.fromkeys(facts))
+    question = {"op": "candidates", "name": project_name, "candidates": distinct}
+    answer = _ask(state, question)
+    removed = {distinct[i] for i in answer.get("remove", [])} if answer else set()
+    memo[project_name] = [c for c, fact in zip(candidates, facts) if fact not in removed]
     return memo[project_name]
 
 
@@ -349,7 +353,7 @@ def _wrap_preparer(preparer_class: Any) -> None:
 
 def _facts(req: Any, state: _RunState) -> dict[str, Any] | None:
     try:
-        version = state.versions_by_url.get(req.link.url_without_fragment)
+        version = state.versions_by_url.get(req.link.url)
         return plan_from_pip.requirement_facts(req, version, state.index_urls)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         _unsupported_during_run(state, f"reading a requirement before it is prepared failed: {exc}")

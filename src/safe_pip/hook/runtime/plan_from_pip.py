@@ -53,22 +53,16 @@ def origin() -> dict[str, Any]:
     return {"python": sys.executable, "command": ["pip", *sys.argv[1:]]}
 
 
-def candidate_facts(candidate: Any, index_urls: list[str]) -> dict[str, Any]:
-    """What the index page says about one file pip may choose (an ``InstallationCandidate``),
-    in the plan item format plus the page's own facts (``page``)."""
+def candidate_facts(candidate: Any) -> tuple[str, bool, str | None, str | None]:
+    """What decides whether pip may choose one file (an ``InstallationCandidate``): its
+    version, whether it is yanked and why, and its PEP 700 upload time."""
     link = candidate.link
-    return {
-        "name": normalize_name(candidate.name),
-        "version": str(candidate.version),
-        "source": "index",
-        "url": link.url_without_fragment,
-        "filename": str(link.filename),
-        "sha256": _link_sha256(link),
-        "index_url": _index_url(link, index_urls),
-        "yanked": bool(link.is_yanked),
-        "yanked_reason": link.yanked_reason or None,
-        "page": page_facts(link, index_urls),
-    }
+    return (
+        str(candidate.version),
+        bool(link.is_yanked),
+        link.yanked_reason or None,
+        _upload_time(link),
+    )
 
 
 def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> dict[str, Any]:
@@ -96,16 +90,18 @@ def page_facts(link: Any, index_urls: list[str]) -> dict[str, Any] | None:
     index_url = _index_url(link, index_urls)
     if index_url is None:
         return None
-    upload_time = getattr(link, "upload_time", None)  # newer pips keep PEP 700's upload-time
     return {
         "sha256": _link_sha256(link),
         "yanked": bool(link.is_yanked),
         "yanked_reason": link.yanked_reason or None,
-        "upload_time": (
-            upload_time.isoformat() if upload_time is not None else UPLOAD_TIMES.get(link.url)
-        ),
+        "upload_time": _upload_time(link),
         "index_url": index_url,
     }
+
+
+def _upload_time(link: Any) -> str | None:
+    upload_time = getattr(link, "upload_time", None)  # newer pips keep PEP 700's upload-time
+    return upload_time.isoformat() if upload_time is not None else UPLOAD_TIMES.get(link.url)
 
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".tbz", ".txz")

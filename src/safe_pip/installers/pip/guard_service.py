@@ -198,23 +198,29 @@ class GuardService:
         name = canonicalize_name(str(request["name"]))
         remove: list[int] = []
         advisories = self._advisories or _NoAdvisories()
-        for position, raw in enumerate(request["candidates"]):
-            item = candidate_from_json(raw).item
+        for position, (version, yanked, reason, upload_time) in enumerate(request["candidates"]):
             blockers = candidate_blockers(
                 ResolverCandidate(
-                    name=item.name,
-                    version=item.version,
-                    upload_time=item.upload_time,
-                    yanked=bool(item.yanked),
-                    yanked_reason=item.yanked_reason,
-                    advisories=advisories.matches(item.name, item.version),
+                    name=name,
+                    version=str(version),
+                    upload_time=upload_time,
+                    yanked=bool(yanked),
+                    yanked_reason=reason,
+                    advisories=advisories.matches(name, str(version)),
                 ),
                 self.policy,
                 self._now,
             )
             if blockers:
                 remove.append(position)
-                self._avoided.setdefault(name, []).append(Avoided(item.version, blockers, item))
+                item = PlanItem(
+                    name=name,
+                    version=str(version),
+                    yanked=bool(yanked),
+                    yanked_reason=reason,
+                    upload_time=upload_time,
+                )
+                self._avoided.setdefault(name, []).append(Avoided(str(version), blockers, item))
         return {"exit_code": 0, "remove": remove}
 
     def _gate(self, request: Mapping[str, Any]) -> dict[str, Any]:
