@@ -96,6 +96,7 @@ def main(argv: Sequence[str]) -> int:
     if request.help_requested or request.check_only:
         python_args = ["--python", own.python] if own.python else []
         return call_uv([uv, *global_args, *words, *command_args, *python_args], env)
+    _refuse_build_enabling_config(argv)
     if words[1] == "sync":
         request = replace(
             request,
@@ -105,6 +106,14 @@ def main(argv: Sequence[str]) -> int:
         if any(_is_pylock(f) for f in request.requirement_files):
             return _sync_lock_files(uv, global_args, request, own, env)
     return _install(uv, global_args, words[1], request, own, env)
+
+
+def _refuse_build_enabling_config(argv: Sequence[str]) -> None:
+    """Before a guarded ``uv pip`` run: no uv config file may let uv build unchecked (exit 2);
+    ``uv sync`` / ``uv add`` do the same in ``uv_project``."""
+    from safe_pip.installers.uv.config_files import refuse_build_enabling_config
+
+    refuse_build_enabling_config(argv, uv_child_env())
 
 
 def _wants_own_help(words: tuple[str, ...], argv: Sequence[str]) -> bool:

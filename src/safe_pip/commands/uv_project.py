@@ -132,11 +132,15 @@ def _build_guard(
     policy: Policy,
     env: Mapping[str, str],
 ) -> ProjectBuildGuard:
+    from safe_pip.installers.uv.config_files import refuse_build_enabling_config
+
+    pyproject = nearest_file(_start_dir(global_args + args), "pyproject.toml")
+    refuse_build_enabling_config(global_args + args, env, checked_pins=pyproject)
     return ProjectBuildGuard(
         uv=uv,
         global_args=global_args,
         resolve_args=_options(args, _GATE_VALUES, _GATE_FLAGS),
-        pyproject=nearest_file(_start_dir(global_args + args), "pyproject.toml"),
+        pyproject=pyproject,
         policy=policy,
         report_options=own.report_options(),
         env=env,
