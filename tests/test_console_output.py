@@ -53,3 +53,12 @@ def test_pips_no_color_turns_colour_off(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(console, "_colour_refused", False)
     console.refuse_colour()
     assert not console.colour_enabled(Terminal(), {"FORCE_COLOR": "1"})
+
+
+def test_installer_output_keeps_pips_colours_but_not_an_indexs_cursor_moves() -> None:
+    from safe_pip.console import installer_output_safe
+
+    pip_error = "\x1b[1;31mERROR: \x1b[0mNo matching distribution\n"
+    assert installer_output_safe(pip_error) == pip_error
+    hostile = "Reason for being yanked: \x1b[1A\x1b[2K\x1b[8m\x1b]0;title\x07\rhidden\x1b[0m\n"
+    assert installer_output_safe(hostile) == "Reason for being yanked: hidden\x1b[0m\n"

@@ -77,7 +77,15 @@ def test_install_writes_the_pth_line_and_the_package(target_venv: Path) -> None:
     assert (site_packages / "safe_pip_hook.pth").read_text() == PTH_LINE
     added = {path.relative_to(site_packages).as_posix() for path in files_under(site_packages)}
     added -= {path.relative_to(site_packages).as_posix() for path in before}
-    sources = {"__init__", "pip_patch", "plan_from_pip", "checker", "run_token"}
+    sources = {
+        "__init__",
+        "bootstrap",
+        "channel",
+        "checker",
+        "pip_patch",
+        "plan_from_pip",
+        "run_token",
+    }
     assert {name for name in added if "__pycache__" not in name} == {
         "safe_pip_hook.pth",
         "_safe_pip_hook",

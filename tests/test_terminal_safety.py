@@ -72,8 +72,17 @@ def test_a_yanked_reason_cannot_erase_earlier_lines(
     local_index.add("vulnlib", "1.0")
     local_index.add("shiny", "1.0", yanked=f"{ERASE_LINE_ABOVE}{ERASE_LINE_ABOVE}fine")
     python = pip_venv("bundled")
+    # resolve = "block": both pins reach the full check, so the yanked line follows a
+    # BLOCKED line it would like to erase (with steering, vulnlib==1.0 stops pip first)
     result = safe_pip(
-        "install", "--python", python, "-i", local_index.url, "vulnlib==1.0", "shiny==1.0"
+        "install",
+        "--python",
+        python,
+        "-i",
+        local_index.url,
+        "vulnlib==1.0",
+        "shiny==1.0",
+        env={**isolated_env, "SAFE_PIP_RESOLVE": "block"},
     )
     assert result.returncode == 1, output(result)
     assert "\x1b" not in result.stdout + result.stderr, output(result)

@@ -42,6 +42,29 @@ _ESCAPE_SEQUENCE = re.compile(
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+# What an installer may still print through safe-pip: colour (SGR) sequences that set
+# bold/dim, a foreground colour or reset them -- nothing that moves the cursor, erases,
+# conceals or retitles. Line ends and tabs stay; every other control character goes.
+_INSTALLER_COLOUR = re.compile(r"\x1b\[(?:(?:0|1|2|22|3[0-7]|39|9[0-7])(?:;|(?=m)))*m")
+_INSTALLER_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)"
+)
+
+
+def installer_output_safe(text: str) -> str:
+    """An installer's output line, made safe to pass to the terminal: pip prints text an
+    index chose (a yanked reason, a project's name) and must not be able to erase or hide
+    safe-pip's lines with it; pip's own colours stay."""
+    kept: list[str] = []
+    position = 0
+    for colour in _INSTALLER_COLOUR.finditer(text):
+        kept.append(_INSTALLER_CONTROL.sub("", strip_ansi(text[position : colour.start()])))
+        kept.append(colour.group())
+        position = colour.end()
+    kept.append(_INSTALLER_CONTROL.sub("", strip_ansi(text[position:])))
+    return "".join(kept)
+
+
 def terminal_safe(text: str) -> str:
     """``text`` with escape sequences removed and control characters shown as spaces (tab,
     newline and carriage return included), so an index or advisory cannot move the cursor,

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import BinaryIO, Generic, TextIO, TypeVar
 
 from safe_pip import exit_codes
-from safe_pip.console import colour_enabled, strip_ansi
+from safe_pip.console import colour_enabled, installer_output_safe, strip_ansi
 from safe_pip.errors import SafePipError, UsageError
 from safe_pip.hook.runtime import run_token
 
@@ -191,21 +191,30 @@ def run_installer(
 
 
 def _tee(stream: BinaryIO, captured: list[bytes]) -> None:
-    output = getattr(sys.stderr, "buffer", None)
+    """Show the installer's stderr line by line, made terminal-safe (an index's text that
+    the installer prints cannot move the cursor or erase safe-pip's lines), and keep it."""
+    pending = b""
     while True:
         chunk = os.read(stream.fileno(), 65536)
+        captured.append(chunk)
+        pending += chunk
+        if chunk:
+            complete, newline, pending = pending.rpartition(b"\n")
+            shown = complete + newline
+        else:
+            shown, pending = pending, b""
+        if shown:
+            _show(shown.decode("utf-8", errors="replace"))
         if not chunk:
             break
-        captured.append(chunk)
-        try:
-            if output is not None:
-                output.write(chunk)
-                output.flush()
-            else:
-                sys.stderr.write(chunk.decode("utf-8", errors="replace"))
-                sys.stderr.flush()
-        except (OSError, ValueError):
-            pass  # the user's terminal went away; keep draining so the child does not block
+
+
+def _show(text: str) -> None:
+    try:
+        sys.stderr.write(installer_output_safe(text))
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # the user's terminal went away; keep draining so the child does not block
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

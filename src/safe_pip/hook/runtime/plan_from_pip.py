@@ -238,8 +238,18 @@ def _index_url(link: Any, index_urls: list[str]) -> str | None:
     page_url = page if isinstance(page, str) else getattr(page, "url", None)
     if not isinstance(page_url, str):
         return None
-    base = page_url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[0]
+    base = _without_userinfo(page_url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[0])
     for index_url in index_urls:
-        if index_url.rstrip("/") == base:
+        # pip takes credentials out of the URLs it requests: compare without them
+        if _without_userinfo(index_url.rstrip("/")) == base:
             return index_url
     return None
+
+
+def _without_userinfo(url: str) -> str:
+    """``http://user:secret@host/simple`` -> ``http://host/simple``."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"

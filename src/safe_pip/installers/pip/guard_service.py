@@ -250,7 +250,9 @@ class GuardService:
             if not build:
                 self.outcome.main_result = GuardResult(verdict=Verdict(plan=[]))
             return {"exit_code": 0}
-        pages = _index_pages(plan["items"])
+        # pip's plan names the one page each file came from; with several indexes the
+        # dependency-confusion check needs every index's page for the name: read them all.
+        pages = _index_pages(plan["items"]) if len(set(index_urls)) < 2 else None
         items = attach_required_by(items, _dependency_edges(plan))
         result = check_plan(
             items,
