@@ -36,7 +36,9 @@ def test_without_a_virtual_environment_it_fails_first_with_uvs_message(
     """No venv active, none in the working directory, no --python: uv refuses to install, and
     so does safe-pip, with uv's message, before checking anything."""
     command = [sys.executable, "-m", "safe_pip", "uv", "pip", "install", "cleanlib"]
-    result = run([*command, "--index-url", world.url], isolated_env, cwd=tmp_path)
+    # not even the test runner's own venv, when its shell has one activated
+    env = {k: v for k, v in isolated_env.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    result = run([*command, "--index-url", world.url], env, cwd=tmp_path)
     line = assert_one_line_error(result, 2)
     assert "No virtual environment found" in line
     assert result.stdout == ""  # no report: nothing was checked
