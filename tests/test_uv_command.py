@@ -66,6 +66,7 @@ def test_clean_install_installs_exactly_the_checked_plan(
     assert result.returncode == 0, output(result)
     report = json.loads(result.stdout)
     assert report["verdict"] == "allowed"
+    assert report["environment"] == str(target_venv.parent.parent)  # as uv names it
     hosted = {f.filename: f.sha256 for f in toolkit.hosted_files("helper")}
     checked = {p["filename"]: p["sha256"] for p in report["packages"]}
     assert checked["helper-2.0-py3-none-any.whl"] == hosted["helper-2.0-py3-none-any.whl"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from safe_pip import exit_codes
@@ -61,6 +61,7 @@ class Checked:
     planned: Planned
     result: GuardResult
     notes: list[str] = field(default_factory=list)
+    environment: str | None = None  # where the installer will install, when it said so
 
 
 Check = Callable[[Planned], "GuardResult"]
@@ -171,6 +172,8 @@ def _plan_check_install(
         except PlanRefused as refused:
             progress.clear()
             return report(refused.result, options)
+    if checked.environment is not None:
+        options = replace(options, environment=checked.environment)
     if not checked.planned.items and not installer.installs_an_empty_plan:
         installed = already_installed(policy) if already_installed else checked.result
         problems = bool(installed.verdict.decisions)

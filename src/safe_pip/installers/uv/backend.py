@@ -77,7 +77,7 @@ class UvInstaller:
             except SafePipError:
                 environment.result()
                 raise
-            environment.result()
+            checked.environment = environment.result()
         return checked
 
     def _steered(self, gate: BuildGate, check: Check) -> Checked:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -163,15 +164,19 @@ def resolve_uv_plan(
     )
 
 
+_UV_ENVIRONMENT = re.compile(r"environment at: (.+)")
+
+
 def start_environment_check(
     uv: str, global_args: Sequence[str], request: UvInstallArgs, work: Path, env: Mapping[str, str]
-) -> PendingChild[None]:
+) -> PendingChild[str | None]:
     """Ask uv, in the background, whether it would install into the target at all (no
     virtual environment, an externally managed interpreter): a dry ``uv pip sync`` of nothing
-    finds the environment exactly as the install will. ``result()`` raises uv's message."""
+    finds the environment exactly as the install will. ``result()`` raises uv's message,
+    else returns the environment's path as uv names it."""
     nothing = work / "nothing.txt"
     nothing.write_text("", encoding="utf-8")
-    command = [uv, *global_args, "pip", "sync", str(nothing), "--dry-run", "--quiet"]
+    command = [uv, *global_args, "pip", "sync", str(nothing), "--dry-run"]
     command += ["--allow-empty-requirements", *request.target_args, *request.environment_args]
     return start_child(
         command,
@@ -181,9 +186,12 @@ def start_environment_check(
     )
 
 
-def _environment_verdict(output: ChildOutput) -> None:
+def _environment_verdict(output: ChildOutput) -> str | None:
+    """The environment uv names ("Using Python 3.12.1 environment at: .venv"), if it does."""
     if output.returncode != 0:
         raise uv_failure(output.stderr)
+    named = _UV_ENVIRONMENT.search(output.stderr)
+    return named.group(1).strip() if named else None
 
 
 def requirement_file_options(request: UvInstallArgs) -> list[str]:
