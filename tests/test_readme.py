@@ -17,7 +17,9 @@ def _first_commands() -> list[str]:
 
 def test_readme_starts_with_install_and_test_commands() -> None:
     install, test = _first_commands()
-    assert install.startswith("pipx install . && safe-pip db update")
+    # needs nothing but Python's venv: no pipx, no uv, no externally-managed error
+    assert install.startswith("python3 -m venv ~/.safe-pip && ~/.safe-pip/bin/pip install . && ")
+    assert "safe-pip db update" in install and "safe-pip install" in install
     assert "pytest" in test
 
 

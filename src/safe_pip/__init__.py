@@ -1,3 +1,3 @@
 """safe-pip: an install-time guard for pip and uv."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
