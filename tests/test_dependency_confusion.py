@@ -24,6 +24,7 @@ from safe_pip.pipeline.confusion import (
     INDEX_CHANGED_ID,
     ConfusionRule,
     confusion_findings,
+    indexes_agree,
 )
 from safe_pip.pipeline.policy import FailMode, Policy
 from safe_pip.pipeline.seen_hashes import SeenHashes
@@ -40,6 +41,8 @@ TOKEN = "pypi-s3cr3t"
 @dataclass(frozen=True)
 class Served:
     index_url: str
+    filename: str = "corpinternal-99.0.whl"
+    sha256: str | None = "9" * 64
 
 
 @dataclass(frozen=True)
@@ -52,17 +55,42 @@ def item(index_url: str | None = PUBLIC) -> PlanItem:
     return PlanItem("corpinternal", "99.0", filename="corpinternal-99.0.whl", index_url=index_url)
 
 
-def ids(index_url: str | None, served: list[str], rule: ConfusionRule) -> list[str]:
-    return [f.id for f in confusion_findings(item(index_url), [Served(u) for u in served], rule)]
+def ids(index_url: str | None, served: list[str | Served], rule: ConfusionRule) -> list[str]:
+    files = [Served(s) if isinstance(s, str) else s for s in served]
+    return [f.id for f in confusion_findings(item(index_url), files, rule)]
 
 
 TWO_INDEXES = ConfusionRule([PRIVATE, PUBLIC], {})
 
 
 def test_a_name_served_by_two_configured_indexes_is_a_finding() -> None:
-    (found,) = confusion_findings(item(), [Served(PRIVATE), Served(PUBLIC)], TWO_INDEXES)
+    private_file = Served(PRIVATE, "corpinternal-1.0.whl", "1" * 64)
+    (found,) = confusion_findings(item(), [private_file, Served(PUBLIC)], TWO_INDEXES)
     assert found.category is Category.CONFUSION and found.id == CONFUSION_ID
     assert "served by 2 indexes" in found.summary and "index-for" in found.summary
+
+
+def test_a_mirror_beside_the_index_it_mirrors_is_no_finding() -> None:
+    """A machine's pip.conf lists a mirror (a file:// tree, one version per project) beside
+    the public index: the mirror's files are the public ones, byte for byte."""
+    older = Served(PUBLIC, "corpinternal-98.0.whl", "8" * 64)
+    assert ids(PUBLIC, [PRIVATE, PUBLIC, older], TWO_INDEXES) == []
+    assert ids(PRIVATE, [PRIVATE, PUBLIC, older], TWO_INDEXES) == []
+    # ...and it may be the first index the name came from: moving between them is no move
+    first_private = ConfusionRule([PRIVATE, PUBLIC], {}, lambda name: First(PRIVATE.rstrip("/")))
+    assert ids(PUBLIC, [PRIVATE, PUBLIC, older], first_private) == []
+
+
+def test_indexes_that_disagree_on_a_file_or_each_list_their_own_files_are_a_finding() -> None:
+    other_bytes = Served(PRIVATE, sha256="6" * 64)
+    assert ids(PUBLIC, [other_bytes, Served(PUBLIC)], TWO_INDEXES) == [CONFUSION_ID]
+    no_hash = Served(PRIVATE, sha256=None)
+    assert ids(PUBLIC, [no_hash, Served(PUBLIC)], TWO_INDEXES) == [CONFUSION_ID]
+    # the private 1.0 that the public index lacks, beside the attacker's public 99.0
+    private_only = Served(PRIVATE, "corpinternal-1.0.whl", "1" * 64)
+    assert ids(PUBLIC, [private_only, Served(PUBLIC)], TWO_INDEXES) == [CONFUSION_ID]
+    # the private index listing the public file too makes it the one that lists everything
+    assert indexes_agree([private_only, Served(PRIVATE), Served(PUBLIC)])
 
 
 def test_one_index_serving_the_name_or_one_index_configured_is_fine() -> None:

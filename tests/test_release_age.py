@@ -309,3 +309,36 @@ def test_an_installed_release_is_as_old_as_its_first_file_on_the_index() -> None
     assert release_upload_time(files, "1.0.0") == "2026-05-01T00:00:00.000000Z"
     assert release_upload_time(files, "2.0") is None
     assert release_upload_time(files, "not a version") is None
+
+
+def test_a_mirrored_file_is_as_old_as_the_same_file_on_the_index_it_mirrors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file:// mirror's PEP 503 page has no upload times; the public index lists the same
+    bytes with one. The file's age is the public one's, and a different file gets none."""
+    from safe_pip.index.client import IndexFile
+    from safe_pip.pipeline.check_plan import check_plan
+    from safe_pip.pipeline.policy import FailMode
+
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(tmp_path / "cache"))
+    mirror, public = "file:///srv/mirror/simple", "https://public.invalid/simple"
+    now = datetime(2026, 11, 29, tzinfo=timezone.utc)
+    name = "mirrored-1.0-py3-none-any.whl"
+
+    def verdict_ids(public_sha: str, uploaded: datetime) -> list[str]:
+        files = [
+            IndexFile(name, f"{mirror}/f/{name}", "a" * 64, False, None, None, mirror),
+            IndexFile(
+                name, f"{public}/f/{name}", public_sha, False, None, uploaded.isoformat(), public
+            ),
+        ]
+        item = PlanItem("mirrored", "1.0", url=files[0].url, filename=name, sha256="a" * 64)
+        policy = Policy(fail_mode=FailMode.OPEN)  # no advisory database here
+        result = check_plan(
+            [item], policy, [mirror, public], now=now, index_files={"mirrored": files}
+        )
+        return sorted(d.finding.id for d in result.verdict.decisions)
+
+    assert verdict_ids("a" * 64, now - timedelta(days=30)) == []
+    assert verdict_ids("a" * 64, now - timedelta(hours=3)) == ["TOO-NEW"]
+    assert verdict_ids("b" * 64, now - timedelta(days=30)) == ["CONFUSION", "NO-UPLOAD-TIME"]

@@ -25,6 +25,7 @@ from safe_pip.pipeline.fresh_data import open_fresh_database
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.pipeline.release_age import ReleaseAgeRule
 from safe_pip.pipeline.seen_hashes import SeenHashes
+from safe_pip.times import parse_timestamp
 
 if TYPE_CHECKING:
     from safe_pip.index.settings import IndexSettings
@@ -167,7 +168,8 @@ def _not_on_any_index_notes(
 
 
 def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
-    """Fill in what the index page knows and the producer did not: which index, yanked."""
+    """Fill in what the index page knows and the producer did not: which index, yanked,
+    uploaded when."""
     match = match_file(item, files)
     if match is None:
         return item
@@ -176,8 +178,24 @@ def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
         index_url=item.index_url or match.index_url,
         yanked=match.yanked if item.yanked is None else item.yanked,
         yanked_reason=item.yanked_reason or match.yanked_reason,
-        upload_time=item.upload_time or match.upload_time,
+        upload_time=item.upload_time or match.upload_time or _mirrored_upload_time(match, files),
     )
+
+
+def _mirrored_upload_time(match: IndexFile, files: Sequence[IndexFile]) -> str | None:
+    """A mirror's page (a PEP 503 page, a ``file://`` tree) often gives no upload time; when
+    another configured index lists the very same file (same name and sha256), its upload time
+    is the file's. With several, the latest: the release-age check errs on the young side."""
+    if match.sha256 is None:
+        return None
+    moments = {
+        moment: file.upload_time
+        for file in files
+        if file.filename == match.filename
+        and file.sha256 == match.sha256
+        and (moment := parse_timestamp(file.upload_time)) is not None
+    }
+    return moments[max(moments)] if moments else None
 
 
 class _NoSeenHashes:

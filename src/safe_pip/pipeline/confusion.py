@@ -4,9 +4,17 @@ pip and uv merge every configured index (``--index-url PRIVATE --extra-index-url
 and take the highest version from any of them, so ``corpinternal 99.0`` uploaded to a
 public index beats the private ``1.0``. With more than one index configured, a project that
 more than one of them serves is a ``CONFUSION`` finding (category ``confusion``, blocked
-by default) unless policy ``index-for`` binds the name to one index; a bound name that comes
-from any other index is a finding too. And ``INDEX-CHANGED``: a project that came from
-another configured index the first time safe-pip allowed it (``seen_hashes.first_index``).
+by default) unless the indexes agree or policy ``index-for`` binds the name to one index; a
+bound name that comes from any other index is a finding too. And ``INDEX-CHANGED``: a
+project that came from another configured index the first time safe-pip allowed it
+(``seen_hashes.first_index``), unless that index still serves it and the indexes agree.
+
+The indexes *agree* on a project when one of them lists every file any of them lists (the
+others are mirrors of it, perhaps behind) and every file listed by more than one has the same
+sha256 on each (a file without a published hash does not count as the same). That is a
+mirror of a public index configured beside it, which is common and harmless; the attack is
+not: the private index lists ``corpinternal-1.0`` which the public one does not, and an
+attacker cannot publish the private file's exact bytes without having them.
 
 Index URLs are compared by ``redaction.index_identity`` (no credentials, no trailing slash).
 """
@@ -27,6 +35,10 @@ INDEX_CHANGED_ID = "INDEX-CHANGED"
 class ServedFile(Protocol):
     @property
     def index_url(self) -> str: ...
+    @property
+    def filename(self) -> str: ...
+    @property
+    def sha256(self) -> str | None: ...
 
 
 class FirstIndex(Protocol):
@@ -67,7 +79,8 @@ def confusion_findings(
             summary = f"comes from {source}, but index-for binds it to {index_identity(bound)}"
             findings.append(_finding(item, CONFUSION_ID, summary))
         return findings
-    if len(rule.configured) > 1 and len(serving) > 1:
+    agree = indexes_agree(files)
+    if len(rule.configured) > 1 and len(serving) > 1 and not agree:
         summary = (
             f"served by {len(serving)} indexes ({', '.join(serving)}), this one from "
             f"{came_from or 'an unknown index'}: an attacker may have published the name on "
@@ -81,6 +94,7 @@ def confusion_findings(
         and came_from
         and first.index_url != came_from
         and first.index_url in rule.configured
+        and not (agree and first.index_url in serving)
     ):
         summary = (
             f"came from {first.index_url} when first seen on {first.first_seen[:10]}, "
@@ -88,6 +102,24 @@ def confusion_findings(
         )
         findings.append(_finding(item, INDEX_CHANGED_ID, summary))
     return findings
+
+
+def indexes_agree(files: Sequence[ServedFile]) -> bool:
+    """Whether one index lists every file the others list, with the same sha256 (see the
+    module's docstring); trivially so when one index serves the project."""
+    listed: dict[str, dict[str, str | None]] = {}  # index -> file name -> sha256
+    for file in files:
+        listed.setdefault(index_identity(file.index_url), {})[file.filename] = file.sha256
+    if len(listed) < 2:
+        return True
+    every_file = {name for files_of in listed.values() for name in files_of}
+    if not any(len(files_of) == len(every_file) for files_of in listed.values()):
+        return False
+    for name in every_file:
+        hashes = [files_of[name] for files_of in listed.values() if name in files_of]
+        if len(hashes) > 1 and (None in hashes or len(set(hashes)) > 1):
+            return False
+    return True
 
 
 def _finding(item: PlanItem, finding_id: str, summary: str) -> Finding:
