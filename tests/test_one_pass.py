@@ -18,6 +18,7 @@ from support.scenario import (
     MALICIOUS_BUILD_DEP_ID,
     MALICIOUS_SDIST_ID,
     STEER_VULN_ID,
+    VULN_ID,
     publish_build_attacks,
     publish_steering,
 )
@@ -156,11 +157,16 @@ def test_steering_picks_the_newest_allowed_version(kind: str, steering: Guarded)
     assert steering.installed(python) == {"steerpkg": "1.1"}
 
 
-def test_an_exact_pin_is_never_steered(steering: Guarded) -> None:
-    python = steering.venv()
-    result = steering.install(python, "steerpkg==1.2")
+@pytest.mark.parametrize("kind", PIP_KINDS)
+def test_an_exact_pin_is_never_steered(kind: str, steering: Guarded) -> None:
+    """A blocked ``==`` pin is reported with every finding of what pip would install with it
+    (``app`` needs ``vulnlib<1.1``, whose only version is vulnerable), not hidden from pip,
+    which would then print "Could not find a version" before the report."""
+    python = steering.venv(kind)
+    result = steering.install(python, "steerpkg==1.2", "app")
     assert result.returncode == 1, output(result)
-    assert STEER_VULN_ID in result.stdout, output(result)
+    assert STEER_VULN_ID in result.stdout and VULN_ID in result.stdout, output(result)
+    assert "Could not find a version" not in output(result)
     assert steering.installed(python) == {}
 
 

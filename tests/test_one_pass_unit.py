@@ -4,7 +4,8 @@ guard reads off file names, and the gate's decisions."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,53 @@ def test_yanked_candidate_blocks_only_when_policy_says_so() -> None:
     }
     assert _decide(raw, malicious=False) == [Action.WARN]
     assert _decide(raw, malicious=False, policy=Policy(yanked=Action.BLOCK)) == [Action.BLOCK]
+
+
+# ---------------------------------------------------------------- steering and exact pins
+
+
+def test_exact_pins_are_the_root_requirements_that_allow_one_version() -> None:
+    from types import SimpleNamespace
+
+    from packaging.requirements import Requirement
+
+    from safe_pip.hook.runtime.plan_from_pip import exact_pins
+
+    roots = [
+        SimpleNamespace(req=Requirement(text))
+        for text in ("Requests==2.19.0", "idna===2.7", "six==1.*", "flask>=2,<3", "rich")
+    ]
+    roots.append(SimpleNamespace(req=None))  # a local directory or an unnamed URL
+    assert exact_pins(roots) == {"requests": "2.19.0", "idna": "2.7"}
+
+
+def test_a_blocked_exact_pin_turns_steering_off_for_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``requests==2.19.0``: steering would hide the pinned version and its vulnerable
+    dependencies' versions from pip, which then fails with "Could not find a version" before
+    safe-pip's report; the run blocks anyway, so pip resolves unsteered and the full check
+    reports the pin and its dependencies."""
+    from safe_pip.installers.pip.guard_service import GuardService
+    from support.scenario import build_advisory_db
+
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(tmp_path))
+    build_advisory_db({"SAFE_PIP_CACHE_DIR": str(tmp_path)})
+    service = GuardService(Policy(min_release_age=timedelta(0)), print_reports=False, now=NOW)
+    service.preload()
+
+    def removed(name: str, versions: list[str], pinned: str | None = None) -> list[str]:
+        candidates = [[version, False, None, None] for version in versions]
+        question: dict[str, object] = {"op": "candidates", "name": name, "candidates": candidates}
+        if pinned is not None:
+            question["pinned"] = pinned
+        answer = service.handle(question)
+        return [versions[i] for i in answer["remove"]]
+
+    try:
+        assert removed("vulnlib", ["1.0", "1.1"]) == ["1.0"]  # steering is on
+        assert removed("steerpkg", ["1.1", "1.2", "2.0"], pinned="1.1") == ["1.2"]
+        assert removed("steerpkg", ["1.1", "1.2", "2.0"], pinned="1.2.0") == []
+        assert removed("vulnlib", ["1.0", "1.1"]) == []  # ... and off for the rest of the run
+    finally:
+        service.close()

@@ -76,6 +76,7 @@ class _RunState:
         self.checked: dict[str, str | None] | None = None  # name -> checked sha256
         self.channel: channel.Channel | None = None
         self.versions_by_url: dict[str, str] = {}  # candidate file URL -> version
+        self.pins: dict[str, str] = {}  # name -> the one version a root requirement allows
         self.resolving = 0
         self.main_checked = False
 
@@ -321,7 +322,10 @@ def _allowed_candidates(finder: Any, project_name: str, candidates: Any, state: 
     for candidate, fact in zip(candidates, facts):
         state.versions_by_url[candidate.link.url] = fact[0]
     distinct = list(dict.fromkeys(facts))
-    question = {"op": "candidates", "name": project_name, "candidates": distinct}
+    question: dict[str, Any] = {"op": "candidates", "name": project_name, "candidates": distinct}
+    pinned = state.pins.get(plan_from_pip.normalize_name(project_name))
+    if pinned is not None:
+        question["pinned"] = pinned  # steering leaves an exact pin to the checks (they report)
     answer = _ask(state, question)
     removed = {distinct[i] for i in answer.get("remove", [])} if answer else set()
     memo[project_name] = [c for c, fact in zip(candidates, facts) if fact not in removed]
@@ -418,6 +422,11 @@ def _wrap_resolver(resolver_class: Any) -> None:
         if state is None:
             return original(resolver, *args, **kwargs)
         context = "build" if state.resolving or state.main_checked else "install"
+        try:
+            root_requirements = args[0] if args else kwargs.get("root_reqs")
+            state.pins.update(plan_from_pip.exact_pins(root_requirements))
+        except (AttributeError, TypeError, ValueError):
+            pass  # no pins known: steering treats every requirement alike
         state.resolving += 1
         try:
             requirement_set = original(resolver, *args, **kwargs)

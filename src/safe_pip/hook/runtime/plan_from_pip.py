@@ -65,6 +65,21 @@ def candidate_facts(candidate: Any) -> tuple[str, bool, str | None, str | None]:
     )
 
 
+def exact_pins(root_requirements: Any) -> dict[str, str]:
+    """``{normalized name: version}`` of the root requirements (the user's, constraints
+    included) that allow exactly one version (``==V`` without a wildcard, ``===V``)."""
+    pins: dict[str, str] = {}
+    for req in root_requirements or ():
+        requirement = getattr(req, "req", None)
+        specifiers = list(getattr(requirement, "specifier", None) or ())
+        if requirement is None or len(specifiers) != 1:
+            continue
+        operator, version = specifiers[0].operator, specifiers[0].version
+        if operator == "===" or (operator == "==" and not version.endswith(".*")):
+            pins[normalize_name(str(requirement.name))] = str(version)
+    return pins
+
+
 def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> dict[str, Any]:
     """What is known about a requirement before pip downloads or prepares it."""
     link = req.link

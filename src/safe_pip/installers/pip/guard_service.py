@@ -118,6 +118,7 @@ class GuardService:
         self._advisories: AdvisoryDatabase | None = None
         self._seen: SeenHashes | None = None
         self._avoided: dict[str, list[Avoided]] = {}
+        self._pinned_blocked: str | None = None  # an exact pin policy blocks: steering is off
 
     @classmethod
     def refusing(cls, error: SafePipError) -> GuardService:
@@ -193,9 +194,10 @@ class GuardService:
 
     def _candidates(self, request: Mapping[str, Any]) -> dict[str, Any]:
         # An audit reports what pip would choose unguarded; steering is an install's business.
-        if not self.policy.steers or self._audit:
+        if not self.policy.steers or self._audit or self._pinned_blocked:
             return {"exit_code": 0, "remove": []}
         name = canonicalize_name(str(request["name"]))
+        pinned = request.get("pinned")
         remove: list[int] = []
         advisories = self._advisories or _NoAdvisories()
         for position, (version, yanked, reason, upload_time) in enumerate(request["candidates"]):
@@ -211,6 +213,13 @@ class GuardService:
                 self.policy,
                 self._now,
             )
+            if blockers and pinned is not None and _same_version(str(version), str(pinned)):
+                # The user asked for exactly this version, which policy blocks: the run will
+                # block whatever pip picks besides, so steering stops here and pip resolves
+                # as it would unguarded; the gate and the full check report every finding
+                # (its dependencies' too) instead of pip's "Could not find a version".
+                self._pinned_blocked = f"{name}=={version}"
+                return {"exit_code": 0, "remove": []}
             if blockers:
                 remove.append(position)
                 item = PlanItem(
@@ -478,6 +487,13 @@ def _newer(version: str, than: str) -> bool:
 def _newest_first(avoided: Sequence[Avoided]) -> list[Avoided]:
     unique = {a.version: a for a in avoided}
     return sorted(unique.values(), key=lambda a: _version_key(a.version), reverse=True)
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 class _NoAdvisories:
