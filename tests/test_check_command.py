@@ -155,6 +155,24 @@ def test_unpinned_requirements_are_resolved_for_the_target_python(
     assert all(p["sha256"] for p in report["packages"])
 
 
+def test_exact_pins_are_checked_as_written_when_pip_cannot_resolve_them_together(
+    world: LocalIndex, tmp_path: Path, target_venv: Path, safe_pip: SafePip
+) -> None:
+    """``app==1.0`` needs ``vulnlib<1.1``, the file pins ``vulnlib==1.1``: pip cannot resolve
+    them together, but each pin names its version, so the audit still reports vulnlib's
+    sibling pin and every file of each pinned version is compared with the index."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--index-url {world.url}\napp==1.0\nvulnlib==1.0\nvulnlib==1.1\n")
+    result = check(safe_pip, requirements, "--python", target_venv, "--format", "json")
+    assert result.returncode == 1, output(result)
+    assert "checked the pinned versions as written" in result.stderr
+    assert [(f["name"], f["version"], f["id"]) for f in findings(result)] == [
+        ("vulnlib", "1.0", VULN_ID)
+    ]
+    report = json.loads(result.stdout)
+    assert all(p["sha256"] for p in report["packages"]), report["packages"]
+
+
 def test_pylock_exported_by_uv_is_checked(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:

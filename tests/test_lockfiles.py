@@ -220,6 +220,8 @@ def test_requirements_complete_pins_are_taken_as_they_are(tmp_path: Path) -> Non
     assert lock.index_urls == ("http://127.0.0.1:9/simple/",)
     assert lock.resolver_options == ("--index-url http://127.0.0.1:9/simple/",)
     assert lock.constraint_files == (tmp_path / "constraints.txt",)
+    # "nohash==2.0" names its version: checked as written should no resolver reach it
+    assert [(p.name, p.version, p.artifacts) for p in lock.exact_pins] == [("nohash", "2.0", ())]
 
 
 def test_requirements_that_include_themselves_are_refused(tmp_path: Path) -> None:

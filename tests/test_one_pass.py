@@ -204,3 +204,15 @@ def test_check_never_builds_an_sdist_to_resolve(
     assert result.returncode == 1, output(result)
     assert finding in result.stdout, output(result)
     _no_marker(marker, result)
+
+
+def test_an_audit_stopped_by_a_build_still_checks_the_other_exact_pins(
+    attacks: Guarded, marker: Path, tmp_path: Path
+) -> None:
+    requirements_file = tmp_path / "requirements.txt"
+    requirements_file.write_text(f"--index-url {attacks.index.url}\nbuildapp==1.0\nvulnlib==1.0\n")
+    result = attacks.safe_pip("check", "--python", attacks.venv(), requirements_file)
+    assert result.returncode == 1, output(result)
+    assert "NEEDS-BUILD" in result.stdout and VULN_ID in result.stdout, output(result)
+    assert "2 of 2 packages" in result.stdout, output(result)
+    _no_marker(marker, result)

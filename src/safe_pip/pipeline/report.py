@@ -240,7 +240,9 @@ def verdict_line(
 ) -> str:
     """The last line of the text report."""
     options = options or ReportOptions()
-    total = _count(len(verdict.plan), "package")
+    # An audit stopped early reports findings of packages its plan never reached: count them.
+    reported = {(d.finding.name, d.finding.version) for d in verdict.decisions}
+    total = _count(len({(i.name, i.version) for i in verdict.plan} | reported), "package")
     env = options.environment
     if verdict.blocked:
         blocked = {(d.finding.name, d.finding.version) for d in verdict.decisions if _blocks(d)}

@@ -48,11 +48,12 @@ def check_lock_files(
     urls: list[str] = list(index_urls)
     needs_default_index = False
     audit_decisions: list[Decision] = []
+    audit_notes: list[str] = []
     for lock in (read_lock_file(path) for path in files):
         lock_items = to_plan(lock.packages)
         if lock.unresolved:
             target = target or resolve_target_python(python)
-            resolved, stops = resolve_unresolved(lock, target, policy)
+            resolved, stops = resolve_unresolved(lock, target, policy, audit_notes)
             lock_items += resolved
             audit_decisions += stops
         urls += lock.index_urls
@@ -62,7 +63,7 @@ def check_lock_files(
             needs_default_index |= _any_from_index(i for i in lock_items if not i.index_url)
         items += lock_items
     if not items:
-        return GuardResult(verdict=Verdict(plan=[], decisions=audit_decisions))
+        return GuardResult(verdict=Verdict(plan=[], decisions=audit_decisions), notes=audit_notes)
     settings = index_settings
     if settings is None and _any_from_index(items):
         # pip's index and network settings (CA bundle, proxy, trusted hosts) for the target:
@@ -81,18 +82,21 @@ def check_lock_files(
     )
     result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
     result.verdict.decisions.extend(audit_decisions)
-    result.notes[:0] = notes
+    result.notes[:0] = [*audit_notes, *notes]
     return one_item_per_version(result)
 
 
 def resolve_unresolved(
-    lock: LockFile, python: str, policy: Policy
+    lock: LockFile, python: str, policy: Policy, notes: list[str]
 ) -> tuple[list[PlanItem], list[Decision]]:
     """Resolve ``lock.unresolved`` with pip's dry run, guarded as an install is and building
     nothing; complete pins are constraints. Returns the resolved items and the decisions that
     stopped the resolution early (a blocked candidate, ``NEEDS-BUILD``).
 
     Items for packages the file pins completely are left out (they are checked as pinned).
+    Exact pins the resolution did not reach (it stopped early, or pip could not resolve a
+    file of nothing but exact pins: conflicting pins still name their versions) are checked
+    as written, with a note in ``notes``.
     """
     from safe_pip.installers.pip.one_pass import audit
 
@@ -108,9 +112,23 @@ def resolve_unresolved(
         args = ["--ignore-installed", "-r", str(requirements_file), "-c", str(constraints_file)]
         for extra in lock.constraint_files:
             args += ["-c", str(extra)]
-        found = audit(python, args, policy)
+        try:
+            found = audit(python, args, policy)
+        except PipError as exc:
+            if len(lock.exact_pins) < len(lock.unresolved):
+                raise  # a range or a URL that nothing but a resolver can pin
+            notes.append(f"{exc}; checked the pinned versions as written")
+            return to_plan(lock.exact_pins), []
     items = [item for item in found.items if item.name not in pinned_versions]
-    return items, found.decisions
+    reached = {item.name for item in items} | {d.finding.name for d in found.decisions}
+    as_written = [pin for pin in lock.exact_pins if pin.name not in reached]
+    if as_written:
+        notes.append(
+            "the resolution stopped early: checked "
+            f"{', '.join(f'{pin.name}=={pin.version}' for pin in as_written)} as written, "
+            "without their dependencies"
+        )
+    return items + to_plan(as_written), found.decisions
 
 
 def _index_pages(

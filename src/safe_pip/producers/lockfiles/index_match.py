@@ -4,7 +4,9 @@
 published file. Here each pinned hash is looked up among the files the index publishes for
 the project: a match gives the item its file name and URL (so the usual index, yanked and
 first-seen checks apply); a hash that matches no published file of that version is a
-``HASH-INDEX`` finding.
+``HASH-INDEX`` finding. A pin with neither hash nor file (``name==version`` checked as
+written) stands for every file the index publishes for that version, as a lock listing them
+all would.
 """
 
 from __future__ import annotations
@@ -36,10 +38,13 @@ def attach_file_names(
     named: list[PlanItem] = []
     findings: list[Finding] = []
     for item in items:
+        files = index_files.get(item.name, ())
+        if _names_no_file(item):
+            named.extend(_published_files(item, files) or [item])
+            continue
         if not needs_file_names(item):
             named.append(item)
             continue
-        files = index_files.get(item.name, ())
         match = next((f for f in files if f.sha256 and f.sha256 == item.sha256), None)
         if match is not None:
             named.append(
@@ -51,6 +56,22 @@ def attach_file_names(
         if published:
             findings.append(_not_published(item, published))
     return named, findings
+
+
+def _names_no_file(item: PlanItem) -> bool:
+    return item.source is ArtifactSource.INDEX and not item.sha256 and not item.filename
+
+
+def _published_files(item: PlanItem, files: Sequence[IndexFile]) -> list[PlanItem]:
+    """One item per file the indexes publish for the item's version (a file name once)."""
+    version = _parsed(item.version)
+    published = {
+        f.filename: f for f in reversed(files) if version and _version_of(f.filename) == version
+    }
+    return [
+        replace(item, filename=f.filename, url=f.url, index_url=f.index_url, sha256=f.sha256)
+        for f in reversed(published.values())
+    ]
 
 
 def _not_published(item: PlanItem, published: Sequence[IndexFile]) -> Finding:

@@ -46,7 +46,9 @@ class LockedPackage:
 @dataclass(frozen=True)
 class LockFile:
     """A read lock file. ``unresolved`` holds requirement lines a resolver must still pin
-    (requirements files only) and ``resolver_options`` the option lines they need."""
+    (requirements files only) and ``resolver_options`` the option lines they need.
+    ``exact_pins``: the ``==`` pins among them (no hash, no marker), which name their version
+    without a resolver: checked as written when the resolution does not reach them."""
 
     path: Path
     kind: LockKind
@@ -55,6 +57,7 @@ class LockFile:
     unresolved: tuple[str, ...] = ()
     resolver_options: tuple[str, ...] = ()
     constraint_files: tuple[Path, ...] = ()
+    exact_pins: tuple[LockedPackage, ...] = ()
 
 
 def lock_upload_time(value: object) -> str | None:

@@ -31,6 +31,7 @@ def read_requirements(path: Path) -> LockFile:
     options = [entry.option for entry in entries if entry.option is not None]
     pinned: list[LockedPackage] = []
     unresolved: list[str] = []
+    exact_pins: list[LockedPackage] = []
     constraint_files: list[Path] = []
     for entry in entries:
         option = entry.option
@@ -38,6 +39,9 @@ def read_requirements(path: Path) -> LockFile:
             package = _complete_pin(entry)
             if package is None:
                 unresolved.append(entry.requirement or "")  # a range, an unhashed pin, a URL
+                exact_pin = _unhashed_pin(entry)
+                if exact_pin is not None:
+                    exact_pins.append(exact_pin)
             else:
                 pinned.append(package)
         elif option.name == "--editable":
@@ -54,6 +58,7 @@ def read_requirements(path: Path) -> LockFile:
         unresolved=tuple(unresolved),
         resolver_options=tuple(o.as_line() for o in options if o.name not in _NOT_FOR_RESOLVER),
         constraint_files=tuple(constraint_files),
+        exact_pins=tuple(exact_pins),
     )
 
 
@@ -69,6 +74,18 @@ def _complete_pin(entry: RequirementFileEntry) -> LockedPackage | None:
         artifacts=tuple(LockedArtifact(None, None, h) for h in entry.hashes),
         pinned_hashes=entry.hashes,
     )
+
+
+def _unhashed_pin(entry: RequirementFileEntry) -> LockedPackage | None:
+    """The package of an exact ``==`` pin without hashes and without an environment marker
+    (which might exclude it from the target), else None."""
+    requirement = entry.parsed
+    if requirement is None or requirement.marker is not None:
+        return None
+    version = _exact_version(requirement)
+    if version is None:
+        return None
+    return LockedPackage(name=canonicalize_name(requirement.name), version=version)
 
 
 def _local_file(entry: RequirementFileEntry) -> Path:
