@@ -45,7 +45,9 @@ def test_vulnerable_direct_dependency_is_blocked(kind: str, guarded: Guarded) ->
     python = guarded.venv(kind)
     result = guarded.install(python, "vulnlib==1.0")
     assert result.returncode == 1, output(result)
-    finding_lines = [line for line in result.stdout.splitlines() if "vulnlib==1.0" in line]
+    finding_lines = [
+        line for line in result.stdout.splitlines() if line.startswith("BLOCKED  vulnlib==1.0")
+    ]
     # PYSEC-2099-1 and GHSA-aaaa-bbbb-cccc are one vulnerability: one line, aliases merged.
     assert len(finding_lines) == 1, result.stdout
     line = finding_lines[0]

@@ -16,18 +16,18 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from safe_pip import exit_codes
-from safe_pip.commands.help_text import PIP_HELP_OPTION, install_help
+from safe_pip.commands.help_text import PIP_HELP_OPTION
 from safe_pip.commands.own_options import split_own_options
 from safe_pip.console import refuse_colour
 from safe_pip.errors import UsageError
 from safe_pip.installers.pip import one_pass
-from safe_pip.installers.pip.args import InstallArgs, parse_install_args
 from safe_pip.installers.process import check_interpreter
-from safe_pip.installers.requirement_pins import requested_names
 from safe_pip.installers.target_python import environment_label, resolve_target_python
 from safe_pip.pipeline import decision_log
 
+# Everything else is imported once pip is running (see ``one_pass.run_guarded_pip``).
 if TYPE_CHECKING:
+    from safe_pip.installers.pip.args import InstallArgs
     from safe_pip.pipeline.check_plan import GuardResult
     from safe_pip.pipeline.policy import Policy
 
@@ -39,10 +39,12 @@ def run_install(argv: Sequence[str]) -> int:
     own, pip_args = split_own_options(argv)
     if PIP_HELP_OPTION in pip_args:  # the target pip's own help for `pip install`
         return subprocess.call([resolve_target_python(own.python), "-m", "pip", "install", "-h"])
-    install_args = parse_install_args(pip_args)  # for help and the names the user requested
-    if install_args.help_requested:
-        sys.stdout.write(install_help())
-        return exit_codes.OK
+    if _may_ask_for_help(pip_args):
+        from safe_pip.commands.help_text import install_help
+
+        if install_args_of(pip_args).help_requested:
+            sys.stdout.write(install_help())
+            return exit_codes.OK
     python = check_interpreter(resolve_target_python(own.python))
     decision_log.note_target(python)
     decision_log.note_check_started()  # from here on, even a failed plan is a guarded run
@@ -55,6 +57,7 @@ def run_install(argv: Sequence[str]) -> int:
         from safe_pip.installers.pip.backend import PipInstaller
         from safe_pip.installers.requirement_pins import read_requirement_files
 
+        install_args = install_args_of(pip_args)
         if install_args.python:
             raise UsageError("pip's --python is safe-pip's own option here: use it once")
         options = read_requirement_files(install_args.requirement_inputs).option_lines()
@@ -71,13 +74,34 @@ def run_install(argv: Sequence[str]) -> int:
         own.policy,
         report,
         fallback=two_pass,
-        already_installed=lambda policy: already_installed(python, install_args, policy),
+        already_installed=lambda policy: already_installed(
+            python, install_args_of(pip_args), policy
+        ),
+    )
+
+
+def install_args_of(pip_args: Sequence[str]) -> InstallArgs:
+    """safe-pip's reading of pip's arguments: only for help, the names the user asked for,
+    and the two-pass fallback; pip alone decides what the arguments mean for the install."""
+    from safe_pip.installers.pip.args import parse_install_args
+
+    return parse_install_args(pip_args)
+
+
+def _may_ask_for_help(pip_args: Sequence[str]) -> bool:
+    """Whether pip's parser could read ``-h``/``--help`` (or an abbreviation) in ``pip_args``:
+    a cheap test, so that only then is the whole line parsed before pip starts. Anything
+    that could be one (``--h...``, a short-option cluster with an ``h``) says yes."""
+    return any(
+        arg.startswith("--h") or (arg.startswith("-") and not arg.startswith("--") and "h" in arg)
+        for arg in pip_args
     )
 
 
 def already_installed(python: str, install_args: InstallArgs, policy: Policy) -> GuardResult:
     """pip has nothing to install: what the environment already has of the requested
     projects, checked against the advisories; anything found is a warning (nothing changes)."""
+    from safe_pip.installers.requirement_pins import requested_names
     from safe_pip.models import Action, Verdict
     from safe_pip.pipeline.check_plan import GuardResult, check_plan
     from safe_pip.producers.installed import installed_plan

@@ -162,10 +162,15 @@ class InstallerRun:
 
 
 def run_installer(
-    command: Sequence[str], env: Mapping[str, str], stdout: TextIO | None = None
+    command: Sequence[str],
+    env: Mapping[str, str],
+    stdout: TextIO | None = None,
+    *,
+    started: Callable[[], None] | None = None,
 ) -> InstallerRun:
     """Run ``command`` with stdout inherited (or sent to ``stdout``) and stderr shown live
-    while also kept."""
+    while also kept. ``started`` runs once the child is running (work that can overlap the
+    child's own start-up)."""
     if stdout is not None:
         stdout.flush()
     try:
@@ -174,6 +179,8 @@ def run_installer(
         )
     except OSError as exc:
         raise UsageError(f"cannot run {command[0]}: {exc.strerror or exc}") from None
+    if started is not None:
+        started()
     assert process.stderr is not None
     captured: list[bytes] = []
     tee = threading.Thread(target=_tee, args=(process.stderr, captured), daemon=True)

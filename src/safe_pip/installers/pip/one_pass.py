@@ -27,17 +27,17 @@ from safe_pip.errors import (
     SafePipError,
     UsageError,
 )
-from safe_pip.hook.runtime.pip_patch import UNSUPPORTED_BY_GUARD
-from safe_pip.index.settings import IndexSettings
 from safe_pip.installers.pip.guard_server import GuardListener
-from safe_pip.installers.pip.report import hash_mismatches, is_hash_mismatch
 from safe_pip.installers.process import InstallerRun, pip_child_env, run_installer
-from safe_pip.models import Decision, PlanItem, Verdict
-from safe_pip.pipeline.policy import Policy
 
+# Only what starting pip needs is imported up front: the checking code is imported while pip
+# starts up (``run_guarded_pip``), so it costs the user no time.
 if TYPE_CHECKING:
+    from safe_pip.index.settings import IndexSettings
     from safe_pip.installers.pip.guard_service import GuardOutcome, GuardService
+    from safe_pip.models import Decision, PlanItem
     from safe_pip.pipeline.check_plan import GuardResult
+    from safe_pip.pipeline.policy import Policy
     from safe_pip.pipeline.report import ReportOptions
 
 INSTALL = "install"
@@ -69,9 +69,10 @@ def run_guarded_pip(
     mode: str = INSTALL,
     output_to_stderr: bool = False,
 ) -> GuardedRun:
-    """Run pip once with the guard. pip starts first; meanwhile a thread imports the checking
-    code, builds the service (``make_service``) and opens the database, and the guard's
-    questions wait for it."""
+    """Run pip once with the guard. pip starts first; then a thread imports the checking code,
+    builds the service (``make_service``) and opens the database while pip starts up (pip
+    asks nothing for its first few hundred milliseconds), and the guard's questions wait for
+    it. Nothing before the start of pip imports more than it needs to start it."""
     services: list[GuardService] = []
     with GuardListener() as listener:
 
@@ -82,18 +83,23 @@ def run_guarded_pip(
             service.preload()
 
         preparing = threading.Thread(target=prepare, daemon=True)
-        preparing.start()
         command = guarded_pip_command(python, pip_args, listener, mode=mode)
         if mode == AUDIT:  # pip's own lines are not part of an audit's report
-            completed = subprocess.run(
-                command, env=pip_child_env(), stdin=subprocess.DEVNULL, capture_output=True
-            )
-            stderr = completed.stderr.decode("utf-8", errors="replace")
-            pip = InstallerRun(completed.returncode, stderr)
+            with subprocess.Popen(
+                command,
+                env=pip_child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            ) as child:
+                preparing.start()
+                _, err = child.communicate()
+            pip = InstallerRun(child.returncode, err.decode("utf-8", errors="replace"))
         else:
             stdout = sys.stderr if output_to_stderr else None
-            pip = run_installer(command, pip_child_env(), stdout)
-        preparing.join()
+            pip = run_installer(command, pip_child_env(), stdout, started=preparing.start)
+        if preparing.ident is not None:  # started with pip
+            preparing.join()
     service = services[0]
     service.close()
     return GuardedRun(pip, service.outcome)
@@ -144,6 +150,8 @@ def _nothing_to_install(outcome: GuardOutcome) -> bool:
 
 def unsupported_pip(run: GuardedRun) -> bool:
     """The guard said it does not recognise this pip's internals (its one error line)."""
+    from safe_pip.hook.runtime.pip_patch import UNSUPPORTED_BY_GUARD
+
     return run.pip.returncode == exit_codes.CANNOT_CHECK and UNSUPPORTED_BY_GUARD in run.pip.stderr
 
 
@@ -210,6 +218,8 @@ def install_exit_code(
         if outcome.dry_run:
             say("--dry-run: nothing was installed.")
         return exit_codes.OK
+    from safe_pip.installers.pip.report import hash_mismatches, is_hash_mismatch
+
     if outcome.main_result is not None:  # every check passed; pip failed afterwards
         _print_machine_report(outcome.main_result, report)
         if is_hash_mismatch(pip.stderr):
@@ -237,6 +247,7 @@ def _print_machine_report(result: GuardResult | None, report: ReportOptions) -> 
     when pip has ended, in every outcome; a text report (and ``--output``) came while pip
     ran."""
     if report.machine_stdout:
+        from safe_pip.models import Verdict
         from safe_pip.pipeline.check_plan import GuardResult
         from safe_pip.pipeline.report import print_verdict
 
