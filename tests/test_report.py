@@ -16,13 +16,13 @@ from safe_pip.models import (
     plan_to_json,
 )
 from safe_pip.pipeline.report import (
-    ReportOptions,
     TextStyle,
     render_json,
     render_text,
     shorten,
     verdict_line,
 )
+from safe_pip.pipeline.report_options import ReportOptions
 
 REQUESTS_VULN = Finding(
     name="requests",

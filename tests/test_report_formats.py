@@ -12,8 +12,8 @@ import pytest
 
 from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, Decision, Finding, PlanItem, Verdict
-from safe_pip.pipeline.report import ReportOptions
 from safe_pip.pipeline.report_cyclonedx import render_cyclonedx
+from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.pipeline.report_sarif import render_sarif
 from support.index_server import LocalIndex
 from support.outcomes import output

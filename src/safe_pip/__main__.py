@@ -1,3 +1,3 @@
-from safe_pip.cli import main
+from safe_pip.cli import run_safe_pip
 
-raise SystemExit(main())
+run_safe_pip()

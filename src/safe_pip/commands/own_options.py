@@ -10,7 +10,6 @@ output options are added from the same table (:func:`add_policy_options`) and re
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,8 +18,10 @@ from typing import TYPE_CHECKING
 from safe_pip.errors import UsageError
 
 if TYPE_CHECKING:
+    import argparse
+
     from safe_pip.pipeline.policy import Policy
-    from safe_pip.pipeline.report import ReportOptions
+    from safe_pip.pipeline.report_options import ReportOptions
 
 OUTPUT_FORMATS = ("text", "json", "sarif", "cyclonedx")
 FAIL_MODES = ("closed", "open")
@@ -114,7 +115,7 @@ class OwnOptions:
         self, *, audit: bool = False, environment: str | None = None, sources: tuple[str, ...] = ()
     ) -> ReportOptions:
         """How to report (``--format``, ``--output``) on ``environment`` or the files checked."""
-        from safe_pip.pipeline.report import ReportOptions
+        from safe_pip.pipeline.report_options import ReportOptions
 
         return ReportOptions(self.output_format, self.output, audit, environment, sources)
 

@@ -32,6 +32,7 @@ from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, Decision, Verdict, finding_to_json, plan_to_json
 from safe_pip.pipeline.checks import CATEGORY_ORDER
 from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES, IGNORE_EXPIRED_NOTE
+from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.redaction import redact_document, redact_text
 
 if TYPE_CHECKING:
@@ -48,22 +49,6 @@ _LABEL_STYLES = {Action.BLOCK: "red", Action.WARN: "yellow", Action.IGNORE: "dim
 _ACTION_ORDER = (Action.BLOCK, Action.WARN, Action.IGNORE)
 _SUMMARY_INDENT = "    "
 _NUMBERS = re.compile(r"(\d+)")
-
-
-@dataclass(frozen=True)
-class ReportOptions:
-    """How and where a verdict is reported, and what it is about."""
-
-    output_format: str = "text"
-    output_file: str | None = None  # --output: the report goes there, a text one to stdout
-    audit: bool = False  # safe-pip check: nothing is being installed
-    environment: str | None = None  # the environment installed into or audited, for people
-    sources: tuple[str, ...] = ()  # the files that were checked (SARIF locations)
-
-    @property
-    def machine_stdout(self) -> bool:
-        """Whether stdout carries a machine-readable document (installer output must not)."""
-        return self.output_format != "text" and self.output_file is None
 
 
 @dataclass(frozen=True)

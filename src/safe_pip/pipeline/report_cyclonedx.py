@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from safe_pip import __version__
 from safe_pip.errors import UsageError
 from safe_pip.models import Category, Decision, PlanItem, Verdict
-from safe_pip.pipeline.report import ReportOptions, dependency_paths, ordered_decisions
+from safe_pip.pipeline.report import dependency_paths, ordered_decisions
+from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.redaction import redact_text
 
 if TYPE_CHECKING:

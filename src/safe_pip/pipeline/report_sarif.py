@@ -17,7 +17,8 @@ from pathlib import Path
 
 from safe_pip import __version__
 from safe_pip.models import Action, Category, Decision, Finding, Verdict
-from safe_pip.pipeline.report import ReportOptions, dependency_paths, ordered_decisions
+from safe_pip.pipeline.report import dependency_paths, ordered_decisions
+from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.redaction import redact_document
 
 SARIF_VERSION = "2.1.0"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import socket
 import sys
@@ -81,7 +80,7 @@ class GuardListener:
     service (so pip starts while safe-pip still imports its checking code)."""
 
     def __init__(self) -> None:
-        self.token = secrets.token_hex(16)
+        self.token = os.urandom(16).hex()  # what secrets.token_hex does, without its imports
         self._service: GuardService | None = None
         self._attached = threading.Event()
         self._directory: str | None = None

@@ -58,7 +58,8 @@ from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_op
 from safe_pip.pipeline.dependency_paths import attach_required_by, requirement_names
 from safe_pip.pipeline.gate import Candidate, candidate_decisions, candidate_from_json, is_allowed
 from safe_pip.pipeline.policy import Policy
-from safe_pip.pipeline.report import ReportOptions, print_verdict
+from safe_pip.pipeline.report import print_verdict
+from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.pipeline.seen_hashes import SeenHashes
 
 NEEDS_BUILD_ID = "NEEDS-BUILD"

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from safe_pip.models import Decision, PlanItem
     from safe_pip.pipeline.check_plan import GuardResult
     from safe_pip.pipeline.policy import Policy
-    from safe_pip.pipeline.report import ReportOptions
+    from safe_pip.pipeline.report_options import ReportOptions
 
 INSTALL = "install"
 AUDIT = "audit"

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from safe_pip.installers.uv.build_gate import BuildGate
     from safe_pip.installers.uv.plan import UvPlan
     from safe_pip.pipeline.policy import Policy
-    from safe_pip.pipeline.report import ReportOptions
+    from safe_pip.pipeline.report_options import ReportOptions
 
 STEERING_ROUNDS = 5  # each round excludes the disallowed versions of newly blocked packages
 
@@ -141,7 +141,7 @@ class UvInstaller:
         from safe_pip.installers.base import report
         from safe_pip.installers.uv.build_gate import BuildBlocked
         from safe_pip.installers.uv.install import install_with_uv
-        from safe_pip.pipeline.report import ReportOptions
+        from safe_pip.pipeline.report_options import ReportOptions
 
         if self.dry_run:
             planned = ", ".join(item.spec for item in items)

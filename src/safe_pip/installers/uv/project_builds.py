@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from safe_pip.index.settings import IndexSettings
     from safe_pip.pipeline.check_plan import GuardResult
     from safe_pip.pipeline.policy import Policy
-    from safe_pip.pipeline.report import ReportOptions
+    from safe_pip.pipeline.report_options import ReportOptions
 
 
 def project_build_args(permits: BuildPermits) -> list[str]:
