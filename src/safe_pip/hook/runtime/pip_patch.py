@@ -79,6 +79,7 @@ class _RunState:
         self.pins: dict[str, str] = {}  # name -> the one version a root requirement allows
         self.resolving = 0
         self.main_checked = False
+        self.untold_origin: dict[str, Any] | None = None  # the hook's, for the first question
 
     @property
     def index_urls(self) -> list[str]:
@@ -225,7 +226,9 @@ def _guarded_run(original_run: Callable[..., int], command: Any, options: Any, a
     try:
         _open_channel(state)  # the checker loads its database while pip resolves
         if bootstrap.is_hook():  # for the decision log: this interpreter, the user's command
-            _ask(state, {"op": "origin", "origin": plan_from_pip.origin()})
+            # told with the first question, not now: the hook's checker is still starting
+            # (~130 ms), and pip need not wait for it before it has something to ask
+            state.untold_origin = plan_from_pip.origin()
         if getattr(options, "python", None) and not bootstrap.is_hook():
             # ``bootstrap.run`` kept pip from re-running itself under that interpreter,
             # where no guard would be loaded; say so instead of installing elsewhere
@@ -251,6 +254,9 @@ def _ask(state: _RunState, request: dict[str, Any]) -> dict[str, Any] | None:
     (fail-open). A stop the checker asks for raises ``HookStop``."""
     if state.channel is None:
         return None
+    if state.untold_origin is not None:
+        origin, state.untold_origin = state.untold_origin, None
+        _ask(state, {"op": "origin", "origin": origin})
     request["report_on_stderr"] = state.report_on_stderr
     try:
         answer = state.channel.ask(request)
