@@ -204,6 +204,35 @@ def test_the_attackers_higher_version_on_the_public_index_is_blocked(
 
 
 @pytest.mark.integration
+def test_a_mirror_beside_its_index_installs_without_reading_either_page_again(
+    private_and_public: tuple[LocalIndex, LocalIndex],
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    pip_venv: Callable[[str], Path],
+) -> None:
+    """A machine's pip.conf lists a mirror beside the index it mirrors: every file the mirror
+    lists is the index's, byte for byte. Nothing to report, and the guard checks what pip
+    read of both pages instead of fetching them once more."""
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    index, mirror = private_and_public
+    (original,) = index.hosted_files("cleanlib")
+    mirror.add_file("cleanlib", "1.0", original.filename, original.content)
+    index.clear_log()
+    mirror.clear_log()
+    python = pip_venv("newest")
+    indexes = ("-i", index.url, "--extra-index-url", mirror.url)
+    result = safe_pip("install", "--python", python, *indexes, "cleanlib")
+    assert result.returncode == 0, output(result)
+    assert "no problems found" in result.stdout, output(result)
+    assert installed(python, isolated_env) == {"cleanlib": "1.0"}
+    for served in (index, mirror):
+        pages = [path for path in served.requests if path.rstrip("/").endswith("/cleanlib")]
+        assert len(pages) == 1, served.requests  # pip's own request, no second one
+
+
+@pytest.mark.integration
 @SKIP_WITHOUT_UV
 def test_uv_with_two_indexes_serving_the_name_is_blocked_too(
     private_and_public: tuple[LocalIndex, LocalIndex],

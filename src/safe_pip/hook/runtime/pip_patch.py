@@ -77,6 +77,7 @@ class _RunState:
         self.channel: channel.Channel | None = None
         self.versions_by_url: dict[str, str] = {}  # candidate file URL -> version
         self.pins: dict[str, str] = {}  # name -> the one version a root requirement allows
+        self.served: dict[str, list[list[Any]]] = {}  # name -> files on every index page
         self.resolving = 0
         self.main_checked = False
         self.untold_origin: dict[str, Any] | None = None  # the hook's, for the first question
@@ -328,6 +329,9 @@ def _allowed_candidates(finder: Any, project_name: str, candidates: Any, state: 
     for candidate, fact in zip(candidates, facts):
         state.versions_by_url[candidate.link.url] = fact[0]
     distinct = list(dict.fromkeys(facts))
+    if len(state.index_urls) > 1:  # what every index lists: checked without reading it again
+        name = plan_from_pip.normalize_name(project_name)
+        state.served[name] = plan_from_pip.served_files(candidates, state.index_urls)
     question: dict[str, Any] = {"op": "candidates", "name": project_name, "candidates": distinct}
     pinned = state.pins.get(plan_from_pip.normalize_name(project_name))
     if pinned is not None:
@@ -469,6 +473,9 @@ def _check(requirement_set: Any, state: _RunState, context: str) -> None:
         plan_from_pip.normalize_name(str(item["name"])): item.get("sha256")
         for item in plan["items"]
     }
+    served = {name: state.served[name] for name in checked if name in state.served}
+    if served:
+        plan["served"] = served
     dry_run = bool(getattr(state.options, "dry_run", False))
     _ask(state, {"op": "check", "plan": plan, "context": context, "dry_run": dry_run})
     state.checked = {**(state.checked or {}), **checked}

@@ -65,6 +65,30 @@ def candidate_facts(candidate: Any) -> tuple[str, bool, str | None, str | None]:
     )
 
 
+def served_files(candidates: Any, index_urls: list[str]) -> list[list[Any]]:
+    """Every file pip found for one project on the index pages it read, for the
+    dependency-confusion check (which index lists which file, with which sha256) and a mirror's
+    missing upload times: ``[filename, sha256, index position, upload time, yanked, reason]``.
+    Files from ``--find-links`` are left out, as they are from an index page read by safe-pip."""
+    served: list[list[Any]] = []
+    for candidate in candidates:
+        link = candidate.link
+        index_url = _index_url(link, index_urls)
+        if index_url is None:
+            continue
+        served.append(
+            [
+                link.filename,
+                _link_sha256(link),
+                index_urls.index(index_url),
+                _upload_time(link),
+                bool(link.is_yanked),
+                link.yanked_reason or None,
+            ]
+        )
+    return served
+
+
 def exact_pins(root_requirements: Any) -> dict[str, str]:
     """``{normalized name: version}`` of the root requirements (the user's, constraints
     included) that allow exactly one version (``==V`` without a wildcard, ``===V``)."""

@@ -261,8 +261,14 @@ class GuardService:
                 self.outcome.main_result = GuardResult(verdict=Verdict(plan=[]))
             return {"exit_code": 0}
         # pip's plan names the one page each file came from; with several indexes the
-        # dependency-confusion check needs every index's page for the name: read them all.
-        pages = _index_pages(plan["items"]) if len(set(index_urls)) < 2 else None
+        # dependency-confusion check needs every index's page for the name: what pip read
+        # of them, else (an item pip did not report them for) read them all again.
+        pages = _index_pages(plan["items"])
+        index_files = (
+            pages
+            if len(set(index_urls)) < 2
+            else _with_served_files(pages, items, plan.get("served"), index_urls)
+        )
         items = attach_required_by(items, _dependency_edges(plan))
         result = check_plan(
             items,
@@ -270,7 +276,7 @@ class GuardService:
             index_urls,
             now=self._now,
             record_seen=not request.get("dry_run"),
-            index_files=pages,
+            index_files=index_files,
             index_settings=settings or IndexSettings(index_urls=tuple(index_urls)),
         )
         result.notes[:0] = self._notes
@@ -456,6 +462,49 @@ def _index_pages(raw_items: Sequence[Mapping[str, Any]]) -> dict[str, list[Index
         if candidate.page is not None and candidate.item.source is ArtifactSource.INDEX:
             pages.setdefault(candidate.item.name, []).append(candidate.page)
     return pages
+
+
+def _with_served_files(
+    pages: dict[str, list[IndexFile]],
+    items: Sequence[PlanItem],
+    served: object,
+    index_urls: Sequence[str],
+) -> dict[str, list[IndexFile]] | None:
+    """The plan's own page entries plus every file pip found on each index page for the
+    same projects (``plan_from_pip.served_files``); None when pip's view of any index
+    project is missing or unreadable (``check_plan`` then reads the pages itself)."""
+    if not isinstance(served, Mapping):
+        return None
+    with_served = {name: list(files) for name, files in pages.items()}
+    for name in {item.name for item in items if item.source is ArtifactSource.INDEX}:
+        entries = served.get(name)
+        if not isinstance(entries, list):
+            return None
+        for entry in entries:
+            file = _served_file(entry, index_urls)
+            if file is None:
+                return None
+            with_served.setdefault(name, []).append(file)
+    return with_served
+
+
+def _served_file(entry: object, index_urls: Sequence[str]) -> IndexFile | None:
+    if not isinstance(entry, list) or len(entry) != 6:
+        return None
+    filename, sha256, position, upload_time, yanked, reason = entry
+    if not (
+        isinstance(filename, str)
+        and isinstance(sha256, (str, type(None)))
+        and isinstance(position, int)
+        and 0 <= position < len(index_urls)
+        and isinstance(upload_time, (str, type(None)))
+        and isinstance(yanked, bool)
+        and isinstance(reason, (str, type(None)))
+    ):
+        return None
+    sha = sha256.lower() if sha256 else None
+    # the URL is not needed: the plan's own entry (listed first) is the one its URL matches
+    return IndexFile(filename, "", sha, yanked, reason, upload_time, index_urls[position])
 
 
 def _dependency_edges(plan: Mapping[str, Any]) -> dict[str, list[str]]:
