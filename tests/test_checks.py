@@ -9,6 +9,7 @@ import pytest
 
 from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
 from safe_pip.pipeline.checks import find_problems
+from safe_pip.pipeline.confusion import ConfusionRule
 from safe_pip.pipeline.seen_hashes import SeenHash
 
 SHA_A = "a" * 64
@@ -306,3 +307,57 @@ def test_advisories_are_looked_up_once_per_version_not_once_per_file() -> None:
 
     assert calls == [("demo", "1.0"), ("demo", "2.0")]
     assert ids(found) == ["PYSEC-1"] * 5
+
+
+class CountedEntry:
+    """An index entry that counts how often its fields are read."""
+
+    reads = 0
+
+    def __init__(self, filename: str, index_url: str) -> None:
+        self._filename, self._index_url = filename, index_url
+
+    @property
+    def filename(self) -> str:
+        CountedEntry.reads += 1
+        return self._filename
+
+    @property
+    def index_url(self) -> str:
+        CountedEntry.reads += 1
+        return self._index_url
+
+    @property
+    def sha256(self) -> str:
+        CountedEntry.reads += 1
+        return SHA_A
+
+    @property
+    def yanked(self) -> bool:
+        CountedEntry.reads += 1
+        return False
+
+    @property
+    def yanked_reason(self) -> None:
+        CountedEntry.reads += 1
+        return None
+
+
+def test_a_projects_page_is_read_once_however_many_of_its_files_a_lock_lists() -> None:
+    """A lock lists every platform's file of a version and a page lists every file of every
+    version: comparing each listed file with the whole page (on every index) made a check of
+    a 160-package lock against a mirrored index take 20 s of CPU. The page is grouped once per
+    project; each plan item then costs a constant number of reads."""
+    filenames = [f"demo-1.{n}-py3-none-any.whl" for n in range(300)]
+    page = [CountedEntry(name, index) for index in (INDEX, OTHER_INDEX) for name in filenames]
+    plan = [
+        item(version=f"1.{n}", filename=name, url=f"https://files.example/{name}")
+        for n, name in enumerate(filenames[:100])
+    ]
+    rule = ConfusionRule([INDEX, OTHER_INDEX], {})
+    CountedEntry.reads = 0
+
+    found = find_problems(plan, Advisories(), {"demo": page}, Seen(), confusion=rule)
+
+    assert found == []  # the two indexes agree: one mirrors the other
+    assert CountedEntry.reads <= 5 * len(page) + 20 * len(plan)

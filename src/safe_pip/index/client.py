@@ -115,17 +115,34 @@ def fetch_index_files(
 
 def match_file(item: PlanItem, files: Iterable[IndexFile]) -> IndexFile | None:
     """The index file the plan item refers to: same URL first, else same filename."""
-    candidates = list(files)
-    if item.url is not None:
-        url = without_fragment(item.url)
-        for file in candidates:
-            if file.url == url:
-                return file
-    if item.filename is not None:
-        for file in candidates:
-            if file.filename == item.filename:
-                return file
-    return None
+    return FileMatcher(files).match(item)
+
+
+class FileMatcher:
+    """``match_file`` for the many items of one project: its files are indexed by URL and
+    by file name once (a lock lists thousands of a project's files; scanning the page for
+    each took time quadratic in its size)."""
+
+    def __init__(self, files: Iterable[IndexFile]) -> None:
+        self.by_url: dict[str, IndexFile] = {}
+        self.by_filename: dict[str, list[IndexFile]] = {}
+        for file in files:
+            self.by_url.setdefault(file.url, file)
+            self.by_filename.setdefault(file.filename, []).append(file)
+
+    def match(self, item: PlanItem) -> IndexFile | None:
+        if item.url is not None:
+            found = self.by_url.get(without_fragment(item.url))
+            if found is not None:
+                return found
+        if item.filename is not None:
+            same_name = self.by_filename.get(item.filename)
+            return same_name[0] if same_name else None
+        return None
+
+    def same_name(self, file: IndexFile) -> list[IndexFile]:
+        """Every listed file (on any index) with ``file``'s name."""
+        return self.by_filename.get(file.filename, [])
 
 
 def project_page_url(index_url: str, name: str) -> str:

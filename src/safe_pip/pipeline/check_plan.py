@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from safe_pip import exit_codes
 from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
 from safe_pip.errors import CannotCheckError
-from safe_pip.index.client import IndexFile, ProjectStatus, fetch_index_files, match_file
+from safe_pip.index.client import FileMatcher, IndexFile, ProjectStatus, fetch_index_files
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.checks import find_problems
@@ -88,8 +88,9 @@ def check_plan(
         if index_files is None:
             skipped.append("index hashes and yanked releases")
     index_files = index_files or {}
-    items = [_with_index_facts(item, index_files.get(item.name, ())) for item in items]
-    notes.extend(_not_on_any_index_notes(items, index_files))
+    matchers = {name: FileMatcher(files) for name, files in index_files.items()}
+    items = [_with_index_facts(item, matchers.get(item.name, _NO_FILES)) for item in items]
+    notes.extend(_not_on_any_index_notes(items, matchers))
     opened_seen = unless_fail_open(SeenHashes.open, policy, notes)
     if opened_seen is None:
         skipped.append("hashes seen before")
@@ -148,7 +149,7 @@ def read_index_pages(
 
 
 def _not_on_any_index_notes(
-    items: Sequence[PlanItem], index_files: Mapping[str, Sequence[IndexFile]]
+    items: Sequence[PlanItem], matchers: Mapping[str, FileMatcher]
 ) -> list[str]:
     """Say so when an index artifact is on no index page that was read (--no-index,
     --find-links, an index that does not list the file): its hash could not be compared with
@@ -157,7 +158,7 @@ def _not_on_any_index_notes(
         item.spec
         for item in items
         if item.source is ArtifactSource.INDEX
-        and match_file(item, index_files.get(item.name, ())) is None
+        and matchers.get(item.name, _NO_FILES).match(item) is None
     )
     if not unlisted:
         return []
@@ -167,10 +168,10 @@ def _not_on_any_index_notes(
     ]
 
 
-def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
+def _with_index_facts(item: PlanItem, files: FileMatcher) -> PlanItem:
     """Fill in what the index page knows and the producer did not: which index, yanked,
     uploaded when."""
-    match = match_file(item, files)
+    match = files.match(item)
     if match is None:
         return item
     return replace(
@@ -178,11 +179,13 @@ def _with_index_facts(item: PlanItem, files: Sequence[IndexFile]) -> PlanItem:
         index_url=item.index_url or match.index_url,
         yanked=match.yanked if item.yanked is None else item.yanked,
         yanked_reason=item.yanked_reason or match.yanked_reason,
-        upload_time=item.upload_time or match.upload_time or _mirrored_upload_time(match, files),
+        upload_time=item.upload_time
+        or match.upload_time
+        or _mirrored_upload_time(match, files.same_name(match)),
     )
 
 
-def _mirrored_upload_time(match: IndexFile, files: Sequence[IndexFile]) -> str | None:
+def _mirrored_upload_time(match: IndexFile, same_name: Sequence[IndexFile]) -> str | None:
     """A mirror's page (a PEP 503 page, a ``file://`` tree) often gives no upload time; when
     another configured index lists the very same file (same name and sha256), its upload time
     is the file's. With several, the latest: the release-age check errs on the young side."""
@@ -190,10 +193,8 @@ def _mirrored_upload_time(match: IndexFile, files: Sequence[IndexFile]) -> str |
         return None
     moments = {
         moment: file.upload_time
-        for file in files
-        if file.filename == match.filename
-        and file.sha256 == match.sha256
-        and (moment := parse_timestamp(file.upload_time)) is not None
+        for file in same_name
+        if file.sha256 == match.sha256 and (moment := parse_timestamp(file.upload_time)) is not None
     }
     return moments[max(moments)] if moments else None
 
@@ -222,6 +223,7 @@ class _NoAdvisories:
 
 
 _NO_ADVISORIES = _NoAdvisories()
+_NO_FILES = FileMatcher(())
 # Advisory ids (PYSEC-2021-7, GHSA-xxxx-..., CVE-2024-1, MAL-...) as opposed to safe-pip's own
 # check ids (YANKED, HASH-INDEX, TOO-NEW: no digits), which no database lists.
 _ADVISORY_ID = re.compile(r"(GHSA-|[A-Za-z]+-\d)")

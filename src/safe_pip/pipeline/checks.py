@@ -13,7 +13,7 @@ from typing import Protocol
 from packaging.utils import canonicalize_name
 
 from safe_pip.models import ArtifactSource, Category, Finding, PlanItem
-from safe_pip.pipeline.confusion import ConfusionRule, confusion_findings
+from safe_pip.pipeline.confusion import ConfusionRule, Serving, confusion_findings
 from safe_pip.pipeline.release_age import ReleaseAgeRule, release_age_finding
 
 # Stable ids of the findings that do not come from an advisory.
@@ -126,12 +126,14 @@ def find_problems(
     from index pages by ``check_plan``). ``confusion``: the configured indexes and
     ``index-for`` bindings for the dependency-confusion check. ``project_statuses``: PEP 792
     markers the index pages carry."""
-    files_by_name = {canonicalize_name(name): files for name, files in index_files.items()}
+    projects = {canonicalize_name(name): _Project(files) for name, files in index_files.items()}
+    no_project = _Project(())
     findings: list[Finding] = []
     # A lock file lists every platform's file of a version: look each version up once.
     by_version: dict[tuple[str, str], list[Finding]] = {}
     for item in plan:
-        published = _published_files(item, files_by_name.get(canonicalize_name(item.name), ()))
+        project = projects.get(canonicalize_name(item.name), no_project)
+        published = _published_files(item, project.by_filename.get(item.filename or "", ()))
         version_key = (item.name, item.version)
         if version_key not in by_version:
             by_version[version_key] = advisory_findings(item.name, item.version, advisories)
@@ -143,22 +145,40 @@ def find_problems(
         findings.extend(_hash_findings(item, published, seen))
         findings.extend(_unverifiable_findings(item, published))
         if confusion is not None:
-            served = files_by_name.get(canonicalize_name(item.name), ())
-            findings.extend(confusion_findings(item, served, confusion))
+            findings.extend(
+                confusion_findings(item, project.files, confusion, serving=project.serving())
+            )
     return sorted(findings, key=_sort_key)
+
+
+class _Project:
+    """One project's index files, grouped once: a lock lists thousands of a project's files,
+    and matching each against every listed file took time quadratic in the page size."""
+
+    def __init__(self, files: Sequence[IndexFileLike]) -> None:
+        self.files = files
+        self.by_filename: dict[str, list[IndexFileLike]] = {}
+        for file in files:
+            self.by_filename.setdefault(file.filename, []).append(file)
+        self._serving: Serving | None = None
+
+    def serving(self) -> Serving:
+        if self._serving is None:
+            self._serving = Serving.of(self.files)
+        return self._serving
 
 
 def _sort_key(finding: Finding) -> tuple[int, str, str, str]:
     return (CATEGORY_ORDER.index(finding.category), finding.name, finding.version, finding.id)
 
 
-def _published_files(item: PlanItem, files: Sequence[IndexFileLike]) -> list[IndexFileLike]:
-    """The index entries for exactly this artifact, preferring the index it came from."""
+def _published_files(item: PlanItem, same_name: Sequence[IndexFileLike]) -> list[IndexFileLike]:
+    """The index entries for exactly this artifact (``same_name``: the files of its file
+    name on every index), preferring the index it came from."""
     if item.source not in _DOWNLOADED_SOURCES or not item.filename:
         return []
-    same_name = [f for f in files if f.filename == item.filename]
     from_its_index = [f for f in same_name if _same_index(f.index_url, item.index_url)]
-    return from_its_index or same_name
+    return from_its_index or list(same_name)
 
 
 def _same_index(a: str | None, b: str | None) -> bool:

@@ -61,30 +61,49 @@ class ConfusionRule:
         return frozenset(index_identity(url) for url in self.index_urls)
 
 
+@dataclass(frozen=True)
+class Serving:
+    """What the configured indexes serve for one project: which indexes (by
+    ``index_identity``, sorted) and whether they agree. A lock lists many files of a
+    project, so this is worked out once per project, not once per listed file."""
+
+    indexes: tuple[str, ...]
+    agree: bool
+
+    @classmethod
+    def of(cls, files: Sequence[ServedFile]) -> Serving:
+        """``files``: every index page file listed for the project, from every index."""
+        listed = _listed_by_index(files)
+        return cls(indexes=tuple(sorted(listed)), agree=_agree(listed))
+
+
 def confusion_findings(
-    item: PlanItem, files: Sequence[ServedFile], rule: ConfusionRule
+    item: PlanItem,
+    files: Sequence[ServedFile],
+    rule: ConfusionRule,
+    *,
+    serving: Serving | None = None,
 ) -> list[Finding]:
     """The dependency-confusion findings of one plan item (``files``: every index page file
-    listed for its name, from every configured index)."""
+    listed for its name, from every configured index; ``serving``: ``Serving.of(files)``
+    when the caller keeps it for the project's other items)."""
     if item.source is not ArtifactSource.INDEX:
         return []
     came_from = index_identity(item.index_url) if item.index_url else None
     findings: list[Finding] = []
     bound = rule.bindings.get(item.name)
-    # A lock lists many files per project, all from a few indexes: name each index once.
-    serving = sorted({index_identity(url) for url in {file.index_url for file in files}})
     if bound is not None:  # the user's explicit choice replaces both other rules
         if came_from != index_identity(bound):
             source = came_from or "an index safe-pip could not tell"
             summary = f"comes from {source}, but index-for binds it to {index_identity(bound)}"
             findings.append(_finding(item, CONFUSION_ID, summary))
         return findings
-    agree = indexes_agree(files)
-    if len(rule.configured) > 1 and len(serving) > 1 and not agree:
+    served = serving or Serving.of(files)
+    if len(rule.configured) > 1 and len(served.indexes) > 1 and not served.agree:
         summary = (
-            f"served by {len(serving)} indexes ({', '.join(serving)}), this one from "
-            f"{came_from or 'an unknown index'}: an attacker may have published the name on "
-            "another index; bind it with index-for"
+            f"served by {len(served.indexes)} indexes ({', '.join(served.indexes)}), this "
+            f"one from {came_from or 'an unknown index'}: an attacker may have published the "
+            "name on another index; bind it with index-for"
         )
         findings.append(_finding(item, CONFUSION_ID, summary))
     first = rule.first_index(item.name)
@@ -94,7 +113,7 @@ def confusion_findings(
         and came_from
         and first.index_url != came_from
         and first.index_url in rule.configured
-        and not (agree and first.index_url in serving)
+        and not (served.agree and first.index_url in served.indexes)
     ):
         summary = (
             f"came from {first.index_url} when first seen on {first.first_seen[:10]}, "
@@ -107,9 +126,23 @@ def confusion_findings(
 def indexes_agree(files: Sequence[ServedFile]) -> bool:
     """Whether one index lists every file the others list, with the same sha256 (see the
     module's docstring); trivially so when one index serves the project."""
-    listed: dict[str, dict[str, str | None]] = {}  # index -> file name -> sha256
+    return _agree(_listed_by_index(files))
+
+
+def _listed_by_index(files: Sequence[ServedFile]) -> dict[str, dict[str, str | None]]:
+    """index identity -> file name -> sha256 (each distinct index URL named once)."""
+    identities: dict[str, str] = {}
+    listed: dict[str, dict[str, str | None]] = {}
     for file in files:
-        listed.setdefault(index_identity(file.index_url), {})[file.filename] = file.sha256
+        url = file.index_url
+        identity = identities.get(url)
+        if identity is None:
+            identity = identities[url] = index_identity(url)
+        listed.setdefault(identity, {})[file.filename] = file.sha256
+    return listed
+
+
+def _agree(listed: dict[str, dict[str, str | None]]) -> bool:
     if len(listed) < 2:
         return True
     every_file = {name for files_of in listed.values() for name in files_of}

@@ -37,6 +37,7 @@ def attach_file_names(
     """Items with file names where the index has their hash, and findings for the others."""
     named: list[PlanItem] = []
     findings: list[Finding] = []
+    by_sha256: dict[str, dict[str, IndexFile]] = {}  # per project, built on first use
     for item in items:
         files = index_files.get(item.name, ())
         if _names_no_file(item):
@@ -45,7 +46,9 @@ def attach_file_names(
         if not needs_file_names(item):
             named.append(item)
             continue
-        match = next((f for f in files if f.sha256 and f.sha256 == item.sha256), None)
+        if item.name not in by_sha256:
+            by_sha256[item.name] = _first_file_per_sha256(files)
+        match = by_sha256[item.name].get(item.sha256 or "")
         if match is not None:
             named.append(
                 replace(item, filename=match.filename, url=match.url, index_url=match.index_url)
@@ -56,6 +59,15 @@ def attach_file_names(
         if published:
             findings.append(_not_published(item, published))
     return named, findings
+
+
+def _first_file_per_sha256(files: Sequence[IndexFile]) -> dict[str, IndexFile]:
+    """A hash-pinned lock lists several hashes per project: index its page once."""
+    first: dict[str, IndexFile] = {}
+    for file in files:
+        if file.sha256:
+            first.setdefault(file.sha256, file)
+    return first
 
 
 def _names_no_file(item: PlanItem) -> bool:
