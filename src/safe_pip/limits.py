@@ -97,7 +97,10 @@ def check_size(size: int, max_bytes: int) -> None:
 def json_nesting(raw: bytes) -> int:
     """How deeply arrays and objects nest in a JSON text (strings are skipped, so brackets
     inside them do not count). Linear time, no recursion."""
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    # Without a backslash no quote is escaped, so every other piece between quotes is a
+    # string: splitting is several times faster than the regular expression (index pages).
+    outside = b"".join(raw.split(b'"')[::2]) if b"\\" not in raw else _JSON_STRING.sub(b"", raw)
+    brackets = outside.translate(None, _NOT_BRACKETS)
     steps = brackets.translate(_OPENING_AS_ONE)  # 1 opens a level, 255 closes one
     return max(
         accumulate(steps, lambda depth, step: depth + 1 if step == 1 else depth - 1, initial=0)

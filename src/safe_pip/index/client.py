@@ -418,13 +418,22 @@ def _json_file(entry: object, page_url: str, index_url: str) -> IndexFile:
         raise ValueError(f"{filename}: 'yanked' must be true, false or a reason")
     return IndexFile(
         filename=filename,
-        url=without_fragment(urljoin(page_url, url)),
+        url=_absolute_url(page_url, url),
         sha256=sha256.lower() if isinstance(sha256, str) else None,
         yanked=bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         upload_time=upload_time if isinstance(upload_time, str) else None,
         index_url=index_url,
     )
+
+
+def _absolute_url(page_url: str, url: str) -> str:
+    """``url`` made absolute against the page, without its fragment. PEP 691 pages usually
+    give plain absolute URLs (a page lists thousands): those are taken as they are, which is
+    what ``urljoin`` and ``without_fragment`` would return for them."""
+    if url.startswith(("https://", "http://")) and not any(c in url for c in "?#;"):
+        return url
+    return without_fragment(urljoin(page_url, url))
 
 
 # ---------------------------------------------------------------- PEP 503 HTML
