@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -175,3 +176,22 @@ def test_help_for_an_argparse_command(capsys: pytest.CaptureFixture[str]) -> Non
         cli.main(["help", "setup"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("usage: safe-pip setup ")
+
+
+@pytest.mark.integration
+def test_db_status_imports_neither_httpx_nor_the_other_commands(
+    isolated_env: dict[str, str],
+) -> None:
+    """Building the parser imported every command's module (httpx among them): `db status`
+    took 0.2-0.4 s. Only the command's own module is imported now."""
+    script = (
+        "import sys\n"
+        "from safe_pip import cli\n"
+        "cli.main(['db', 'status'])\n"
+        "unwanted = ('httpx', 'safe_pip.commands.check', 'safe_pip.commands.uv')\n"
+        "print(sorted(m for m in unwanted if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=isolated_env, capture_output=True, text=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr

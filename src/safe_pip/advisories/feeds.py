@@ -16,9 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
-
-import httpx
+from typing import TYPE_CHECKING, Optional
 
 from safe_pip import limits
 from safe_pip.advisories.database import OFFLINE_HINT
@@ -35,6 +33,9 @@ from safe_pip.advisories.sources import (
 from safe_pip.errors import DatabaseError
 from safe_pip.redaction import redact_url
 from safe_pip.times import parse_timestamp
+
+if TYPE_CHECKING:
+    import httpx  # imported where a feed is downloaded: `db status` does not need it
 
 DOWNLOAD_TIMEOUT_SECONDS = 60.0
 MAX_INCREMENTAL_RECORDS = 2000  # more changes than this: download the whole export
@@ -86,6 +87,8 @@ def fetch_source(
     unreadable data, too slow) or ``UsageError`` (a local source that does not exist)."""
     if not is_http_url(location):
         return _fetch_local(location, previous)
+    import httpx
+
     with httpx.Client(follow_redirects=True, timeout=timeout) as client:
         if previous is not None and previous.newest_modified is not None:
             incremental = _fetch_incremental(client, location, previous)
@@ -147,6 +150,8 @@ def _fetch_whole(
     progress: Progress | None,
     deadline: limits.Deadline,
 ) -> Fetched:
+    import httpx
+
     destination = new_temporary(".download")
     headers = _conditional_headers(previous.validators if previous else None)
     reason: str | None = None
@@ -201,6 +206,8 @@ def _save(
 def _fetch_incremental(client: httpx.Client, url: str, previous: Previous) -> Fetched | None:
     """Only the records modified since the last fetch, when the source is an OSV export with
     a ``modified_id.csv``; None when it is not, or when a full download is cheaper."""
+    import httpx
+
     base, _, name = url.rpartition("/")
     if name != OSV_EXPORT_NAME or previous.newest_modified is None:
         return None
@@ -239,6 +246,8 @@ def _modified_since(text: str, since: datetime) -> list[str] | None:
 
 
 def _download_records(client: httpx.Client, base: str, ids: list[str]) -> list[Document]:
+    import httpx
+
     def download(record_id: str) -> Document:
         url = f"{base}/{record_id}.json"
         try:
