@@ -46,6 +46,8 @@ MAX_NESTING = 64
 # A JSON string, written as an unrolled loop (twice as fast as an alternation per byte).
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_NOT_QUOTES_OR_BRACKETS = bytes(byte for byte in range(256) if byte not in b'"[]{}')
+_PLAIN_STRING = re.compile(rb'"[^"]*"')  # a string of a text without backslashes
 _OPENING_AS_ONE = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
 
 
@@ -97,10 +99,13 @@ def check_size(size: int, max_bytes: int) -> None:
 def json_nesting(raw: bytes) -> int:
     """How deeply arrays and objects nest in a JSON text (strings are skipped, so brackets
     inside them do not count). Linear time, no recursion."""
-    # Without a backslash no quote is escaped, so every other piece between quotes is a
-    # string: splitting is several times faster than the regular expression (index pages).
-    outside = b"".join(raw.split(b'"')[::2]) if b"\\" not in raw else _JSON_STRING.sub(b"", raw)
-    brackets = outside.translate(None, _NOT_BRACKETS)
+    if b"\\" in raw:
+        brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    else:
+        # No quote is escaped: keep only quotes and brackets, then drop the (now short)
+        # strings; twice as fast on index pages, which list thousands of files.
+        outside = _PLAIN_STRING.sub(b"", raw.translate(None, _NOT_QUOTES_OR_BRACKETS))
+        brackets = outside.translate(None, _NOT_BRACKETS)  # an unmatched quote, if any
     steps = brackets.translate(_OPENING_AS_ONE)  # 1 opens a level, 255 closes one
     return max(
         accumulate(steps, lambda depth, step: depth + 1 if step == 1 else depth - 1, initial=0)

@@ -88,7 +88,12 @@ def check_plan(
         if index_files is None:
             skipped.append("index hashes and yanked releases")
     index_files = index_files or {}
-    matchers = {name: FileMatcher(files) for name, files in index_files.items()}
+    by_name: dict[str, list[PlanItem]] = {}
+    for item in items:
+        by_name.setdefault(item.name, []).append(item)
+    matchers = {
+        name: FileMatcher(files, by_name.get(name, [])) for name, files in index_files.items()
+    }
     items = [_with_index_facts(item, matchers.get(item.name, _NO_FILES)) for item in items]
     notes.extend(_not_on_any_index_notes(items, matchers))
     opened_seen = unless_fail_open(SeenHashes.open, policy, notes)

@@ -126,8 +126,14 @@ def find_problems(
     from index pages by ``check_plan``). ``confusion``: the configured indexes and
     ``index-for`` bindings for the dependency-confusion check. ``project_statuses``: PEP 792
     markers the index pages carry."""
-    projects = {canonicalize_name(name): _Project(files) for name, files in index_files.items()}
-    no_project = _Project(())
+    planned: dict[str, set[str]] = {}  # the file names the plan names, per project
+    for item in plan:
+        planned.setdefault(canonicalize_name(item.name), set()).add(item.filename or "")
+    projects = {
+        key: _Project(files, planned.get(key, set()))
+        for key, files in ((canonicalize_name(name), files) for name, files in index_files.items())
+    }
+    no_project = _Project((), set())
     findings: list[Finding] = []
     # A lock file lists every platform's file of a version: look each version up once.
     by_version: dict[tuple[str, str], list[Finding]] = {}
@@ -153,13 +159,15 @@ def find_problems(
 
 class _Project:
     """One project's index files, grouped once: a lock lists thousands of a project's files,
-    and matching each against every listed file took time quadratic in the page size."""
+    and matching each against every listed file took time quadratic in the page size. Only
+    the ``planned`` file names are grouped (a page lists every file of every version)."""
 
-    def __init__(self, files: Sequence[IndexFileLike]) -> None:
+    def __init__(self, files: Sequence[IndexFileLike], planned: set[str]) -> None:
         self.files = files
         self.by_filename: dict[str, list[IndexFileLike]] = {}
         for file in files:
-            self.by_filename.setdefault(file.filename, []).append(file)
+            if file.filename in planned:
+                self.by_filename.setdefault(file.filename, []).append(file)
         self._serving: Serving | None = None
 
     def serving(self) -> Serving:
