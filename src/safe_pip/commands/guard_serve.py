@@ -7,8 +7,6 @@ prints. The policy is read from where pip runs (the working directory it shares)
 
 from __future__ import annotations
 
-import threading
-
 from safe_pip.commands.own_options import OwnOptions
 from safe_pip.installers.pip.guard_server import serve_stdio
 from safe_pip.installers.pip.guard_service import GuardService
@@ -16,7 +14,7 @@ from safe_pip.installers.pip.guard_service import GuardService
 
 def run_guard_serve() -> int:
     service = GuardService(OwnOptions().policy(), print_reports=False)
-    threading.Thread(target=service.preload, daemon=True).start()
+    service.preload()  # returns at once; questions wait for the data
     try:
         serve_stdio(service)
     finally:

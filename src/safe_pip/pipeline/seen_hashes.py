@@ -171,7 +171,11 @@ class SeenHashes:
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
-            connection = sqlite3.connect(str(self.path), timeout=_LOCK_TIMEOUT_SECONDS)
+            # check_same_thread: the guard service asks from each connection's thread,
+            # one question at a time (its lock)
+            connection = sqlite3.connect(
+                str(self.path), timeout=_LOCK_TIMEOUT_SECONDS, check_same_thread=False
+            )
             try:
                 connection.executescript(_SCHEMA)
                 connection.commit()

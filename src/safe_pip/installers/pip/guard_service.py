@@ -25,8 +25,8 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -113,7 +113,9 @@ class GuardService:
         self._report_options = report or ReportOptions()
         self._audit = audit
         self._now = now or datetime.now(timezone.utc)
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="safe-pip-guard")
+        self._lock = threading.Lock()  # one question at a time, whichever connection asks
+        self._loaded = threading.Event()
+        self._preloading = False
         self._load_error: str | None = None
         self._notes: list[str] = []
         self._advisories: AdvisoryDatabase | None = None
@@ -138,21 +140,29 @@ class GuardService:
 
     def preload(self) -> None:
         """Start opening the advisory database and the seen-hashes record; returns at once.
-
-        Every use of them (SQLite connections belong to one thread) happens on the service's
-        one worker thread, whichever connection a question comes from."""
-        self._worker.submit(self._open_data)
+        Questions wait until they are open, and are answered one at a time (one lock), in the
+        thread of the connection that asks: no hand-over to another thread per question."""
+        self._preloading = True
+        threading.Thread(target=self._open_data, daemon=True, name="safe-pip-preload").start()
 
     def _open_data(self) -> None:
         try:
-            self._advisories = unless_fail_open(AdvisoryDatabase.open, self.policy, self._notes)
-            self._seen = unless_fail_open(SeenHashes.open, self.policy, self._notes)
+            with self._lock:
+                self._advisories = unless_fail_open(AdvisoryDatabase.open, self.policy, self._notes)
+                self._seen = unless_fail_open(SeenHashes.open, self.policy, self._notes)
         except SafePipError as exc:
             self._load_error = str(exc)
+        finally:
+            self._loaded.set()
 
     def close(self) -> None:
-        self._worker.submit(self._close_data).result()
-        self._worker.shutdown()
+        self._wait_for_data()
+        with self._lock:
+            self._close_data()
+
+    def _wait_for_data(self) -> None:
+        if self._preloading:
+            self._loaded.wait()
 
     def _close_data(self) -> None:
         if self._advisories is not None:
@@ -164,7 +174,9 @@ class GuardService:
 
     def handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """The answer to one question; never raises for bad input (``error`` instead)."""
-        return self._worker.submit(self._handle, request).result()
+        self._wait_for_data()
+        with self._lock:
+            return self._handle(request)
 
     def _handle(self, request: Mapping[str, Any]) -> dict[str, Any]:
         handlers: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
@@ -191,7 +203,7 @@ class GuardService:
             return {"error": f"safe-pip could not read the guard's question: {exc}"}
 
     def _ready(self) -> bool:
-        return self._load_error is None  # the worker opened the data before any question
+        return self._load_error is None  # the data was opened (or failed to) before any question
 
     def _candidates(self, request: Mapping[str, Any]) -> dict[str, Any]:
         # An audit reports what pip would choose unguarded; steering is an install's business.
