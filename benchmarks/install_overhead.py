@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +124,33 @@ def real_index_reachable(env: dict[str, str]) -> bool:
     return probe.returncode == 0
 
 
+def compile_sources() -> None:
+    """As installed for real: byte-code compiled once, not compiled again on every start."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], check=True)
+
+
+def each_plan(which: str, work: Path) -> Iterator[tuple[Plan, dict[str, str]]]:
+    """The plans of ``which`` index ("local", "real" or "both"), each with the environment to
+    run it in (safe-pip's records in ``work``, its database built from the PyPA snapshot)."""
+    safe_pip = [sys.executable, "-m", "safe_pip"]
+    if which in ("local", "both"):
+        env = isolated_env(work / "env")
+        timed([*safe_pip, "db", "update", "--source", str(SNAPSHOT)], env)
+        with LocalIndex(work / "index") as index:
+            for plan in local_plans(index):
+                plan.title = f"local, {plan.title}"
+                yield plan, env
+    if which in ("real", "both"):
+        env = real_index_env(work)
+        if not real_index_reachable(env):
+            print("| real index | not reachable: skipped |")
+            return
+        timed([*safe_pip, "db", "update", "--source", str(SNAPSHOT)], env)
+        for title, requirements in REAL_PLANS.items():
+            yield Plan(f"real index, {title}", "", requirements), env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
@@ -132,29 +159,12 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="safe-pip-bench-"))
-    safe_pip = [sys.executable, "-m", "safe_pip"]
-    # As installed for real: byte-code compiled once, not compiled again on every start.
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], check=True)
+    compile_sources()
     print(f"pip: {args.pip}, rounds: {args.rounds}, medians (ratio to plain pip)")
     print("| plan | pip install | safe-pip install | pip install, hooked venv |")
     print("|---|---|---|---|")
-    if args.index in ("local", "both"):
-        env = isolated_env(work / "env")
-        timed([*safe_pip, "db", "update", "--source", str(SNAPSHOT)], env)
-        with LocalIndex(work / "index") as index:
-            for plan in local_plans(index):
-                plan.title = f"local, {plan.title}"
-                print(report(plan, measure(plan, args.pip, args.rounds, work, env)), flush=True)
-    if args.index in ("real", "both"):
-        env = real_index_env(work)
-        if not real_index_reachable(env):
-            print("| real index | not reachable: skipped | | |")
-            return
-        timed([*safe_pip, "db", "update", "--source", str(SNAPSHOT)], env)
-        for title, requirements in REAL_PLANS.items():
-            plan = Plan(f"real index, {title}", "", requirements)
-            print(report(plan, measure(plan, args.pip, args.rounds, work, env)), flush=True)
+    for plan, env in each_plan(args.index, work):
+        print(report(plan, measure(plan, args.pip, args.rounds, work, env)), flush=True)
 
 
 if __name__ == "__main__":

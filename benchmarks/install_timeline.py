@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -27,19 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from install_overhead import (
-    REAL_PLANS,
-    REPO,
-    SNAPSHOT,
-    Plan,
-    local_plans,
-    real_index_env,
-    real_index_reachable,
-    timed,
-)
+from install_overhead import Plan, compile_sources, each_plan, timed
 
-from support.index_server import LocalIndex
-from support.isolation import isolated_env
 from support.venvs import BUNDLED, NEWEST, VenvTemplates, venv_python
 
 # Runs ``safe-pip ARGS`` in this process with a stopwatch on the points where safe-pip hands
@@ -139,28 +127,12 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="safe-pip-timeline-"))
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], check=True)
-    safe_pip = [sys.executable, "-m", "safe_pip"]
+    compile_sources()
     print(f"pip: {args.pip}, rounds: {args.rounds}, medians in ms")
     print("| plan | " + " | ".join(title for title, _ in COLUMNS) + " |")
     print("|---" * (len(COLUMNS) + 1) + "|")
-    if args.index in ("local", "both"):
-        env = isolated_env(work / "env")
-        timed([*safe_pip, "db", "update", "--source", str(SNAPSHOT)], env)
-        with LocalIndex(work / "index") as index:
-            for plan in local_plans(index):
-                plan.title = f"local, {plan.title}"
-                print(measure(plan, args.pip, args.rounds, work, env), flush=True)
-    if args.index in ("real", "both"):
-        env = real_index_env(work)
-        if not real_index_reachable(env):
-            print("| real index | not reachable: skipped |")
-            return
-        timed([*safe_pip, "db", "update", "--source", str(SNAPSHOT)], env)
-        for title, requirements in REAL_PLANS.items():
-            plan = Plan(f"real index, {title}", "", requirements)
-            print(measure(plan, args.pip, args.rounds, work, env), flush=True)
+    for plan, env in each_plan(args.index, work):
+        print(measure(plan, args.pip, args.rounds, work, env), flush=True)
 
 
 if __name__ == "__main__":
