@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from safe_pip import exit_codes
 from safe_pip.commands.help_text import UV_HELP_OPTION, uv_help
@@ -26,30 +25,13 @@ from safe_pip.commands.own_options import (
     split_own_options,
     take_option,
 )
-from safe_pip.commands.uv_project import wants_pass_through
-from safe_pip.installers.base import (
-    SYNC_LOCK,
-    exit_code,
-    guarded_install,
-    installer_stdout,
-    report,
-)
 from safe_pip.installers.uv.args import (
     GLOBAL_VALUE_OPTIONS,
     UvInstallArgs,
     parse_uv_install_args,
-    uv_index_settings,
 )
-from safe_pip.installers.uv.plan import (
-    call_uv,
-    find_uv,
-    uv_child_env,
-    uv_index_urls,
-)
+from safe_pip.installers.uv.runs import call_uv, find_uv, uv_child_env
 from safe_pip.pipeline import decision_log
-
-if TYPE_CHECKING:
-    pass
 
 _GUARDED = (("pip", "install"), ("pip", "sync"))
 _PROJECT_COMMANDS = (("sync",), ("add",))
@@ -79,7 +61,7 @@ def main(argv: Sequence[str]) -> int:
     elif _wants_own_help(words, argv):
         sys.stdout.write(uv_help())
         return exit_codes.OK
-    if words in _PROJECT_COMMANDS and not wants_pass_through(argv):
+    if words in _PROJECT_COMMANDS and not _wants_pass_through(argv):
         return _project_command(words[0], argv)
     if words not in _GUARDED:
         # Not SAFE_PIP_ACTIVE: `uv run pip install ...` / `uv run bash` must stay guarded.
@@ -106,6 +88,12 @@ def main(argv: Sequence[str]) -> int:
         if any(_is_pylock(f) for f in request.requirement_files):
             return _sync_lock_files(uv, global_args, request, own, env)
     return _install(uv, global_args, words[1], request, own, env)
+
+
+def _wants_pass_through(argv: Sequence[str]) -> bool:
+    from safe_pip.commands.uv_project import wants_pass_through
+
+    return wants_pass_through(argv)
 
 
 def _refuse_build_enabling_config(argv: Sequence[str]) -> None:
@@ -145,8 +133,12 @@ def _install(
 ) -> int:
     from safe_pip.installers.uv.backend import UvInstaller
 
+    # uv plans while safe-pip loads its policy and imports its checks.
+    installer = UvInstaller.start(uv, global_args, command, request, env)
+    from safe_pip.installers.base import guarded_install
+
     options = own.report_options()
-    installer = UvInstaller(uv, global_args, command, request, env, report_options=options)
+    installer.report_options = options
     return guarded_install(installer, load_policy=own.policy, report_options=options)
 
 
@@ -155,9 +147,12 @@ def _sync_lock_files(
 ) -> int:
     """``uv pip sync pylock.toml``: check every file the lock lists, then let uv sync it
     (uv verifies each file against the lock's hashes, which were just checked)."""
+    from safe_pip.installers.base import SYNC_LOCK, exit_code, installer_stdout, report
+    from safe_pip.installers.uv.args import uv_index_settings
     from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
     from safe_pip.installers.uv.builds import permits_for
     from safe_pip.installers.uv.install import run_building_only_checked
+    from safe_pip.installers.uv.plan import uv_index_urls
     from safe_pip.pipeline.check_plan import check_plan, one_item_per_version
     from safe_pip.producers.lockfiles import read_lock_file
     from safe_pip.producers.lockfiles.plan import to_plan

@@ -92,10 +92,15 @@ class PendingChild(Generic[T]):
         return self._result[0]
 
     def cancel(self) -> None:
-        if self._process.poll() is None:
-            self._process.kill()
+        self.kill()
         self._process.communicate()
         self._clean_up()
+
+    def kill(self) -> None:
+        """End the child without reading what it wrote (another thread may be reading it:
+        ``cancel()`` once that is done)."""
+        if self._process.poll() is None:
+            self._process.kill()
 
     def _wait(self) -> ChildOutput:
         try:

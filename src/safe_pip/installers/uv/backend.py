@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from safe_pip.console import say
 from safe_pip.installers.base import Check, Checked, InstallOutcome, Planned, PlanRefused
-from safe_pip.installers.uv.args import UvInstallArgs, uv_index_settings
-from safe_pip.models import PlanItem
+from safe_pip.installers.uv.args import UvInstallArgs
+from safe_pip.installers.uv.builds import BuildPermits, permits_for
+from safe_pip.installers.uv.runs import PlanningRuns, start_planning
 
 if TYPE_CHECKING:
     from safe_pip.installers.uv.build_gate import BuildGate
     from safe_pip.installers.uv.plan import UvPlan
+    from safe_pip.models import PlanItem
     from safe_pip.pipeline.policy import Policy
     from safe_pip.pipeline.report_options import ReportOptions
 
@@ -36,12 +38,44 @@ class UvInstaller:
     command: str  # "install" or "sync" (of ``uv pip``)
     request: UvInstallArgs
     env: Mapping[str, str]
-    _work: Path | None = field(default=None, init=False)
+    work: Path  # removed by close()
+    permits: BuildPermits  # what uv may build, for every uv run of this install
+    runs: PlanningRuns  # started by start(), before safe-pip imported its checks
     report_options: ReportOptions | None = None  # how a build blocked while installing is shown
     _plan: UvPlan | None = field(default=None, init=False)
     _gate: BuildGate | None = field(default=None, init=False)
 
     name = "uv"
+
+    @classmethod
+    def start(
+        cls,
+        uv: str,
+        global_args: list[str],
+        command: str,
+        request: UvInstallArgs,
+        env: Mapping[str, str],
+        *,
+        report_options: ReportOptions | None = None,
+    ) -> UvInstaller:
+        """Start uv's planning runs at once (``runs.start_planning``): they run while safe-pip
+        loads its policy and imports its checks; ``close()`` ends what still runs."""
+        work = Path(tempfile.mkdtemp(prefix="safe-pip-uv-"))
+        try:
+            permits = permits_for(request.plan_args, env)
+            runs = start_planning(
+                uv,
+                global_args,
+                request,
+                work=work,
+                permits=permits,
+                no_deps=command == "sync",
+                env=env,
+            )
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        return cls(uv, global_args, command, request, env, work, permits, runs, report_options)
 
     @property
     def dry_run(self) -> bool:
@@ -53,31 +87,28 @@ class UvInstaller:
 
     def plan_and_check(self, policy: Policy, check: Check) -> Checked:
         from safe_pip.errors import SafePipError
+        from safe_pip.installers.uv.args import uv_index_settings
         from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
-        from safe_pip.installers.uv.builds import permits_for
-        from safe_pip.installers.uv.plan import start_environment_check
 
         uv, global_args, request, env = self.uv, self.global_args, self.request, self.env
-        self._work = work = Path(tempfile.mkdtemp(prefix="safe-pip-uv-"))
-        with start_environment_check(uv, global_args, request, work, env) as environment:
-            gate = BuildGate(
-                uv_pip=[uv, *global_args, "pip"],
-                resolve_args=[*request.target_args, *request.shared_args],
-                work=work,
-                policy=policy,
-                settings=uv_index_settings([*global_args, *request.shared_args], env),
-                env=env,
-                permits=permits_for(request.plan_args, env),
-            )
-            try:
-                checked = self._steered(gate, check)
-            except BuildBlocked as blocked:
-                environment.result()  # a target uv refuses says so first, as uv would
-                raise PlanRefused(blocked.result) from None
-            except SafePipError:
-                environment.result()
-                raise
-            checked.environment = environment.result()
+        gate = BuildGate(
+            uv_pip=[uv, *global_args, "pip"],
+            resolve_args=[*request.target_args, *request.shared_args],
+            work=self.work,
+            policy=policy,
+            settings=uv_index_settings([*global_args, *request.shared_args], env),
+            env=env,
+            permits=self.permits,
+        )
+        try:
+            checked = self._steered(gate, check)
+        except BuildBlocked as blocked:
+            self.runs.environment()  # a target uv refuses says so first, as uv would
+            raise PlanRefused(blocked.result) from None
+        except SafePipError:
+            self.runs.environment()
+            raise
+        checked.environment = self.runs.environment()
         return checked
 
     def _steered(self, gate: BuildGate, check: Check) -> Checked:
@@ -133,6 +164,7 @@ class UvInstaller:
             self.request,
             work=gate.work,
             gate=gate,
+            runs=self.runs,
             no_deps=self.command == "sync",
             env=self.env,
         )
@@ -166,6 +198,5 @@ class UvInstaller:
             raise
 
     def close(self) -> None:
-        if self._work is not None:
-            shutil.rmtree(self._work, ignore_errors=True)
-            self._work = None
+        self.runs.cancel()
+        shutil.rmtree(self.work, ignore_errors=True)

@@ -23,7 +23,8 @@ from packaging.utils import InvalidSdistFilename, parse_sdist_filename
 from safe_pip import exit_codes
 from safe_pip.errors import PipError, SafePipError
 from safe_pip.installers.uv.builds import BuildPermits, BuildRequirements, needed_sources
-from safe_pip.installers.uv.plan import PLAN_FILE, plan_items, run_uv_completed, uv_failure
+from safe_pip.installers.uv.plan import plan_items
+from safe_pip.installers.uv.runs import PLAN_FILE, run_uv_completed, uv_failure
 from safe_pip.installers.uv.steering import Avoided
 from safe_pip.models import Action, Category, PlanItem
 

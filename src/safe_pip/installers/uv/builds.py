@@ -25,8 +25,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from safe_pip.errors import UsageError
 
 # uv's words for "I would have to build this sdist, and building is disabled".
@@ -64,14 +62,14 @@ class BuildPermits:
     builds_forbidden: bool = False  # the user said --no-build / --only-binary :all:
 
     def allow_source(self, name: str, excluded_versions: Sequence[str]) -> None:
-        name = canonicalize_name(name)
+        name = _canonical(name)
         if name not in self.sources:
             self.sources.append(name)
         self.exclude(name, excluded_versions)
 
     def exclude(self, name: str, versions: Sequence[str]) -> None:
         """Keep uv away from these versions of ``name`` (constraint ``name!=version``)."""
-        name = canonicalize_name(name)
+        name = _canonical(name)
         for version in versions:
             line = f"{name}!={version}"
             if line not in self.exclusions:
@@ -81,7 +79,7 @@ class BuildPermits:
         """Sources that were checked (or are the user's own code: local directories,
         editables, VCS checkouts), which uv builds to install them; their build dependencies
         still need pins."""
-        for name in map(canonicalize_name, names):
+        for name in map(_canonical, names):
             if name not in self.sources:
                 self.sources.append(name)
 
@@ -148,7 +146,7 @@ def source_tree_build_requirements(directory: Path) -> tuple[str, ...]:
 
 def needed_sources(stderr: str) -> list[str]:
     """The packages uv could only use by building them (normalized, in uv's order)."""
-    names = [canonicalize_name(name) for name in _WHEELS_REQUIRED.findall(stderr)]
+    names = [_canonical(name) for name in _WHEELS_REQUIRED.findall(stderr)]
     return list(dict.fromkeys(names))
 
 
@@ -164,3 +162,11 @@ def needed_build_requirements(stderr: str) -> BuildRequirements | None:
     building = _BUILDING.search(stderr)
     package = f"{building.group(1)}=={building.group(2)}" if building else None
     return BuildRequirements(requirements=requirements, for_package=package)
+
+
+def _canonical(name: str) -> str:
+    """PEP 503 name; ``packaging.utils`` is imported here, not before uv's first run starts
+    (``runs``), as it is slow to import."""
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)

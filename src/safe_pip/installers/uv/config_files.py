@@ -24,7 +24,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from safe_pip import limits
 from safe_pip.errors import UsageError
 
 # Keys (dotted inside the uv settings table) whose value, when set, lets uv build from source.
@@ -116,6 +115,8 @@ def _option_value(args: Sequence[str], option: str) -> str | None:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    from safe_pip import limits  # imports a TOML parser: only when there is a file to read
+
     try:
         text = limits.read_bytes(path, limits.CONFIG_MAX_BYTES).decode("utf-8")
         return limits.load_toml(text)

@@ -40,7 +40,8 @@ def install_with_uv(
     (uv's stdout to ``stdout`` when given)."""
     if command not in ("install", "sync"):
         raise ValueError(f"unsupported uv pip command {command!r}")
-    write_vetted_lock(plan.lock_file, plan.items, next(iter(plan.index_urls), None))
+    default_index = next(iter(plan.index_urls), None)
+    write_vetted_lock(plan.lock_file, plan.items, default_index, document=plan.lock_document)
     lock = str(plan.lock_file)
     inputs = ["-r", lock] if command == "install" else [lock]
     arguments = [uv, *global_args, "pip", command, *inputs, *PYLOCK_PREVIEW]

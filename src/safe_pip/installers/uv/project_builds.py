@@ -31,12 +31,8 @@ from safe_pip.installers.uv.builds import (
     needed_build_requirements,
     needed_sources,
 )
-from safe_pip.installers.uv.plan import (
-    MAX_BUILD_ROUNDS,
-    run_uv_completed,
-    uv_failure,
-    uv_index_urls,
-)
+from safe_pip.installers.uv.plan import MAX_BUILD_ROUNDS, uv_index_urls
+from safe_pip.installers.uv.runs import run_uv_completed, uv_failure
 from safe_pip.models import PlanItem
 from safe_pip.producers.lockfiles.toml_reading import load_toml
 

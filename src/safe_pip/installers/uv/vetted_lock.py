@@ -23,14 +23,20 @@ Value = Any
 
 
 def write_vetted_lock(
-    lock_file: Path, plan: Sequence[PlanItem], default_index: str | None = None
+    lock_file: Path,
+    plan: Sequence[PlanItem],
+    default_index: str | None = None,
+    *,
+    document: Mapping[str, Value] | None = None,
 ) -> None:
     """Rewrite ``lock_file`` (uv's pylock.toml of ``plan``) to list only ``plan``'s files.
 
     An index file's package gets an ``index`` (its own, else ``default_index``, uv's first):
     uv then takes the file as a registry distribution and finds it in its cache, instead of
-    fetching every URL again."""
-    document = dict(load_toml(lock_file, lock_file.read_text(encoding="utf-8")))
+    fetching every URL again. ``document``: the file as already read (it is not read again)."""
+    if document is None:
+        document = load_toml(lock_file, lock_file.read_text(encoding="utf-8"))
+    document = dict(document)
     chosen = {item.name: item for item in plan}
     packages = []
     for package in document.get("packages", []):
