@@ -176,7 +176,7 @@ class UvInstallArgs:
     plan_args: tuple[str, ...] = ()  # for uv pip compile
     install_args: tuple[str, ...] = ()  # for the vetted uv pip install/sync
     shared_args: tuple[str, ...] = ()  # the options both steps get (indexes, network, cache)
-    upgrade: bool = False
+    upgrade: bool = False  # --upgrade: no installed version is kept
     location_args: tuple[str, ...] = ()  # --target/--prefix, to list what is installed there
     environment_args: tuple[str, ...] = ()  # the options that decide where uv may install
     check_only: bool = False  # --check: uv changes nothing
@@ -222,8 +222,10 @@ class _Collector:
             self.location_args.extend(tokens)
         if canonical in _ENVIRONMENT_OPTIONS:
             self.environment_args.extend(tokens)
-        if canonical in ("--upgrade", "--upgrade-package", "--upgrade-group"):
-            self.upgrade = True
+        if canonical in ("--upgrade", "--no-upgrade"):
+            # Only --upgrade frees every installed version; uv itself frees the ones named by
+            # --upgrade-package / --upgrade-group from the preferences safe-pip hands it.
+            self.upgrade = canonical == "--upgrade"
         if option.step in (Step.PLAN, Step.BOTH):
             self.plan_args.extend(tokens)
         if option.step in (Step.INSTALL, Step.BOTH):

@@ -1,0 +1,94 @@
+"""uv's planning runs start together and the first round runs before the installed versions
+are known (``installers/uv/runs.py``): the plan must still be the one ``uv pip install``
+makes, which keeps installed versions unless told to upgrade them."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safe_pip.installers.uv.args import parse_uv_install_args
+from safe_pip.installers.uv.plan import _first_round_stands
+from safe_pip.models import PlanItem
+from support.index_server import LocalIndex
+from support.outcomes import output
+from support.uv_helpers import SKIP_WITHOUT_UV, installed, uv
+
+SafePip = Callable[..., subprocess.CompletedProcess[str]]
+EMPTY_DOCUMENT: dict[str, Any] = {}
+
+
+def plan(*names: str) -> tuple[list[PlanItem], dict[str, Any]]:
+    return [PlanItem(name=name, version="1.0") for name in names], EMPTY_DOCUMENT
+
+
+def test_the_first_round_stands_when_nothing_is_installed() -> None:
+    assert _first_round_stands(plan("toolkit", "helper"), installed=[])
+    assert _first_round_stands(None, installed=[])  # a failure is uv's answer either way
+
+
+def test_the_first_round_stands_when_it_names_no_installed_project() -> None:
+    rows = [{"name": "pip", "version": "24.0"}, {"name": "Other_Lib", "version": "1.0"}]
+    assert _first_round_stands(plan("toolkit", "helper"), installed=rows)
+
+
+def test_the_first_round_is_planned_again_when_it_names_an_installed_project() -> None:
+    rows = [{"name": "Helper", "version": "1.0"}]  # uv pip list spells names as installed
+    assert not _first_round_stands(plan("toolkit", "helper"), installed=rows)
+    assert not _first_round_stands(None, installed=rows)  # failed: uv may answer otherwise
+
+
+def test_only_upgrade_frees_every_installed_version() -> None:
+    assert parse_uv_install_args(["-U", "x"]).upgrade
+    assert not parse_uv_install_args(["-U", "--no-upgrade", "x"]).upgrade
+    for scoped in (["-P", "x"], ["--upgrade-package", "x"], ["--upgrade-group", "dev"]):
+        assert not parse_uv_install_args([*scoped, "x"]).upgrade  # uv frees only those
+
+
+@pytest.fixture
+def upgradable(world: LocalIndex) -> LocalIndex:
+    """The standard world plus ``toolkit`` 1.0 and 2.0 (both need ``helper>=1``), ``helper``
+    1.0 and 2.0."""
+    for version in ("1.0", "2.0"):
+        world.add("toolkit", version, requires=["helper>=1"])
+        world.add("helper", version)
+    return world
+
+
+@pytest.mark.integration
+@SKIP_WITHOUT_UV
+def test_upgrade_package_upgrades_only_that_package_like_uv(
+    upgradable: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    """``-P toolkit`` lets uv choose a newer toolkit; every other installed version is kept."""
+    index = ["--index-url", upgradable.url]
+    uv(
+        ["pip", "install", "--python", target_venv, *index, "toolkit==1.0", "helper==1.0"],
+        isolated_env,
+    )
+    result = safe_pip(
+        "uv", "pip", "install", "--python", target_venv, *index, "toolkit", "-P", "toolkit"
+    )
+    assert result.returncode == 0, output(result)
+    assert installed(target_venv, isolated_env) == {"toolkit": "2.0", "helper": "1.0"}
+
+
+@pytest.mark.integration
+@SKIP_WITHOUT_UV
+def test_an_unrelated_installed_project_leaves_the_plan_as_uv_makes_it(
+    upgradable: LocalIndex, target_venv: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    upgradable.add("unrelated", "1.0")
+    index = ["--index-url", upgradable.url]
+    uv(["pip", "install", "--python", target_venv, *index, "unrelated"], isolated_env)
+    result = safe_pip("uv", "pip", "install", "--python", target_venv, *index, "toolkit")
+    assert result.returncode == 0, output(result)
+    assert installed(target_venv, isolated_env) == {
+        "unrelated": "1.0",
+        "toolkit": "2.0",
+        "helper": "2.0",
+    }
