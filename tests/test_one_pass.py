@@ -157,6 +157,18 @@ def test_steering_picks_the_newest_allowed_version(kind: str, steering: Guarded)
     assert steering.installed(python) == {"steerpkg": "1.1"}
 
 
+def test_a_version_the_requirement_rules_out_is_not_reported_as_steered(
+    steering: Guarded,
+) -> None:
+    """``steerpkg<1.2`` never allowed the vulnerable 1.2: saying "chose 1.1, not 1.2" would
+    claim a choice steering did not make."""
+    python = steering.venv()
+    result = steering.install(python, "steerpkg<1.2")
+    assert result.returncode == 0, output(result)
+    assert "chose steerpkg" not in output(result)
+    assert steering.installed(python) == {"steerpkg": "1.1"}
+
+
 @pytest.mark.parametrize("kind", PIP_KINDS)
 def test_an_exact_pin_is_never_steered(kind: str, steering: Guarded) -> None:
     """A blocked ``==`` pin is reported with every finding of what pip would install with it

@@ -52,8 +52,21 @@ def requirement_names(
 ) -> list[str]:
     """The normalized names ``Requires-Dist`` entries ask for in ``environment`` (marker
     values, as pip's report records them) with ``extras``; unreadable entries are skipped."""
+    return [
+        canonicalize_name(requirement.name)
+        for requirement in requirements_in_effect(requires_dist, environment, extras)
+    ]
+
+
+def requirements_in_effect(
+    requires_dist: Iterable[object],
+    environment: Mapping[str, str] | None,
+    extras: Iterable[str] = (),
+) -> list[Requirement]:
+    """The ``Requires-Dist`` entries whose markers hold in ``environment`` with ``extras``
+    (unreadable entries are skipped)."""
     wanted_extras = [""] + [canonicalize_name(extra) for extra in extras]
-    names: list[str] = []
+    in_effect: list[Requirement] = []
     for text in requires_dist:
         if not isinstance(text, str):
             continue
@@ -64,8 +77,8 @@ def requirement_names(
         if requirement.marker is None or any(
             _marker_holds(requirement, environment, extra) for extra in wanted_extras
         ):
-            names.append(canonicalize_name(requirement.name))
-    return names
+            in_effect.append(requirement)
+    return in_effect
 
 
 def _marker_holds(

@@ -432,11 +432,12 @@ def _wrap_resolver(resolver_class: Any) -> None:
         if state is None:
             return original(resolver, *args, **kwargs)
         context = "build" if state.resolving or state.main_checked else "install"
+        root_requirements = args[0] if args else kwargs.get("root_reqs")
         try:
-            root_requirements = args[0] if args else kwargs.get("root_reqs")
             state.pins.update(plan_from_pip.exact_pins(root_requirements))
+            roots = plan_from_pip.requirement_texts(root_requirements)
         except (AttributeError, TypeError, ValueError):
-            pass  # no pins known: steering treats every requirement alike
+            roots = None  # not known: steering treats every requirement alike
         state.resolving += 1
         try:
             requirement_set = original(resolver, *args, **kwargs)
@@ -451,16 +452,21 @@ def _wrap_resolver(resolver_class: Any) -> None:
             raise
         finally:
             state.resolving -= 1
-        _check(requirement_set, state, context)
+        _check(requirement_set, state, context, roots)
         return requirement_set
 
     resolver_class.resolve = resolve
 
 
-def _check(requirement_set: Any, state: _RunState, context: str) -> None:
-    """Send the resolved plan to the checker; raise ``HookStop`` unless it allows it."""
+def _check(
+    requirement_set: Any, state: _RunState, context: str, roots: list[str] | None = None
+) -> None:
+    """Send the resolved plan (and the requirements it was resolved from, ``roots``) to the
+    checker; raise ``HookStop`` unless it allows it."""
     try:
         plan = plan_from_pip.plan_json(requirement_set, state.options)
+        if roots is not None:
+            plan["root_requirements"] = roots
     except plan_from_pip.PlanError as exc:
         _say(f"{exc}; refusing to install.")
         raise HookStop(CANNOT_CHECK) from None

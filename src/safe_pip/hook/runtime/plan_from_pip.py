@@ -89,6 +89,17 @@ def served_files(candidates: Any, index_urls: list[str]) -> list[list[Any]]:
     return served
 
 
+def requirement_texts(root_requirements: Any) -> list[str]:
+    """The named root requirements of a resolution (the user's and constraints) as text,
+    without markers (pip dropped those whose markers do not hold)."""
+    texts = []
+    for req in root_requirements or ():
+        requirement = getattr(req, "req", None)
+        if requirement is not None:
+            texts.append(f"{requirement.name}{requirement.specifier}")
+    return texts
+
+
 def exact_pins(root_requirements: Any) -> dict[str, str]:
     """``{normalized name: version}`` of the root requirements (the user's, constraints
     included) that allow exactly one version (``==V`` without a wildcard, ``===V``)."""

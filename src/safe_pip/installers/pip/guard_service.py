@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -55,7 +56,11 @@ from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.candidates import Candidate as ResolverCandidate
 from safe_pip.pipeline.candidates import candidate_blockers
 from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_open
-from safe_pip.pipeline.dependency_paths import attach_required_by, requirement_names
+from safe_pip.pipeline.dependency_paths import (
+    attach_required_by,
+    requirement_names,
+    requirements_in_effect,
+)
 from safe_pip.pipeline.gate import Candidate, candidate_decisions, candidate_from_json, is_allowed
 from safe_pip.pipeline.policy import Policy
 from safe_pip.pipeline.report import print_verdict
@@ -296,7 +301,7 @@ class GuardService:
             self.outcome.main_result = result
             self.outcome.dry_run = bool(request.get("dry_run"))
         answer: dict[str, Any] = {"exit_code": result.exit_code}
-        steering = self._steering_lines(items)
+        steering = self._steering_lines(items, _specifiers_by_name(plan))
         self.outcome.steering_notes.extend(steering)
         if result.verdict.blocked:
             return self._stop(result, request, steering, logged=True)
@@ -380,11 +385,20 @@ class GuardService:
             self._now,
         )
 
-    def _steering_lines(self, items: Sequence[Any]) -> list[str]:
+    def _steering_lines(
+        self, items: Sequence[Any], wanted: Mapping[str, SpecifierSet] | None
+    ) -> list[str]:
+        """One line per project where steering kept a newer version from pip that the
+        requirements allow (``wanted``: the specifiers the plan's requirements put on each
+        name; None when unknown): a version the user's own ``<2`` rules out is not news."""
         lines = []
         for item in items:
+            allowed = (wanted or {}).get(item.name)
             avoided = [
-                a for a in self._avoided.get(item.name, []) if _newer(a.version, item.version)
+                a
+                for a in self._avoided.get(item.name, [])
+                if _newer(a.version, item.version)
+                and (allowed is None or allowed.contains(a.version, prereleases=True))
             ]
             if not avoided:
                 continue
@@ -517,6 +531,29 @@ def _served_file(entry: object, index_urls: Sequence[str]) -> IndexFile | None:
     sha = sha256.lower() if sha256 else None
     # the URL is not needed: the plan's own entry (listed first) is the one its URL matches
     return IndexFile(filename, "", sha, yanked, reason, upload_time, index_urls[position])
+
+
+def _specifiers_by_name(plan: Mapping[str, Any]) -> dict[str, SpecifierSet] | None:
+    """name -> every version specifier the plan's requirements put on it: the root
+    requirements of the resolution (the user's and constraints, which pip's guard sends) and
+    the planned distributions' ``Requires-Dist`` in pip's marker environment. None when the
+    root requirements are not known."""
+    roots = plan.get("root_requirements")
+    if not isinstance(roots, list):
+        return None
+    environment = plan.get("marker_environment")
+    requirements = requirements_in_effect(roots, None)
+    for raw in plan["items"]:
+        requirements += requirements_in_effect(
+            raw.get("requires_dist") or [],
+            environment if isinstance(environment, dict) else None,
+            raw.get("extras") or [],
+        )
+    wanted: dict[str, SpecifierSet] = {}
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        wanted[name] = wanted.get(name, SpecifierSet()) & requirement.specifier
+    return wanted
 
 
 def _dependency_edges(plan: Mapping[str, Any]) -> dict[str, list[str]]:
