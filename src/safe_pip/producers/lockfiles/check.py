@@ -8,7 +8,7 @@ hash is recorded for trust-on-first-use (a lock's hashes are claims, not observa
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -69,7 +69,8 @@ def check_lock_files(
         # pip's index and network settings (CA bundle, proxy, trusted hosts) for the target:
         # the same ones an install would use to reach these indexes.
         target = target or resolve_target_python(python)
-        settings = pip_settings(target, required=needs_default_index and not index_urls)
+        required = needs_default_index and not index_urls
+        settings = pip_settings(target, required=required, meanwhile=_import_http_client)
         if settings is not None and needs_default_index and not index_urls:
             urls += settings.index_urls
     urls = list(dict.fromkeys(urls))
@@ -152,16 +153,28 @@ def _any_from_index(items: Iterable[PlanItem]) -> bool:
     return any(item.source is ArtifactSource.INDEX for item in items)
 
 
-def pip_settings(python: str, *, required: bool) -> IndexSettings | None:
+def pip_settings(
+    python: str, *, required: bool, meanwhile: Callable[[], object] | None = None
+) -> IndexSettings | None:
     """pip's configured index URLs and network settings for ``python``: what an install would
     have used. Without pip in that environment (e.g. a uv-made venv) the lock file's own index
-    URLs are still checked, with default network settings, unless pip's index is ``required``."""
+    URLs are still checked, with default network settings, unless pip's index is ``required``.
+    ``meanwhile`` runs while the target pip works out its answer (~0.1 s of waiting)."""
     from safe_pip.installers.pip.args import parse_install_args
-    from safe_pip.installers.pip.config import effective_index_settings
+    from safe_pip.installers.pip.config import start_effective_index_urls
 
     try:
-        return effective_index_settings(python, parse_install_args([]))
+        with start_effective_index_urls(python, parse_install_args([])) as pending:
+            if meanwhile is not None:
+                meanwhile()
+            return pending.result()
     except PipError:
         if required:
             raise
         return None
+
+
+def _import_http_client() -> None:
+    """httpx, which reading the index pages needs: its import (40-90 ms) overlaps the wait
+    for pip's settings instead of following it."""
+    import httpx  # noqa: F401
