@@ -262,6 +262,12 @@ class LocalIndex:
         self.validators = validators
         self._lock = threading.Lock()
         self._projects: dict[str, _Project] = {}
+        # Project pages as last built, by (project, media type), with the generation they
+        # were built at: every change to a project bumps ``_generation``. A page is built and
+        # sorted (a Version parse per file) only after a change, as a real index serves a
+        # stored page, so answering a revalidation costs the index little CPU.
+        self._generation = 0
+        self._built_pages: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._log: list[LoggedRequest] = []
         self._simple_api_failure: int | None = None
         self._raw_pages: dict[str, tuple[str, bytes]] = {}
@@ -378,6 +384,7 @@ class LocalIndex:
                 raise ValueError(f"{filename} is already published (use replace_file)")
             path.write_bytes(content)
             project.files[filename] = hosted
+            self._generation += 1
         return hosted
 
     def set_status(self, name: str, status: str, reason: str | None = None) -> None:
@@ -387,6 +394,7 @@ class LocalIndex:
         with self._lock:
             project = self._projects.setdefault(canonicalize_name(name), _Project(name))
             project.status = (status, reason)
+            self._generation += 1
 
     def replace_file(
         self, filename: str, new_content: bytes, *, keep_published_hash: bool = False
@@ -424,6 +432,7 @@ class LocalIndex:
             for project in self._projects.values():
                 if filename in project.files:
                     project.files[filename] = change(project.files[filename])
+                    self._generation += 1
                     return project.files[filename]
         raise KeyError(f"{filename} is not published on this index")
 
@@ -518,6 +527,18 @@ class LocalIndex:
         return _html_page("Simple index", anchors)
 
     def _project_response(self, normalized: str, media_type: str) -> bytes | None:
+        with self._lock:
+            generation = self._generation
+            built = self._built_pages.get((normalized, media_type))
+            if built is not None and built[0] == generation:
+                return built[1]
+        body = self._build_project_page(normalized, media_type)
+        if body is not None:
+            with self._lock:
+                self._built_pages[(normalized, media_type)] = (generation, body)
+        return body
+
+    def _build_project_page(self, normalized: str, media_type: str) -> bytes | None:
         with self._lock:
             project = self._projects.get(normalized)
             if project is None:
