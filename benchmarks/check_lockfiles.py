@@ -12,7 +12,13 @@ checks each file, interleaved:
 * ``cold``: this safe-pip with an empty index page cache;
 * ``warm``: this safe-pip with the pages cached by the previous run (every page revalidated).
 
-    python benchmarks/check_lockfiles.py [--rounds 5] [--before REV]
+With ``--real``, the same for lock files of ~160 real packages (``REAL_PACKAGES`` and their
+dependencies) written by uv from the index uv is configured with, and checked with the
+machine's own pip configuration: every index pip is configured with is read, as a user's
+check reads them (an index that sends no ``ETag`` / ``Last-Modified`` is read in full on
+every run). Page requests are counted on the local index only.
+
+    python benchmarks/check_lockfiles.py [--rounds 5] [--before REV] [--real]
 
 Not a test: it prints a table for the README.
 """
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
 import shutil
 import statistics
@@ -29,6 +36,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,6 +51,14 @@ PROJECTS = [f"benchpkg{number:03d}" for number in range(150)]
 OLD_VERSIONS = 40
 TAGS = ("py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-win_amd64")
 DEFAULT_BEFORE = "58a4f26"  # main just before the index page cache landed
+VARIANTS = ("before", "cold", "warm")
+# Popular projects whose locks together hold ~160 packages (with their dependencies).
+REAL_PACKAGES = [
+    *("jupyterlab", "pandas", "matplotlib", "sphinx", "flask", "scikit-learn", "boto3"),
+    *("httpx", "rich", "pytest", "sqlalchemy", "pydantic", "fastapi", "uvicorn", "black"),
+    *("mypy", "nltk"),
+]
+Samples = dict[tuple[str, str], list[tuple[float, float]]]
 
 
 def publish(index: LocalIndex) -> None:
@@ -87,71 +103,146 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--before", default=DEFAULT_BEFORE)
+    parser.add_argument("--real", action="store_true", help="also lock files of real packages")
     args = parser.parse_args()
     if not UV.exists():
         raise SystemExit(f"uv is needed to write the lock files (looked for {UV})")
 
     work = Path(tempfile.mkdtemp(prefix="safe-pip-bench-check-"))
     try:
-        measure(work, args.rounds, args.before)
+        before_src = export_revision(args.before, work / "before")
+        # Byte-code for both, as an installed safe-pip has (PYTHONDONTWRITEBYTECODE may be set).
+        for source in (before_src, REPO / "src"):
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
+        measure(work, args.rounds, before_src)
+        if args.real:
+            measure_real(work, args.rounds, before_src)
     finally:
         shutil.rmtree(work, ignore_errors=True)  # ~18,000 index files
 
 
-def measure(work: Path, rounds: int, before: str) -> None:
-    env = isolated_env(work / "env")
-    safe_pip = [sys.executable, "-m", "safe_pip"]
-    before_src = export_revision(before, work / "before")
-    # Its own cache dir: the database format may differ between the two revisions.
-    before_cache = str(work / "before-cache")
-    before_env = dict(env, PYTHONPATH=str(before_src), SAFE_PIP_CACHE_DIR=before_cache)
-    # Byte-code for both, as an installed safe-pip has (PYTHONDONTWRITEBYTECODE may be set).
-    for source in (before_src, REPO / "src"):
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
-    page_cache = Path(env["SAFE_PIP_CACHE_DIR"]) / "index-pages"
+def variant_envs(
+    env: dict[str, str], before_src: Path, before_cache: Path
+) -> dict[str, dict[str, str]]:
+    """The environment of each variant, their advisory databases built. ``before`` has a
+    cache dir of its own: the database format may differ between the two revisions."""
+    before_env = dict(env, PYTHONPATH=str(before_src), SAFE_PIP_CACHE_DIR=str(before_cache))
     for database_env in (env, before_env):
-        update = [*safe_pip, "db", "update", "--source", str(SNAPSHOT)]
-        subprocess.run(update, env=database_env, check=True)
+        update = [sys.executable, "-m", "safe_pip", "db", "update", "--source", str(SNAPSHOT)]
+        subprocess.run(update, env=database_env, check=True, capture_output=True)
+    return {"before": before_env, "cold": env, "warm": env}
 
+
+def measure(work: Path, rounds: int, before_src: Path) -> None:
+    env = isolated_env(work / "env")
+    envs = variant_envs(env, before_src, work / "before-cache")
     with LocalIndex(work / "index", validators=True) as index:
         publish(index)
         requirements = compile_requirements(work / "req", index, PROJECTS, env)
         project = work / "project"
         uv_lock = lock_project(project, index, PROJECTS, env)
-        pylock = project / "pylock.toml"
-        subprocess.run(
-            [UV, "export", "--format", "pylock.toml", "--quiet", "-o", str(pylock)],
-            env=env,
-            cwd=project,
-            check=True,
-        )
+        pylock = export_pylock(project, env)
         locks = {"requirements.txt": requirements, "uv.lock": uv_lock, "pylock.toml": pylock}
-        samples: dict[tuple[str, str], list[tuple[float, float]]] = {}
         requests: dict[tuple[str, str], int] = {}
-        for round_number in range(rounds + 1):  # round 0 warms the OS and pip caches
-            for label, lock in locks.items():
-                for variant in ("before", "cold", "warm"):
-                    if variant == "cold":
-                        shutil.rmtree(page_cache, ignore_errors=True)
-                    run_env = before_env if variant == "before" else env
-                    command = [*safe_pip, "check", str(lock), "--index-url", index.url]
-                    index.clear_log()
-                    elapsed = timed(command, run_env)
-                    if round_number:
-                        samples.setdefault((label, variant), []).append(elapsed)
-                        requests[(label, variant)] = len(index.request_log)
+
+        def run(lock: Path, variant: str) -> tuple[float, float]:
+            index.clear_log()
+            elapsed = timed(check_command(lock, "--index-url", index.url), envs[variant])
+            requests[(lock.name, variant)] = len(index.request_log)
+            return elapsed
+
+        samples = interleaved(locks, rounds, Path(env["SAFE_PIP_CACHE_DIR"]), run)
 
     print(f"{len(PROJECTS)} projects, {len(PROJECTS) * (1 + OLD_VERSIONS * len(TAGS))} files")
-    print(f"medians of {rounds} interleaved runs: wall / CPU seconds, page requests\n")
+    print(f"local index, medians of {rounds} interleaved runs: wall / CPU seconds, page requests\n")
+    print_table(locks, samples, lambda label, variant: f", {requests[(label, variant)]}")
+
+
+def measure_real(work: Path, rounds: int, before_src: Path) -> None:
+    """Lock files of real packages, checked with the machine's own pip configuration."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFE_PIP_")}
+    env.update(
+        SAFE_PIP_CACHE_DIR=str(work / "real-cache"),
+        SAFE_PIP_CONFIG_FILE=str(work / "real-config.toml"),  # not created: defaults
+        UV_CACHE_DIR=str(work / "real-uv-cache"),
+    )
+    envs = variant_envs(env, before_src, work / "real-before-cache")
+    project = work / "real-project"
+    project.mkdir()
+    dependencies = ", ".join(f'"{name}"' for name in REAL_PACKAGES)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo-project"\nversion = "0.1.0"\n'
+        f'requires-python = ">={sys.version_info[0]}.{sys.version_info[1]}"\n'
+        f"dependencies = [{dependencies}]\n"
+    )
+    (project / "requirements.in").write_text("\n".join(REAL_PACKAGES) + "\n")
+    requirements = project / "requirements.txt"
+    compile_hashed = ["pip", "compile", "requirements.in", "--generate-hashes", "--quiet"]
+    for command in (
+        ["lock", "--quiet", "--python", sys.executable],
+        [*compile_hashed, "--python", sys.executable, "-o", str(requirements)],
+    ):
+        subprocess.run([UV, *command], env=env, cwd=project, check=True)
+    pylock = export_pylock(project, env)
+    uv_lock = project / "uv.lock"
+    locks = {"requirements.txt": requirements, "uv.lock": uv_lock, "pylock.toml": pylock}
+    samples = interleaved(
+        locks,
+        rounds,
+        work / "real-cache",
+        lambda lock, variant: timed(check_command(lock), envs[variant]),
+    )
+    packages = len(requirements.read_text().split("==")) - 1
+    print(f"\nreal packages ({packages} in requirements.txt), the machine's pip configuration")
+    print(f"medians of {rounds} interleaved runs: wall / CPU seconds\n")
+    print_table(locks, samples, lambda label, variant: "")
+
+
+def export_pylock(project: Path, env: dict[str, str]) -> Path:
+    pylock = project / "pylock.toml"
+    subprocess.run(
+        [UV, "export", "--format", "pylock.toml", "--quiet", "-o", str(pylock)],
+        env=env,
+        cwd=project,
+        check=True,
+    )
+    return pylock
+
+
+def check_command(lock: Path, *options: str) -> list[str]:
+    return [sys.executable, "-m", "safe_pip", "check", str(lock), *options]
+
+
+def interleaved(
+    locks: dict[str, Path],
+    rounds: int,
+    cache_dir: Path,
+    run: Callable[[Path, str], tuple[float, float]],
+) -> Samples:
+    """Every lock file with every variant, round by round (round 0 warms the OS caches and
+    is not counted); ``cold`` starts from an empty page cache."""
+    samples: Samples = {}
+    for round_number in range(rounds + 1):
+        for label, lock in locks.items():
+            for variant in VARIANTS:
+                if variant == "cold":
+                    shutil.rmtree(cache_dir / "index-pages", ignore_errors=True)
+                elapsed = run(lock, variant)
+                if round_number:
+                    samples.setdefault((label, variant), []).append(elapsed)
+    return samples
+
+
+def print_table(locks: dict[str, Path], samples: Samples, extra: Callable[[str, str], str]) -> None:
     print("| lock file | before | cold cache | warm cache |")
     print("|---|---|---|---|")
-    for label in locks:
+    for label, lock in locks.items():
         cells = []
-        for variant in ("before", "cold", "warm"):
+        for variant in VARIANTS:
             runs = samples[(label, variant)]
             wall = statistics.median(wall for wall, _ in runs)
             cpu = statistics.median(cpu for _, cpu in runs)
-            cells.append(f"{wall:.2f} / {cpu:.2f} s, {requests[(label, variant)]}")
+            cells.append(f"{wall:.2f} / {cpu:.2f} s{extra(lock.name, variant)}")
         print(f"| `{label}` | {' | '.join(cells)} |")
 
 
