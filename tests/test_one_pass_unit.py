@@ -139,14 +139,23 @@ def test_exact_pins_are_the_root_requirements_that_allow_one_version() -> None:
 
     from packaging.requirements import Requirement
 
-    from safe_pip.hook.runtime.plan_from_pip import exact_pins
+    from safe_pip.hook.runtime.plan_from_pip import exact_pins, requirement_texts
 
     roots = [
-        SimpleNamespace(req=Requirement(text))
+        SimpleNamespace(req=Requirement(text), match_markers=lambda: True)
         for text in ("Requests==2.19.0", "idna===2.7", "six==1.*", "flask>=2,<3", "rich")
     ]
     roots.append(SimpleNamespace(req=None))  # a local directory or an unnamed URL
+    # a pin whose marker does not hold here is not in effect
+    roots.append(SimpleNamespace(req=Requirement("urllib3==1.0"), match_markers=lambda: False))
     assert exact_pins(roots) == {"requests": "2.19.0", "idna": "2.7"}
+    assert requirement_texts(roots) == [
+        "Requests==2.19.0",
+        "idna===2.7",
+        "six==1.*",
+        "flask<3,>=2",
+        "rich",
+    ]
 
 
 def test_a_blocked_exact_pin_turns_steering_off_for_the_run(

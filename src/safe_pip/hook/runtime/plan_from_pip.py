@@ -89,25 +89,31 @@ def served_files(candidates: Any, index_urls: list[str]) -> list[list[Any]]:
     return served
 
 
-def requirement_texts(root_requirements: Any) -> list[str]:
-    """The named root requirements of a resolution (the user's and constraints) as text,
-    without markers (pip dropped those whose markers do not hold)."""
-    texts = []
+def _named_roots(root_requirements: Any) -> list[Any]:
+    """The named root requirements of a resolution (the user's and constraints) whose
+    markers hold here, as pip's ``packaging`` requirements."""
+    named = []
     for req in root_requirements or ():
         requirement = getattr(req, "req", None)
-        if requirement is not None:
-            texts.append(f"{requirement.name}{requirement.specifier}")
-    return texts
+        match_markers = getattr(req, "match_markers", None)
+        if requirement is not None and (match_markers is None or match_markers()):
+            named.append(requirement)
+    return named
+
+
+def requirement_texts(root_requirements: Any) -> list[str]:
+    """The named root requirements in effect, as ``name<specifier>`` text."""
+    return [f"{r.name}{r.specifier}" for r in _named_roots(root_requirements)]
 
 
 def exact_pins(root_requirements: Any) -> dict[str, str]:
-    """``{normalized name: version}`` of the root requirements (the user's, constraints
-    included) that allow exactly one version (``==V`` without a wildcard, ``===V``)."""
+    """``{normalized name: version}`` of the root requirements in effect (the user's,
+    constraints included) that allow exactly one version (``==V`` without a wildcard,
+    ``===V``)."""
     pins: dict[str, str] = {}
-    for req in root_requirements or ():
-        requirement = getattr(req, "req", None)
-        specifiers = list(getattr(requirement, "specifier", None) or ())
-        if requirement is None or len(specifiers) != 1:
+    for requirement in _named_roots(root_requirements):
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1:
             continue
         operator, version = specifiers[0].operator, specifiers[0].version
         if operator == "===" or (operator == "==" and not version.endswith(".*")):
