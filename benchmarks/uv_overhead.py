@@ -4,7 +4,8 @@ Small / medium / large plans (5, 40 and 150 distributions) served by the test su
 ``LocalIndex`` on 127.0.0.1; with ``--real``, also three requirement sets from the index uv
 is configured with (its default when nothing is configured). Every run installs into a fresh
 venv, plain and guarded interleaved, after a warm-up round (warm uv cache, warm safe-pip
-records); the advisory database is the real PyPA snapshot.
+records); the advisory database is the real PyPA snapshot. safe-pip's byte-code is compiled
+first, as an install of it has it (``install_overhead.compile_sources``).
 
     python benchmarks/uv_overhead.py [--rounds 5] [--real]
 
@@ -25,6 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+
+from install_overhead import compile_sources  # noqa: E402
 
 from support.index_server import LocalIndex  # noqa: E402
 from support.isolation import isolated_env  # noqa: E402
@@ -113,6 +116,7 @@ def main() -> None:
     parser.add_argument("--real", action="store_true", help="also use uv's configured index")
     args = parser.parse_args()
 
+    compile_sources()
     work = Path(tempfile.mkdtemp(prefix="safe-pip-uv-bench-"))
     env = isolated_env(work / "env")
     timed([sys.executable, "-m", "safe_pip", "db", "update", "--source", str(SNAPSHOT)], env)
