@@ -131,14 +131,12 @@ def _install(
     own: OwnOptions,
     env: Mapping[str, str],
 ) -> int:
+    from safe_pip.installers.base import guarded_install
     from safe_pip.installers.uv.backend import UvInstaller
 
-    # uv plans while safe-pip loads its policy and imports its checks.
-    installer = UvInstaller.start(uv, global_args, command, request, env)
-    from safe_pip.installers.base import guarded_install
-
     options = own.report_options()
-    installer.report_options = options
+    # uv plans while safe-pip loads its policy and imports its checks.
+    installer = UvInstaller.start(uv, global_args, command, request, env, report_options=options)
     return guarded_install(installer, load_policy=own.policy, report_options=options)
 
 
