@@ -233,6 +233,34 @@ def test_a_mirror_beside_its_index_installs_without_reading_either_page_again(
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("failure", [500, "wrong content type"])
+def test_a_private_index_pip_could_not_read_does_not_let_the_public_version_in(
+    failure: int | str,
+    private_and_public: tuple[LocalIndex, LocalIndex],
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    pip_venv: Callable[[str], Path],
+) -> None:
+    """pip skips an index page it cannot read (a 5xx, a page it does not understand) with a
+    line in its log and takes the attacker's public 99.0: an attacker who can make the
+    private index fail for a moment wins, unless the guard notices that pip's view of the
+    indexes is incomplete. It reads the pages itself then, and cannot either: exit 3."""
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    private, public = private_and_public
+    if failure == 500:
+        private.fail_simple_api_with(500)
+    else:
+        private.serve_raw_page("corpinternal", b"<h1>maintenance</h1>", "application/x-nonsense")
+    python = pip_venv("newest")
+    indexes = ("-i", private.url, "--extra-index-url", public.url)
+    result = safe_pip("install", "--python", python, *indexes, "corpinternal")
+    assert result.returncode == 3, output(result)
+    assert installed(python, isolated_env) == {}
+
+
+@pytest.mark.integration
 @SKIP_WITHOUT_UV
 def test_uv_with_two_indexes_serving_the_name_is_blocked_too(
     private_and_public: tuple[LocalIndex, LocalIndex],

@@ -360,3 +360,18 @@ def test_environment_proxies_apply_unless_pip_ignores_the_environment(
     assert _demo_versions(unreachable, IndexSettings()) == ["demo-1.0-py3-none-any.whl"]
     with pytest.raises(IndexUnreachableError, match="connection refused"):
         fetch_index_files([unreachable], ["demo"], settings=IndexSettings(trust_env=False))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("content_type", ["application/x-nonsense", "text/plain", ""])
+def test_a_page_pip_would_skip_for_its_type_cannot_be_checked(
+    content_type: str, tmp_path: Path
+) -> None:
+    """pip reads only simple-API and HTML pages and skips others; the check must not take
+    such a page for an empty one (a project the index does not have)."""
+    with LocalIndex(tmp_path / "index") as index:
+        index.add("demo", "1.0")
+        index.serve_raw_page("demo", b"<a href='x'>demo-9.9.tar.gz</a>", content_type)
+        with pytest.raises(IndexUnreachableError) as caught:
+            fetch_index_files([index.url], ["demo"])
+    assert "is no simple-API page" in str(caught.value)

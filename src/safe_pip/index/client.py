@@ -394,9 +394,23 @@ def _describe(error: httpx.HTTPError) -> str:
     return str(error) or type(error).__name__
 
 
+# What pip reads a project page as (anything else it skips, and so must a check).
+_JSON_TYPES = ("application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json")
+_HTML_TYPES = (
+    "text/html",
+    "application/vnd.pypi.simple.v1+html",
+    "application/vnd.pypi.simple.latest+html",
+)
+
+
 def _parse_page(content: bytes, content_type: str, page_url: str, index_url: str) -> Page:
+    if content_type not in (*_JSON_TYPES, *_HTML_TYPES):
+        raise IndexUnreachableError(
+            f"package index sent an unreadable page: {redact_url(page_url)} "
+            f"(Content-Type {content_type or 'missing'!r} is no simple-API page)"
+        )
     try:
-        if content_type.endswith("json"):
+        if content_type in _JSON_TYPES:
             return _parse_json(content, page_url, index_url)
         return _parse_html(content, page_url, index_url)
     except (ValueError, TypeError, KeyError, AttributeError) as error:

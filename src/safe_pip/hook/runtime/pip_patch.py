@@ -132,6 +132,7 @@ def _patch(module: ModuleType) -> None:
     _wrap_build_subprocess(targets["build_env_module"])
     _wrap_sdist_metadata(targets["sdist_class"])
     _keep_upload_times(targets["link_class"])
+    _watch_unread_pages(targets["collector_module"])
     setattr(command_class, _PATCHED_MARKER, True)
 
 
@@ -167,9 +168,17 @@ def _patch_targets(install_module: ModuleType) -> dict[str, Any]:
     _required(build_env_module, "call_subprocess")
     _required(build_env_module, "get_runnable_pip")
     link_class = _required(_module("pip._internal.models.link"), "Link")
+    # optional: without them pip's view of several indexes is not trusted to be complete
+    collector_module = _optional_module("pip._internal.index.collector")
+    if collector_module is not None and not all(
+        callable(getattr(collector_module, name, None))
+        for name in ("_get_index_content", "_handle_get_simple_fail")
+    ):
+        collector_module = None
     _required(link_class, "from_json")
     return {
         "link_class": link_class,
+        "collector_module": collector_module,
         "run": _required(command_class, "run"),
         "install_module_install": _required(install_module, "install_given_reqs"),
         "req_module": req_module,
@@ -329,11 +338,13 @@ def _allowed_candidates(finder: Any, project_name: str, candidates: Any, state: 
     for candidate, fact in zip(candidates, facts):
         state.versions_by_url[candidate.link.url] = fact[0]
     distinct = list(dict.fromkeys(facts))
-    if len(state.index_urls) > 1:  # what every index lists: checked without reading it again
-        name = plan_from_pip.normalize_name(project_name)
+    name = plan_from_pip.normalize_name(project_name)
+    if len(state.index_urls) > 1 and _complete_view(name):
+        # what every index lists, checked without reading the pages again (a project whose
+        # view is incomplete is left out: the checker then reads every page itself)
         state.served[name] = plan_from_pip.served_files(candidates, state.index_urls)
     question: dict[str, Any] = {"op": "candidates", "name": project_name, "candidates": distinct}
-    pinned = state.pins.get(plan_from_pip.normalize_name(project_name))
+    pinned = state.pins.get(name)
     if pinned is not None:
         question["pinned"] = pinned  # steering leaves an exact pin to the checks (they report)
     answer = _ask(state, question)
@@ -405,6 +416,46 @@ def _wrap_sdist_metadata(sdist_class: Any) -> None:
         return original(dist, *args, **kwargs)
 
     sdist_class.prepare_distribution_metadata = prepare_distribution_metadata
+
+
+# Index pages pip could not read, by project (a page that does not exist is not among them);
+# None: pip's page reading could not be watched, so no view of it is complete.
+_unread_projects: set[str] | None = None
+_absent_pages: set[str] = set()  # URLs of pages an index answered 404/410 for
+
+
+def _watch_unread_pages(collector_module: Any) -> None:
+    """pip skips an index page it cannot read (a 5xx, a timeout, a page of a type it does
+    not understand) with a log line and goes on with the other indexes: note the project, so
+    that its files on the pages pip did read are not taken for every index's view."""
+    global _unread_projects
+    if collector_module is None:
+        return
+    _unread_projects = set()
+    unread = _unread_projects
+    original_get = collector_module._get_index_content
+    original_fail = collector_module._handle_get_simple_fail
+
+    def get_index_content(link: Any, *args: Any, **kwargs: Any) -> Any:
+        content = original_get(link, *args, **kwargs)
+        url = str(getattr(link, "url", ""))
+        if content is None and url not in _absent_pages:
+            unread.add(plan_from_pip.project_of_page(url))
+        return content
+
+    def handle_get_simple_fail(link: Any, reason: Any, *args: Any, **kwargs: Any) -> Any:
+        status = getattr(getattr(reason, "response", None), "status_code", None)
+        if status in (404, 410):  # the index does not have the project: nothing was missed
+            _absent_pages.add(str(getattr(link, "url", "")))
+        return original_fail(link, reason, *args, **kwargs)
+
+    collector_module._get_index_content = get_index_content
+    collector_module._handle_get_simple_fail = handle_get_simple_fail
+
+
+def _complete_view(name: str) -> bool:
+    """Whether pip read every index page it asked for about ``name``."""
+    return _unread_projects is not None and name not in _unread_projects
 
 
 def _keep_upload_times(link_class: Any) -> None:

@@ -65,6 +65,15 @@ def candidate_facts(candidate: Any) -> tuple[str, bool, str | None, str | None]:
     )
 
 
+def project_of_page(url: str) -> str:
+    """The normalized project name a simple-API project page URL is for
+    (``https://host/simple/Some_Name/`` or ``.../some-name/index.html`` -> ``some-name``)."""
+    path = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+    if path.endswith("/index.html"):
+        path = path[: -len("/index.html")]
+    return normalize_name(path.rsplit("/", 1)[-1])
+
+
 def served_files(candidates: Any, index_urls: list[str]) -> list[list[Any]]:
     """Every file pip found for one project on the index pages it read, for the
     dependency-confusion check (which index lists which file, with which sha256) and a mirror's
