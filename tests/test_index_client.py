@@ -375,3 +375,51 @@ def test_a_page_pip_would_skip_for_its_type_cannot_be_checked(
         with pytest.raises(IndexUnreachableError) as caught:
             fetch_index_files([index.url], ["demo"])
     assert "is no simple-API page" in str(caught.value)
+
+
+class _PrivateIndexHandler(BaseHTTPRequestHandler):
+    """A private index: the project page only with the right basic-auth credentials."""
+
+    expected = "Basic " + __import__("base64").b64encode(b"reader:s3cr3t-netrc").decode()
+
+    def do_GET(self) -> None:
+        if self.headers.get("Authorization") != self.expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="private"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b'{"meta": {"api-version": "1.0"}, "files": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", JSON_V1)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.integration
+def test_a_private_index_is_read_with_the_credentials_pip_would_use_from_netrc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PrivateIndexHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    try:
+        monkeypatch.setenv("NETRC", str(tmp_path / "no-such-netrc"))
+        with pytest.raises(IndexUnreachableError) as caught:
+            fetch_index_files([url], ["demo"])
+        assert "HTTP 401" in str(caught.value)
+
+        netrc = tmp_path / "netrc"
+        netrc.write_text("machine 127.0.0.1 login reader password s3cr3t-netrc\n")
+        monkeypatch.setenv("NETRC", str(netrc))
+        assert fetch_index_files([url], ["demo"]) == {"demo": []}
+        # pip's --isolated / trust_env false: no netrc, as requests does
+        with pytest.raises(IndexUnreachableError):
+            fetch_index_files([url], ["demo"], settings=IndexSettings(trust_env=False))
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -188,6 +188,10 @@ def _client(timeout: float, settings: IndexSettings | None, *, verified: bool) -
         options["trust_env"] = settings.trust_env
         if settings.proxy:
             options[_proxy_keyword()] = _proxy_url(settings.proxy)
+    if settings is None or settings.trust_env:
+        netrc_file = _netrc_file()
+        if netrc_file is not None:
+            options["auth"] = httpx.NetRCAuth(netrc_file)
     return httpx.Client(
         timeout=timeout,
         follow_redirects=True,
@@ -195,6 +199,21 @@ def _client(timeout: float, settings: IndexSettings | None, *, verified: bool) -
         verify=_tls_context(settings) if verified else _unverified_tls_context(settings),
         **options,
     )
+
+
+def _netrc_file() -> str | None:
+    """The netrc file pip's HTTP library reads credentials for an index from (``NETRC``,
+    else ``~/.netrc``), when there is a readable one: a private index that pip can read
+    with it, a check can read too. The credentials go only to the host they are for, and
+    never into a URL, an output or the page cache's keys."""
+    import netrc
+
+    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    try:
+        netrc.netrc(path)
+    except (OSError, netrc.NetrcParseError):
+        return None  # none, or unreadable: requests (pip) goes on without one as well
+    return path
 
 
 def _tls_context(settings: IndexSettings | None) -> ssl.SSLContext | bool:
