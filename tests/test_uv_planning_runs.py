@@ -15,7 +15,7 @@ from safe_pip.installers.uv.args import parse_uv_install_args
 from safe_pip.installers.uv.plan import _first_round_stands
 from safe_pip.models import PlanItem
 from support.index_server import LocalIndex
-from support.outcomes import output
+from support.outcomes import assert_one_line_error, output
 from support.uv_helpers import SKIP_WITHOUT_UV, installed, uv
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
@@ -92,3 +92,25 @@ def test_an_unrelated_installed_project_leaves_the_plan_as_uv_makes_it(
         "toolkit": "2.0",
         "helper": "2.0",
     }
+
+
+@pytest.mark.integration
+@SKIP_WITHOUT_UV
+def test_a_policy_error_after_uv_started_leaves_nothing_behind(
+    world: LocalIndex,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    tmp_path: Path,
+) -> None:
+    """uv starts planning before the policy is read: a bad configuration still ends every
+    uv run and removes the work directory (exit 2, one line), and installs nothing."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    Path(isolated_env["SAFE_PIP_CONFIG_FILE"]).write_text("[tool.safe-pip\n", encoding="utf-8")
+    env = {**isolated_env, "TMPDIR": str(temp)}
+    index = ["--index-url", world.url]
+    result = safe_pip("uv", "pip", "install", "--python", target_venv, *index, "app", env=env)
+    assert_one_line_error(result, 2)
+    assert list(temp.iterdir()) == []
+    assert installed(target_venv, isolated_env) == {}
