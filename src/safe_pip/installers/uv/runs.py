@@ -1,13 +1,16 @@
 """Running uv: finding it, its environment, its error lines, and the planning runs that start
 the moment the command line is read.
 
-``start_planning`` starts at once every uv run a plan needs that waits for no other: the
-environment check (a dry ``uv pip sync`` of nothing), the installed distributions (``uv pip
-list``), the index URLs (``uv pip compile --emit-index-url``) and the plan's first round
-(``uv pip compile --format pylock.toml``, builds disallowed). safe-pip imports its checks and
-loads its policy while they run. The first round has no installed versions as preferences;
-``plan.resolve_uv_plan`` keeps it only where they could not have changed a choice uv made
-(``PlanningRuns.first_round``).
+``start_planning`` starts the plan's first round (``uv pip compile --format pylock.toml``,
+builds disallowed) and the index-URL lookup (``uv pip compile --emit-index-url``) at once;
+safe-pip loads its policy and imports its checks while they run. The runs that look at the
+target environment, the environment check (a dry ``uv pip sync`` of nothing) and the
+installed distributions (``uv pip list``), start the moment the first round ends (a thread
+waits for it): uv then has the target interpreter's description cached, which each of them
+would otherwise get by running that interpreter again (a fresh venv's is run once per uv
+process that does not have it yet). The first round has no installed versions as
+preferences; ``plan.resolve_uv_plan`` keeps it only where they could not have changed a
+choice uv made, and plans again with them otherwise.
 
 This module runs before uv starts: it imports little (nothing of the pipeline, no
 ``packaging``), so every millisecond it does not spend is one uv already works in.
@@ -88,10 +91,7 @@ def uv_child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 @dataclass
 class PlanningRuns:
-    """The uv runs of one plan (see the module docstring). The two that look at the target
-    environment start the moment the first round ends (a thread waits for it): by then uv has
-    asked the target interpreter about itself and keeps the answer, which each of them would
-    otherwise ask again (a fresh venv's interpreter is run once per uv process without it)."""
+    """The uv runs of one plan (see the module docstring)."""
 
     uv: str
     global_args: Sequence[str]
