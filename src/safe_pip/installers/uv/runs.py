@@ -6,11 +6,12 @@ builds disallowed) and the index-URL lookup (``uv pip compile --emit-index-url``
 safe-pip loads its policy and imports its checks while they run. The runs that look at the
 target environment, the environment check (a dry ``uv pip sync`` of nothing) and the
 installed distributions (``uv pip list``), start the moment the first round ends (a thread
-waits for it): uv then has the target interpreter's description cached, which each of them
-would otherwise get by running that interpreter again (a fresh venv's is run once per uv
-process that does not have it yet). The first round has no installed versions as
-preferences; ``plan.resolve_uv_plan`` keeps it only where they could not have changed a
-choice uv made, and plans again with them otherwise.
+waits for it) or safe-pip has nothing left to do but wait for it, whichever comes first: uv
+then has the target interpreter's description cached, which each of them would otherwise
+get by running that interpreter again (a fresh venv's is run once per uv process that does
+not have it yet). The first round has no installed versions as preferences;
+``plan.resolve_uv_plan`` keeps it only where they could not have changed a choice uv made,
+and plans again with them otherwise.
 
 This module runs before uv starts: it imports little (nothing of the pipeline, no
 ``packaging``), so every millisecond it does not spend is one uv already works in.
@@ -130,8 +131,12 @@ class PlanningRuns:
         pending, self.first_compile = self.first_compile, None
         if pending is None:
             return None
+        # Nothing is left to do but wait: the target's runs start now if the round is still
+        # going (a long plan; uv described the interpreter first thing, long ago).
+        with self._lock:
+            self._start_target_runs()
         if self._watcher is not None:
-            self._watcher.join()  # it read the output (and started the target runs)
+            self._watcher.join()  # it read the output
         return pending.result()
 
     def installed_rows(self) -> Installed:
