@@ -44,9 +44,12 @@ def test_uv_lock_with_a_vulnerable_transitive_dependency_is_blocked(
     lock = lock_project(tmp_path / "project", world, ["app", "cleanlib"], isolated_env)
     result = check(safe_pip, lock)
     assert result.returncode == 1, output(result)
-    assert "vulnlib==1.0" in result.stdout and VULN_ID in result.stdout
+    assert "vulnlib==1.0 via app==1.0" in result.stdout and VULN_ID in result.stdout
     assert "1 of 3 packages" in result.stdout  # app, cleanlib, vulnlib; not the project
     assert "demo-project" not in result.stdout
+    report = json.loads(check(safe_pip, lock, "--format", "json").stdout)
+    requested = {p["name"]: p["requested"] for p in report["packages"]}
+    assert requested == {"app": True, "cleanlib": True, "vulnlib": False}
 
 
 def test_clean_uv_lock_passes_and_reports_json(

@@ -50,11 +50,16 @@ wheels = [
 name = "fromgit"
 version = "0.3"
 source = {{ git = "https://127.0.0.1:9/repo.git?rev=main#abc123" }}
+dependencies = [{{ name = "Native_Lib" }}, "not a table"]
 
 [[package]]
 name = "member"
 version = "0.1"
 source = {{ editable = "packages/member" }}
+dependencies = [{{ name = "fromgit" }}]
+
+[package.dev-dependencies]
+dev = [{{ name = "native-lib" }}]
 
 [[package]]
 name = "project"
@@ -78,6 +83,9 @@ def test_uv_lock_lists_every_artifact_and_skips_the_project(tmp_path: Path) -> N
     assert git.source is ArtifactSource.VCS
     assert git.location is not None and git.location.startswith("https://")
     assert lock.index_urls == (INDEX,)
+    # the workspace member's dependencies are what the user asked for; the rest come via
+    assert lock.requested == frozenset({"fromgit", "native-lib"})
+    assert lock.dependencies == {"native-lib": (), "fromgit": ("native-lib",)}
 
 
 # ---------------------------------------------------------------- pylock.toml

@@ -38,7 +38,7 @@ def attach_required_by(
                     pending.append(child)
                     roots.setdefault(child, []).append(root.spec)
     return [
-        replace(item, required_by=tuple(sorted(roots[item.name])))
+        replace(item, required_by=tuple(sorted(set(roots[item.name]))))
         if item.name in roots and not item.requested
         else item
         for item in items

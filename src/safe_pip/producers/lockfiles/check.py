@@ -22,6 +22,7 @@ from safe_pip.pipeline.check_plan import (
     one_item_per_version,
     read_index_pages,
 )
+from safe_pip.pipeline.dependency_paths import attach_required_by
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.producers.lockfiles.detect import read_lock_file
 from safe_pip.producers.lockfiles.index_match import attach_file_names
@@ -50,7 +51,9 @@ def check_lock_files(
     audit_decisions: list[Decision] = []
     audit_notes: list[str] = []
     for lock in (read_lock_file(path) for path in files):
-        lock_items = to_plan(lock.packages)
+        lock_items = to_plan(lock.packages, requested=lock.requested)
+        if lock.dependencies:
+            lock_items = attach_required_by(lock_items, lock.dependencies)
         if lock.unresolved:
             target = target or resolve_target_python(python)
             resolved, stops = resolve_unresolved(lock, target, policy, audit_notes)

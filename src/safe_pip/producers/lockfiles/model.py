@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -58,6 +59,10 @@ class LockFile:
     resolver_options: tuple[str, ...] = ()
     constraint_files: tuple[Path, ...] = ()
     exact_pins: tuple[LockedPackage, ...] = ()
+    # uv.lock: name -> the names it depends on, and the names the project itself asks for
+    # (for "idna==2.7 via requests==2.19.0" in reports)
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    requested: frozenset[str] = frozenset()
 
 
 def lock_upload_time(value: object) -> str | None:

@@ -8,19 +8,23 @@ and an advisory is not repeated per file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from safe_pip.models import PlanItem
 from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage
 
 
-def to_plan(packages: Iterable[LockedPackage]) -> list[PlanItem]:
-    """One plan item per file each package lists (per package when it lists none)."""
+def to_plan(
+    packages: Iterable[LockedPackage], *, requested: Collection[str] = ()
+) -> list[PlanItem]:
+    """One plan item per file each package lists (per package when it lists none);
+    ``requested``: the names the user asked for (the others are dependencies)."""
     items: list[PlanItem] = []
     for package in packages:
         artifacts: Iterable[LockedArtifact | None] = package.artifacts or (None,)
-        items.extend(package_item(package, artifact) for artifact in artifacts)
+        asked = package.name in requested
+        items.extend(package_item(package, artifact, requested=asked) for artifact in artifacts)
     return items
 
 

@@ -44,14 +44,45 @@ def read_uv_lock(path: Path, data: Table) -> LockFile:
         raise toml.malformed("[manifest]", "'members' must be an array of names")
     members: set[str] = {canonicalize_name(str(m)) for m in raw_members}
     packages: list[LockedPackage] = []
+    dependencies: dict[str, tuple[str, ...]] = {}
+    requested: set[str] = set()
     for number, raw in enumerate(toml.tables(data, "package", "top level", required=False), 1):
         package = _read_package(toml, raw, number, members)
+        depends_on = _dependency_names(raw)
         if package is not None:
             packages.append(package)
+            dependencies[package.name] = depends_on
+        else:  # the project or a workspace member: what it asks for is what the user asked for
+            requested.update(depends_on)
     index_urls = sorted(
         {p.index_url for p in packages if p.index_url and p.index_url.startswith("http")}
     )
-    return LockFile(path, LockKind.UV_LOCK, tuple(packages), tuple(index_urls))
+    return LockFile(
+        path,
+        LockKind.UV_LOCK,
+        tuple(packages),
+        tuple(index_urls),
+        dependencies=dependencies,
+        requested=frozenset(requested),
+    )
+
+
+def _dependency_names(raw: Table) -> tuple[str, ...]:
+    """The names a package entry depends on: ``dependencies``, and every extra's and group's
+    (``optional-dependencies``, ``dev-dependencies``); only for the report's dependency
+    paths, so entries of another shape are skipped, not refused."""
+    entries: list[object] = []
+    plain = raw.get("dependencies")
+    if isinstance(plain, list):
+        entries += plain
+    for key in ("optional-dependencies", "dev-dependencies"):
+        groups = raw.get(key)
+        if isinstance(groups, dict):
+            for group in groups.values():
+                if isinstance(group, list):
+                    entries += group
+    names = (entry.get("name") for entry in entries if isinstance(entry, dict))
+    return tuple(dict.fromkeys(canonicalize_name(n) for n in names if isinstance(n, str)))
 
 
 def _read_package(
