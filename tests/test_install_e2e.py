@@ -420,3 +420,29 @@ def test_json_report_of_a_steering_block_names_what_was_kept_from_pip(guarded: G
     assert [(p["name"], p["version"]) for p in report["packages"]] == [("vulnlib", "1.0")]
     (finding,) = report["findings"]
     assert finding["id"] == VULN_ID and finding["action"] == "block"
+
+
+@pytest.mark.parametrize("kind", [BUNDLED, NEWEST])
+def test_a_file_index_is_named_as_the_index_a_file_came_from(
+    kind: str, guarded: Guarded, tmp_path: Path
+) -> None:
+    """pip reads a ``file://`` index's project directory as ``.../name/index.html``: the
+    file still comes from that index (its page hash compared, its name in the report), not
+    from "no index page safe-pip could read"."""
+    (hosted,) = guarded.index.hosted_files("cleanlib")
+    files = tmp_path / "mirror" / "files"
+    files.mkdir(parents=True)
+    (files / hosted.filename).write_bytes(hosted.content)
+    page = tmp_path / "mirror" / "simple" / "cleanlib"
+    page.mkdir(parents=True)
+    link = f"../../files/{hosted.filename}#sha256={hosted.sha256}"
+    (page / "index.html").write_text(f'<a href="{link}">{hosted.filename}</a>\n')
+    mirror = (tmp_path / "mirror" / "simple").as_uri()
+    python = guarded.venv(kind)
+    result = guarded.safe_pip(
+        "install", "--python", python, "--index-url", mirror, "--format", "json", "cleanlib"
+    )
+    assert result.returncode == 0, output(result)
+    (package,) = json.loads(result.stdout)["packages"]
+    assert package["index_url"] == mirror
+    assert "could not be compared" not in result.stderr

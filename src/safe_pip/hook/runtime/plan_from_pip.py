@@ -303,7 +303,10 @@ def _index_url(link: Any, index_urls: list[str]) -> str | None:
     page_url = page if isinstance(page, str) else getattr(page, "url", None)
     if not isinstance(page_url, str):
         return None
-    base = _without_userinfo(page_url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[0])
+    page = page_url.split("#", 1)[0]
+    if page.startswith("file:") and page.endswith("/index.html"):
+        page = page[: -len("index.html")]  # pip reads a file:// index's project directory so
+    base = _without_userinfo(page.rstrip("/").rsplit("/", 1)[0])
     for index_url in index_urls:
         # pip takes credentials out of the URLs it requests: compare without them
         if _without_userinfo(index_url.rstrip("/")) == base:
