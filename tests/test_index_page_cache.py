@@ -177,3 +177,31 @@ def test_the_directory_stays_under_its_bound(tmp_path: Path) -> None:
     assert sum(path.stat().st_size for path in kept) <= 4000
     assert cache.load("https://h/simple/p19/") is not None  # the most recently used stays
     assert cache.load("https://h/simple/p0/") is None
+
+
+@pytest.mark.integration
+def test_an_unchanged_page_from_an_index_without_validators_is_not_parsed_again(
+    tmp_path: Path,
+) -> None:
+    """An index (or a proxy) that sends neither ETag nor Last-Modified sends the whole page on
+    every run; when its bytes are the ones already parsed, the parsed files are reused (the
+    entry's own upload time comes back, so the page was not parsed again) -- and a yank
+    changes the bytes, so it is seen on the next read."""
+    with LocalIndex(tmp_path / "index", no_store=False) as index:
+        hosted = index.add("demo", "1.0")
+        cache = PageCache(tmp_path / "cache")
+        fetch_index_files([index.url], ["demo"], cache=cache)
+        [entry] = entries(cache)
+        document = json.loads(entry.read_bytes())
+        document["files"][0][5] = "2001-02-03T04:05:06Z"  # the upload time, as cached
+        entry.write_text(json.dumps(document))
+        index.clear_log()
+
+        [again] = fetch_index_files([index.url], ["demo"], cache=cache)["demo"]
+        index.set_yanked(hosted.filename, "withdrawn")
+        [yanked] = fetch_index_files([index.url], ["demo"], cache=cache)["demo"]
+
+    assert page_statuses(index) == [200, 200]  # no validators: always read in full
+    assert (again.upload_time, again.yanked) == ("2001-02-03T04:05:06Z", False)
+    assert yanked.yanked_reason == "withdrawn"
+    assert yanked.upload_time is not None and yanked.upload_time.startswith("2024-01-02")

@@ -248,11 +248,18 @@ class LocalIndex:
     ``serve_json=False`` makes a legacy HTML-only index that ignores ``Accept``.
     ``validators=True`` makes project pages revalidatable, as real indexes are: an ``ETag``
     (a hash of the page), ``304 Not Modified`` for a matching ``If-None-Match``, and no
-    ``Cache-Control: no-store``.
+    ``Cache-Control: no-store``. Without validators pages say ``Cache-Control: no-store``,
+    unless ``no_store=False``: then they say nothing about caching (like an index behind a
+    proxy that drops those headers).
     """
 
     def __init__(
-        self, root: Path | None = None, *, serve_json: bool = True, validators: bool = False
+        self,
+        root: Path | None = None,
+        *,
+        serve_json: bool = True,
+        validators: bool = False,
+        no_store: bool = True,
     ) -> None:
         self._owns_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="local-index-")) if root is None else root
@@ -260,6 +267,7 @@ class LocalIndex:
         self.files_dir.mkdir(parents=True, exist_ok=True)
         self.serve_json = serve_json
         self.validators = validators
+        self.no_store = no_store
         self._lock = threading.Lock()
         self._projects: dict[str, _Project] = {}
         # Project pages as last built, by (project, media type), with the generation they
@@ -644,7 +652,7 @@ class _IndexRequestHandler(BaseHTTPRequestHandler):
                 self.send_header("Location", location)
             if etag is not None:
                 self.send_header("ETag", etag)
-            else:
+            elif self.index.no_store:
                 self.send_header("Cache-Control", "no-store")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -19,7 +19,7 @@ import functools
 import gc
 import inspect
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from html.parser import HTMLParser
@@ -35,7 +35,7 @@ from safe_pip.errors import IndexUnreachableError
 from safe_pip.index.files import NO_PAGE, Marker, Page
 from safe_pip.index.files import IndexFile as IndexFile  # re-exported
 from safe_pip.index.files import ProjectStatus as ProjectStatus  # re-exported
-from safe_pip.index.page_cache import PageCache
+from safe_pip.index.page_cache import Body, CachedPage, PageCache
 from safe_pip.models import PlanItem
 from safe_pip.redaction import redact_url
 
@@ -360,9 +360,26 @@ def _fetch_page(
             f"package index sent an unreadable page: {redact_url(url)} ({error})"
         ) from None
     media_type = content_type.split(";")[0].strip().lower()
-    files, status = _parse_page(content, media_type, page_url, index_url)
-    cache.store(url, index_url, response_headers, files, status)
+    body = Body.of(content, page_url, media_type)
+    if cached is not None and cached.body == body:
+        # The same bytes as last time (an index without validators sends them all): the
+        # same files. The entry is written again only if what the index says about caching
+        # changed.
+        if _same_caching_headers(response_headers, cached):
+            return cached.files, cached.status
+        files, status = cached.files, cached.status
+    else:
+        files, status = _parse_page(content, media_type, page_url, index_url)
+    cache.store(url, index_url, response_headers, files, status, body)
     return files, status
+
+
+def _same_caching_headers(headers: Mapping[str, str], cached: CachedPage) -> bool:
+    return (
+        headers.get("etag") == cached.etag
+        and headers.get("last-modified") == cached.last_modified
+        and "no-store" not in headers.get("cache-control", "").lower()
+    )
 
 
 class _TooSlow(Exception):

@@ -4,8 +4,11 @@
 last run. Each page read over HTTP(S) is kept as one file -- the ``ETag`` / ``Last-Modified``
 the index sent plus the files already parsed -- and the next read sends them back
 (``If-None-Match`` / ``If-Modified-Since``): a ``304 Not Modified`` answer costs no download
-and no parsing. The index is asked every time, as pip asks (no page is trusted by age alone),
-so a new upload or a yank is seen at once.
+and no parsing. An index that sends no validators sends the whole page every time; the entry
+then also records the sha256 of the page's bytes (with the URL it came from after redirects
+and its media type), and a page whose bytes are the same is not parsed again. The index is
+asked every time, as pip asks (no page is trusted by age alone), so a new upload or a yank is
+seen at once.
 
 Safety: an entry is named by the sha256 of the full page URL (index included) and records that
 URL, so two indexes never share an entry; a page whose URL carries credentials
@@ -31,20 +34,35 @@ from urllib.parse import urlsplit
 from safe_pip import paths
 from safe_pip.index.files import IndexFile, Marker
 
-SCHEMA = 2  # 2: the page's PEP 792 status marker is kept too
+SCHEMA = 3  # 2: the page's PEP 792 status marker is kept too; 3: the body's sha256
 MAX_BYTES = 256 * 1024 * 1024
 DIRECTORY_NAME = "index-pages"
 _SUFFIX = ".json"
 
 
 @dataclass(frozen=True)
+class Body:
+    """What a page's parsed files follow from: its bytes (by sha256), the URL they came from
+    (after redirects: relative file URLs are resolved against it) and their media type."""
+
+    sha256: str
+    page_url: str
+    media_type: str
+
+    @classmethod
+    def of(cls, content: bytes, page_url: str, media_type: str) -> Body:
+        return cls(hashlib.sha256(content).hexdigest(), page_url, media_type)
+
+
+@dataclass(frozen=True)
 class CachedPage:
-    """A page as it was last read: its validators and its parsed files."""
+    """A page as it was last read: its validators, its body's digest and its parsed files."""
 
     etag: str | None
     last_modified: str | None
     files: list[IndexFile]
     status: Marker | None = None  # PEP 792, when not "active"
+    body: Body | None = None
 
     def conditional_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -90,14 +108,16 @@ class PageCache:
         headers: Mapping[str, str],
         files: Sequence[IndexFile],
         status: Marker | None = None,
+        body: Body | None = None,
     ) -> None:
-        """Keep ``files`` for ``url`` when the index sent a validator (and no ``Cache-Control:
-        no-store``); else forget the page."""
+        """Keep ``files`` for ``url`` when the index sent a validator or the ``body`` they
+        were parsed from is known (and no ``Cache-Control: no-store``); else forget the
+        page."""
         if not cacheable(url) or not cacheable(index_url):
             return
         etag, last_modified = headers.get("etag"), headers.get("last-modified")
         no_store = "no-store" in headers.get("cache-control", "").lower()
-        if no_store or (not etag and not last_modified):
+        if no_store or (not etag and not last_modified and body is None):
             with contextlib.suppress(OSError):
                 self._path(url).unlink(missing_ok=True)
             return
@@ -112,6 +132,7 @@ class PageCache:
                 for f in files
             ],
             "status": None if status is None else list(status),
+            "body": None if body is None else [body.sha256, body.page_url, body.media_type],
         }
         with contextlib.suppress(OSError):
             self._write_atomically(self._path(url), json.dumps(document).encode("utf-8"))
@@ -172,10 +193,22 @@ def _page_from_json(document: object, url: str) -> CachedPage | None:
     rows = document.get("files")
     if not isinstance(index_url, str) or not isinstance(rows, list):
         return None
-    if not _optional_str(etag) or not _optional_str(modified) or not (etag or modified):
+    if not _optional_str(etag) or not _optional_str(modified):
         return None
-    files = [_file_from_row(row, index_url) for row in rows]
-    return CachedPage(etag=etag, last_modified=modified, files=files, status=_status(document))
+    body = _body(document)
+    if not (etag or modified or body):
+        return None
+    files = _files_from_rows(rows, index_url)
+    return CachedPage(etag, modified, files, _status(document), body)
+
+
+def _body(document: dict[str, object]) -> Body | None:
+    body = document.get("body")
+    if body is None:
+        return None
+    if not isinstance(body, list) or len(body) != 3 or not all(isinstance(v, str) for v in body):
+        raise ValueError("malformed cache body")
+    return Body(*body)
 
 
 def _status(document: dict[str, object]) -> Marker | None:
@@ -189,15 +222,25 @@ def _status(document: dict[str, object]) -> Marker | None:
     return marker[0], marker[1]
 
 
-def _file_from_row(row: object, index_url: str) -> IndexFile:
-    if not isinstance(row, list) or len(row) != 6:
-        raise ValueError("malformed cache row")
-    filename, url, sha256, yanked, reason, upload_time = row
-    if not isinstance(filename, str) or not isinstance(url, str) or not isinstance(yanked, bool):
-        raise ValueError("malformed cache row")
-    if not (_optional_str(sha256) and _optional_str(reason) and _optional_str(upload_time)):
-        raise ValueError("malformed cache row")
-    return IndexFile(filename, url, sha256, yanked, reason, upload_time, index_url)
+def _files_from_rows(rows: list[object], index_url: str) -> list[IndexFile]:
+    """The rows as files; ``ValueError`` for any row of the wrong shape. (A page lists up to
+    thousands of files: the checks are written out rather than called per value.)"""
+    files: list[IndexFile] = []
+    for row in rows:
+        if type(row) is not list or len(row) != 6:
+            raise ValueError("malformed cache row")
+        filename, url, sha256, yanked, reason, upload_time = row
+        if (
+            type(filename) is not str
+            or type(url) is not str
+            or type(yanked) is not bool
+            or (sha256 is not None and type(sha256) is not str)
+            or (reason is not None and type(reason) is not str)
+            or (upload_time is not None and type(upload_time) is not str)
+        ):
+            raise ValueError("malformed cache row")
+        files.append(IndexFile(filename, url, sha256, yanked, reason, upload_time, index_url))
+    return files
 
 
 def _optional_str(value: object) -> bool:
