@@ -24,7 +24,13 @@ from packaging.utils import canonicalize_name
 
 from safe_pip import paths
 from safe_pip.advisories.osv import MALICIOUS_PREFIX, Advisory
-from safe_pip.advisories.version_match import RangeEvent, first_fixed, is_affected
+from safe_pip.advisories.version_match import (
+    PreparedRange,
+    RangeEvent,
+    first_fixed,
+    is_affected,
+    prepare_range,
+)
 from safe_pip.errors import DatabaseError
 from safe_pip.times import parse_timestamp
 
@@ -208,6 +214,8 @@ class AdvisoryDatabase:
         A project's records are read once per database object (an installer's gate asks
         about every version it may choose)."""
         hits = self._project_hits(canonicalize_name(name))
+        if not hits:
+            return []  # most projects have no advisory at all
         affected = [hit for hit in hits.values() if is_affected(version, hit.ranges, hit.versions)]
         return sorted(
             (_merge(group, version) for group in _alias_groups(affected)),
@@ -491,20 +499,33 @@ def _encode_versions(versions: Iterable[str]) -> str:
 
 
 class _ListedVersions:
-    """The ``versions`` of an advisory, searched in their stored text form (no decoding)."""
+    """The ``versions`` of an advisory, searched in their stored text form (no decoding) for
+    the first few lookups; an advisory asked about more often (an installer's steering asks
+    about every version a project page lists) is decoded into a set once."""
+
+    _SEARCHES_BEFORE_DECODING = 3
 
     def __init__(self) -> None:
         self._listings: list[str] = []
+        self._searches = 0
+        self._decoded: set[str] | None = None
 
     def add_listing(self, encoded: str) -> None:
         self._listings.append(encoded)
+        self._decoded = None
 
     def add_all(self, other: _ListedVersions) -> None:
         self._listings.extend(other._listings)
+        self._decoded = None
 
     def __contains__(self, version: object) -> bool:
-        needle = f"\n{version}\n"
-        return any(needle in listing for listing in self._listings)
+        if self._decoded is None and self._searches < self._SEARCHES_BEFORE_DECODING:
+            self._searches += 1
+            needle = f"\n{version}\n"
+            return any(needle in listing for listing in self._listings)
+        if self._decoded is None:
+            self._decoded = {v for listing in self._listings for v in listing.split("\n") if v}
+        return str(version) in self._decoded
 
 
 def _collect_hits(rows: Iterable[Sequence[Any]]) -> dict[str, _Hit]:
@@ -536,8 +557,12 @@ def _collect_hits(rows: Iterable[Sequence[Any]]) -> dict[str, _Hit]:
     return hits
 
 
-def _decode_ranges(text: str) -> list[list[RangeEvent]]:
-    return [[RangeEvent(kind, version) for kind, version in events] for events in json.loads(text)]
+def _decode_ranges(text: str) -> list[PreparedRange]:
+    """A record's ranges, parsed once: an installer asks about hundreds of versions."""
+    return [
+        prepare_range([RangeEvent(kind, version) for kind, version in events])
+        for events in json.loads(text)
+    ]
 
 
 class _Hit:
@@ -558,7 +583,7 @@ class _Hit:
         self.summary = summary
         self.severity = severity
         self.malicious = malicious
-        self.ranges: list[list[RangeEvent]] = []
+        self.ranges: list[PreparedRange] = []
         self.versions = _ListedVersions()
 
 

@@ -52,11 +52,14 @@ def normalize_version(text: str) -> str:
     return canonicalize_version(text) if parse_version(text) is not None else text
 
 
-def is_affected(version: str, ranges: Iterable[Range], versions: Container[str]) -> bool:
+def is_affected(
+    version: str, ranges: Iterable[Range | PreparedRange], versions: Container[str]
+) -> bool:
     """Whether ``version`` is affected.
 
     ``versions`` must hold normalized versions (see ``normalize_version``); an unparsable
-    installed version can only match that list by exact string.
+    installed version can only match that list by exact string. ``ranges``: as the record
+    gives them, or prepared once (``prepare_range``) when many versions are asked about.
     """
     if version in versions or normalize_version(version) in versions:
         return True
@@ -66,7 +69,9 @@ def is_affected(version: str, ranges: Iterable[Range], versions: Container[str])
     return any(_in_range(parsed, events) for events in ranges)
 
 
-def first_fixed(version: str, ranges: Iterable[Range], versions: Container[str]) -> str | None:
+def first_fixed(
+    version: str, ranges: Iterable[Range | PreparedRange], versions: Container[str]
+) -> str | None:
     """The first fixed version above ``version`` that is itself not affected, if any.
 
     This is the "first safe version" to upgrade to; ``None`` when no fix is known.
@@ -74,20 +79,73 @@ def first_fixed(version: str, ranges: Iterable[Range], versions: Container[str])
     parsed = parse_version(version)
     if parsed is None:
         return None
-    range_list = list(ranges)
+    range_list = [prepare_range(events) for events in ranges]
     candidates: list[tuple[Version, str]] = []
-    for events in range_list:
-        for event in events:
-            fixed = parse_version(event.version) if event.kind == FIXED else None
-            if fixed is not None and fixed > parsed:
-                candidates.append((fixed, event.version))
+    for prepared in range_list:
+        for fixed, text in prepared.fixed:
+            if fixed > parsed:
+                candidates.append((fixed, text))
     for _, fixed_text in sorted(candidates):
         if not is_affected(fixed_text, range_list, versions):
             return fixed_text
     return None
 
 
-def _in_range(version: Version, events: Range) -> bool:
+@dataclass(frozen=True)
+class PreparedRange:
+    """One ECOSYSTEM range with its event versions parsed once (unparsable ones dropped)."""
+
+    opened_forever: bool  # an ``introduced: "0"`` event
+    unlimited: bool  # a ``limit: "*"`` event
+    unreadable_ends: bool  # it has fixed/last_affected ends and none of them parses
+    introduced: tuple[Version, ...]
+    fixed: tuple[tuple[Version, str], ...]  # (parsed, as written)
+    last_affected: tuple[Version, ...]
+    limits: tuple[Version, ...]
+
+
+def prepare_range(events: Range | PreparedRange) -> PreparedRange:
+    if isinstance(events, PreparedRange):
+        return events
+    introduced: list[Version] = []
+    fixed: list[tuple[Version, str]] = []
+    last_affected: list[Version] = []
+    limits: list[Version] = []
+    opened_forever = unlimited = False
+    ends = readable_ends = 0
+    for event in events:
+        if event.kind == INTRODUCED and event.version == "0":
+            opened_forever = True
+            continue
+        if event.kind == LIMIT and event.version == "*":
+            unlimited = True
+            continue
+        bound = parse_version(event.version)
+        if event.kind in (FIXED, LAST_AFFECTED):
+            ends += 1
+            readable_ends += bound is not None
+        if bound is None:
+            continue  # unusable event: skip it, never crash
+        if event.kind == INTRODUCED:
+            introduced.append(bound)
+        elif event.kind == FIXED:
+            fixed.append((bound, event.version))
+        elif event.kind == LAST_AFFECTED:
+            last_affected.append(bound)
+        elif event.kind == LIMIT:
+            limits.append(bound)
+    return PreparedRange(
+        opened_forever=opened_forever,
+        unlimited=unlimited,
+        unreadable_ends=ends > 0 and readable_ends == 0,
+        introduced=tuple(introduced),
+        fixed=tuple(fixed),
+        last_affected=tuple(last_affected),
+        limits=tuple(limits),
+    )
+
+
+def _in_range(version: Version, events: Range | PreparedRange) -> bool:
     """OSV's "walk the events in version order", without sorting.
 
     After the ordered walk the state is set by the last event that fires for ``version``
@@ -95,48 +153,23 @@ def _in_range(version: Version, events: Range) -> bool:
     equal versions an opening event sorts before a closing one. So ``version`` is affected
     iff some introduced event fires and it is strictly above every closing event that fires.
     """
-    if _only_unreadable_ends(events):
+    prepared = prepare_range(events)
+    if prepared.unreadable_ends:
         # A range whose every end is unreadable (e.g. a date as "fixed") would match every
         # later version; PyPI records also list the affected versions explicitly, so such a
         # range is left to that list.
         return False
-    opened = unlimited = False
-    opened_at: Version | None = None  # stays None for introduced "0" (minus infinity)
-    closed_at: Version | None = None  # the highest closing event that fires, if any
-    limits: list[Version] = []
-    for event in events:
-        if event.kind == INTRODUCED and event.version == "0":
-            opened = True
-            continue
-        if event.kind == LIMIT and event.version == "*":
-            unlimited = True
-            continue
-        bound = parse_version(event.version)
-        if bound is None:
-            continue  # unusable event: skip it, never crash
-        if event.kind == LIMIT:
-            limits.append(bound)
-        elif event.kind == INTRODUCED and version >= bound:
-            opened = True
-            opened_at = bound if opened_at is None else max(opened_at, bound)
-        elif _closes_range(event.kind, bound, version):
-            closed_at = bound if closed_at is None else max(closed_at, bound)
-    if limits and not unlimited and not any(version < limit for limit in limits):
+    if (
+        prepared.limits
+        and not prepared.unlimited
+        and not any(version < limit for limit in prepared.limits)
+    ):
         return False
-    if not opened:
+    fired = [bound for bound in prepared.introduced if version >= bound]
+    if not fired and not prepared.opened_forever:
         return False
-    if closed_at is None:
+    closed = [bound for bound, _ in prepared.fixed if version >= bound]
+    closed += [bound for bound in prepared.last_affected if version > bound]
+    if not closed:
         return True
-    return opened_at is not None and opened_at > closed_at
-
-
-def _only_unreadable_ends(events: Range) -> bool:
-    ends = [e.version for e in events if e.kind in (FIXED, LAST_AFFECTED)]
-    return bool(ends) and all(parse_version(end) is None for end in ends)
-
-
-def _closes_range(kind: str, bound: Version, version: Version) -> bool:
-    """Whether a ``fixed``/``last_affected`` event at ``bound`` leaves ``version`` outside."""
-    if kind == FIXED:
-        return version >= bound
-    return kind == LAST_AFFECTED and version > bound
+    return bool(fired) and max(fired) > max(closed)

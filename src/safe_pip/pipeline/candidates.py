@@ -35,11 +35,17 @@ class Candidate:
     yanked_reason: str | None = None
 
 
-def candidate_blockers(candidate: Candidate, policy: Policy, now: datetime) -> list[Decision]:
+def candidate_blockers(
+    candidate: Candidate, policy: Policy, now: datetime, rule: ReleaseAgeRule | None = None
+) -> list[Decision]:
     """The decisions that keep policy from allowing ``candidate`` (empty: allowed).
 
-    Pure: no database, index or clock is read; ``now`` must be timezone-aware."""
-    findings = _candidate_findings(candidate, ReleaseAgeRule.from_policy(policy, now))
+    Pure: no database, index or clock is read; ``now`` must be timezone-aware. ``rule``: the
+    policy's release-age rule at ``now``, when the caller asks about many candidates."""
+    rule = rule or ReleaseAgeRule.from_policy(policy, now)
+    findings = _candidate_findings(candidate, rule)
+    if not findings:
+        return []
     return [d for d in decide(findings, policy, now.date()) if d.action is Action.BLOCK]
 
 

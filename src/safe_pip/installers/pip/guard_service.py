@@ -37,7 +37,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from safe_pip import exit_codes
-from safe_pip.advisories.database import AdvisoryDatabase
+from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
 from safe_pip.console import say
 from safe_pip.errors import CannotCheckError, SafePipError, UsageError
 from safe_pip.index.files import IndexFile
@@ -63,6 +63,7 @@ from safe_pip.pipeline.dependency_paths import (
 )
 from safe_pip.pipeline.gate import Candidate, candidate_decisions, candidate_from_json, is_allowed
 from safe_pip.pipeline.policy import Policy
+from safe_pip.pipeline.release_age import ReleaseAgeRule
 from safe_pip.pipeline.report import print_verdict
 from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.pipeline.seen_hashes import SeenHashes
@@ -218,18 +219,24 @@ class GuardService:
         pinned = request.get("pinned")
         remove: list[int] = []
         advisories = self._advisories or _NoAdvisories()
+        rule = ReleaseAgeRule.from_policy(self.policy, self._now)
+        matches: dict[str, list[AdvisoryMatch]] = {}  # a version's wheels and sdist: once
         for position, (version, yanked, reason, upload_time) in enumerate(request["candidates"]):
+            version = str(version)
+            if version not in matches:
+                matches[version] = advisories.matches(name, version)
             blockers = candidate_blockers(
                 ResolverCandidate(
                     name=name,
-                    version=str(version),
+                    version=version,
                     upload_time=upload_time,
                     yanked=bool(yanked),
                     yanked_reason=reason,
-                    advisories=advisories.matches(name, str(version)),
+                    advisories=matches[version],
                 ),
                 self.policy,
                 self._now,
+                rule,
             )
             if blockers and pinned is not None and _same_version(str(version), str(pinned)):
                 # The user asked for exactly this version, which policy blocks: the run will
