@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 from collections.abc import Iterator
@@ -12,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from safe_pip.errors import IndexUnreachableError
-from safe_pip.index.client import IndexFile, fetch_index_files, match_file
+from safe_pip.index.client import (
+    FileMatcher,
+    IndexFile,
+    _FewCollections,
+    fetch_index_files,
+    match_file,
+)
 from safe_pip.index.settings import IndexSettings
 from safe_pip.models import PlanItem
 from safe_pip.redaction import redact_url
@@ -209,6 +216,40 @@ def test_match_file_prefers_the_same_url_then_the_same_filename() -> None:
     assert match_file(moved, [mirror, origin]) is mirror
     other = PlanItem("demo", "2.0", url="http://origin/demo-2.0.whl", filename="demo-2.0.whl")
     assert match_file(other, [mirror, origin]) is None
+
+
+def test_a_matcher_for_the_plans_items_matches_them_as_match_file_does() -> None:
+    """Indexing only the files the items can match changes no match, also for an item whose
+    URL names a file listed under another name, and keeps every same-named file."""
+    mirror = _file("demo-1.0.whl", "http://mirror/demo-1.0.whl", "a" * 64)
+    origin = _file("demo-1.0.whl", "http://origin/demo-1.0.whl", "b" * 64)
+    renamed = _file("demo-1.0-renamed.whl", "http://origin/x/demo-1.0.whl", "c" * 64)
+    older = _file("demo-0.9.whl", "http://origin/demo-0.9.whl", "d" * 64)
+    files = [mirror, origin, renamed, older]
+    items = [
+        PlanItem("demo", "1.0", url="http://origin/demo-1.0.whl#sha256=" + "b" * 64),
+        PlanItem("demo", "1.0", url="http://elsewhere/demo-1.0.whl", filename="demo-1.0.whl"),
+        PlanItem("demo", "1.0", url="http://origin/x/demo-1.0.whl", filename="demo-1.0.whl"),
+        PlanItem("demo", "2.0", filename="demo-2.0.whl"),
+    ]
+    matcher = FileMatcher(files, items)
+
+    assert [matcher.match(item) for item in items] == [match_file(i, files) for i in items]
+    assert matcher.same_name(renamed) == [renamed]
+    assert matcher.same_name(origin) == [mirror, origin]
+    assert older not in [f for name in matcher.by_filename.values() for f in name]
+
+
+def test_page_reads_collect_garbage_less_often_until_the_last_overlapping_read_ends() -> None:
+    own = gc.get_threshold()
+    few_collections = _FewCollections()
+    with few_collections():
+        raised = gc.get_threshold()
+        with few_collections():
+            pass
+        assert gc.get_threshold() == raised  # the other read still runs
+    assert raised[0] > own[0]
+    assert gc.get_threshold() == own
 
 
 def test_passwords_are_redacted_from_urls() -> None:

@@ -19,6 +19,7 @@ import functools
 import gc
 import inspect
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -116,18 +117,36 @@ def fetch_index_files(
     return found
 
 
-@contextlib.contextmanager
-def _few_collections() -> Iterator[None]:
+class _FewCollections:
     """Pages list up to thousands of files each, and every parsed file stays alive for the
     run: the garbage collector's passes over them found nothing to free and cost ~0.3 s of
     CPU for a 160-package lock. Collect less often while pages are read (memory stays
-    bounded by the page size limit and the number of pages)."""
-    threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], _PARSING_GC_THRESHOLD), *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
+    bounded by the page size limit and the number of pages); the process's own threshold
+    is back once the last of any concurrent readers is done."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readers = 0
+        self._saved = gc.get_threshold()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._readers == 0:
+                self._saved = gc.get_threshold()
+                first, *older = self._saved
+                gc.set_threshold(max(first, _PARSING_GC_THRESHOLD), *older)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._readers -= 1
+                if self._readers == 0:
+                    gc.set_threshold(*self._saved)
+
+
+_few_collections = _FewCollections()
 
 
 def match_file(item: PlanItem, files: Iterable[IndexFile]) -> IndexFile | None:
