@@ -4,19 +4,25 @@ makes, which keeps installed versions unless told to upgrade them."""
 
 from __future__ import annotations
 
+import os
+import signal
+import stat
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from safe_pip.exit_codes import INTERRUPTED
 from safe_pip.installers.uv.args import parse_uv_install_args
 from safe_pip.installers.uv.plan import _first_round_stands
 from safe_pip.models import PlanItem
 from support.index_server import LocalIndex
 from support.outcomes import assert_one_line_error, output
-from support.uv_helpers import SKIP_WITHOUT_UV, installed, uv
+from support.uv_helpers import SKIP_WITHOUT_UV, UV, installed, uv
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 EMPTY_DOCUMENT: dict[str, Any] = {}
@@ -114,3 +120,53 @@ def test_a_policy_error_after_uv_started_leaves_nothing_behind(
     assert_one_line_error(result, 2)
     assert list(temp.iterdir()) == []
     assert installed(target_venv, isolated_env) == {}
+
+
+@pytest.mark.integration
+@SKIP_WITHOUT_UV
+@pytest.mark.skipif(os.name == "nt", reason="POSIX signals and a shell script")
+def test_ctrl_c_while_uv_plans_ends_uvs_runs_and_leaves_nothing_behind(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Ctrl-C while safe-pip waits for the plan's first round (a uv that takes long): exit 130,
+    the round's uv process is ended, not left running after safe-pip, and no work directory
+    remains."""
+    started = tmp_path / "plan-started"  # holds the slow round's process id
+    slow_uv = tmp_path / "slow-uv"  # the real uv, except that the plan's round takes long
+    slow_uv.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *"--format pylock.toml"*) echo $$ > "{started}"; exec sleep 60;; esac\n'
+        f'exec "{UV}" "$@"\n'
+    )
+    slow_uv.chmod(slow_uv.stat().st_mode | stat.S_IXUSR)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**isolated_env, "TMPDIR": str(temp)}
+    args = ["--uv", slow_uv, "pip", "install", "--python", target_venv, "--index-url", world.url]
+    command = [sys.executable, "-m", "safe_pip", "uv", *map(str, args), "app"]
+    child = subprocess.Popen(
+        command, env=env, start_new_session=True, cwd=env["HOME"], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (started.exists() and started.read_text().strip()):
+            assert time.monotonic() < deadline, "uv's plan never started"
+            time.sleep(0.05)
+        time.sleep(2)  # safe-pip has loaded its checks and waits for the round
+        os.kill(child.pid, signal.SIGINT)
+        _, stderr = child.communicate(timeout=30)
+        assert child.returncode == INTERRUPTED, stderr
+        assert "Traceback" not in stderr and "interrupted" in stderr, stderr
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    round_pid = int(started.read_text())
+    try:
+        os.kill(round_pid, 0)
+        still_running = True
+        os.kill(round_pid, signal.SIGKILL)
+    except ProcessLookupError:
+        still_running = False
+    assert not still_running, "uv's plan round outlived safe-pip"
+    assert list(temp.iterdir()) == []

@@ -19,6 +19,7 @@ This module runs before uv starts: it imports little (nothing of the pipeline, n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -106,37 +107,46 @@ class PlanningRuns:
     _installed: PendingChild[Installed] | None = None  # stays None with --upgrade
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _closed: bool = field(default=False, init=False)
-    _watcher: threading.Thread | None = field(default=None, init=False, repr=False)
+    # Set once the watcher thread has read the first round's output. (An Event, not
+    # Thread.join: a join that Ctrl-C interrupts marks the thread as ended while it runs on.)
+    _first_round_read: threading.Event = field(
+        default_factory=threading.Event, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
-        if self.first_compile is not None:
-            self._watcher = threading.Thread(
-                target=self._when_first_round_ends, args=(self.first_compile,), daemon=True
-            )
-            self._watcher.start()
+        if self.first_compile is None:
+            self._first_round_read.set()
+            return
+        watcher = threading.Thread(
+            target=self._when_first_round_ends, args=(self.first_compile,), daemon=True
+        )
+        watcher.start()
 
     def _when_first_round_ends(self, first_compile: PendingChild[ChildOutput]) -> None:
         """(The watcher thread.) Read the first round's output, then start the target runs.
         Nothing is raised here: what fails is done again, and raised, by the main thread."""
         try:
             first_compile.result()
-            with self._lock:
-                if not self._closed:
-                    self._start_target_runs()
         except Exception:
             pass
+        finally:
+            self._first_round_read.set()
+        with self._lock:
+            if not self._closed:
+                with contextlib.suppress(Exception):
+                    self._start_target_runs()
 
     def first_round(self) -> ChildOutput | None:
         """The first compile round's output, once (the next resolution compiles itself)."""
-        pending, self.first_compile = self.first_compile, None
+        pending = self.first_compile
         if pending is None:
             return None
         # Nothing is left to do but wait: the target's runs start now if the round is still
         # going (a long plan; uv described the interpreter first thing, long ago).
         with self._lock:
             self._start_target_runs()
-        if self._watcher is not None:
-            self._watcher.join()  # it read the output
+        self._first_round_read.wait()  # the watcher read the output (Ctrl-C: cancel() ends it)
+        self.first_compile = None
         return pending.result()
 
     def installed_rows(self) -> Installed:
@@ -169,8 +179,7 @@ class PlanningRuns:
             self._closed = True
         if self.first_compile is not None:
             self.first_compile.kill()  # the watcher reads its output: let it finish first
-            if self._watcher is not None:
-                self._watcher.join()
+            self._first_round_read.wait()
             self.first_compile.cancel()
         for run in (self._installed, self._environment, self.index_lookup):
             if run is not None:
