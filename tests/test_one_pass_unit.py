@@ -203,3 +203,32 @@ def test_the_project_a_page_is_for(url: str, project: str) -> None:
     from safe_pip.hook.runtime.plan_from_pip import project_of_page
 
     assert project_of_page(url) == project
+
+
+def test_pips_view_of_several_indexes_is_used_only_when_complete_and_well_formed() -> None:
+    """The files pip found on every index page (``served``) replace reading the pages again;
+    anything missing or malformed makes the checker read the pages itself (None)."""
+    from safe_pip.index.files import IndexFile
+    from safe_pip.installers.pip.guard_service import _with_served_files
+    from safe_pip.models import PlanItem
+
+    urls = ["https://a.invalid/simple", "file:///srv/mirror/simple"]
+    item = PlanItem("demo", "1.0", filename="demo-1.0-py3-none-any.whl")
+    own = IndexFile(
+        item.filename or "", "file:///srv/f/x.whl", "a" * 64, False, None, None, urls[1]
+    )
+    entry = [item.filename, "A" * 64, 0, "2025-01-01T00:00:00Z", False, None]
+    pages = _with_served_files({"demo": [own]}, [item], {"demo": [entry]}, urls)
+    assert pages is not None
+    assert [(f.index_url, f.sha256) for f in pages["demo"]] == [
+        (urls[1], "a" * 64),
+        (urls[0], "a" * 64),
+    ]
+    for served in (
+        None,  # an older guard, or a pip whose page reads could not be watched
+        {},  # the project's view is incomplete (a page pip could not read)
+        {"demo": [[*entry[:2], 2, *entry[3:]]]},  # an index position out of range
+        {"demo": [entry[:5]]},  # a short entry
+        {"demo": [[item.filename, 5, 0, None, False, None]]},  # a hash that is no text
+    ):
+        assert _with_served_files({"demo": [own]}, [item], served, urls) is None
