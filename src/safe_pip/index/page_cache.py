@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from safe_pip import paths
 from safe_pip.index.files import IndexFile, Marker
 
-SCHEMA = 3  # 2: the page's PEP 792 status marker is kept too; 3: the body's sha256
+SCHEMA = 4  # 2: the PEP 792 status marker too; 3: the body's sha256; 4: simple-API types only
 MAX_BYTES = 256 * 1024 * 1024
 DIRECTORY_NAME = "index-pages"
 _SUFFIX = ".json"
