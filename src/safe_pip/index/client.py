@@ -34,10 +34,11 @@ from safe_pip import limits
 from safe_pip.artifacts import filename_from_url, without_fragment
 from safe_pip.errors import IndexUnreachableError
 from safe_pip.index.files import NO_PAGE, Marker, Page
+from safe_pip.index.files import FileMatcher as FileMatcher  # re-exported
 from safe_pip.index.files import IndexFile as IndexFile  # re-exported
 from safe_pip.index.files import ProjectStatus as ProjectStatus  # re-exported
+from safe_pip.index.files import match_file as match_file  # re-exported
 from safe_pip.index.page_cache import Body, CachedPage, PageCache
-from safe_pip.models import PlanItem
 from safe_pip.redaction import redact_url
 
 if TYPE_CHECKING:
@@ -147,49 +148,6 @@ class _FewCollections:
 
 
 _few_collections = _FewCollections()
-
-
-def match_file(item: PlanItem, files: Iterable[IndexFile]) -> IndexFile | None:
-    """The index file the plan item refers to: same URL first, else same filename."""
-    return FileMatcher(list(files)).match(item)
-
-
-class FileMatcher:
-    """``match_file`` for the many items of one project: its files are indexed by URL and
-    by file name once (a lock lists thousands of a project's files; scanning the page for
-    each took time quadratic in its size). With ``items``, only the files those items can
-    match are indexed: a page lists every file of every version."""
-
-    def __init__(self, files: Sequence[IndexFile], items: Iterable[PlanItem] | None = None) -> None:
-        self.by_url: dict[str, IndexFile] = {}
-        self.by_filename: dict[str, list[IndexFile]] = {}
-        if items is None:
-            for file in files:
-                self.by_url.setdefault(file.url, file)
-                self.by_filename.setdefault(file.filename, []).append(file)
-            return
-        urls = {without_fragment(item.url) for item in items if item.url is not None}
-        names = {item.filename for item in items if item.filename is not None}
-        names.update(file.filename for file in files if file.url in urls)
-        for file in files:
-            if file.url in urls:
-                self.by_url.setdefault(file.url, file)
-            if file.filename in names:
-                self.by_filename.setdefault(file.filename, []).append(file)
-
-    def match(self, item: PlanItem) -> IndexFile | None:
-        if item.url is not None:
-            found = self.by_url.get(without_fragment(item.url))
-            if found is not None:
-                return found
-        if item.filename is not None:
-            same_name = self.by_filename.get(item.filename)
-            return same_name[0] if same_name else None
-        return None
-
-    def same_name(self, file: IndexFile) -> list[IndexFile]:
-        """Every listed file (on any index) with ``file``'s name."""
-        return self.by_filename.get(file.filename, [])
 
 
 def project_page_url(index_url: str, name: str) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 from safe_pip import exit_codes
 from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
 from safe_pip.errors import CannotCheckError
-from safe_pip.index.client import FileMatcher, IndexFile, ProjectStatus, fetch_index_files
+from safe_pip.index.files import FileMatcher, IndexFile, ProjectStatus
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.checks import find_problems
@@ -139,6 +139,10 @@ def read_index_pages(
     """The project pages of ``names`` on every index, within the policy's deadlines; None
     (and a note) when they cannot be read and fail-mode is open. ``statuses`` collects the
     PEP 792 status markers the pages carry."""
+    # Only here: an install checks the pages pip read, and a checker that never reads a page
+    # need not import the HTTP and HTML code.
+    from safe_pip.index.client import fetch_index_files
+
     return unless_fail_open(
         lambda: fetch_index_files(
             index_urls,
