@@ -232,3 +232,31 @@ def test_pips_view_of_several_indexes_is_used_only_when_complete_and_well_formed
         {"demo": [[item.filename, 5, 0, None, False, None]]},  # a hash that is no text
     ):
         assert _with_served_files({"demo": [own]}, [item], served, urls) is None
+
+
+def test_a_version_steering_kept_back_is_reported_with_its_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Steering looks advisories up without their fixed versions (hundreds of versions per
+    project); when pip then finds nothing allowed, the report still says what to upgrade to."""
+    from safe_pip.installers.pip.guard_service import GuardService
+    from support.scenario import VULN_ID, build_advisory_db
+
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(tmp_path))
+    build_advisory_db({"SAFE_PIP_CACHE_DIR": str(tmp_path)})
+    service = GuardService(Policy(min_release_age=timedelta(0)), print_reports=False, now=NOW)
+    service.preload()
+    try:
+        candidates = [["1.0", False, None, None]]
+        answer = service.handle({"op": "candidates", "name": "vulnlib", "candidates": candidates})
+        assert answer["remove"] == [0]
+        error = "ERROR: Could not find a version that satisfies the requirement vulnlib<1.1"
+        stopped = service.handle({"op": "failed", "error": error, "index_urls": []})
+        assert stopped["exit_code"] == 1
+    finally:
+        service.close()
+    result = service.outcome.stop_result
+    assert result is not None
+    assert [(d.finding.id, d.finding.fixed_in) for d in result.verdict.decisions] == [
+        (VULN_ID, "1.1")
+    ]

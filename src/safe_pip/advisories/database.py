@@ -208,17 +208,19 @@ class AdvisoryDatabase:
             raise
         return cls(connection, status, lookup)
 
-    def matches(self, name: str, version: str) -> list[AdvisoryMatch]:
+    def matches(self, name: str, version: str, *, with_fix: bool = True) -> list[AdvisoryMatch]:
         """Every non-withdrawn vulnerability affecting ``name==version``, aliases merged.
 
         A project's records are read once per database object (an installer's gate asks
-        about every version it may choose)."""
+        about every version it may choose). ``with_fix=False`` leaves ``fixed_in`` out (the
+        walk to the first fixed version is most of the work; resolver steering asks about
+        hundreds of versions and reports few)."""
         hits = self._project_hits(canonicalize_name(name))
         if not hits:
             return []  # most projects have no advisory at all
         affected = [hit for hit in hits.values() if is_affected(version, hit.ranges, hit.versions)]
         return sorted(
-            (_merge(group, version) for group in _alias_groups(affected)),
+            (_merge(group, version, with_fix) for group in _alias_groups(affected)),
             key=lambda match: (not match.malicious, _id_rank(match.id), match.id),
         )
 
@@ -607,7 +609,7 @@ def _alias_groups(hits: Sequence[_Hit]) -> list[list[_Hit]]:
     return list(groups.values())
 
 
-def _merge(group: Sequence[_Hit], version: str) -> AdvisoryMatch:
+def _merge(group: Sequence[_Hit], version: str, with_fix: bool = True) -> AdvisoryMatch:
     primary = min(group, key=lambda hit: (_id_rank(hit.id), hit.id))
     identifiers = {hit.id for hit in group} | {alias for hit in group for alias in hit.aliases}
     severities = [hit.severity for hit in group if hit.severity is not None]
@@ -615,7 +617,7 @@ def _merge(group: Sequence[_Hit], version: str) -> AdvisoryMatch:
         id=primary.id,
         aliases=tuple(sorted(identifiers - {primary.id})),
         summary=primary.summary or next((hit.summary for hit in group if hit.summary), ""),
-        fixed_in=_first_fixed_for_all(version, group),
+        fixed_in=_first_fixed_for_all(version, group) if with_fix else None,
         severity=max(severities) if severities else None,
         malicious=any(hit.malicious for hit in group),
         url=primary.url or next((hit.url for hit in group if hit.url), ""),

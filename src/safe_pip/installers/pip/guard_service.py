@@ -223,8 +223,8 @@ class GuardService:
         matches: dict[str, list[AdvisoryMatch]] = {}  # a version's wheels and sdist: once
         for position, (version, yanked, reason, upload_time) in enumerate(request["candidates"]):
             version = str(version)
-            if version not in matches:
-                matches[version] = advisories.matches(name, version)
+            if version not in matches:  # fixed versions only for what is reported (_failed)
+                matches[version] = advisories.matches(name, version, with_fix=False)
             blockers = candidate_blockers(
                 ResolverCandidate(
                     name=name,
@@ -328,10 +328,25 @@ class GuardService:
         if not culprits or not self._ready():
             return {"exit_code": 0}  # not steering's doing: pip reports its own error
         shown = _newest_first(culprits)[:MAX_AVOIDED_VERSIONS_SHOWN]
-        decisions = [decision for avoided in shown for decision in avoided.decisions]
+        decisions = [decision for avoided in shown for decision in self._with_fixes(avoided)]
         verdict = Verdict(plan=[avoided.item for avoided in shown], decisions=decisions)
         notes = [*self._notes, "no version that policy allows satisfies the requirements"]
         return self._stop(GuardResult(verdict=verdict, notes=notes), request)
+
+    def _with_fixes(self, avoided: Avoided) -> list[Decision]:
+        """The decisions that kept ``avoided`` from pip, with the first fixed versions the
+        report names (steering looked the advisories up without them)."""
+        item = avoided.item
+        advisories = self._advisories or _NoAdvisories()
+        candidate = ResolverCandidate(
+            name=item.name,
+            version=item.version,
+            upload_time=item.upload_time,
+            yanked=bool(item.yanked),
+            yanked_reason=item.yanked_reason,
+            advisories=advisories.matches(item.name, item.version),
+        )
+        return candidate_blockers(candidate, self.policy, self._now) or avoided.decisions
 
     def _kept_back_for(self, message: str) -> list[Avoided]:
         """The versions steering kept from pip that would have met a requirement pip's error
@@ -603,7 +618,7 @@ def _same_version(a: str, b: str) -> bool:
 
 
 class _NoAdvisories:
-    def matches(self, name: str, version: str) -> list[Any]:
+    def matches(self, name: str, version: str, *, with_fix: bool = True) -> list[Any]:
         return []
 
 
