@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gc
 import socket
 import threading
@@ -148,17 +149,24 @@ def test_index_that_never_answers_times_out() -> None:
     assert str(caught.value) == f"package index unreachable: {url}demo/ (timed out)"
 
 
-class _BrokenJSONHandler(BaseHTTPRequestHandler):
+class _JSONPageHandler(BaseHTTPRequestHandler):
+    """A one-page index: every GET gets ``body`` as a PEP 691 page."""
+
+    body = b'{"meta": {"api-version": "1.0"}, "files": []}'
+
     def do_GET(self) -> None:
-        body = b'{"meta": {"api-version": "1.0"}, "files": "nope"}'
         self.send_response(200)
         self.send_header("Content-Type", JSON_V1)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(self.body)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+class _BrokenJSONHandler(_JSONPageHandler):
+    body = b'{"meta": {"api-version": "1.0"}, "files": "nope"}'
 
 
 @pytest.mark.integration
@@ -418,27 +426,19 @@ def test_a_page_pip_would_skip_for_its_type_cannot_be_checked(
     assert "is no simple-API page" in str(caught.value)
 
 
-class _PrivateIndexHandler(BaseHTTPRequestHandler):
+class _PrivateIndexHandler(_JSONPageHandler):
     """A private index: the project page only with the right basic-auth credentials."""
 
-    expected = "Basic " + __import__("base64").b64encode(b"reader:s3cr3t-netrc").decode()
+    expected = "Basic " + base64.b64encode(b"reader:s3cr3t-netrc").decode()
 
     def do_GET(self) -> None:
-        if self.headers.get("Authorization") != self.expected:
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="private"')
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        if self.headers.get("Authorization") == self.expected:
+            super().do_GET()
             return
-        body = b'{"meta": {"api-version": "1.0"}, "files": []}'
-        self.send_response(200)
-        self.send_header("Content-Type", JSON_V1)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="private"')
+        self.send_header("Content-Length", "0")
         self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.mark.integration
