@@ -261,6 +261,29 @@ def test_a_private_index_pip_could_not_read_does_not_let_the_public_version_in(
 
 
 @pytest.mark.integration
+def test_the_hook_does_not_let_the_public_version_in_when_the_private_index_fails(
+    private_and_public: tuple[LocalIndex, LocalIndex],
+    isolated_env: dict[str, str],
+    pip_venv: Callable[[str], Path],
+) -> None:
+    """The same attack on a plain ``pip install`` in a hooked venv (the checker is the
+    hook's own): pip's view of the indexes is incomplete, the checker reads the pages
+    itself, cannot either, and pip installs nothing."""
+    from support.hook_helpers import PIP_MODULE, hook_venv, pip_install
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    private, public = private_and_public
+    private.fail_simple_api_with(500)
+    python = pip_venv("newest")
+    hook_venv(python)
+    indexes = ("-i", private.url, "--extra-index-url", public.url)
+    result = pip_install(python, PIP_MODULE, isolated_env, *indexes, "corpinternal")
+    assert result.returncode == 3, output(result)
+    assert installed(python, isolated_env) == {}
+
+
+@pytest.mark.integration
 @SKIP_WITHOUT_UV
 def test_uv_with_two_indexes_serving_the_name_is_blocked_too(
     private_and_public: tuple[LocalIndex, LocalIndex],
