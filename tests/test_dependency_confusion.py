@@ -312,3 +312,25 @@ def test_uv_with_two_indexes_serving_the_name_is_blocked_too(
     assert result.returncode == 1, output(result)
     categories = {f["category"] for f in json.loads(result.stdout)["findings"]}
     assert "confusion" in categories
+
+
+@pytest.mark.integration
+@SKIP_WITHOUT_UV
+def test_uv_does_not_let_the_public_version_in_when_the_private_index_fails(
+    private_and_public: tuple[LocalIndex, LocalIndex],
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    target_venv: Path,
+) -> None:
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    private, public = private_and_public
+    private.fail_simple_api_with(500)
+    indexes = ("--index-url", public.url, "--extra-index-url", private.url)
+    no_retries = {**isolated_env, "UV_HTTP_RETRIES": "0"}  # uv retries a 5xx for a minute
+    result = safe_pip(
+        "uv", "pip", "install", "--python", target_venv, *indexes, "corpinternal", env=no_retries
+    )
+    assert result.returncode == 3, output(result)
+    assert "corpinternal" not in installed(target_venv, isolated_env)
