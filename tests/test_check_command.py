@@ -176,6 +176,23 @@ def test_exact_pins_are_checked_as_written_when_pip_cannot_resolve_them_together
     assert all(p["sha256"] for p in report["packages"]), report["packages"]
 
 
+def test_exact_pins_are_checked_as_written_when_pip_finds_no_distribution_for_one(
+    world: LocalIndex, tmp_path: Path, target_venv: Path, safe_pip: SafePip
+) -> None:
+    """An old release whose only files need another Python (Requires-Python: <3): pip finds
+    no distribution of it for the target, which used to end the audit with exit 2 and no
+    finding for any other pin of the file."""
+    world.add("py2only", "1.0", requires_python="<3")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--index-url {world.url}\npy2only==1.0\nvulnlib==1.0\n")
+    result = check(safe_pip, requirements, "--python", target_venv, "--format", "json")
+    assert result.returncode == 1, output(result)
+    assert "checked the pinned versions as written" in result.stderr, output(result)
+    assert [(f["name"], f["id"]) for f in findings(result)] == [("vulnlib", VULN_ID)]
+    report = json.loads(result.stdout)
+    assert {p["name"] for p in report["packages"]} == {"py2only", "vulnlib"}
+
+
 def test_pylock_exported_by_uv_is_checked(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:

@@ -19,6 +19,11 @@ class UsageError(SafePipError):
     exit_code = exit_codes.USAGE
 
 
+class UnsatisfiableError(UsageError):
+    """pip found no distribution of a requirement it may install here (no such project or
+    version, none for this Python or platform): bad input, exit 2."""
+
+
 class CannotCheckError(SafePipError):
     """A check could not run: database missing/corrupt, index unreachable, pip failed (exit 3)."""
 

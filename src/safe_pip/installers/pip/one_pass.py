@@ -25,6 +25,7 @@ from safe_pip.errors import (
     IndexUnreachableError,
     PipError,
     SafePipError,
+    UnsatisfiableError,
     UsageError,
 )
 from safe_pip.installers.pip.guard_server import GuardListener
@@ -270,7 +271,7 @@ def _unknown_or_unreachable(line: str, index: IndexSettings | None) -> SafePipEr
     """pip says only "No matching distribution" when the index is down, too: probe the
     indexes pip used so the user learns which it is (exit 3), else it is bad input (exit 2)."""
     if index is None or not index.index_urls:
-        return UsageError(line)
+        return UnsatisfiableError(line)
     from safe_pip.index.client import fetch_index_files
     from safe_pip.installers.pip.plan import unfound_project
 
@@ -281,4 +282,4 @@ def _unknown_or_unreachable(line: str, index: IndexSettings | None) -> SafePipEr
         fetch_index_files(index.index_urls, [asked_for], settings=index)
     except IndexUnreachableError as unreachable:
         return unreachable
-    return UsageError(line)
+    return UnsatisfiableError(line)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
-from safe_pip.errors import PipError
+from safe_pip.errors import PipError, UnsatisfiableError
 from safe_pip.index.files import IndexFile, ProjectStatus
 from safe_pip.index.settings import IndexSettings
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
@@ -118,7 +118,9 @@ def resolve_unresolved(
             args += ["-c", str(extra)]
         try:
             found = audit(python, args, policy)
-        except PipError as exc:
+        except (PipError, UnsatisfiableError) as exc:
+            # conflicting pins, or a pinned version pip finds no distribution of for this
+            # Python (an old release): each pin still names its version
             if len(lock.exact_pins) < len(lock.unresolved):
                 raise  # a range or a URL that nothing but a resolver can pin
             notes.append(f"{exc}; checked the pinned versions as written")
