@@ -12,7 +12,7 @@ lists, CVE/GHSA aliases, CVSS v3 and v4 vectors) at several sizes, then for each
 
     python benchmarks/advisory_scale.py [--sizes 25000 50000 100000]
 
-Not a test: it prints numbers for the README.
+Not a test: it prints numbers for docs/performance.md.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ every run). Page requests are counted on the local index only.
 
     python benchmarks/check_lockfiles.py [--rounds 5] [--before REV] [--real]
 
-Not a test: it prints a table for the README.
+Not a test: it prints a table for docs/performance.md.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ machine (its own config and ``PIP_*`` variables), with ``requests`` (5 packages)
     python benchmarks/install_overhead.py [--rounds 5] [--pip bundled|newest]
                                           [--index local|real|both]
 
-Not a test: it prints numbers for the README.
+Not a test: it prints numbers for docs/performance.md.
 """
 
 from __future__ import annotations

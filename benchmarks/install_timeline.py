@@ -10,7 +10,7 @@ round; medians over the rounds.
     python benchmarks/install_timeline.py [--rounds 7] [--pip bundled|newest]
                                           [--index local|real|both]
 
-Not a test: it prints numbers for the README and the closing notes.
+Not a test: it prints numbers for docs/performance.md and the closing notes.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ first, as an install of it has it (``install_overhead.compile_sources``).
 
     python benchmarks/uv_overhead.py [--rounds 5] [--real]
 
-Not a test: it prints the table for the README.
+Not a test: it prints the table for docs/performance.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What to do about findings: the policy model and the decisions it makes.
 
 Where the policy comes from (pyproject.toml, user config, environment, command line) is
-``policy_config``'s job; every key is documented there and in the README.
+``policy_config``'s job; every key is documented there and in docs/policy.md.
 
 Malicious packages are always blocked unless explicitly ignored.
 """

@@ -20,7 +20,7 @@ constant time), removes ``SAFE_PIP_ACTIVE`` from ``os.environ`` whatever the out
 deletes a single-use file: of all processes that inherit the value, at most one is honoured,
 and a value copied from a log or a finished run is worthless.
 
-Residual risk (documented in the README): code already running as the same user -- a
+Residual risk (documented in docs/hook-and-aliases.md): code already running as the same user -- a
 malicious build backend, for instance -- can write a token file of its own, just as it can
 edit site-packages or start ``python -S``; the token is not a sandbox. It stops what an
 environment variable alone could do: ``SAFE_PIP_ACTIVE=$$ pip install ...`` in a script, a CI
