@@ -50,8 +50,10 @@ def assert_old_database_intact(path: Path, before: DatabaseStatus) -> None:
 
 
 def leftovers(directory: Path) -> list[str]:
-    """Files an update may legitimately leave: the database and the lock file."""
-    return sorted(p.name for p in directory.iterdir() if not p.name.endswith((".sqlite", ".lock")))
+    """Files an update may legitimately leave: the database, its seal and the lock file."""
+    return sorted(
+        p.name for p in directory.iterdir() if not p.name.endswith((".sqlite", ".lock", ".seal"))
+    )
 
 
 @pytest.fixture

@@ -254,6 +254,19 @@ def test_corrupt_database_cannot_check(guarded: Guarded) -> None:
     assert guarded.installed(python) == {}
 
 
+def test_damaged_name_index_cannot_check(guarded: Guarded) -> None:
+    # One B-tree page of the name index damaged, file header intact: lookups found nothing
+    # and the malicious package installed with exit 0.
+    from support.damage import empty_name_index_page
+
+    python = guarded.venv()
+    empty_name_index_page(Path(guarded.env["SAFE_PIP_CACHE_DIR"]) / "advisories.sqlite")
+    result = guarded.install(python, "evilpkg")
+    line = assert_one_line_error(result, 3)
+    assert "safe-pip db update" in line
+    assert guarded.installed(python) == {}
+
+
 def test_unreachable_index_cannot_check(guarded: Guarded) -> None:
     python = guarded.venv()
     guarded.index.make_unreachable()

@@ -23,6 +23,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from safe_pip import paths
+from safe_pip.advisories import integrity
 from safe_pip.advisories.osv import MALICIOUS_PREFIX, Advisory
 from safe_pip.advisories.version_match import (
     PreparedRange,
@@ -206,6 +207,12 @@ class AdvisoryDatabase:
         except DatabaseError:
             connection.close()
             raise
+        damage = integrity.check_on_open(db_path)
+        if damage is not None:
+            connection.close()
+            raise DatabaseError(
+                f"advisory database at {db_path} is damaged ({damage}); {UPDATE_HINT}"
+            )
         return cls(connection, status, lookup)
 
     def matches(self, name: str, version: str, *, with_fix: bool = True) -> list[AdvisoryMatch]:
@@ -414,6 +421,7 @@ def confirm_sources(path: Path, confirmed: Iterable[tuple[str, datetime]]) -> No
             )
     finally:
         connection.close()
+    integrity.seal(path)  # checked when it was opened to be refreshed; written here by SQLite
 
 
 def read_status(path: Path) -> DatabaseStatus | None:

@@ -34,6 +34,7 @@ from pathlib import Path
 import filelock
 
 from safe_pip import limits, paths
+from safe_pip.advisories import integrity
 from safe_pip.advisories.database import (
     SCHEMA_VERSION,
     SOURCE_ENV_VAR,
@@ -333,7 +334,14 @@ def _remove_quietly(path: Path) -> None:
 
 
 def _swap(new_db: Path, target: Path, status: DatabaseStatus) -> DatabaseStatus:
-    """``os.replace`` with a short retry: on Windows an open reader blocks the rename."""
+    """Verify the new file, then ``os.replace`` with a short retry (on Windows an open reader
+    blocks the rename), then seal it (``integrity``)."""
+    damage = integrity.verify_new_file(new_db)
+    if damage is not None:
+        raise DatabaseError(
+            f"the new advisory database failed its integrity check ({damage}); "
+            "advisory database left unchanged"
+        )
     for attempt in range(10):
         try:
             os.replace(new_db, target)
@@ -344,4 +352,5 @@ def _swap(new_db: Path, target: Path, status: DatabaseStatus) -> DatabaseStatus:
             time.sleep(0.2)
         except OSError as exc:
             raise DatabaseError(f"cannot replace {target}: {exc.strerror or exc}") from exc
+    integrity.seal(target)
     return dataclasses.replace(status, path=target)
