@@ -10,6 +10,7 @@ Python (``version_match``).
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import sqlite3
@@ -21,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from safe_pip import paths
 from safe_pip.advisories import integrity
@@ -28,8 +30,11 @@ from safe_pip.advisories.osv import MALICIOUS_PREFIX, Advisory
 from safe_pip.advisories.version_match import (
     PreparedRange,
     RangeEvent,
+    affected_spans,
     first_fixed,
     is_affected,
+    normalize_version,
+    parse_version,
     prepare_range,
 )
 from safe_pip.errors import DatabaseError
@@ -230,6 +235,54 @@ class AdvisoryDatabase:
             (_merge(group, version, with_fix) for group in _alias_groups(affected)),
             key=lambda match: (not match.malicious, _id_rank(match.id), match.id),
         )
+
+    def matches_for_versions(
+        self, name: str, versions: Iterable[str]
+    ) -> dict[str, Sequence[AdvisoryMatch]]:
+        """``matches(name, v, with_fix=False)`` for every one of ``versions`` at once: what
+        resolver steering asks about every version a project page lists.
+
+        The versions are sorted once and each range is walked over them
+        (``version_match.affected_spans``), so the cost grows with versions + ranges, not
+        with their product; versions affected by the same records share one (read-only)
+        answer, built once. Unparsable versions are asked about one by one."""
+        canonical = canonicalize_name(name)
+        hits = list(self._project_hits(canonical).values())
+        wanted = list(dict.fromkeys(versions))
+        if not hits:
+            return {version: [] for version in wanted}
+        answers: dict[str, Sequence[AdvisoryMatch]] = {}
+        readable: list[tuple[Version, str]] = []
+        for version in wanted:
+            parsed = parse_version(version)
+            if parsed is None:
+                answers[version] = self.matches(canonical, version, with_fix=False)
+            else:
+                readable.append((parsed, version))
+        readable.sort(key=lambda pair: pair[0])
+        ordered = [parsed for parsed, _ in readable]
+        changes: dict[int, list[tuple[int, int]]] = {}  # position -> (hit, +1 / -1)
+        listed: dict[int, set[int]] = {}  # position -> hits listing that version explicitly
+        positions_of = _ListedPositions(readable)
+        for number, hit in enumerate(hits):
+            for events in hit.ranges:
+                for start, end in affected_spans(ordered, events):
+                    changes.setdefault(start, []).append((number, 1))
+                    changes.setdefault(end, []).append((number, -1))
+            for text in hit.versions.listed():
+                for position in positions_of.matching(text):
+                    listed.setdefault(position, set()).add(number)
+        answer = _SharedAnswers(hits)
+        inside = [0] * len(hits)  # how many of each hit's spans hold the current position
+        key: tuple[int, ...] = ()
+        for position, (_, text) in enumerate(readable):
+            if position in changes:
+                for number, step in changes[position]:
+                    inside[number] += step
+                key = tuple(number for number, count in enumerate(inside) if count > 0)
+            extra = listed.get(position)
+            answers[text] = answer.of(tuple(sorted(extra.union(key))) if extra else key)
+        return {version: answers[version] for version in wanted}
 
     def _project_hits(self, name: str) -> dict[str, _Hit]:
         cached = self._hits_by_project.get(name)
@@ -528,14 +581,18 @@ class _ListedVersions:
         self._listings.extend(other._listings)
         self._decoded = None
 
+    def listed(self) -> set[str]:
+        """Every version listed (decoded once)."""
+        if self._decoded is None:
+            self._decoded = {v for listing in self._listings for v in listing.split("\n") if v}
+        return self._decoded
+
     def __contains__(self, version: object) -> bool:
         if self._decoded is None and self._searches < self._SEARCHES_BEFORE_DECODING:
             self._searches += 1
             needle = f"\n{version}\n"
             return any(needle in listing for listing in self._listings)
-        if self._decoded is None:
-            self._decoded = {v for listing in self._listings for v in listing.split("\n") if v}
-        return str(version) in self._decoded
+        return str(version) in self.listed()
 
 
 def _collect_hits(rows: Iterable[Sequence[Any]]) -> dict[str, _Hit]:
@@ -595,6 +652,85 @@ class _Hit:
         self.malicious = malicious
         self.ranges: list[PreparedRange] = []
         self.versions = _ListedVersions()
+
+
+class _ListedPositions:
+    """Which of the sorted versions a listed version names: ``is_affected``'s rule (the
+    version as written, or its normalized form, is in the list), without normalizing every
+    version of a page: only versions equal to the listed one (found by bisection) can."""
+
+    def __init__(self, readable: Sequence[tuple[Version, str]]) -> None:
+        self._readable = readable
+        self._ordered = [parsed for parsed, _ in readable]
+        self._texts: dict[str, list[int]] = {}
+        for position, (_, text) in enumerate(readable):
+            self._texts.setdefault(text, []).append(position)
+
+    def matching(self, listed: str) -> list[int]:
+        exact = self._texts.get(listed, [])
+        parsed = parse_version(listed)
+        if parsed is None:
+            return exact
+        start = bisect.bisect_left(self._ordered, parsed)
+        end = bisect.bisect_right(self._ordered, parsed, lo=start)
+        return sorted(
+            {*exact}.union(
+                position
+                for position in range(start, end)
+                if normalize_version(self._readable[position][1]) == listed
+            )
+        )
+
+
+class _SharedAnswers:
+    """``matches(..., with_fix=False)`` for sets of a project's records (by position in
+    ``hits``), each set answered once; the merged match of an alias group is built once.
+
+    Records group by shared id or alias among the *affected* records only (a link through
+    a record that does not affect the version joins nothing), so a set that holds part of
+    a group of the project's records is grouped again; whole groups and lone records are
+    taken as they are."""
+
+    def __init__(self, hits: Sequence[_Hit]) -> None:
+        self._hits = hits
+        self._number = {id(hit): number for number, hit in enumerate(hits)}
+        self._group_of: dict[int, int] = {}
+        self._group_size: dict[int, int] = {}
+        for group_number, group in enumerate(_alias_groups(hits)):
+            self._group_size[group_number] = len(group)
+            for hit in group:
+                self._group_of[self._number[id(hit)]] = group_number
+        self._answers: dict[tuple[int, ...], Sequence[AdvisoryMatch]] = {}
+        self._merged: dict[tuple[int, ...], tuple[tuple[bool, int, str], AdvisoryMatch]] = {}
+
+    def of(self, numbers: tuple[int, ...]) -> Sequence[AdvisoryMatch]:
+        found = self._answers.get(numbers)
+        if found is None:
+            found = self._answers[numbers] = self._answer(numbers)
+        return found
+
+    def _answer(self, numbers: tuple[int, ...]) -> list[AdvisoryMatch]:
+        by_group: dict[int, list[int]] = {}
+        for number in numbers:
+            by_group.setdefault(self._group_of[number], []).append(number)
+        groups: list[tuple[int, ...]] = []
+        for group_number, members in by_group.items():
+            if len(members) in (1, self._group_size[group_number]):
+                groups.append(tuple(members))
+                continue
+            for part in _alias_groups([self._hits[number] for number in members]):
+                groups.append(tuple(self._number[id(hit)] for hit in part))
+        return [match for _, match in sorted(self._merge(group) for group in groups)]
+
+    def _merge(self, group: tuple[int, ...]) -> tuple[tuple[bool, int, str], AdvisoryMatch]:
+        found = self._merged.get(group)
+        if found is None:
+            match = _merge([self._hits[number] for number in group], "", with_fix=False)
+            found = self._merged[group] = (
+                (not match.malicious, _id_rank(match.id), match.id),
+                match,
+            )
+        return found
 
 
 def _alias_groups(hits: Sequence[_Hit]) -> list[list[_Hit]]:

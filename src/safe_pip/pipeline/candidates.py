@@ -54,9 +54,49 @@ def candidate_allowed(candidate: Candidate, policy: Policy, now: datetime) -> bo
     return not candidate_blockers(candidate, policy, now)
 
 
+class CandidateJudge:
+    """``candidate_blockers`` for the many candidates of index pages, as the ids of what
+    blocks each (empty: allowed); what resolver steering asks about every listed version.
+
+    Policy decides an advisory finding by its ids, package, category and severity, never by
+    its version, so the advisories' part is decided once per project and list of advisories
+    (``AdvisoryDatabase.matches_for_versions`` gives versions affected by the same records
+    the same list); release age and yanked status are decided per candidate."""
+
+    def __init__(self, policy: Policy, now: datetime) -> None:
+        self._policy = policy
+        self._now = now
+        self._rule = ReleaseAgeRule.from_policy(policy, now)
+        self._by_advisories: dict[tuple[str, int], tuple[object, tuple[str, ...]]] = {}
+
+    def blocking_ids(self, candidate: Candidate) -> tuple[str, ...]:
+        key = (candidate.name, id(candidate.advisories))
+        known = self._by_advisories.get(key)
+        if known is None or known[0] is not candidate.advisories:
+            findings = advisory_findings(
+                candidate.name, candidate.version, _Matches(candidate.advisories)
+            )
+            known = (candidate.advisories, self._blocking(findings))
+            self._by_advisories[key] = known  # the list is kept: its id stays its own
+        others = _other_findings(candidate, self._rule)
+        return known[1] + self._blocking(others) if others else known[1]
+
+    def _blocking(self, findings: list[Finding]) -> tuple[str, ...]:
+        if not findings:
+            return ()
+        decisions = decide(findings, self._policy, self._now.date())
+        return tuple(d.finding.id for d in decisions if d.action is Action.BLOCK)
+
+
 def _candidate_findings(candidate: Candidate, rule: ReleaseAgeRule) -> list[Finding]:
+    findings = advisory_findings(candidate.name, candidate.version, _Matches(candidate.advisories))
+    return findings + _other_findings(candidate, rule)
+
+
+def _other_findings(candidate: Candidate, rule: ReleaseAgeRule) -> list[Finding]:
+    """Release age and yanked status: the findings that depend on the candidate itself."""
     name, version = candidate.name, candidate.version
-    findings = advisory_findings(name, version, _Matches(candidate.advisories))
+    findings: list[Finding] = []
     age = release_age_finding(name, version, candidate.upload_time, rule)
     if age is not None:
         findings.append(age)

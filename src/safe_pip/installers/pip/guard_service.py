@@ -26,7 +26,7 @@ import contextlib
 import io
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -37,7 +37,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from safe_pip import exit_codes
-from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
+from safe_pip.advisories.database import AdvisoryDatabase
 from safe_pip.console import say
 from safe_pip.errors import CannotCheckError, SafePipError, UsageError
 from safe_pip.index.files import IndexFile
@@ -54,7 +54,7 @@ from safe_pip.models import (
 )
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.candidates import Candidate as ResolverCandidate
-from safe_pip.pipeline.candidates import candidate_blockers
+from safe_pip.pipeline.candidates import CandidateJudge, candidate_blockers
 from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_open
 from safe_pip.pipeline.dependency_paths import (
     attach_required_by,
@@ -63,7 +63,6 @@ from safe_pip.pipeline.dependency_paths import (
 )
 from safe_pip.pipeline.gate import Candidate, candidate_decisions, candidate_from_json, is_allowed
 from safe_pip.pipeline.policy import Policy
-from safe_pip.pipeline.release_age import ReleaseAgeRule
 from safe_pip.pipeline.report import print_verdict
 from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.pipeline.seen_hashes import SeenHashes
@@ -81,7 +80,7 @@ class Avoided:
     """One version steering kept from pip, and why."""
 
     version: str
-    decisions: list[Decision]
+    ids: tuple[str, ...]  # what blocks it (the report recomputes the decisions, with fixes)
     item: PlanItem
 
 
@@ -219,13 +218,13 @@ class GuardService:
         pinned = request.get("pinned")
         remove: list[int] = []
         advisories = self._advisories or _NoAdvisories()
-        rule = ReleaseAgeRule.from_policy(self.policy, self._now)
-        matches: dict[str, list[AdvisoryMatch]] = {}  # a version's wheels and sdist: once
-        for position, (version, yanked, reason, upload_time) in enumerate(request["candidates"]):
-            version = str(version)
-            if version not in matches:  # fixed versions only for what is reported (_failed)
-                matches[version] = advisories.matches(name, version, with_fix=False)
-            blockers = candidate_blockers(
+        judge = CandidateJudge(self.policy, self._now)
+        listed = [(str(version), *rest) for version, *rest in request["candidates"]]
+        # Every listed version at once (a version's wheels and sdist share the answer);
+        # fixed versions only for what is reported (_failed).
+        matches = advisories.matches_for_versions(name, [version for version, *_ in listed])
+        for position, (version, yanked, reason, upload_time) in enumerate(listed):
+            blockers = judge.blocking_ids(
                 ResolverCandidate(
                     name=name,
                     version=version,
@@ -233,12 +232,9 @@ class GuardService:
                     yanked=bool(yanked),
                     yanked_reason=reason,
                     advisories=matches[version],
-                ),
-                self.policy,
-                self._now,
-                rule,
+                )
             )
-            if blockers and pinned is not None and _same_version(str(version), str(pinned)):
+            if blockers and pinned is not None and _same_version(version, str(pinned)):
                 # The user asked for exactly this version, which policy blocks: the run will
                 # block whatever pip picks besides, so steering stops here and pip resolves
                 # as it would unguarded; the gate and the full check report every finding
@@ -249,12 +245,12 @@ class GuardService:
                 remove.append(position)
                 item = PlanItem(
                     name=name,
-                    version=str(version),
+                    version=version,
                     yanked=bool(yanked),
                     yanked_reason=reason,
                     upload_time=upload_time,
                 )
-                self._avoided.setdefault(name, []).append(Avoided(str(version), blockers, item))
+                self._avoided.setdefault(name, []).append(Avoided(version, blockers, item))
         return {"exit_code": 0, "remove": remove}
 
     def _gate(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -346,7 +342,7 @@ class GuardService:
             yanked_reason=item.yanked_reason,
             advisories=advisories.matches(item.name, item.version),
         )
-        return candidate_blockers(candidate, self.policy, self._now) or avoided.decisions
+        return candidate_blockers(candidate, self.policy, self._now)
 
     def _kept_back_for(self, message: str) -> list[Avoided]:
         """The versions steering kept from pip that would have met a requirement pip's error
@@ -425,7 +421,7 @@ class GuardService:
             if not avoided:
                 continue
             first = min(avoided, key=lambda a: _version_key(a.version))
-            ids = ", ".join(dict.fromkeys(d.finding.id for d in first.decisions))
+            ids = ", ".join(dict.fromkeys(first.ids))
             more = len({a.version for a in avoided}) - 1
             extra = f" (and {more} newer)" if more > 0 else ""
             lines.append(f"chose {item.name} {item.version}, not {first.version}{extra}: {ids}")
@@ -620,6 +616,9 @@ def _same_version(a: str, b: str) -> bool:
 class _NoAdvisories:
     def matches(self, name: str, version: str, *, with_fix: bool = True) -> list[Any]:
         return []
+
+    def matches_for_versions(self, name: str, versions: Iterable[str]) -> dict[str, list[Any]]:
+        return {version: [] for version in versions}
 
 
 class _NoSeenHashes:
