@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from advisory_scale import synthesize  # noqa: E402
+from advisory_scale import synthesize
 
-from safe_pip.advisories import integrity  # noqa: E402
-from safe_pip.advisories.database import AdvisoryDatabase  # noqa: E402
-from safe_pip.advisories.update import update_database  # noqa: E402
+from safe_pip.advisories import integrity
+from safe_pip.advisories.database import AdvisoryDatabase
+from safe_pip.advisories.update import update_database
 
 
 def median_ms(action: Callable[[], object], rounds: int) -> float:
@@ -63,8 +63,10 @@ def main() -> None:
         opened = median_ms(lambda: open_and_close(path), args.rounds)
         full = median_ms(lambda: integrity.verify_new_file(path), 3)
         quick = median_ms(lambda: integrity.quick_check(path), 3)
-    print(f"| records | database | per run: sealed check | per run: open incl. check |"
-          f" after a change: quick_check | db update: integrity_check |")
+    print(
+        "| records | database | per run: sealed check | per run: open incl. check |"
+        " after a change: quick_check | db update: integrity_check |"
+    )
     print("|---|---|---|---|---|---|")
     print(
         f"| {args.records:,} | {size_mb:.0f} MB | {sealed:.3f} ms | {opened:.2f} ms"

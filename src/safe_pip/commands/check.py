@@ -22,6 +22,7 @@ from safe_pip.commands.own_options import add_policy_options, own_options_from_p
 from safe_pip.console import Progress
 from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.index.settings import IndexSettings, settings_from_json
+from safe_pip.installers.pip.lock_resolution import PipLockResolver
 from safe_pip.installers.target_python import environment_label, resolve_target_python
 from safe_pip.models import Action, PlanItem, Verdict, plan_from_json
 from safe_pip.pipeline import decision_log
@@ -29,7 +30,7 @@ from safe_pip.pipeline.check_plan import GuardResult, check_plan
 from safe_pip.pipeline.policy import Policy
 from safe_pip.pipeline.report import print_verdict
 from safe_pip.producers.installed import installed_plan, release_upload_time
-from safe_pip.producers.lockfiles.check import check_lock_files, pip_settings
+from safe_pip.producers.lockfiles.check import check_lock_files
 
 INSTALLED_NOTE = (
     "installed packages are checked against advisories only: an installed package has no "
@@ -97,7 +98,10 @@ def run_check(args: argparse.Namespace) -> int:
         with Progress() as progress:
             progress.show(f"checking {', '.join(files)}...")
             result = check_lock_files(
-                [Path(f) for f in files], policy, python=args.python, index_urls=args.index_urls
+                [Path(f) for f in files],
+                policy,
+                resolver=PipLockResolver(args.python),
+                index_urls=args.index_urls,
             )
         options = own.report_options(audit=True, environment=", ".join(files), sources=files)
     print_verdict(result, options)
@@ -172,6 +176,7 @@ def _with_release_times(
     """The items with the upload time of their release on the index; an index that cannot
     be read leaves them without (a note says so: an audit still runs offline)."""
     from safe_pip.index.client import fetch_index_files
+    from safe_pip.installers.pip.lock_resolution import pip_settings
 
     try:
         settings = pip_settings(python, required=False)

@@ -65,24 +65,27 @@ def disallowed_versions(
     """name -> every version on its index pages that policy does not allow."""
     from safe_pip.advisories.database import AdvisoryDatabase
     from safe_pip.index.client import fetch_index_files
-    from safe_pip.pipeline.candidates import Candidate, candidate_blockers
+    from safe_pip.pipeline.candidates import Candidate, CandidateJudge
 
     wanted = sorted(set(names))
     pages = fetch_index_files(index_urls, wanted, settings=settings)
     now = datetime.now(timezone.utc)
     refused: dict[str, list[str]] = {}
+    judge = CandidateJudge(policy, now)
     database = AdvisoryDatabase.open()
     try:
         for name in wanted:
-            for version, files in _versions(pages.get(name, ())).items():
+            listed = _versions(pages.get(name, ()))
+            matches = database.matches_for_versions(name, listed)  # all at once: big pages
+            for version, files in listed.items():
                 candidate = Candidate(
                     name=name,
                     version=version,
                     upload_time=min((f.upload_time for f in files if f.upload_time), default=None),
                     yanked=all(f.yanked for f in files),
-                    advisories=database.matches(name, version),
+                    advisories=matches[version],
                 )
-                if candidate_blockers(candidate, policy, now):
+                if judge.blocking_ids(candidate):
                     refused.setdefault(name, []).append(version)
     finally:
         database.close()

@@ -42,6 +42,7 @@ class LockedPackage:
     artifacts: tuple[LockedArtifact, ...] = ()
     location: str | None = None  # URL or path of a non-index source
     pinned_hashes: tuple[str, ...] = ()  # requirements ``--hash`` values
+    extras: tuple[str, ...] = ()  # requirements ``name[extra]==version``: what it pulls in
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 A line ``name==version --hash=sha256:...`` is a complete pin and needs no resolver. Every
 other requirement (ranges, unpinned names, pins without a hash, URLs, paths, editables) is
-collected in ``LockFile.unresolved``; ``lockfiles.check`` has pip's dry run resolve them for
-the target interpreter, with the complete pins as constraints.
+collected in ``LockFile.unresolved``; when all of them are exact pins (``exact_pins``) the
+file is checked as written, else ``lockfiles.check`` has pip's dry run resolve them for the
+target interpreter, with the complete pins as constraints.
 
 The file is read by ``requirements_file`` (nested ``-r`` files included; ``-c`` files are
 passed on to the resolver); its index options are kept for the resolver.
@@ -73,6 +74,7 @@ def _complete_pin(entry: RequirementFileEntry) -> LockedPackage | None:
         version=version,
         artifacts=tuple(LockedArtifact(None, None, h) for h in entry.hashes),
         pinned_hashes=entry.hashes,
+        extras=tuple(sorted(requirement.extras)),
     )
 
 
@@ -85,7 +87,11 @@ def _unhashed_pin(entry: RequirementFileEntry) -> LockedPackage | None:
     version = _exact_version(requirement)
     if version is None:
         return None
-    return LockedPackage(name=canonicalize_name(requirement.name), version=version)
+    return LockedPackage(
+        name=canonicalize_name(requirement.name),
+        version=version,
+        extras=tuple(sorted(requirement.extras)),
+    )
 
 
 def _local_file(entry: RequirementFileEntry) -> Path:
