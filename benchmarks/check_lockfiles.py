@@ -12,13 +12,22 @@ checks each file, interleaved:
 * ``cold``: this safe-pip with an empty index page cache;
 * ``warm``: this safe-pip with the pages cached by the previous run (every page revalidated).
 
+With ``--pinned``, only a file of 40 exact pins without hashes (the shape ``pip freeze``
+writes; real project names at old versions, each wheel served with its PEP 658 metadata on
+the local index): ``before`` and ``warm`` as above, next to ``pip-audit --disable-pip
+--no-deps -r FILE`` on the same file, installed into a venv of its own. pip-audit cannot
+read advisories from a local index: it asks its vulnerability service (the public index's
+JSON API, online) about each pin, so that column is what the same file costs pip-audit
+online, and it is left out when pip-audit cannot be installed or reach its service.
+
 With ``--real``, the same for lock files of ~160 real packages (``REAL_PACKAGES`` and their
 dependencies) written by uv from the index uv is configured with, and checked with the
 machine's own pip configuration: every index pip is configured with is read, as a user's
 check reads them (an index that sends no ``ETag`` / ``Last-Modified`` is read in full on
 every run). Page requests are counted on the local index only.
 
-    python benchmarks/check_lockfiles.py [--rounds 5] [--before REV] [--real]
+    python benchmarks/check_lockfiles.py [--rounds 5] [--before REV] [--real] [--pinned]
+                                         [--snapshot ZIP]
 
 Not a test: it prints a table for docs/performance.md.
 """
@@ -104,7 +113,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--before", default=DEFAULT_BEFORE)
     parser.add_argument("--real", action="store_true", help="also lock files of real packages")
+    parser.add_argument("--pinned", action="store_true", help="only the file of 40 exact pins")
+    parser.add_argument("--snapshot", type=Path, default=SNAPSHOT, help="OSV zip for the database")
     args = parser.parse_args()
+    if args.pinned:
+        work = Path(tempfile.mkdtemp(prefix="safe-pip-bench-pinned-"))
+        try:
+            measure_pinned(work, args.rounds, args.before, args.snapshot)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     if not UV.exists():
         raise SystemExit(f"uv is needed to write the lock files (looked for {UV})")
 
@@ -196,6 +214,110 @@ def measure_real(work: Path, rounds: int, before_src: Path) -> None:
     print(f"\nreal packages ({packages} in requirements.txt), the machine's pip configuration")
     print(f"medians of {rounds} interleaved runs: wall / CPU seconds\n")
     print_table(locks, samples, lambda label, variant: "")
+
+
+# A file pip freeze could have written: 40 packages, old versions, no hashes; each one's
+# dependencies (in its wheel's metadata) are pinned in the file as well.
+PINNED = {
+    "requests": ("2.19.0", ["urllib3", "idna", "certifi", "chardet"]),
+    "urllib3": ("1.23", []),
+    "idna": ("2.7", []),
+    "certifi": ("2018.8.24", []),
+    "chardet": ("3.0.4", []),
+    "flask": ("1.0", ["werkzeug", "jinja2", "itsdangerous", "click"]),
+    "werkzeug": ("0.14.1", []),
+    "jinja2": ("2.10", ["markupsafe"]),
+    "markupsafe": ("1.0", []),
+    "itsdangerous": ("0.24", []),
+    "click": ("6.7", []),
+    "django": ("2.2", ["pytz", "sqlparse"]),
+    "pytz": ("2018.5", []),
+    "sqlparse": ("0.2.4", []),
+    "pyyaml": ("3.13", []),
+    "six": ("1.11.0", []),
+    "python-dateutil": ("2.7.3", ["six"]),
+    "numpy": ("1.15.1", []),
+    "pandas": ("0.23.4", ["numpy", "python-dateutil", "pytz"]),
+    "attrs": ("18.2.0", []),
+    "packaging": ("17.1", ["pyparsing", "six"]),
+    "pyparsing": ("2.2.0", []),
+    "cryptography": ("2.3", ["cffi", "six", "idna", "asn1crypto"]),
+    "cffi": ("1.11.5", ["pycparser"]),
+    "pycparser": ("2.18", []),
+    "asn1crypto": ("0.24.0", []),
+    "pillow": ("5.2.0", []),
+    "lxml": ("4.2.4", []),
+    "beautifulsoup4": ("4.6.3", []),
+    "sqlalchemy": ("1.2.11", []),
+    "pyjwt": ("1.6.4", []),
+    "paramiko": ("2.4.1", ["cryptography", "pynacl", "bcrypt"]),
+    "pynacl": ("1.2.1", ["cffi", "six"]),
+    "bcrypt": ("3.1.4", ["cffi", "six"]),
+    "psycopg2": ("2.7.5", []),
+    "redis": ("2.10.6", []),
+    "celery": ("4.2.1", ["kombu", "vine"]),
+    "kombu": ("4.2.1", ["vine"]),
+    "vine": ("1.1.4", []),
+    "gunicorn": ("19.9.0", []),
+}
+
+
+def measure_pinned(work: Path, rounds: int, before: str, snapshot: Path) -> None:
+    before_src = export_revision(before, work / "before")
+    for source in (before_src, REPO / "src"):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
+    env = isolated_env(work / "env")
+    before_env = dict(env, PYTHONPATH=str(before_src), SAFE_PIP_CACHE_DIR=str(work / "bc"))
+    for database_env in (env, before_env):
+        update = [sys.executable, "-m", "safe_pip", "db", "update", "--source", str(snapshot)]
+        subprocess.run(update, env=database_env, check=True, capture_output=True)
+    audit = _pip_audit(work)
+    requirements = work / "requirements.txt"
+    requirements.write_text("".join(f"{name}=={v}\n" for name, (v, _) in PINNED.items()))
+    samples: dict[str, list[tuple[float, float]]] = {}
+    with LocalIndex(work / "index", validators=True) as index:
+        for name, (version, requires) in PINNED.items():
+            index.add(name, version, requires=requires, metadata=True)
+        ways: dict[str, tuple[list[str], dict[str, str]]] = {
+            "before": (check_command(requirements, "--index-url", index.url), before_env),
+            "warm": (check_command(requirements, "--index-url", index.url), env),
+        }
+        if audit is not None:
+            audit_command = [str(audit), "--disable-pip", "--no-deps", "-r", str(requirements)]
+            audit_command += ["--progress-spinner", "off"]
+            audit_env = {k: v for k, v in os.environ.items() if not k.startswith("SAFE_PIP_")}
+            probe = subprocess.run(audit_command, env=audit_env, capture_output=True, text=True)
+            if probe.returncode in (0, 1):
+                ways["pip-audit (online)"] = (audit_command, audit_env)
+            else:
+                print(f"pip-audit left out (exit {probe.returncode}): {probe.stderr[-300:]}")
+        for round_number in range(rounds + 1):
+            for way, (command, way_env) in ways.items():
+                elapsed = timed(command, way_env)
+                if round_number:
+                    samples.setdefault(way, []).append(elapsed)
+    print(f"{len(PINNED)} exact pins without hashes, medians of {rounds} runs: wall / CPU s\n")
+    print("| file | " + " | ".join(samples) + " |")
+    print("|---|" + "---|" * len(samples))
+    cells = [
+        f"{statistics.median(w for w, _ in runs):.2f} / {statistics.median(c for _, c in runs):.2f}"
+        for runs in samples.values()
+    ]
+    print("| `requirements.txt`, 40 pins | " + " | ".join(cells) + " |")
+
+
+def _pip_audit(work: Path) -> Path | None:
+    """pip-audit in a venv of its own (installed from the configured index), or None."""
+    venv = work / "pip-audit-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "pip-audit"], capture_output=True, text=True
+    )
+    if installed.returncode != 0:
+        print(f"pip-audit could not be installed: {installed.stderr.strip()[-300:]}")
+        return None
+    return python.parent / "pip-audit"
 
 
 def export_pylock(project: Path, env: dict[str, str]) -> Path:
