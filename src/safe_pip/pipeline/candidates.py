@@ -59,27 +59,39 @@ class CandidateJudge:
     blocks each (empty: allowed); what resolver steering asks about every listed version.
 
     Policy decides an advisory finding by its ids, package, category and severity, never by
-    its version, so the advisories' part is decided once per project and list of advisories
-    (``AdvisoryDatabase.matches_for_versions`` gives versions affected by the same records
-    the same list); release age and yanked status are decided per candidate."""
+    its version (nor by the other findings), so each advisory is decided once per project,
+    and each list of advisories once (``AdvisoryDatabase.matches_for_versions`` gives
+    versions affected by the same records the same list, built of the same matches);
+    release age and yanked status are decided per candidate."""
 
     def __init__(self, policy: Policy, now: datetime) -> None:
         self._policy = policy
         self._now = now
         self._rule = ReleaseAgeRule.from_policy(policy, now)
+        # Keyed by the id of the list (or match) looked at, which is kept alive alongside so
+        # its id stays its own.
         self._by_advisories: dict[tuple[str, int], tuple[object, tuple[str, ...]]] = {}
+        self._by_match: dict[tuple[str, int], tuple[object, bool]] = {}
 
     def blocking_ids(self, candidate: Candidate) -> tuple[str, ...]:
         key = (candidate.name, id(candidate.advisories))
         known = self._by_advisories.get(key)
         if known is None or known[0] is not candidate.advisories:
-            findings = advisory_findings(
-                candidate.name, candidate.version, _Matches(candidate.advisories)
+            blocking = tuple(
+                match.id for match in candidate.advisories if self._blocks(candidate, match)
             )
-            known = (candidate.advisories, self._blocking(findings))
-            self._by_advisories[key] = known  # the list is kept: its id stays its own
+            known = self._by_advisories[key] = (candidate.advisories, blocking)
         others = _other_findings(candidate, self._rule)
         return known[1] + self._blocking(others) if others else known[1]
+
+    def _blocks(self, candidate: Candidate, match: AdvisoryMatchLike) -> bool:
+        """Does policy block this advisory for this project (decided once per match)?"""
+        key = (candidate.name, id(match))
+        known = self._by_match.get(key)
+        if known is None or known[0] is not match:
+            findings = advisory_findings(candidate.name, candidate.version, _Matches([match]))
+            known = self._by_match[key] = (match, bool(self._blocking(findings)))
+        return known[1]
 
     def _blocking(self, findings: list[Finding]) -> tuple[str, ...]:
         if not findings:
