@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.parser
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -50,15 +51,21 @@ def fetch_core_metadata(
         url: _read_local(url) for url in wanted if urlsplit(url).scheme.lower() == "file"
     }
     if remote:
-        # Files on pip's trusted hosts are read without certificate checks, as pip reads them.
-        trusted = tuple(settings.trusted_hosts) if settings is not None else ()
-        with (
-            _client(timeout, settings, verified=True) as verified,
-            _client(timeout, settings, verified=False) as unverified,
-        ):
+        # Files on pip's trusted hosts are read without certificate checks, as pip reads them
+        # (a client, with its TLS context, is made only for the kind that is needed).
+        trusted_hosts = tuple(settings.trusted_hosts) if settings is not None else ()
+        trusted = {url for url in remote if _is_trusted(url, trusted_hosts)}
+        with ExitStack() as clients:
+            verified = unverified = None
+            if len(trusted) < len(remote):
+                verified = clients.enter_context(_client(timeout, settings, verified=True))
+            if trusted:
+                unverified = clients.enter_context(_client(timeout, settings, verified=False))
 
             def fetch(url: str) -> bytes | None:
-                return _fetch(unverified if _is_trusted(url, trusted) else verified, url)
+                chosen = unverified if url in trusted else verified
+                assert chosen is not None
+                return _fetch(chosen, url)
 
             with ThreadPoolExecutor(min(_MAX_WORKERS, len(remote))) as pool:
                 found.update(zip(remote, pool.map(fetch, remote)))
