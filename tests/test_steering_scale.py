@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from safe_pip.advisories import version_match
 from safe_pip.advisories.database import AdvisoryDatabase
@@ -211,3 +212,27 @@ def test_the_steering_question_decides_each_advisory_once(
     shared = database.matches_for_versions(PROJECT, versions).values()
     distinct_matches = {id(match): match for found in shared for match in found}
     assert decided_by_steering == len(distinct_matches) < findings / 20
+
+
+EVENT_VERSIONS = ["0", "0.1", "0.9", "1.0", "1.0.0", "1.0a1", "1.0rc1", "1.0.post1", "1.1"]
+EVENT_VERSIONS += ["1.2", "1.2.3", "2.0", "2.0.dev0", "2.1", "3", "10.0", "1!0.5"]
+EVENT_VERSIONS += ["*", "not-a-version", "2024-01-01"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_range_walked_over_sorted_versions_answers_as_each_version_alone(seed: int) -> None:
+    rng = random.Random(seed)
+    readable = [v for v in EVENT_VERSIONS if version_match.parse_version(v) is not None]
+    for _ in range(2000):
+        events = [
+            version_match.RangeEvent(
+                rng.choice(version_match.EVENT_KINDS), rng.choice(EVENT_VERSIONS)
+            )
+            for _ in range(rng.randrange(0, 6))
+        ]
+        chosen = rng.sample(readable, rng.randrange(1, len(readable)))
+        ordered = sorted(Version(v) for v in chosen)
+        spans = version_match.affected_spans(ordered, events)
+        walked = [any(start <= i < end for start, end in spans) for i in range(len(ordered))]
+        alone = [version_match._in_range(version, events) for version in ordered]
+        assert walked == alone, (events, ordered)
