@@ -51,6 +51,18 @@
 # index than the first time safe-pip saw it).
 # export SAFE_PIP_CONFUSION=block
 
+# What a wheel carries: "default" | "block" | "warn" (docs/package-contents.md).
+# export SAFE_PIP_CONTENTS=default
+
+# "warn" | "block": a name you typed that is close to a popular project's (TYPOSQUAT).
+# export SAFE_PIP_TYPOSQUAT=warn
+
+# "warn" | "block": PEP 740, this release has no attestation but earlier ones had.
+# export SAFE_PIP_ATTESTATION_DROPPED=warn
+
+# Comma-separated package names that must carry a valid PEP 740 attestation.
+# export SAFE_PIP_REQUIRE_PROVENANCE=
+
 # Seconds one index page, and all index pages of a run together, may take; then exit 3.
 # export SAFE_PIP_REQUEST_DEADLINE=30
 # export SAFE_PIP_RUN_DEADLINE=120

@@ -60,6 +60,9 @@ class Category(str, enum.Enum):
     UNVERIFIABLE = "unverifiable"  # direct URL, local path, VCS, editable: no index to verify
     RELEASE_AGE = "release-age"  # younger than min-release-age, or no upload time known
     PROJECT_STATUS = "project-status"  # PEP 792: quarantined, archived, deprecated
+    CONTENTS = "contents"  # what a wheel carries: .pth code, startup hooks, shadowing, RECORD
+    PROVENANCE = "provenance"  # PEP 740: publisher changed, attestation dropped or invalid
+    TYPOSQUAT = "typosquat"  # a typed name close to a popular project's
 
 
 class Action(str, enum.Enum):

@@ -37,6 +37,11 @@ def seen_hashes_path() -> Path:
     return cache_dir() / "seen-hashes.sqlite"
 
 
+def project_history_path() -> Path:
+    """Trust on first use per project: first-seen ``.pth`` lines and Trusted Publisher."""
+    return cache_dir() / "project-history.sqlite"
+
+
 def user_config_file() -> Path:
     override = os.environ.get("SAFE_PIP_CONFIG_FILE")
     if override:

@@ -26,15 +26,21 @@ NO_HASH_ID = "NO-HASH"
 # The installer refused a downloaded file whose sha256 differs from a pinned/published one.
 HASH_DOWNLOAD_ID = "HASH-DOWNLOAD"
 
+# A name the user typed that is close to a popular project's (``pipeline.typosquat``).
+TYPOSQUAT_ID = "TYPOSQUAT"
+
 # Most serious first: the order findings are reported in.
 CATEGORY_ORDER: tuple[Category, ...] = (
     Category.MALICIOUS,
     Category.HASH_MISMATCH,
+    Category.CONTENTS,
+    Category.PROVENANCE,
     Category.PROJECT_STATUS,
     Category.CONFUSION,
     Category.VULNERABILITY,
     Category.RELEASE_AGE,
     Category.YANKED,
+    Category.TYPOSQUAT,
     Category.UNVERIFIABLE,
 )
 

@@ -66,6 +66,27 @@ Keys (defaults in brackets):
     ``{name = "index URL"}``: the one index a project may come from; such a name is no
     dependency-confusion finding when other indexes serve it too, but one from any other
     index is.
+``contents`` ["default"]
+    What a wheel carries (``docs/package-contents.md``), looked at after its hash check and
+    before anything is installed. "default": ``PTH-EXEC`` lines the project's installed or
+    first-seen release did not have, ``STARTUP-HOOK``, ``SCRIPT-SHADOW`` of python/pip/uv/
+    safe-pip commands, ``FILE-CLASH`` outside the install scheme and ``RECORD-MISMATCH``
+    block; other ``PTH-EXEC``, ``SCRIPT-SHADOW`` and ``FILE-CLASH`` findings warn. "block":
+    every contents finding blocks; "warn": none does.
+``pth-allow`` [[]]
+    Tables with ``package``, ``file`` (a file name or glob such as "*.pth") and ``reason``:
+    every executable line of that ``.pth`` file of that package passes (added to the shipped
+    allow-list of long-standing lines).
+``typosquat`` ["warn"]
+    "block" or "warn" for a name you typed that is close to a popular project's
+    (``TYPOSQUAT``; dependencies are never checked for it).
+``attestation-dropped`` ["warn"]
+    "block" or "warn" for a release without a PEP 740 attestation of a project whose earlier
+    releases were attested (``ATTESTATION-DROPPED``). ``PUBLISHER-CHANGED`` and
+    ``ATTESTATION-INVALID`` always block (unless ignored).
+``require-provenance`` [[]]
+    Package names that must come with a valid PEP 740 attestation (``PROVENANCE-MISSING``
+    blocks otherwise); needs the ``provenance`` extra.
 ``allow`` [[]]
     Package names whose vulnerability, yanked and unverifiable findings are ignored.
     Never hides malicious packages or hash mismatches.
@@ -94,10 +115,12 @@ from safe_pip import limits, paths
 from safe_pip.errors import UsageError
 from safe_pip.models import Action
 from safe_pip.pipeline import trust
+from safe_pip.pipeline.contents.pth_allow import PthAllowance
 from safe_pip.pipeline.policy import (
     NO_UPLOAD_TIME_ID,
     SEVERITY_LEVELS,
     TOO_NEW_ID,
+    ContentsMode,
     FailMode,
     IgnoreRule,
     Policy,
@@ -128,11 +151,16 @@ class _Layer:
     advisory_sources: tuple[str, ...] | None = None
     warn_only: bool | None = None
     confusion: Action | None = None
+    contents: ContentsMode | None = None
+    typosquat: Action | None = None
+    attestation_dropped: Action | None = None
+    require_provenance: tuple[str, ...] | None = None
     request_deadline: float | None = None
     run_deadline: float | None = None
     allow: list[str] = field(default_factory=list)
     ignore: list[IgnoreRule] = field(default_factory=list)
     index_for: dict[str, str] = field(default_factory=dict)
+    pth_allow: list[PthAllowance] = field(default_factory=list)
     locked: tuple[str, ...] = ()  # administrator layers only
 
 
@@ -246,7 +274,11 @@ def _without_loosening(
         return key in only if only is not None else key != "ignore"
 
     kept = replace(
-        layer, allow=list(layer.allow), ignore=list(layer.ignore), index_for=dict(layer.index_for)
+        layer,
+        allow=list(layer.allow),
+        ignore=list(layer.ignore),
+        index_for=dict(layer.index_for),
+        pth_allow=list(layer.pth_allow),
     )
     dropped: list[str] = []
     for key, (attribute, _) in _SCALAR_KEYS.items():
@@ -264,6 +296,13 @@ def _without_loosening(
     ):
         kept.index_for = {n: u for n, u in layer.index_for.items() if base.index_for.get(n) == u}
         dropped.append("index-for")
+    if (
+        layer.pth_allow
+        and guarded("pth-allow")
+        and loosens("pth-allow", base.pth_allow, layer.pth_allow)
+    ):
+        kept.pth_allow = [entry for entry in layer.pth_allow if entry in base.pth_allow]
+        dropped.append("pth-allow")
     if layer.ignore and guarded("ignore") and loosens("ignore", base.ignore, layer.ignore):
         kept.ignore = []
         dropped.append("ignore")
@@ -293,6 +332,7 @@ def _apply(policy: Policy, layer: _Layer) -> Policy:
         allow=allow,
         ignore=(*policy.ignore, *layer.ignore),
         index_for={**policy.index_for, **layer.index_for},
+        pth_allow=(*policy.pth_allow, *(a for a in layer.pth_allow if a not in policy.pth_allow)),
         sources=(*policy.sources, layer.source),
     )
 
@@ -367,6 +407,10 @@ def _table_layer(table: Mapping[str, object], source: str, where: str) -> _Layer
         if key == "ignore":
             with _bad_values(f"{where}ignore "):
                 layer.ignore = _ignore_rules(value, source)
+            continue
+        if key == "pth-allow":
+            with _bad_values(f"{where}pth-allow "):
+                layer.pth_allow = _pth_allowances(value)
             continue
         if key not in _SCALAR_KEYS and key != "allow":
             top_level = key == "safe-pip" and "[tool.safe-pip]" not in where
@@ -532,6 +576,41 @@ def _package_names(value: object) -> list[str]:
     return [canonicalize_name(v.strip()) for v in value]
 
 
+def _contents(value: object) -> ContentsMode:
+    return ContentsMode(_choice(value, ("default", "block", "warn")))
+
+
+def _names_tuple(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):  # the environment variable: comma-separated
+        value = [part for part in value.split(",") if part.strip()]
+    return tuple(_package_names(value))
+
+
+_PTH_ALLOW_KEYS = ("package", "file", "reason")
+
+
+def _pth_allowances(value: object) -> list[PthAllowance]:
+    if not isinstance(value, list):
+        raise _BadValue("must be a list of tables like {package = ..., file = ..., reason = ...}")
+    allowances: list[PthAllowance] = []
+    for number, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict) or set(entry) != set(_PTH_ALLOW_KEYS):
+            raise _BadValue(f"entry {number} must be a table with exactly package, file, reason")
+        package, file, reason = (entry[key] for key in _PTH_ALLOW_KEYS)
+        if not all(isinstance(v, str) and v.strip() for v in (package, file, reason)):
+            raise _BadValue(f"entry {number}: package, file and reason must be non-empty text")
+        if "/" in file or "\\" in file:
+            raise _BadValue(f"entry {number}: file must be a file name or glob, got {file!r}")
+        allowances.append(
+            PthAllowance(
+                file=file.strip(),
+                reason=" ".join(reason.split()),
+                packages=frozenset({canonicalize_name(package.strip())}),
+            )
+        )
+    return allowances
+
+
 _IGNORE_KEYS = ("id", "reason", "expires", "package")
 # Checks that are only ever exempted for one package at a time (never for everything).
 _PER_PACKAGE_IDS = frozenset({TOO_NEW_ID, NO_UPLOAD_TIME_ID})
@@ -650,6 +729,10 @@ _SCALAR_KEYS: Mapping[str, tuple[str, Callable[[object], object]]] = {
     "advisory-sources": ("advisory_sources", _locations),
     "warn-only": ("warn_only", _boolean),
     "confusion": ("confusion", _action),
+    "contents": ("contents", _contents),
+    "typosquat": ("typosquat", _action),
+    "attestation-dropped": ("attestation_dropped", _action),
+    "require-provenance": ("require_provenance", _names_tuple),
     "request-deadline": ("request_deadline", _seconds),
     "run-deadline": ("run_deadline", _seconds),
 }
@@ -670,6 +753,10 @@ _ENV_VARS: Mapping[str, tuple[str, Callable[[str], object]]] = {
     "SAFE_PIP_MAX_MALWARE_AGE": ("max-malware-age", _same),
     "SAFE_PIP_WARN_ONLY": ("warn-only", _boolean_text),
     "SAFE_PIP_CONFUSION": ("confusion", _same),
+    "SAFE_PIP_CONTENTS": ("contents", _same),
+    "SAFE_PIP_TYPOSQUAT": ("typosquat", _same),
+    "SAFE_PIP_ATTESTATION_DROPPED": ("attestation-dropped", _same),
+    "SAFE_PIP_REQUIRE_PROVENANCE": ("require-provenance", _same),
     "SAFE_PIP_REQUEST_DEADLINE": ("request-deadline", _number_text),
     "SAFE_PIP_RUN_DEADLINE": ("run-deadline", _number_text),
     "SAFE_PIP_ALLOW": ("allow", _same),
@@ -677,5 +764,5 @@ _ENV_VARS: Mapping[str, tuple[str, Callable[[str], object]]] = {
 }
 
 # Public lists of what can be configured (documentation and tests use them).
-CONFIG_KEYS: tuple[str, ...] = (*_SCALAR_KEYS, "allow", "ignore", "index-for")
+CONFIG_KEYS: tuple[str, ...] = (*_SCALAR_KEYS, "allow", "ignore", "index-for", "pth-allow")
 ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(_ENV_VARS)

@@ -17,11 +17,21 @@ from packaging.utils import canonicalize_name
 
 from safe_pip.limits import DEFAULT_REQUEST_DEADLINE_SECONDS, DEFAULT_RUN_DEADLINE_SECONDS
 from safe_pip.models import Action, Category, Decision, Finding
+from safe_pip.pipeline.contents.pth_allow import PthAllowance
 
 
 class FailMode(str, enum.Enum):
     CLOSED = "closed"
     OPEN = "open"
+
+
+class ContentsMode(str, enum.Enum):
+    """``default``: the serious kind of each contents finding blocks, the rest warn
+    (``CONTENTS_BLOCKING_BY_DEFAULT``); ``block``: every one blocks; ``warn``: none does."""
+
+    WARN = "warn"
+    DEFAULT = "default"
+    BLOCK = "block"
 
 
 class ResolveMode(str, enum.Enum):
@@ -48,6 +58,32 @@ TOO_NEW_ID = "TOO-NEW"
 NO_UPLOAD_TIME_ID = "NO-UPLOAD-TIME"
 QUARANTINED_ID = "PROJECT-QUARANTINED"
 
+# What a wheel carries (``pipeline.contents``). An alias marks the kind that blocks by default
+# (``policy.CONTENTS_BLOCKING_BY_DEFAULT``); an ignore naming the id covers both kinds.
+PTH_EXEC_ID = "PTH-EXEC"  # a .pth line site.py executes at every interpreter start
+PTH_EXEC_NEW_ALIAS = "PTH-EXEC-NEW"  # ... that the installed or first-seen release did not have
+STARTUP_HOOK_ID = "STARTUP-HOOK"  # sitecustomize / usercustomize at the top level
+SCRIPT_SHADOW_ID = "SCRIPT-SHADOW"  # a command named like one another distribution owns
+SCRIPT_SHADOW_RESERVED_ALIAS = "SCRIPT-SHADOW-RESERVED"  # python*, pip*, uv, safe-pip...
+FILE_CLASH_ID = "FILE-CLASH"  # a file another installed distribution owns
+FILE_CLASH_OUTSIDE_ALIAS = "FILE-CLASH-OUTSIDE"  # an absolute path or one with ".."
+RECORD_MISMATCH_ID = "RECORD-MISMATCH"  # RECORD missing, or not what the archive holds
+# Publisher provenance (``pipeline.provenance``, PEP 740).
+PUBLISHER_CHANGED_ID = "PUBLISHER-CHANGED"
+ATTESTATION_DROPPED_ID = "ATTESTATION-DROPPED"
+ATTESTATION_INVALID_ID = "ATTESTATION-INVALID"
+PROVENANCE_MISSING_ID = "PROVENANCE-MISSING"  # require-provenance names it; none served
+# Contents findings that block by default (``contents = "default"``): their serious kind.
+CONTENTS_BLOCKING_BY_DEFAULT = frozenset(
+    {
+        PTH_EXEC_NEW_ALIAS,
+        STARTUP_HOOK_ID,
+        SCRIPT_SHADOW_RESERVED_ALIAS,
+        FILE_CLASH_OUTSIDE_ALIAS,
+        RECORD_MISMATCH_ID,
+    }
+)
+
 
 SEVERITY_LEVELS: Mapping[str, float] = {
     "any": 0.0,
@@ -58,7 +94,9 @@ SEVERITY_LEVELS: Mapping[str, float] = {
 }
 
 # Categories a user may reasonably accept (an ignore entry, --allow PACKAGE).
-IGNORABLE_CATEGORIES = frozenset({Category.VULNERABILITY, Category.YANKED, Category.UNVERIFIABLE})
+IGNORABLE_CATEGORIES = frozenset(
+    {Category.VULNERABILITY, Category.YANKED, Category.UNVERIFIABLE, Category.TYPOSQUAT}
+)
 ALLOWED_PACKAGE_REASON = "allowed package"
 WARN_ONLY_REASON = "warn-only mode"
 
@@ -113,6 +151,11 @@ class Policy:
     confusion: Action = Action.BLOCK
     request_deadline: float = DEFAULT_REQUEST_DEADLINE_SECONDS
     run_deadline: float = DEFAULT_RUN_DEADLINE_SECONDS
+    contents: ContentsMode = ContentsMode.DEFAULT
+    pth_allow: tuple[PthAllowance, ...] = ()  # added to the shipped allow-list
+    typosquat: Action = Action.WARN
+    attestation_dropped: Action = Action.WARN
+    require_provenance: tuple[str, ...] = ()  # PEP 503-normalized names
     allow: tuple[str, ...] = ()  # PEP 503-normalized names
     ignore: tuple[IgnoreRule, ...] = ()
     # PEP 503-normalized name -> the only index it may come from (dependency confusion)
@@ -140,11 +183,29 @@ class Policy:
             return self.too_new if finding.id == TOO_NEW_ID else self.unknown_upload_time
         if finding.category is Category.PROJECT_STATUS:
             return Action.BLOCK if finding.id == QUARANTINED_ID else Action.WARN
+        if finding.category is Category.CONTENTS:
+            return self._contents_action(finding)
+        if finding.category is Category.PROVENANCE:
+            return (
+                self.attestation_dropped if finding.id == ATTESTATION_DROPPED_ID else Action.BLOCK
+            )
         return self.category_action(finding.category)
+
+    def _contents_action(self, finding: Finding) -> Action:
+        if self.contents is not ContentsMode.DEFAULT:
+            return Action.BLOCK if self.contents is ContentsMode.BLOCK else Action.WARN
+        kinds = {finding.id, *finding.aliases}
+        return Action.BLOCK if kinds & CONTENTS_BLOCKING_BY_DEFAULT else Action.WARN
 
     def category_action(self, category: Category) -> Action:
         """The configured action for a category before ignores, severity and warn-only."""
-        if category in (Category.MALICIOUS, Category.RELEASE_AGE, Category.PROJECT_STATUS):
+        if category in (
+            Category.MALICIOUS,
+            Category.RELEASE_AGE,
+            Category.PROJECT_STATUS,
+            Category.CONTENTS,
+            Category.PROVENANCE,
+        ):
             return Action.BLOCK
         return {
             Category.VULNERABILITY: self.vulnerability,
@@ -152,6 +213,7 @@ class Policy:
             Category.HASH_MISMATCH: self.hash_mismatch,
             Category.UNVERIFIABLE: self.unverifiable,
             Category.CONFUSION: self.confusion,
+            Category.TYPOSQUAT: self.typosquat,
         }[category]
 
     def bound_index(self, name: str) -> str | None:

@@ -85,6 +85,23 @@ def _later_warning(current: object, proposed: object) -> bool:
     return (proposed or never) > (current or never)
 
 
+_CONTENTS_STRICTNESS = {"warn": 0, "default": 1, "block": 2}
+
+
+def _weaker_contents(current: object, proposed: object) -> bool:
+    """contents: "warn" < "default" < "block"."""
+    return (
+        _CONTENTS_STRICTNESS[str(getattr(proposed, "value", proposed))]
+        < _CONTENTS_STRICTNESS[str(getattr(current, "value", current))]
+    )
+
+
+def _drops_entries(current: object, proposed: object) -> bool:
+    """require-provenance: leaving out a name the policy requires provenance for loosens."""
+    assert isinstance(current, Sequence) and isinstance(proposed, Sequence)
+    return any(entry not in proposed for entry in current)
+
+
 def _adds_entries(current: object, proposed: object) -> bool:
     """allow: any package not already allowed loosens. (``ignore`` entries are limited in
     ``config``, not dropped: an untrusted project's ignores apply to vulnerability advisories
@@ -108,6 +125,11 @@ LOOSENS: Mapping[str, Callable[[object, object], bool]] = {
     "hash-mismatch": _block_to_warn,
     "unverifiable": _block_to_warn,
     "confusion": _block_to_warn,
+    "contents": _weaker_contents,
+    "typosquat": _block_to_warn,
+    "attestation-dropped": _block_to_warn,
+    "require-provenance": _drops_entries,
+    "pth-allow": _adds_entries,
     "max-db-age-days": _later_warning,
     "min-release-age": _shorter,
     "unknown-upload-time": _weaker_action,

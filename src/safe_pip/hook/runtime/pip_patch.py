@@ -545,6 +545,7 @@ def _wrap_install_given_reqs(module: Any, original: Callable[..., Any]) -> None:
     def install_given_reqs(requirements: Any, *args: Any, **kwargs: Any) -> Any:
         requirements = list(requirements)
         _refuse_unchecked(requirements)
+        _inspect_wheels(requirements)
         return original(requirements, *args, **kwargs)
 
     setattr(install_given_reqs, _PATCHED_MARKER, True)
@@ -584,6 +585,23 @@ def _refuse_unchecked(requirements: Iterable[Any]) -> None:
             "not have the sha256 that was checked; pip installed nothing."
         )
         raise HookStop(BLOCKED)
+
+
+def _inspect_wheels(requirements: list[Any]) -> None:
+    """After the hash check, before pip writes anything: safe-pip opens every wheel pip is
+    about to install (downloaded, from pip's cache, or built from an sdist) and looks at what
+    it carries (``.pth`` code, startup hooks, shadowed commands, clashing files, RECORD)."""
+    state = _active_run()
+    if state is None:
+        return
+    try:
+        wheels = plan_from_pip.wheels_to_install(requirements)
+        target = plan_from_pip.install_target(state.options)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        _unsupported_during_run(state, f"finding the wheels pip is about to install failed: {exc}")
+        return
+    if wheels:
+        _ask(state, {"op": "inspect", "wheels": wheels, "target": target})
 
 
 def _has_checked_bytes(req: Any, checked_sha256: str | None) -> bool:

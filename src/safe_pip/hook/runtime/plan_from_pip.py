@@ -238,6 +238,44 @@ def plan_item(req: Any, index_urls: list[str]) -> dict[str, Any]:
     }
 
 
+def wheels_to_install(requirements: list[Any]) -> list[dict[str, str]]:
+    """The wheel file of each requirement pip is about to install (an editable install, built
+    from the user's own tree, has none)."""
+    wheels = []
+    for req in requirements:
+        path = getattr(req, "local_file_path", None)
+        if getattr(req, "editable", False) or not path or not str(path).endswith(".whl"):
+            continue
+        if os.path.isfile(path):
+            name = normalize_name(req.name)
+            wheels.append({"name": name, "version": _version(req), "path": os.path.abspath(path)})
+    return wheels
+
+
+def install_target(options: Any) -> dict[str, Any]:
+    """Where pip installs: its site-packages directories and scripts directory."""
+    target = getattr(options, "target_dir", None)
+    if target:
+        return {"lib_dirs": [target], "scripts_dir": os.path.join(target, "bin")}
+    try:
+        from pip._internal.locations import get_scheme
+
+        scheme = get_scheme(
+            "",
+            user=bool(getattr(options, "use_user_site", False)),
+            root=getattr(options, "root_path", None),
+            prefix=getattr(options, "prefix_path", None),
+            isolated=bool(getattr(options, "isolated_mode", False)),
+        )
+        lib_dirs, scripts = [scheme.purelib, scheme.platlib], scheme.scripts
+    except Exception:  # an older pip: the running interpreter's own scheme
+        import sysconfig
+
+        paths = sysconfig.get_paths()
+        lib_dirs, scripts = [paths["purelib"], paths["platlib"]], paths["scripts"]
+    return {"lib_dirs": list(dict.fromkeys(lib_dirs)), "scripts_dir": scripts}
+
+
 def normalize_name(name: str) -> str:
     """PEP 503 normalization (the same as ``packaging.utils.canonicalize_name``)."""
     return re.sub(r"[-_.]+", "-", name).lower()

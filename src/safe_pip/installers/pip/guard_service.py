@@ -8,6 +8,8 @@ The guard (``hook/runtime/pip_patch.py``) asks, one JSON object per question:
 ``check``       the resolved set (the install, or build dependencies): the full check;
 ``failed``      pip's resolution failed: if steering removed every version a requirement
                 allows, that is a block, reported with what was removed;
+``inspect``     the wheels pip is about to install (after their hash check, before pip
+                writes anything): what they carry (``pipeline.contents``);
 ``needs-build`` (audits) resolving would run an sdist's build: a ``NEEDS-BUILD`` finding;
 ``refuse``      the guard refuses pip's command line (a usage error);
 ``origin``      (the hook) the interpreter and the user's pip command, for the decision log.
@@ -190,6 +192,7 @@ class GuardService:
             "check": self._check,
             "failed": self._failed,
             "needs-build": self._needs_build,
+            "inspect": self._inspect,
             "refuse": self._refuse,
             "origin": self._origin,
         }
@@ -312,6 +315,25 @@ class GuardService:
             return answer  # clean build dependencies: nothing to say
         answer.update(self._report(result, request, steering))
         return answer
+
+    def _inspect(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Open every wheel pip is about to install; a block stops pip before it writes."""
+        from safe_pip.pipeline.contents.inspect import check_wheels, wheels_from_json
+
+        wheels, target = wheels_from_json(request)
+        main = self.outcome.main_result
+        result = check_wheels(
+            wheels, target, self.policy, plan=main.verdict.plan if main else (), now=self._now
+        )
+        result.notes[:0] = self._notes
+        if main is not None:  # the machine report at the end carries them too
+            main.verdict.decisions.extend(result.verdict.decisions)
+            main.notes.extend(note for note in result.notes if note not in main.notes)
+        if result.verdict.blocked:
+            return self._stop(result, request)
+        if not result.verdict.decisions:
+            return {"exit_code": 0}
+        return {"exit_code": 0, **self._report(result, request, ())}
 
     def _failed(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """pip found no version it may install: was it steering's doing?"""
