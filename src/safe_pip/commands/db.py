@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Build the local advisory database from OSV data. SOURCE may be an http(s) URL, "
             "an OSV zip archive, a directory of OSV .json files or one .json file. "
             f"Default: ${SOURCE_ENV_VAR}, else the advisory-sources config list, else "
-            f"{DEFAULT_SOURCE}"
+            f"{DEFAULT_SOURCE}. A SOURCE ending in .tsv is a list of popular projects "
+            "('#' header lines with its source and date, then rank<TAB>name lines) for the "
+            "typosquat check: it replaces the list shipped with safe-pip."
         ),
     )
     update.add_argument(
@@ -52,8 +54,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_update(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    lists = [source for source in args.sources if source.lower().endswith(".tsv")]
+    if lists:
+        from pathlib import Path
+
+        from safe_pip.pipeline.typosquat import install_popular_list
+
+        for source in lists:
+            popular = install_popular_list(Path(source))
+            print(f"popular-projects list updated: {len(popular.names)} names ({popular.source})")
+        if len(lists) == len(args.sources):
+            return exit_codes.OK
     progress = DownloadProgress(sys.stderr)
-    sources = args.sources or default_sources(_configured_sources())
+    sources = [s for s in args.sources if s not in lists] or default_sources(_configured_sources())
     try:
         status = update_database(sources, progress=progress)
     finally:

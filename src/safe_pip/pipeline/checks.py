@@ -26,9 +26,6 @@ NO_HASH_ID = "NO-HASH"
 # The installer refused a downloaded file whose sha256 differs from a pinned/published one.
 HASH_DOWNLOAD_ID = "HASH-DOWNLOAD"
 
-# A name the user typed that is close to a popular project's (``pipeline.typosquat``).
-TYPOSQUAT_ID = "TYPOSQUAT"
-
 # Most serious first: the order findings are reported in.
 CATEGORY_ORDER: tuple[Category, ...] = (
     Category.MALICIOUS,
@@ -160,7 +157,16 @@ def find_problems(
             findings.extend(
                 confusion_findings(item, project.files, confusion, serving=project.serving())
             )
+    if any(item.requested for item in plan):
+        from safe_pip.pipeline.typosquat import typosquat_findings
+
+        findings.extend(typosquat_findings(one_item_per_name(plan)))
     return sorted(findings, key=_sort_key)
+
+
+def one_item_per_name(plan: Sequence[PlanItem]) -> list[PlanItem]:
+    """The first item of each project (a lock lists every platform's file of a version)."""
+    return list({canonicalize_name(item.name): item for item in reversed(plan)}.values())
 
 
 class _Project:

@@ -73,6 +73,8 @@ PUBLISHER_CHANGED_ID = "PUBLISHER-CHANGED"
 ATTESTATION_DROPPED_ID = "ATTESTATION-DROPPED"
 ATTESTATION_INVALID_ID = "ATTESTATION-INVALID"
 PROVENANCE_MISSING_ID = "PROVENANCE-MISSING"  # require-provenance names it; none served
+# A name the user typed that is close to a popular project's (``pipeline.typosquat``).
+TYPOSQUAT_ID = "TYPOSQUAT"
 # Contents findings that block by default (``contents = "default"``): their serious kind.
 CONTENTS_BLOCKING_BY_DEFAULT = frozenset(
     {

@@ -147,6 +147,7 @@ def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> d
         "yanked_reason": (link.yanked_reason or None) if from_index else None,
         "pinned_hashes": [h.lower() for h in req.hash_options.get("sha256", [])],
         "page": page_facts(link, index_urls) if from_index else None,
+        "requested": bool(getattr(req, "user_supplied", False)),  # typed: typosquat check
     }
 
 

@@ -60,9 +60,9 @@ class Previous:
     def described(self) -> str:
         parts = []
         if self.installed_version is not None:
-            parts.append(f"the installed {self.installed_version}")
-        if self.first_seen_version is not None:
-            parts.append(f"the first-seen {self.first_seen_version}")
+            parts.append(f"installed {self.installed_version}")
+        if self.first_seen_version not in (None, self.installed_version):
+            parts.append(f"first-seen {self.first_seen_version}")
         return " or ".join(parts)
 
 
@@ -124,15 +124,11 @@ def _pth_findings(
         new = [line for line in unknown if not previous.had(line)] if previous.known else []
         old = [line for line in unknown if line not in new]
         if new:
-            summary = (
-                f"{pth.name} runs code at every Python start, in a line that "
-                f"{previous.described()} did not have: {_line(new[0])}"
-            )
+            summary = f"{pth.name}, new since {previous.described()}: {_line(new[0])}"
             findings.append(finding(PTH_EXEC_ID, summary, PTH_EXEC_NEW_ALIAS))
         if old:
-            since = f"(also in {previous.described()})" if previous.known else "(first seen)"
-            summary = f"{pth.name} runs code at every Python start {since}: {_line(old[0])}"
-            findings.append(finding(PTH_EXEC_ID, summary))
+            since = f"also in {previous.described()}" if previous.known else "first seen"
+            findings.append(finding(PTH_EXEC_ID, f"{pth.name} ({since}): {_line(old[0])}"))
     return findings
 
 

@@ -1,0 +1,69 @@
+"""What a wheel carries, end to end (issue 18, item 1): real pip with safe-pip's guard (the
+one-pass ``safe-pip install`` and the hook) opens each wheel after its hash check and before
+pip writes anything."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.guarded import Guarded
+from support.hook_helpers import PIP_MODULE, hook_venv, pip_install
+from support.index_server import LocalIndex
+from support.outcomes import installed, output
+from support.venvs import BUNDLED, NEWEST
+
+pytestmark = pytest.mark.integration
+
+EVIL_PTH = "import os; os.environ.setdefault('PAYLOAD_RAN', '1')\n"
+
+
+def _site_packages(python: Path) -> Path:
+    (site,) = python.parent.parent.glob("lib/python*/site-packages")
+    return site
+
+
+def test_install_blocks_a_release_that_adds_pth_code(guarded: Guarded) -> None:
+    """The compromise pattern: 1.0 is installed without a .pth, 1.1 brings one."""
+    guarded.index.add("gateway", "1.0")
+    guarded.index.add("gateway", "1.1", files={"gateway_init.pth": EVIL_PTH})
+    python = guarded.venv(BUNDLED)
+    first = guarded.install(python, "gateway==1.0")
+    assert first.returncode == 0, output(first)
+
+    result = guarded.install(python, "gateway==1.1")
+
+    assert result.returncode == 1, output(result)
+    assert "PTH-EXEC" in result.stdout and "gateway_init.pth" in result.stdout, output(result)
+    assert "gateway_init.pth, new since installed 1.0: import os" in result.stdout, output(result)
+    assert guarded.installed(python) == {"gateway": "1.0"}
+    assert not (_site_packages(python) / "gateway_init.pth").exists()
+
+
+def test_install_warns_about_a_first_seen_pth_and_installs(guarded: Guarded) -> None:
+    guarded.index.add("tracer", "2.0", files={"tracer.pth": EVIL_PTH})
+    python = guarded.venv(BUNDLED)
+
+    result = guarded.install(python, "tracer==2.0")
+
+    assert result.returncode == 0, output(result)
+    assert "PTH-EXEC" in result.stdout and "first seen" in result.stdout, output(result)
+    assert guarded.installed(python) == {"tracer": "2.0"}
+
+
+def test_hook_blocks_a_startup_hook_before_pip_writes_anything(
+    world: LocalIndex, pip_venv: Callable[[str], Path], isolated_env: dict[str, str]
+) -> None:
+    world.add("sitehooked", "1.0", files={"sitecustomize.py": "print('payload')\n"})
+    python = pip_venv(NEWEST)
+    hook_venv(python)
+
+    result = pip_install(python, PIP_MODULE, isolated_env, "--index-url", world.url, "sitehooked")
+
+    assert result.returncode == 1, output(result)
+    assert "STARTUP-HOOK" in result.stdout and "sitecustomize.py" in result.stdout, output(result)
+    assert "Traceback" not in result.stderr
+    assert installed(python, isolated_env) == {}
+    assert not (_site_packages(python) / "sitecustomize.py").exists()
