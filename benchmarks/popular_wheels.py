@@ -26,6 +26,7 @@ import time
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 POPULAR_TSV = (
@@ -46,10 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     measure = sub.add_parser("measure", help="inspect the downloaded wheels")
     measure.add_argument("--dir", type=Path, required=True)
     measure.add_argument("--repeat", type=int, default=20, help="timed inspections per wheel")
+    measure.add_argument(
+        "--together",
+        action="store_true",
+        help="also inspect each wheel against an environment holding all the others (clashes "
+        "of files and commands between popular projects)",
+    )
     args = parser.parse_args(argv)
     if args.step == "fetch":
         return _fetch(args.tsv, args.top, args.dir, args.max_mb, args.jobs, args.timeout)
-    return _measure(args.dir, args.repeat)
+    return _measure(args.dir, args.repeat, together=args.together)
 
 
 def popular_names(tsv: Path, top: int) -> list[str]:
@@ -135,6 +142,45 @@ def _pip(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(args, 124, "", "timed out")
 
 
+def _together(wheels: list[Path], fired: Counter[str]) -> list[str]:
+    """Each wheel against an environment of all the others, as if installed together."""
+    from packaging.utils import canonicalize_name
+
+    from safe_pip.models import Action
+    from safe_pip.pipeline.contents.environment import InstalledDistribution, TargetEnvironment
+    from safe_pip.pipeline.contents.findings import Previous, contents_findings
+    from safe_pip.pipeline.contents.wheel import read_wheel
+    from safe_pip.pipeline.policy import Policy, decide
+
+    contents = {path: read_wheel(path) for path in wheels}
+    distributions: dict[str, InstalledDistribution] = {}
+    for path, wheel in contents.items():
+        name = str(canonicalize_name(path.name.split("-")[0]))
+        record = wheel.record or {}
+        lib_files = {
+            installed: record.get(member, ("", ""))[0]
+            for (where, installed), member in wheel.installed.items()
+            if where == "lib"
+        }
+        distributions[name] = InstalledDistribution(
+            name, "0", lib_files, frozenset(wheel.script_names), ()
+        )
+    environment = TargetEnvironment(distributions)
+    blocked = []
+    for path, wheel in contents.items():
+        project, version = path.name.split("-")[:2]
+        findings = contents_findings(project, version, wheel, environment, Previous())
+        for decision in decide(findings, Policy(), date.today()):
+            fired[decision.finding.id + " (together)"] += 1
+            print(
+                f"together: {path.name}: {decision.finding.id} -> {decision.action.value}: "
+                f"{decision.finding.summary}"
+            )
+            if decision.action is Action.BLOCK:
+                blocked.append(path.name)
+    return blocked
+
+
 def _remote_size(url: str) -> int | None:
     if not url.startswith(("https://", "http://")):
         return Path(url.removeprefix("file://")).stat().st_size if url.startswith("file:") else None
@@ -147,7 +193,7 @@ def _remote_size(url: str) -> int | None:
         return None
 
 
-def _measure(directory: Path, repeat: int) -> int:
+def _measure(directory: Path, repeat: int, *, together: bool = False) -> int:
     from safe_pip.pipeline.contents.inspect import InstallTarget, WheelToInspect, check_wheels
     from safe_pip.pipeline.contents.wheel import read_wheel
     from safe_pip.pipeline.policy import Policy
@@ -180,6 +226,8 @@ def _measure(directory: Path, repeat: int) -> int:
                 print(f"{path.name}: {finding.id} -> {decision.action.value}: {finding.summary}")
                 if decision.action.value == "block":
                     blocked.append(path.name)
+    if together:
+        blocked.extend(_together(wheels, fired))
     timings.sort()
     median = statistics.median(timings) * 1000
     p95 = timings[int(len(timings) * 0.95)] * 1000

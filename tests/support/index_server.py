@@ -73,6 +73,11 @@ class HostedFile:
     upload_time: datetime | None = None
     metadata: bytes | None = dataclasses.field(default=None, repr=False)
     path: Path | None = None
+    provenance: bytes | None = dataclasses.field(default=None, repr=False)  # PEP 740 object
+
+    @property
+    def provenance_url(self) -> str:
+        return self.url + ".provenance"
 
     @property
     def metadata_url(self) -> str:
@@ -196,6 +201,8 @@ def _file_anchor(hosted: HostedFile) -> str:
         value = f"sha256={hosted.metadata_sha256}"
         attributes.append(f'data-core-metadata="{value}"')
         attributes.append(f'data-dist-info-metadata="{value}"')
+    if hosted.provenance is not None:
+        attributes.append(f'data-provenance="{html.escape(hosted.provenance_url)}"')
     return f"<a {' '.join(attributes)}>{html.escape(hosted.filename)}</a><br/>"
 
 
@@ -214,6 +221,8 @@ def _file_json(hosted: HostedFile) -> dict[str, object]:
         entry["core-metadata"] = entry["dist-info-metadata"] = {"sha256": hosted.metadata_sha256}
     if hosted.upload_time is not None:
         entry["upload-time"] = _upload_time_text(hosted.upload_time)
+    if hosted.provenance is not None:
+        entry["provenance"] = hosted.provenance_url
     return entry
 
 
@@ -366,8 +375,11 @@ class LocalIndex:
         publish_wrong_hash: bool = False,
         metadata: bytes | None = None,
         requires_python: str | None = None,
+        provenance: bytes | None = None,
     ) -> HostedFile:
-        """Publish arbitrary bytes (a wheel built elsewhere, an sdist) under ``filename``."""
+        """Publish arbitrary bytes (a wheel built elsewhere, an sdist) under ``filename``.
+        ``provenance``: a PEP 740 provenance object, served next to the file and advertised
+        (``provenance`` in JSON pages, ``data-provenance`` in HTML)."""
         if "/" in filename or filename in ("", ".", ".."):
             raise ValueError(f"not a plain filename: {filename!r}")
         sha256 = hashlib.sha256(content).hexdigest()
@@ -385,6 +397,7 @@ class LocalIndex:
             upload_time=DEFAULT_UPLOAD_TIME if upload_time is None else upload_time,
             metadata=metadata,
             path=path,
+            provenance=provenance,
         )
         with self._lock:
             project = self._projects.setdefault(canonicalize_name(name), _Project(name))
@@ -590,6 +603,10 @@ class LocalIndex:
                     hosted = project.files.get(filename[: -len(".metadata")])
                     if hosted is not None and hosted.metadata is not None:
                         return hosted.metadata
+                if filename.endswith(".provenance"):
+                    hosted = project.files.get(filename[: -len(".provenance")])
+                    if hosted is not None and hosted.provenance is not None:
+                        return hosted.provenance
         return None
 
 

@@ -58,6 +58,8 @@ safe-pip options (anywhere on the line):
 
 {configuration}
 
+{contents}
+
 {exit_codes}
 pip's own install options: `safe-pip install {pip_help}` (the target's `pip install --help`)
 """
@@ -79,6 +81,16 @@ uv's own help: `safe-uv {uv_help}` or `safe-uv COMMAND {uv_help}` (runs uv with 
 """
 
 
+CONTENTS_HELP = (
+    "package contents: every wheel is opened after its hash check and before pip writes "
+    "anything (.pth code, startup hooks, commands named like python/pip/uv, clashing files, "
+    "RECORD); a typed name close to a popular project's is a TYPOSQUAT warning. PEP 740 "
+    "provenance (PUBLISHER-CHANGED, ATTESTATION-INVALID, require-provenance) is verified only "
+    "with the optional extra: pip install 'safe-pip-guard[provenance]' -- without it no "
+    "attestation is verified. See docs/package-contents.md."
+)
+
+
 def top_level_help() -> str:
     return TOP_LEVEL.format(exit_codes=EXIT_CODES)
 
@@ -97,6 +109,7 @@ def install_help() -> str:
             "hook lets pip run unchecked, with a warning).",
             indent="",
         ),
+        contents=_wrap(CONTENTS_HELP, indent=""),
         exit_codes=EXIT_CODES,
         pip_help=PIP_HELP_OPTION,
     )

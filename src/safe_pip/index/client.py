@@ -150,6 +150,52 @@ class _FewCollections:
 _few_collections = _FewCollections()
 
 
+def fetch_small_files(
+    urls: Sequence[str],
+    *,
+    settings: IndexSettings | None = None,
+    max_bytes: int = 4 << 20,
+    request_deadline: float = limits.DEFAULT_REQUEST_DEADLINE_SECONDS,
+) -> dict[str, bytes | None]:
+    """``{url: bytes}`` of small documents an index page links to (PEP 740 provenance), read
+    the way pages are (pip's network settings); None for a 404/410. ``IndexUnreachableError``
+    when one cannot be read."""
+    import httpx
+
+    found: dict[str, bytes | None] = {}
+    if not urls:
+        return found
+    trusted = tuple(settings.trusted_hosts) if settings is not None else ()
+    with ExitStack() as clients:
+        client = clients.enter_context(
+            _client(limits.READ_TIMEOUT_SECONDS, settings, verified=True)
+        )
+        for url in dict.fromkeys(urls):
+            chosen = client
+            if _is_trusted(url, trusted):
+                chosen = clients.enter_context(
+                    _client(limits.READ_TIMEOUT_SECONDS, settings, verified=False)
+                )
+            deadline = limits.Deadline.start("request-deadline", request_deadline)
+            try:
+                with chosen.stream("GET", url, headers={"Accept": "application/json"}) as response:
+                    if response.status_code in _NOT_FOUND:
+                        found[url] = None
+                        continue
+                    if response.status_code != 200:
+                        raise IndexUnreachableError(
+                            f"cannot read {redact_url(url)} (HTTP {response.status_code})"
+                        )
+                    found[url] = _read_body(response, deadline, max_bytes)
+            except httpx.HTTPError as error:
+                raise IndexUnreachableError(
+                    f"cannot read {redact_url(url)} ({_describe(error)})"
+                ) from None
+            except (_TooSlow, limits.DocumentError) as error:
+                raise IndexUnreachableError(f"cannot read {redact_url(url)} ({error})") from None
+    return found
+
+
 def project_page_url(index_url: str, name: str) -> str:
     return f"{index_url.rstrip('/')}/{canonicalize_name(name)}/"
 
@@ -364,13 +410,17 @@ class _TooSlow(Exception):
         super().__init__(deadline.describe())
 
 
-def _read_body(response: httpx.Response, deadline: limits.Deadline) -> bytes:
-    """The whole body, within the deadline and ``limits.INDEX_PAGE_MAX_BYTES``."""
+def _read_body(
+    response: httpx.Response,
+    deadline: limits.Deadline,
+    max_bytes: int = limits.INDEX_PAGE_MAX_BYTES,
+) -> bytes:
+    """The whole body, within the deadline and ``max_bytes`` (a page's limit by default)."""
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
-        limits.check_size(size, limits.INDEX_PAGE_MAX_BYTES)
+        limits.check_size(size, max_bytes)
         chunks.append(chunk)
         if deadline.expired:
             raise _TooSlow(deadline)
@@ -471,6 +521,7 @@ def _json_file(entry: object, page_url: str, index_url: str) -> IndexFile:
         raise ValueError(f"{filename}: 'hashes' must map hash names to strings")
     if not isinstance(yanked, (bool, str)):
         raise ValueError(f"{filename}: 'yanked' must be true, false or a reason")
+    provenance = entry.get("provenance")
     return IndexFile(
         filename=filename,
         url=_absolute_url(page_url, url),
@@ -479,6 +530,7 @@ def _json_file(entry: object, page_url: str, index_url: str) -> IndexFile:
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
         upload_time=upload_time if isinstance(upload_time, str) else None,
         index_url=index_url,
+        provenance=_absolute_url(page_url, provenance) if isinstance(provenance, str) else None,
     )
 
 
@@ -535,6 +587,9 @@ def _parse_html(content: bytes, page_url: str, index_url: str) -> Page:
                 yanked_reason=reason or None,
                 upload_time=None,
                 index_url=index_url,
+                provenance=urljoin(base, anchor["data-provenance"] or "")
+                if anchor.get("data-provenance")
+                else None,
             )
         )
     meta = parser.meta

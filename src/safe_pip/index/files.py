@@ -25,6 +25,7 @@ class IndexFile:
     yanked_reason: str | None
     upload_time: str | None
     index_url: str
+    provenance: str | None = None  # PEP 740: the URL of the file's provenance object
 
 
 # A PEP 792 project status marker other than "active": (status, reason).

@@ -128,7 +128,15 @@ class PageCache:
             "etag": etag,
             "last_modified": last_modified,
             "files": [
-                [f.filename, f.url, f.sha256, f.yanked, f.yanked_reason, f.upload_time]
+                [
+                    f.filename,
+                    f.url,
+                    f.sha256,
+                    f.yanked,
+                    f.yanked_reason,
+                    f.upload_time,
+                    f.provenance,
+                ]
                 for f in files
             ],
             "status": None if status is None else list(status),
@@ -227,9 +235,11 @@ def _files_from_rows(rows: list[object], index_url: str) -> list[IndexFile]:
     thousands of files: the checks are written out rather than called per value.)"""
     files: list[IndexFile] = []
     for row in rows:
-        if type(row) is not list or len(row) != 6:
+        # 7 fields since PEP 740 provenance URLs are kept (a 6-field row from an older
+        # safe-pip is malformed: the page is read again rather than taken without them)
+        if type(row) is not list or len(row) != 7:
             raise ValueError("malformed cache row")
-        filename, url, sha256, yanked, reason, upload_time = row
+        filename, url, sha256, yanked, reason, upload_time, provenance = row
         if (
             type(filename) is not str
             or type(url) is not str
@@ -237,9 +247,12 @@ def _files_from_rows(rows: list[object], index_url: str) -> list[IndexFile]:
             or (sha256 is not None and type(sha256) is not str)
             or (reason is not None and type(reason) is not str)
             or (upload_time is not None and type(upload_time) is not str)
+            or (provenance is not None and type(provenance) is not str)
         ):
             raise ValueError("malformed cache row")
-        files.append(IndexFile(filename, url, sha256, yanked, reason, upload_time, index_url))
+        files.append(
+            IndexFile(filename, url, sha256, yanked, reason, upload_time, index_url, provenance)
+        )
     return files
 
 

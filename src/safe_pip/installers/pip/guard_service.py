@@ -129,6 +129,7 @@ class GuardService:
         self._seen: SeenHashes | None = None
         self._avoided: dict[str, list[Avoided]] = {}
         self._pinned_blocked: str | None = None  # an exact pin policy blocks: steering is off
+        self._index_settings: IndexSettings | None = None  # how pip reached its indexes
 
     @classmethod
     def refusing(cls, error: SafePipError) -> GuardService:
@@ -306,6 +307,7 @@ class GuardService:
         if not build:
             self.outcome.main_result = result
             self.outcome.dry_run = bool(request.get("dry_run"))
+            self._index_settings = settings or IndexSettings(index_urls=tuple(index_urls))
         answer: dict[str, Any] = {"exit_code": result.exit_code}
         steering = self._steering_lines(items, _specifiers_by_name(plan))
         self.outcome.steering_notes.extend(steering)
@@ -322,9 +324,12 @@ class GuardService:
 
         wheels, target = wheels_from_json(request)
         main = self.outcome.main_result
-        result = check_wheels(
-            wheels, target, self.policy, plan=main.verdict.plan if main else (), now=self._now
-        )
+        plan = main.verdict.plan if main else []
+        result = check_wheels(wheels, target, self.policy, plan=plan, now=self._now)
+        if self._index_settings is not None:
+            provenance = _check_provenance(plan, wheels, self.policy, self._index_settings)
+            result.verdict.decisions.extend(provenance.verdict.decisions)
+            result.notes.extend(provenance.notes)
         result.notes[:0] = self._notes
         if main is not None:  # the machine report at the end carries them too
             main.verdict.decisions.extend(result.verdict.decisions)
@@ -493,6 +498,22 @@ class GuardService:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             _print(result, steering, self._report_options, on_stderr=False)
         return {"stdout": out.getvalue(), "stderr": err.getvalue()}
+
+
+def _check_provenance(
+    plan: Sequence[PlanItem], wheels: Sequence[Any], policy: Policy, settings: IndexSettings
+) -> GuardResult:
+    """PEP 740 provenance of the downloaded index wheels (built wheels are not the file the
+    index attested)."""
+    from safe_pip.pipeline.provenance.check import DownloadedFile, check_provenance
+
+    by_name = {item.name: item for item in plan if item.source is ArtifactSource.INDEX}
+    files = [
+        DownloadedFile(by_name[canonicalize_name(wheel.name)], wheel.path)
+        for wheel in wheels
+        if canonicalize_name(wheel.name) in by_name
+    ]
+    return check_provenance(files, policy, settings)
 
 
 def _print(
