@@ -1,9 +1,11 @@
 """What a wheel carries, end to end (issue 18, item 1): real pip with safe-pip's guard (the
 one-pass ``safe-pip install`` and the hook) opens each wheel after its hash check and before
-pip writes anything."""
+pip writes anything; safe-uv fetches and opens the plan's wheels before uv installs; ``safe-pip
+check --inspect`` downloads a lock file's wheels and opens them."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from support.guarded import Guarded
 from support.hook_helpers import PIP_MODULE, hook_venv, pip_install
 from support.index_server import LocalIndex
 from support.outcomes import installed, output
+from support.uv_helpers import SKIP_WITHOUT_UV, safe_uv_pip_install
+from support.uv_helpers import installed as uv_installed
 from support.venvs import BUNDLED, NEWEST
 
 pytestmark = pytest.mark.integration
@@ -67,3 +71,40 @@ def test_hook_blocks_a_startup_hook_before_pip_writes_anything(
     assert "Traceback" not in result.stderr
     assert installed(python, isolated_env) == {}
     assert not (_site_packages(python) / "sitecustomize.py").exists()
+
+
+@SKIP_WITHOUT_UV
+def test_safe_uv_blocks_a_release_that_adds_pth_code(
+    world: LocalIndex, target_venv: Path, isolated_env: dict[str, str]
+) -> None:
+    world.add("gateway", "1.0")
+    world.add("gateway", "1.1", files={"gateway_init.pth": EVIL_PTH})
+    first = safe_uv_pip_install(target_venv, world, isolated_env, "gateway==1.0")
+    assert first.returncode == 0, output(first)
+
+    result = safe_uv_pip_install(target_venv, world, isolated_env, "gateway==1.1")
+
+    assert result.returncode == 1, output(result)
+    assert "PTH-EXEC" in result.stdout and "new since installed 1.0" in result.stdout, output(
+        result
+    )
+    assert uv_installed(target_venv, isolated_env) == {"gateway": "1.0"}
+
+
+def test_check_inspect_downloads_and_inspects_a_lock_files_wheels(
+    world: LocalIndex,
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]],
+    tmp_path: Path,
+) -> None:
+    hosted = world.add("sitehooked", "1.0", files={"sitecustomize.py": "print('payload')\n"})
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        f"--index-url {world.url}\nsitehooked==1.0 --hash=sha256:{hosted.sha256}\n"
+    )
+
+    plain = safe_pip("check", requirements)
+    inspected = safe_pip("check", "--inspect", requirements)
+
+    assert plain.returncode == 0, output(plain)
+    assert inspected.returncode == 1, output(inspected)
+    assert "STARTUP-HOOK" in inspected.stdout, output(inspected)

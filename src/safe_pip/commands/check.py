@@ -58,6 +58,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--installed", action="store_true", help="check what is installed for --python"
     )
     parser.add_argument(
+        "--inspect",
+        action="store_true",
+        help="also download every wheel the FILEs list (for uv.lock and pylock.toml: every "
+        "platform's) into a temporary directory and look at what it carries: .pth code, "
+        "startup hooks, shadowed commands, RECORD (docs/package-contents.md)",
+    )
+    parser.add_argument(
         "--python",
         metavar="PATH",
         help="interpreter (or venv directory) for --installed and for resolving unpinned "
@@ -82,6 +89,8 @@ def run_check(args: argparse.Namespace) -> int:
     chosen = [bool(args.files), args.plan is not None, bool(args.installed)]
     if sum(chosen) != 1:
         raise UsageError("check needs exactly one of: FILE..., --plan FILE, --installed")
+    if args.inspect and not args.files:
+        raise UsageError("--inspect inspects the wheels of lock or requirements FILEs")
     own = own_options_from_parsed(args)
     policy = own.policy()
     if args.plan is not None:
@@ -103,9 +112,27 @@ def run_check(args: argparse.Namespace) -> int:
                 resolver=PipLockResolver(args.python),
                 index_urls=args.index_urls,
             )
+            if args.inspect:
+                progress.show("downloading and inspecting the wheels...")
+                _add_inspection(result, policy)
         options = own.report_options(audit=True, environment=", ".join(files), sources=files)
     print_verdict(result, options)
     return result.exit_code
+
+
+def _add_inspection(result: GuardResult, policy: Policy) -> None:
+    """``--inspect``: the contents findings of every wheel the checked plan lists."""
+    import tempfile
+
+    from safe_pip.pipeline.contents.fetch import inspect_plan_wheels
+    from safe_pip.pipeline.contents.inspect import InstallTarget
+
+    with tempfile.TemporaryDirectory(prefix="safe-pip-inspect-") as work:
+        inspected = inspect_plan_wheels(
+            result.verdict.plan, policy, None, InstallTarget(), Path(work), record=False
+        )
+    result.verdict.decisions.extend(inspected.verdict.decisions)
+    result.notes.extend(inspected.notes)
 
 
 def check_plan_json(source: str, policy: Policy) -> GuardResult:

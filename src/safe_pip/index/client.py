@@ -196,6 +196,51 @@ def fetch_small_files(
     return found
 
 
+def download_files(
+    downloads: Sequence[tuple[str, Path]], *, settings: IndexSettings | None = None
+) -> dict[Path, str]:
+    """Stream each ``(url, path)`` to ``path``, read the way pages are (pip's or uv's network
+    settings); ``{path: sha256 of what was written}``. ``IndexUnreachableError`` when one
+    cannot be downloaded."""
+    import hashlib
+
+    import httpx
+
+    written: dict[Path, str] = {}
+    trusted = tuple(settings.trusted_hosts) if settings is not None else ()
+    with ExitStack() as clients:
+        verified = clients.enter_context(
+            _client(limits.READ_TIMEOUT_SECONDS, settings, verified=True)
+        )
+        unverified: httpx.Client | None = None
+        for url, path in downloads:
+            client = verified
+            if _is_trusted(url, trusted):
+                if unverified is None:
+                    unverified = clients.enter_context(
+                        _client(limits.READ_TIMEOUT_SECONDS, settings, verified=False)
+                    )
+                client = unverified
+            digest = hashlib.sha256()
+            try:
+                with client.stream("GET", url) as response, path.open("wb") as out:
+                    if response.status_code != 200:
+                        raise IndexUnreachableError(
+                            f"cannot download {redact_url(url)} (HTTP {response.status_code})"
+                        )
+                    for chunk in response.iter_bytes():
+                        digest.update(chunk)
+                        out.write(chunk)
+            except httpx.HTTPError as error:
+                raise IndexUnreachableError(
+                    f"cannot download {redact_url(url)} ({_describe(error)})"
+                ) from None
+            except OSError as error:
+                raise IndexUnreachableError(f"cannot write {path}: {error}") from None
+            written[path] = digest.hexdigest()
+    return written
+
+
 def project_page_url(index_url: str, name: str) -> str:
     return f"{index_url.rstrip('/')}/{canonicalize_name(name)}/"
 

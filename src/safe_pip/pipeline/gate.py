@@ -54,6 +54,7 @@ def candidate_from_json(raw: Mapping[str, Any]) -> Candidate:
             yanked_reason=page.get("yanked_reason"),
             upload_time=page.get("upload_time"),
             index_url=str(page.get("index_url") or item.index_url or ""),
+            provenance=page["provenance"] if isinstance(page.get("provenance"), str) else None,
         )
     return Candidate(item=item, page=index_file, version_known=bool(version))
 

@@ -459,17 +459,31 @@ def _complete_view(name: str) -> bool:
 
 
 def _keep_upload_times(link_class: Any) -> None:
-    """Older pips drop a JSON page's ``upload-time``: note it by URL for the checker."""
+    """Older pips drop a JSON page's ``upload-time``, and every pip a file's PEP 740
+    ``provenance`` link: note them by URL for the checker."""
     original = link_class.from_json
 
     def from_json(cls: Any, file_data: Any, *args: Any, **kwargs: Any) -> Any:
         link = original.__func__(cls, file_data, *args, **kwargs)
-        upload_time = file_data.get("upload-time") if isinstance(file_data, dict) else None
+        facts = file_data if isinstance(file_data, dict) else {}
+        upload_time = facts.get("upload-time")
         if link is not None and isinstance(upload_time, str):
             plan_from_pip.UPLOAD_TIMES[link.url] = upload_time
+        plan_from_pip.note_provenance(link, facts.get("provenance"), args, kwargs)
         return link
 
     link_class.from_json = classmethod(from_json)
+    original_element = getattr(link_class, "from_element", None)
+    if original_element is None:
+        return
+
+    def from_element(cls: Any, attributes: Any, *args: Any, **kwargs: Any) -> Any:
+        link = original_element.__func__(cls, attributes, *args, **kwargs)
+        provenance = attributes.get("data-provenance") if isinstance(attributes, dict) else None
+        plan_from_pip.note_provenance(link, provenance, args[1:], kwargs)  # base_url
+        return link
+
+    link_class.from_element = classmethod(from_element)
 
 
 # ---------------------------------------------------------------- the full check

@@ -19,6 +19,18 @@ _HASH_CHUNK = 1 << 20
 # PEP 700 upload times read off JSON index pages, by file URL, for pips whose ``Link`` does
 # not keep them (filled in by ``pip_patch``).
 UPLOAD_TIMES: dict[str, str] = {}
+# PEP 740 provenance URLs (JSON ``provenance``, HTML ``data-provenance``), by file URL.
+PROVENANCE_URLS: dict[str, str] = {}
+
+
+def note_provenance(link: Any, provenance: object, args: Any, kwargs: Any) -> None:
+    """Remember ``link``'s provenance URL, made absolute against the page it was on."""
+    if link is None or not isinstance(provenance, str) or not provenance:
+        return
+    from urllib.parse import urljoin
+
+    page = args[0] if args else kwargs.get("page_url") or kwargs.get("base_url") or link.url
+    PROVENANCE_URLS[link.url] = urljoin(str(page), provenance)
 
 
 class PlanError(Exception):
@@ -162,6 +174,7 @@ def page_facts(link: Any, index_urls: list[str]) -> dict[str, Any] | None:
         "yanked_reason": link.yanked_reason or None,
         "upload_time": _upload_time(link),
         "index_url": index_url,
+        "provenance": PROVENANCE_URLS.get(link.url),
     }
 
 

@@ -130,6 +130,7 @@ class GuardService:
         self._avoided: dict[str, list[Avoided]] = {}
         self._pinned_blocked: str | None = None  # an exact pin policy blocks: steering is off
         self._index_settings: IndexSettings | None = None  # how pip reached its indexes
+        self._pages: dict[str, list[IndexFile]] = {}  # the page entries pip read (install)
 
     @classmethod
     def refusing(cls, error: SafePipError) -> GuardService:
@@ -308,6 +309,7 @@ class GuardService:
             self.outcome.main_result = result
             self.outcome.dry_run = bool(request.get("dry_run"))
             self._index_settings = settings or IndexSettings(index_urls=tuple(index_urls))
+            self._pages = pages
         answer: dict[str, Any] = {"exit_code": result.exit_code}
         steering = self._steering_lines(items, _specifiers_by_name(plan))
         self.outcome.steering_notes.extend(steering)
@@ -327,7 +329,9 @@ class GuardService:
         plan = main.verdict.plan if main else []
         result = check_wheels(wheels, target, self.policy, plan=plan, now=self._now)
         if self._index_settings is not None:
-            provenance = _check_provenance(plan, wheels, self.policy, self._index_settings)
+            provenance = _check_provenance(
+                plan, wheels, self.policy, self._index_settings, self._pages
+            )
             result.verdict.decisions.extend(provenance.verdict.decisions)
             result.notes.extend(provenance.notes)
         result.notes[:0] = self._notes
@@ -501,10 +505,14 @@ class GuardService:
 
 
 def _check_provenance(
-    plan: Sequence[PlanItem], wheels: Sequence[Any], policy: Policy, settings: IndexSettings
+    plan: Sequence[PlanItem],
+    wheels: Sequence[Any],
+    policy: Policy,
+    settings: IndexSettings,
+    pages: Mapping[str, Sequence[IndexFile]],
 ) -> GuardResult:
     """PEP 740 provenance of the downloaded index wheels (built wheels are not the file the
-    index attested)."""
+    index attested), from the page entries pip read (no page is fetched again)."""
     from safe_pip.pipeline.provenance.check import DownloadedFile, check_provenance
 
     by_name = {item.name: item for item in plan if item.source is ArtifactSource.INDEX}
@@ -513,7 +521,7 @@ def _check_provenance(
         for wheel in wheels
         if canonicalize_name(wheel.name) in by_name
     ]
-    return check_provenance(files, policy, settings)
+    return check_provenance(files, policy, settings, pages=pages)
 
 
 def _print(

@@ -43,6 +43,7 @@ class UvInstaller:
     runs: PlanningRuns  # started by start(), before safe-pip imported its checks
     report_options: ReportOptions | None = None  # how a build blocked while installing is shown
     _plan: UvPlan | None = field(default=None, init=False)
+    _environment: str | None = field(default=None, init=False)  # where uv installs
     _gate: BuildGate | None = field(default=None, init=False)
 
     name = "uv"
@@ -108,7 +109,7 @@ class UvInstaller:
         except SafePipError:
             self.runs.environment()
             raise
-        checked.environment = self.runs.environment()
+        checked.environment = self._environment = self.runs.environment()
         return checked
 
     def _steered(self, gate: BuildGate, check: Check) -> Checked:
@@ -182,6 +183,7 @@ class UvInstaller:
         if self._plan is None or self._gate is None:
             raise RuntimeError("install() before plan_and_check()")
         install_args = [*self.request.target_args, *self.request.install_args]
+        self._inspect_wheels(items)
         try:
             return install_with_uv(
                 self.uv,
@@ -196,6 +198,23 @@ class UvInstaller:
         except BuildBlocked as blocked:  # a build requirement met only now, and flagged
             report(blocked.result, self.report_options or ReportOptions())
             raise
+
+    def _inspect_wheels(self, items: Sequence[PlanItem]) -> None:
+        """What the plan's wheels carry, before uv writes anything (``inspect_wheels``)."""
+        from safe_pip.installers.base import report
+        from safe_pip.installers.uv.inspect_wheels import ContentsBlocked, inspect_for_uv
+        from safe_pip.pipeline.report_options import ReportOptions
+
+        assert self._gate is not None
+        # --target/--prefix install elsewhere than the environment uv names
+        environment = None if self.request.location_args else self._environment
+        result = inspect_for_uv(
+            items, self._gate.policy, self._gate.settings, environment, self.work
+        )
+        if result.verdict.decisions or result.notes:
+            report(result, self.report_options or ReportOptions())
+        if result.verdict.blocked:
+            raise ContentsBlocked(result)
 
     def close(self) -> None:
         self.runs.cancel()

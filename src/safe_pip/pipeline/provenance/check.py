@@ -152,12 +152,14 @@ def check_provenance(
     policy: Policy,
     settings: IndexSettings,
     *,
+    pages: Mapping[str, Sequence[IndexFile]] | None = None,
     now: datetime | None = None,
     record: bool = True,
     history_path: Path | None = None,
 ) -> GuardResult:
-    """Fetch the index pages and provenance of ``files``, verify, decide with ``policy``; when
-    nothing blocks and ``record`` is true, remember each project's first attested publisher."""
+    """Fetch the provenance of ``files`` (and their index pages, unless ``pages`` are given:
+    the entries the installer read), verify, decide with ``policy``; when nothing blocks and
+    ``record`` is true, remember each project's first attested publisher."""
     from safe_pip.index.client import fetch_index_files, fetch_small_files
 
     now = now or datetime.now(timezone.utc)
@@ -169,27 +171,31 @@ def check_provenance(
         # nothing can be verified: only a project that was attested before (dropped?) or
         # that must be attested is worth reading its page for
         files = [f for f in files if _must_look(f.item.name, policy, history)]
-    if not files or not settings.index_urls:
+    if not files or (pages is None and not settings.index_urls):
         if history is not None:
             history.close()
         return GuardResult(verdict=Verdict(plan=items), notes=notes)
 
-    def read() -> tuple[dict[str, list[IndexFile]], dict[str, bytes | None]]:
-        pages = fetch_index_files(
-            settings.index_urls,
-            [f.item.name for f in files],
-            settings=settings,
-            request_deadline=policy.request_deadline,
-            run_deadline=policy.run_deadline,
+    def read() -> tuple[Mapping[str, Sequence[IndexFile]], dict[str, bytes | None]]:
+        read_pages: Mapping[str, Sequence[IndexFile]] = (
+            pages
+            if pages is not None
+            else fetch_index_files(
+                settings.index_urls,
+                [f.item.name for f in files],
+                settings=settings,
+                request_deadline=policy.request_deadline,
+                run_deadline=policy.run_deadline,
+            )
         )
         urls = [
             entry.provenance
             for f in files
-            for entry in [_entry(f.item, pages.get(canonicalize_name(f.item.name), ()))]
+            for entry in [_entry(f.item, read_pages.get(canonicalize_name(f.item.name), ()))]
             if entry is not None and entry.provenance
         ]
         documents = fetch_small_files(urls, settings=settings) if urls and available() else {}
-        return pages, documents
+        return read_pages, documents
 
     try:
         read_data = unless_fail_open(read, policy, notes)

@@ -1,0 +1,58 @@
+"""safe-uv: what the wheels of the checked plan carry, before uv installs them.
+
+uv downloads into its own cache while it installs, so the files are not there to open before
+it writes. Each wheel of the plan is fetched first into safe-uv's work directory and its
+sha256 compared with the checked one; uv installs from the vetted pylock.toml, which pins the
+same sha256, so the bytes inspected are the bytes uv installs. (Each wheel is downloaded
+twice; an sdist uv builds is not inspected.)
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from safe_pip import exit_codes
+from safe_pip.errors import SafePipError
+from safe_pip.index.settings import IndexSettings
+from safe_pip.models import PlanItem
+from safe_pip.pipeline.check_plan import GuardResult
+from safe_pip.pipeline.contents.inspect import InstallTarget
+from safe_pip.pipeline.policy import Policy
+
+
+class ContentsBlocked(SafePipError):
+    """A wheel of the plan carries what policy blocks; ``result`` says what."""
+
+    exit_code = exit_codes.BLOCKED
+
+    def __init__(self, result: GuardResult) -> None:
+        super().__init__("blocked before uv installed anything")
+        self.result = result
+
+
+def inspect_for_uv(
+    items: Sequence[PlanItem],
+    policy: Policy,
+    settings: IndexSettings | None,
+    environment: str | None,
+    work: Path,
+) -> GuardResult:
+    """Contents findings of the plan's wheels against the environment uv installs into
+    (``environment``: its path as uv names it; None: unknown, compared with nothing)."""
+    from safe_pip.pipeline.contents.fetch import inspect_plan_wheels
+
+    return inspect_plan_wheels(items, policy, settings, target_of(environment), work / "inspect")
+
+
+def target_of(environment: str | None) -> InstallTarget:
+    """The site-packages and scripts directories of a virtual environment uv named."""
+    if not environment or not os.path.isdir(environment):
+        return InstallTarget()
+    posix = glob.glob(os.path.join(environment, "lib", "python*", "site-packages"))
+    windows = os.path.join(environment, "Lib", "site-packages")
+    lib_dirs = tuple(posix) + ((windows,) if os.path.isdir(windows) else ())
+    scripts = os.path.join(environment, "Scripts" if os.name == "nt" else "bin")
+    return InstallTarget(lib_dirs, scripts)
