@@ -305,3 +305,12 @@ def test_an_ignore_entry_names_the_finding_for_its_package(tmp_path: Path) -> No
     wheel = build_wheel(tmp_path, "pkg", "1.0", files={"sitecustomize.py": "print(1)\n"})
     ((finding_id, action, _),) = _check(tmp_path, wheel, policy=policy)
     assert (finding_id, action) == ("STARTUP-HOOK", Action.IGNORE)
+
+
+def test_a_blocked_contents_finding_says_where_to_read_and_how_to_accept(tmp_path: Path) -> None:
+    from safe_pip.pipeline.policy import decide
+    from safe_pip.pipeline.report import hint_lines
+
+    finding = _contents_finding("STARTUP-HOOK")
+    (hint,) = [h for h in hint_lines(decide([finding], Policy(), NOW.date())) if "STARTUP" in h]
+    assert "docs/package-contents.md" in hint and "ignore" in hint

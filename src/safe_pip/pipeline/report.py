@@ -283,6 +283,19 @@ def hint_lines(decisions: Sequence[Decision]) -> list[str]:
             "hint: a hash mismatch means the file is not the one the index published, you pinned"
             " or safe-pip saw before; find out why before installing it"
         )
+    carried = [f for f in blocking if f.category in (Category.CONTENTS, Category.PROVENANCE)]
+    if carried:
+        hints.append(
+            f"hint: {carried[0].id} ({carried[0].name}): see docs/package-contents.md; if you"
+            " know why, accept it with an ignore entry naming the id and package (for a .pth"
+            " file: pth-allow)"
+        )
+    typed = sorted({f.name for f in blocking if f.category is Category.TYPOSQUAT})
+    if typed:
+        hints.append(
+            f"hint: check the name you typed: {', '.join(typed)}; if it is the one you mean:"
+            f" --allow {typed[0]}"
+        )
     fixes: dict[str, list[str]] = {}
     for finding in blocking:
         if finding.category is Category.VULNERABILITY and finding.fixed_in:
