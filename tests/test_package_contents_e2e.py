@@ -15,6 +15,7 @@ from support.guarded import Guarded
 from support.hook_helpers import PIP_MODULE, hook_venv, pip_install
 from support.index_server import LocalIndex
 from support.outcomes import installed, output
+from support.sdists import sdist_bytes, sdist_filename
 from support.uv_helpers import SKIP_WITHOUT_UV, safe_uv_pip_install
 from support.uv_helpers import installed as uv_installed
 from support.venvs import BUNDLED, NEWEST
@@ -108,3 +109,15 @@ def test_check_inspect_downloads_and_inspects_a_lock_files_wheels(
     assert plain.returncode == 0, output(plain)
     assert inspected.returncode == 1, output(inspected)
     assert "STARTUP-HOOK" in inspected.stdout, output(inspected)
+
+
+def test_a_wheel_built_from_an_sdist_is_inspected_before_install(guarded: Guarded) -> None:
+    sdist = sdist_bytes("builtpkg", "1.0", wheel_files={"usercustomize.py": "print('x')\n"})
+    guarded.index.add_file("builtpkg", "1.0", sdist_filename("builtpkg", "1.0"), sdist)
+    python = guarded.venv(BUNDLED)
+
+    result = guarded.install(python, "builtpkg")
+
+    assert result.returncode == 1, output(result)
+    assert "STARTUP-HOOK" in result.stdout and "usercustomize.py" in result.stdout, output(result)
+    assert guarded.installed(python) == {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from support.wheels import FIXED_ZIP_TIME, metadata_text, module_name
@@ -35,6 +35,7 @@ NAME = {name!r}
 VERSION = {version!r}
 METADATA = {metadata!r}
 WHEEL = b"Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+EXTRA = {wheel_files!r}
 
 
 def get_requires_for_build_wheel(config_settings=None):
@@ -53,7 +54,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         ("%s/__init__.py" % part, b""),
         (dist_info + "/METADATA", METADATA.encode()),
         (dist_info + "/WHEEL", WHEEL),
-    ]
+    ] + [(path, text.encode()) for path, text in sorted(EXTRA.items())]
     record = "".join("%s,%s,%d\\n" % (p, _record_hash(d), len(d)) for p, d in members)
     members.append((dist_info + "/RECORD", (record + dist_info + "/RECORD,,\\n").encode()))
     filename = "%s-%s-py3-none-any.whl" % (part, VERSION)
@@ -81,11 +82,13 @@ def sdist_bytes(
     requires: Sequence[str] = (),
     build_requires: Sequence[str] = (),
     backend_imports: Sequence[str] = (),
+    wheel_files: Mapping[str, str] | None = None,
 ) -> bytes:
     """A ``.tar.gz`` sdist built by its own in-tree backend.
 
     ``marker``: importing the backend (metadata preparation or a build) writes this file.
     ``backend_imports``: modules the backend imports (e.g. a build dependency's module).
+    ``wheel_files``: more archive paths -> text in the wheel the backend builds.
     """
     root = f"{module_name(name)}-{version}"
     metadata = metadata_text(name, version, requires)
@@ -103,6 +106,7 @@ def sdist_bytes(
         version=version,
         metadata=metadata,
         zip_time=FIXED_ZIP_TIME,
+        wheel_files=dict(wheel_files or {}),
     )
     members = {
         f"{root}/PKG-INFO": metadata,
