@@ -39,23 +39,26 @@ def main(argv: list[str] | None = None) -> int:
         site = Path(tmp) / "site"
         for number in range(args.installed):
             _installed(site, f"dist{number}", 40)
-        environment = read_environment([str(site)], str(Path(tmp) / "bin"))
-        timings = []
+        environment = read_environment([str(site)], str(Path(tmp) / "bin"))  # lazy: a fresh
+        timings = []  # install into it reads no RECORD
         for _ in range(args.runs):
             start = time.perf_counter()
             contents = read_wheel(wheel)
             contents_findings("typical", "1.0", contents, environment, Previous())
             timings.append((time.perf_counter() - start) * 1000)
+        # the worst case: a file the wheel installs exists already, so every RECORD is read
+        (site / "dist0").mkdir(exist_ok=True)
+        (site / "dist0" / "m0.py").write_text("")
         start = time.perf_counter()
-        read_environment([str(site)], str(Path(tmp) / "bin"))
+        read_environment([str(site)], str(Path(tmp) / "bin")).owners_of_file("dist0/m0.py")
         env_ms = (time.perf_counter() - start) * 1000
     timings.sort()
     median = statistics.median(timings)
     print(
         f"typical wheel ({args.members} modules, {wheel_size / 1e3:.0f} kB): median "
         f"{median:.3f} ms, 95th percentile {timings[int(len(timings) * 0.95)]:.3f} ms "
-        f"({args.runs} runs); reading an environment of {args.installed} distributions "
-        f"once: {env_ms:.1f} ms"
+        f"({args.runs} runs); when a file exists already, reading the RECORDs of an "
+        f"environment of {args.installed} distributions once: {env_ms:.1f} ms"
     )
     if args.max_ms is not None and median > args.max_ms:
         print(f"FAIL: median {median:.3f} ms > {args.max_ms} ms")

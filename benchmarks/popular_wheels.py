@@ -165,7 +165,7 @@ def _together(wheels: list[Path], fired: Counter[str]) -> list[str]:
         distributions[name] = InstalledDistribution(
             name, "0", lib_files, frozenset(wheel.script_names), ()
         )
-    environment = TargetEnvironment(distributions)
+    environment = TargetEnvironment(distributions=distributions)
     blocked = []
     for path, wheel in contents.items():
         project, version = path.name.split("-")[:2]

@@ -314,3 +314,29 @@ def test_a_blocked_contents_finding_says_where_to_read_and_how_to_accept(tmp_pat
     finding = _contents_finding("STARTUP-HOOK")
     (hint,) = [h for h in hint_lines(decide([finding], Policy(), NOW.date())) if "STARTUP" in h]
     assert "docs/package-contents.md" in hint and "ignore" in hint
+
+
+def test_a_fresh_install_reads_no_other_distributions_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cost: another distribution's RECORD is read only when a path the wheel installs
+    exists already."""
+    from safe_pip.pipeline.contents import environment
+
+    site = tmp_path / "site"
+    for number in range(20):
+        _install_fake(site, f"other{number}", "1.0", {f"other{number}/__init__.py": ""})
+    read: list[Path] = []
+    original = environment._record_rows
+
+    def counting(record: Path) -> list[tuple[str, str]]:
+        read.append(record)
+        return original(record)
+
+    monkeypatch.setattr(environment, "_record_rows", counting)
+    wheel = build_wheel(tmp_path, "pkg", "1.0")
+    assert _check(tmp_path, wheel, site=site) == []
+    assert read == []
+    clashing = build_wheel(tmp_path / "b", "pkg", "1.1", files={"other3/__init__.py": "x\n"})
+    assert _check(tmp_path, clashing, version="1.1", site=site)[0][0] == "FILE-CLASH"
+    assert len(read) == 20

@@ -10,7 +10,7 @@ import io
 import os
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -29,31 +29,86 @@ class InstalledDistribution:
     pth_lines: tuple[str, ...]  # executable lines of the .pth files it installed
 
 
-@dataclass
 class TargetEnvironment:
-    """The distributions installed where the wheels will go (empty: nothing known)."""
+    """The distributions installed where the wheels will go, read lazily: a project's own
+    RECORD when it is asked for, and every RECORD only when a path or command a wheel would
+    install already exists there (a fresh install into a large environment reads none).
+    ``distributions`` given: those, and nothing is read from disk."""
 
-    distributions: dict[str, InstalledDistribution] = field(default_factory=dict)
-    _file_owners: dict[str, list[str]] | None = None
-    _script_owners: dict[str, list[str]] | None = None
+    def __init__(
+        self,
+        lib_dirs: Sequence[str] = (),
+        scripts_dir: str | None = None,
+        distributions: dict[str, InstalledDistribution] | None = None,
+    ) -> None:
+        self.lib_dirs = list(dict.fromkeys(lib_dirs))
+        self.scripts_dir = scripts_dir
+        self._all = distributions
+        self._dist_infos: dict[str, tuple[Path, Path]] | None = None  # name -> (lib, dist-info)
+        self._read: dict[str, InstalledDistribution | None] = {}
+        self._file_owners: dict[str, list[str]] | None = None
+        self._script_owners: dict[str, list[str]] | None = None
+
+    def installed(self, name: str) -> InstalledDistribution | None:
+        """The installed distribution of project ``name`` (PEP 503-normalized), if any."""
+        if self._all is not None:
+            return self._all.get(name)
+        if name not in self._read:
+            found = self._listing().get(name)
+            self._read[name] = (
+                None if found is None else _read_distribution(*found, self.scripts_dir)
+            )
+        return self._read[name]
 
     def owners_of_file(self, path: str) -> list[str]:
+        if self._all is None and not any(
+            os.path.lexists(os.path.join(lib, path)) for lib in self.lib_dirs
+        ):
+            return []
         if self._file_owners is None:
             owners: dict[str, list[str]] = {}
-            for dist in self.distributions.values():
+            for dist in self._everything():
                 for file in dist.lib_files:
                     owners.setdefault(file, []).append(dist.name)
             self._file_owners = owners
         return self._file_owners.get(path, [])
 
     def owners_of_script(self, name: str) -> list[str]:
+        if self._all is None and not self._script_exists(name):
+            return []
         if self._script_owners is None:
             owners: dict[str, list[str]] = {}
-            for dist in self.distributions.values():
+            for dist in self._everything():
                 for script in dist.scripts:
                     owners.setdefault(_script_key(script), []).append(dist.name)
             self._script_owners = owners
         return self._script_owners.get(_script_key(name), [])
+
+    def _script_exists(self, name: str) -> bool:
+        if self.scripts_dir is None:
+            return False
+        candidates = (name, name + ".exe", name + "-script.py")
+        return any(os.path.lexists(os.path.join(self.scripts_dir, c)) for c in candidates)
+
+    def _listing(self) -> dict[str, tuple[Path, Path]]:
+        if self._dist_infos is None:
+            found: dict[str, tuple[Path, Path]] = {}
+            for lib_dir in self.lib_dirs:
+                try:
+                    entries = sorted(os.scandir(lib_dir), key=lambda e: e.name)
+                except OSError:
+                    continue
+                for entry in entries:
+                    if entry.name.endswith(".dist-info") and entry.is_dir():
+                        name = canonicalize_name(entry.name[: -len(".dist-info")].split("-")[0])
+                        found.setdefault(name, (Path(lib_dir), Path(entry.path)))
+            self._dist_infos = found
+        return self._dist_infos
+
+    def _everything(self) -> list[InstalledDistribution]:
+        if self._all is not None:
+            return list(self._all.values())
+        return [d for d in (self.installed(name) for name in self._listing()) if d is not None]
 
 
 def _script_key(name: str) -> str:
@@ -66,19 +121,9 @@ def _script_key(name: str) -> str:
 
 
 def read_environment(lib_dirs: Sequence[str], scripts_dir: str | None) -> TargetEnvironment:
-    """Every ``.dist-info`` distribution in ``lib_dirs`` (missing directories are empty)."""
-    environment = TargetEnvironment()
-    for lib_dir in dict.fromkeys(lib_dirs):
-        try:
-            entries = sorted(os.scandir(lib_dir), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.endswith(".dist-info") and entry.is_dir():
-                dist = _read_distribution(Path(lib_dir), Path(entry.path), scripts_dir)
-                if dist is not None:
-                    environment.distributions.setdefault(dist.name, dist)
-    return environment
+    """The ``.dist-info`` distributions in ``lib_dirs`` (missing directories are empty),
+    read as they are asked for."""
+    return TargetEnvironment(lib_dirs, scripts_dir)
 
 
 def _read_distribution(

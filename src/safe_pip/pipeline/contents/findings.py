@@ -137,11 +137,14 @@ def _script_findings(
 ) -> list[Finding]:
     reserved: list[str] = []
     taken: list[str] = []
+    own = environment.installed(name)
     for script in wheel.script_names:
         owner = _reserved_owner(script)
         if owner is not None and owner != name:
             reserved.append(script)
             continue
+        if own is not None and script in own.scripts:
+            continue  # an upgrade replaces its own command
         others = [o for o in environment.owners_of_script(script) if o != name]
         if others and owner is None:
             taken.append(f"{script} (of {', '.join(sorted(others))})")
@@ -188,13 +191,15 @@ def _clash_findings(
         )
     clashes: list[str] = []
     record = wheel.record or {}
+    own = environment.installed(name)  # an upgrade overwrites its own files: no clash
     for (where, path), member in sorted(wheel.installed.items()):
-        if where != "lib":
+        if where != "lib" or (own is not None and path in own.lib_files):
             continue
         for owner in environment.owners_of_file(path):
             if owner == name:
                 continue
-            theirs = environment.distributions[owner].lib_files.get(path, "")
+            installed = environment.installed(owner)
+            theirs = installed.lib_files.get(path, "") if installed else ""
             ours = record.get(member, ("", ""))[0]
             if ours and ours == theirs:
                 continue  # the same bytes (a shared namespace __init__.py): nothing changes

@@ -82,11 +82,7 @@ def inspect_wheels(
 ) -> Inspection:
     """Open every wheel (central directory + the members that matter) and compare it with the
     target environment and the project's first-seen release."""
-    environment = (
-        read_environment(target.lib_dirs, target.scripts_dir)
-        if target.lib_dirs
-        else TargetEnvironment()
-    )
+    environment = read_environment(target.lib_dirs, target.scripts_dir)
     findings: list[Finding] = []
     seen_lines: dict[str, tuple[str, tuple[str, ...]]] = {}
     for wheel in wheels:
@@ -117,7 +113,7 @@ def record_first_seen(
 def _previous(
     name: str, environment: TargetEnvironment, history: ProjectHistory | None
 ) -> Previous:
-    installed = environment.distributions.get(name)
+    installed = environment.installed(name)
     first = history.first_pth_lines(name) if history is not None else None
     return Previous(
         installed_version=installed.version if installed else None,
