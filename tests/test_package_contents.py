@@ -340,3 +340,22 @@ def test_a_fresh_install_reads_no_other_distributions_record(
     clashing = build_wheel(tmp_path / "b", "pkg", "1.1", files={"other3/__init__.py": "x\n"})
     assert _check(tmp_path, clashing, version="1.1", site=site)[0][0] == "FILE-CLASH"
     assert len(read) == 20
+
+
+def test_an_unreadable_history_fails_closed_or_is_noted_when_open(tmp_path: Path) -> None:
+    from safe_pip.errors import CannotCheckError
+    from safe_pip.pipeline.policy import FailMode
+
+    (tmp_path / "history.sqlite").write_text("not a database")
+    wheel = build_wheel(tmp_path, "pkg", "1.0", files={"pkg.pth": "import os\n"})
+    with pytest.raises(CannotCheckError, match="project history"):
+        _check(tmp_path, wheel)
+    opened = check_wheels(
+        [WheelToInspect("pkg", "1.0", wheel)],
+        InstallTarget(),
+        Policy(fail_mode=FailMode.OPEN),
+        now=NOW,
+        history_path=tmp_path / "history.sqlite",
+    )
+    assert [d.finding.id for d in opened.verdict.decisions] == ["PTH-EXEC"]
+    assert any("fail-mode is open" in note for note in opened.notes)

@@ -65,7 +65,8 @@ class PopularProjects:
         return _ranks(self.names)
 
     def by_skeleton(self) -> dict[str, str]:
-        return _skeletons(self.names)
+        """Skeleton -> the most popular name with it, among the rule's targets."""
+        return _skeletons(self.names[:SKELETON_TARGETS])
 
 
 @lru_cache(maxsize=4)
@@ -108,9 +109,11 @@ def parse_popular(text: str) -> PopularProjects:
             header.append(line[1:].strip())
             continue
         rank, _, name = line.partition("\t")
-        if not rank.strip().isdigit() or not name.strip():
+        name = name.strip()
+        if not rank.strip().isdigit() or not name:
             raise ValueError(f"line {number} is not 'rank<TAB>name': {line[:60]!r}")
-        names.append(canonicalize_name(name.strip()))
+        plain = name.islower() and "_" not in name and "." not in name and "--" not in name
+        names.append(name if plain else canonicalize_name(name))
     if not names:
         raise ValueError("no project names in the file")
     return PopularProjects(tuple(dict.fromkeys(names)), " ".join(header))
@@ -144,20 +147,25 @@ def install_popular_list(source: Path) -> PopularProjects:
 
 
 def load_popular() -> PopularProjects:
-    """The refreshed list in the cache directory if there is one, else the shipped list."""
+    """The refreshed list in the cache directory if there is one, else the shipped list
+    (each parsed once per process, and again only when the file changes)."""
     refreshed = installed_list_path()
-    if refreshed.is_file():
-        try:
-            return _parse_cached(refreshed.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass  # a damaged refresh: the shipped list still works
+    try:
+        stat = refreshed.stat()
+        return _load_file(str(refreshed), stat.st_mtime_ns, stat.st_size)
+    except (OSError, ValueError):
+        return _load_shipped()  # none, or a damaged refresh: the shipped list still works
+
+
+@lru_cache(maxsize=4)
+def _load_file(path: str, mtime_ns: int, size: int) -> PopularProjects:
+    return parse_popular(Path(path).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _load_shipped() -> PopularProjects:
     shipped = resources.files("safe_pip.pipeline") / "data" / POPULAR_FILE_NAME
-    return _parse_cached(shipped.read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=2)
-def _parse_cached(text: str) -> PopularProjects:
-    return parse_popular(text)
+    return parse_popular(shipped.read_text(encoding="utf-8"))
 
 
 _FOLD = str.maketrans({"-": None, "_": None, ".": None, "0": "o", "1": "l", "i": "l"})

@@ -14,7 +14,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from safe_pip.errors import CannotCheckError, DatabaseError
+from safe_pip.errors import CannotCheckError
 from safe_pip.models import Category, Finding, PlanItem, Verdict
 from safe_pip.pipeline.check_plan import GuardResult, unless_fail_open
 from safe_pip.pipeline.contents.environment import TargetEnvironment, read_environment
@@ -142,9 +142,16 @@ def check_wheels(
     the wheels belong to (for the report); a wheel without one gets a minimal item."""
     now = now or datetime.now(timezone.utc)
     notes: list[str] = []
-    history = unless_fail_open(lambda: _open_history(history_path), policy, notes)
+    history = ProjectHistory.open(history_path)
     try:
-        inspection = inspect_wheels(wheels, target, history, policy.pth_allow)
+        try:
+            inspection = inspect_wheels(wheels, target, history, policy.pth_allow)
+        except CannotCheckError as exc:  # the history is unreadable
+            if not policy.fails_open:
+                raise
+            notes.append(f"first-seen .pth lines not compared (fail-mode is open): {exc}")
+            inspection = inspect_wheels(wheels, target, None, policy.pth_allow)
+            record = False
         by_name = {item.name: item for item in plan}
         items = [
             by_name.get(canonicalize_name(w.name))
@@ -152,16 +159,8 @@ def check_wheels(
             for w in wheels
         ]
         verdict = Verdict(plan=items, decisions=decide(inspection.findings, policy, now.date()))
-        if record and history is not None and not verdict.blocked:
+        if record and not verdict.blocked:
             unless_fail_open(lambda: record_first_seen(history, inspection, now), policy, notes)
         return GuardResult(verdict=verdict, notes=notes)
     finally:
-        if history is not None:
-            history.close()
-
-
-def _open_history(path: Path | None) -> ProjectHistory:
-    try:
-        return ProjectHistory.open(path)
-    except DatabaseError as exc:
-        raise CannotCheckError(str(exc)) from exc
+        history.close()
