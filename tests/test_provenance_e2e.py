@@ -20,6 +20,7 @@ from support.attestations import (
 )
 from support.guarded import Guarded
 from support.outcomes import output
+from support.uv_helpers import SKIP_WITHOUT_UV, safe_uv_pip_install
 from support.venvs import BUNDLED
 
 pytestmark = pytest.mark.integration
@@ -101,3 +102,13 @@ def test_a_release_without_attestation_after_attested_ones_warns(
         guarded.venv(BUNDLED), PIN, env=guarded.env_with(SAFE_PIP_ATTESTATION_DROPPED="block")
     )
     assert blocking.returncode == 1, output(blocking)
+
+
+@SKIP_WITHOUT_UV
+def test_safe_uv_checks_provenance_before_uv_installs(guarded: Guarded, assets: Path) -> None:
+    _publish(guarded, assets, OTHER_PROVENANCE)
+    python = guarded.venv(BUNDLED)
+    result = safe_uv_pip_install(python, guarded.index, guarded.env, PIN)
+    assert result.returncode == 1, output(result)
+    assert "ATTESTATION-INVALID" in result.stdout, output(result)
+    assert guarded.installed(python) == {}

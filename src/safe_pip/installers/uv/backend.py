@@ -205,11 +205,16 @@ class UvInstaller:
         from safe_pip.installers.uv.inspect_wheels import ContentsBlocked, inspect_for_uv
         from safe_pip.pipeline.report_options import ReportOptions
 
-        assert self._gate is not None
+        assert self._gate is not None and self._plan is not None
         # --target/--prefix install elsewhere than the environment uv names
         environment = None if self.request.location_args else self._environment
         result = inspect_for_uv(
-            items, self._gate.policy, self._gate.settings, environment, self.work
+            items,
+            self._gate.policy,
+            self._gate.settings,
+            environment,
+            self.work,
+            self._plan.index_urls,
         )
         if result.verdict.decisions or result.notes:
             report(result, self.report_options or ReportOptions())

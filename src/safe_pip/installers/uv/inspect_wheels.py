@@ -39,12 +39,16 @@ def inspect_for_uv(
     settings: IndexSettings | None,
     environment: str | None,
     work: Path,
+    index_urls: Sequence[str] = (),
 ) -> GuardResult:
     """Contents findings of the plan's wheels against the environment uv installs into
     (``environment``: its path as uv names it; None: unknown, compared with nothing)."""
     from safe_pip.pipeline.contents.fetch import inspect_plan_wheels
 
-    return inspect_plan_wheels(items, policy, settings, target_of(environment), work / "inspect")
+    target = target_of(environment)
+    return inspect_plan_wheels(
+        items, policy, settings, target, work / "inspect", index_urls=index_urls
+    )
 
 
 def target_of(environment: str | None) -> InstallTarget:

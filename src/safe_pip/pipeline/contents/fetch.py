@@ -2,11 +2,12 @@
 (safe-uv before ``uv pip install``, ``safe-pip check --inspect``): each index or URL wheel is
 downloaded into ``work`` and its sha256 compared with the checked one -- the installer
 verifies the same sha256, so the bytes inspected are the bytes installed -- and a local wheel
-is read where it is."""
+is read where it is. The downloaded index wheels' PEP 740 provenance is checked too."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -17,6 +18,7 @@ from safe_pip.pipeline.check_plan import GuardResult, unless_fail_open
 from safe_pip.pipeline.checks import download_hash_finding
 from safe_pip.pipeline.contents.inspect import InstallTarget, WheelToInspect, check_wheels
 from safe_pip.pipeline.policy import Policy, decide
+from safe_pip.pipeline.provenance.check import DownloadedFile, check_provenance
 
 _DOWNLOADED = (ArtifactSource.INDEX, ArtifactSource.DIRECT_URL)
 
@@ -28,11 +30,13 @@ def inspect_plan_wheels(
     target: InstallTarget,
     work: Path,
     *,
+    index_urls: Sequence[str] = (),
     now: datetime | None = None,
     record: bool = True,
 ) -> GuardResult:
     """Contents findings for every wheel of ``items`` (sdists, directories and VCS checkouts
-    are built by the installer: their wheels are not inspected here)."""
+    are built by the installer: their wheels are not inspected here), and the provenance of
+    the index wheels (``index_urls``: where to look for items that do not name their index)."""
     from safe_pip.index.client import download_files
 
     work.mkdir(parents=True, exist_ok=True)
@@ -67,4 +71,22 @@ def inspect_plan_wheels(
     result = check_wheels(wheels, target, policy, plan=items, now=now, record=record)
     result.verdict.decisions[:0] = mismatched
     result.notes[:0] = notes
+    attested = [
+        DownloadedFile(item, path)
+        for item, _, path in downloads
+        if item.source is ArtifactSource.INDEX and written.get(path) == item.sha256
+    ]
+    if attested:
+        named = [f.item.index_url for f in attested if f.item.index_url]
+        provenance = check_provenance(
+            attested,
+            policy,
+            replace(
+                settings or IndexSettings(), index_urls=tuple(dict.fromkeys([*named, *index_urls]))
+            ),
+            now=now,
+            record=record,
+        )
+        result.verdict.decisions.extend(provenance.verdict.decisions)
+        result.notes.extend(provenance.notes)
     return result
