@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from safe_pip import exit_codes
 from safe_pip.console import say
 from safe_pip.installers.base import Check, Checked, InstallOutcome, Planned, PlanRefused
 from safe_pip.installers.uv.args import UvInstallArgs
@@ -183,7 +184,9 @@ class UvInstaller:
         if self._plan is None or self._gate is None:
             raise RuntimeError("install() before plan_and_check()")
         install_args = [*self.request.target_args, *self.request.install_args]
-        self._inspect_wheels(items)
+        stopped = self._inspect_wheels(items)
+        if stopped is not None:
+            return stopped
         try:
             return install_with_uv(
                 self.uv,
@@ -199,10 +202,14 @@ class UvInstaller:
             report(blocked.result, self.report_options or ReportOptions())
             raise
 
-    def _inspect_wheels(self, items: Sequence[PlanItem]) -> None:
-        """What the plan's wheels carry, before uv writes anything (``inspect_wheels``)."""
+    def _inspect_wheels(self, items: Sequence[PlanItem]) -> InstallOutcome | None:
+        """What the plan's wheels carry, before uv writes anything (``inspect_wheels``). A
+        downloaded file whose sha256 is not the checked one ends the install as uv's own
+        refusal would (nothing installed, the hash-mismatch exit)."""
         from safe_pip.installers.base import report
         from safe_pip.installers.uv.inspect_wheels import ContentsBlocked, inspect_for_uv
+        from safe_pip.models import Action
+        from safe_pip.pipeline.checks import HASH_DOWNLOAD_ID
         from safe_pip.pipeline.report_options import ReportOptions
 
         assert self._gate is not None and self._plan is not None
@@ -216,10 +223,14 @@ class UvInstaller:
             self.work,
             self._plan.index_urls,
         )
+        blocking = [d for d in result.verdict.decisions if d.action is Action.BLOCK]
+        if blocking and all(d.finding.id == HASH_DOWNLOAD_ID for d in blocking):
+            return InstallOutcome(exit_codes.BLOCKED, hash_mismatch=True)
         if result.verdict.decisions or result.notes:
             report(result, self.report_options or ReportOptions())
         if result.verdict.blocked:
             raise ContentsBlocked(result)
+        return None
 
     def close(self) -> None:
         self.runs.cancel()
