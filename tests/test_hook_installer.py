@@ -388,6 +388,35 @@ def test_setup_without_a_venv_hooks_the_user_site(
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("user_flag", [[], ["--user"]])
+def test_setup_without_a_venv_guards_the_python3_on_path_not_safe_pips_own_env(
+    setup_env: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    user_flag: list[str],
+) -> None:
+    """safe-pip installed in a venv of its own (here: the test venv) and no venv active:
+    `setup` (and `setup --user`) hook the user site of the python3 on PATH, which is what a
+    plain `python3 -m pip install` runs; safe-pip's own venv is left alone."""
+    path_dir = tmp_path / "path-bin"
+    path_dir.mkdir()
+    (path_dir / "python3").symlink_to(BASE_PYTHON)
+    monkeypatch.setenv("PATH", f"{path_dir}{os.pathsep}{os.environ['PATH']}")
+
+    assert safe_pip_cli("setup", *user_flag, "--no-db-update", "--shell", "bash") == 0
+
+    captured = capsys.readouterr()
+    user_site = hook_target(interpreter_info(BASE_PYTHON), user=True).site_dir
+    assert captured.out.splitlines()[0] == f"hook: installed {user_site / 'safe_pip_hook.pth'}"
+    assert "-s`, `python -I`" in captured.err  # the user-site caveat, with the --system offer
+    own_site = hook_target(interpreter_info(sys.executable), user=False).site_dir
+    assert not (own_site / "safe_pip_hook.pth").exists()
+    assert safe_pip_cli("setup", "--undo", *user_flag) == 0
+    assert not (user_site / "safe_pip_hook.pth").exists()
+
+
+@pytest.mark.integration
 def test_setup_reports_what_it_did_when_the_database_update_fails(
     setup_env: Path,
     target_venv: Path,

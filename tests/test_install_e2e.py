@@ -459,3 +459,22 @@ def test_a_file_index_is_named_as_the_index_a_file_came_from(
     (package,) = json.loads(result.stdout)["packages"]
     assert package["index_url"] == mirror
     assert "could not be compared" not in result.stderr
+
+
+def test_without_a_venv_the_python3_on_path_is_the_target_and_named_first(
+    guarded: Guarded,
+) -> None:
+    """safe-pip runs from a venv of its own (as installed the README way) and no venv is
+    active: the install goes into the python3 on PATH, named on the first line, never into
+    safe-pip's own environment; `check --installed` audits the same interpreter."""
+    python = guarded.venv()
+    env = guarded.env_with(PATH=f"{python.parent}:{guarded.env['PATH']}")
+
+    result = guarded.safe_pip("install", "--index-url", guarded.index.url, "cleanlib", env=env)
+
+    assert result.returncode == 0, output(result)
+    first = result.stderr.splitlines()[0]
+    assert "no virtualenv is active" in first and str(python.parent / "python3") in first
+    assert guarded.installed(python) == {"cleanlib": "1.0"}
+    audit = guarded.safe_pip("check", "--installed", "--format", "json", env=env)
+    assert json.loads(audit.stdout)["environment"] == str(python.parent.parent)

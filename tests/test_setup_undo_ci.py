@@ -54,7 +54,8 @@ def test_setup_undo_removes_hook_and_every_shells_functions(
     assert f"aliases: removed the safe-pip functions from {bashrc}" in undone.stdout
     assert f"aliases: removed the safe-pip functions from {zshrc}" in undone.stdout
     assert lines[-1].startswith("kept: the advisory database in ")
-    assert "pipx uninstall safe-pip-guard" in lines[-1]
+    # this safe-pip runs from a plain venv (the test venv): removing it means deleting that
+    assert f"safe-pip itself (to remove it): rm -r {Path(sys.prefix).absolute()}" in lines[-1]
 
     again = safe_pip("setup", "--undo", "--python", target_venv, env=env)
     assert again.returncode == 0, output(again)

@@ -1,4 +1,6 @@
-"""Where safe-pip keeps its files: the user cache and config dirs (platformdirs).
+"""Where safe-pip keeps its files: the user cache and config dirs (platformdirs); and where
+this safe-pip itself is installed (``self_install``), for hints that name a command that
+changes that installation.
 
 ``SAFE_PIP_CACHE_DIR``, ``SAFE_PIP_DATA_DIR`` and ``SAFE_PIP_CONFIG_FILE`` override the
 defaults (tests use them).
@@ -7,11 +9,14 @@ defaults (tests use them).
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 APP_NAME = "safe-pip"
+DISTRIBUTION = "safe-pip-guard"
 
 
 def cache_dir() -> Path:
@@ -109,3 +114,76 @@ def data_dir() -> Path:
 def decision_log_path() -> Path:
     """One JSON line per guarded run (``safe-pip log``)."""
     return data_dir() / "decisions.jsonl"
+
+
+# ---------------------------------------------------------------- this safe-pip's own install
+
+
+@dataclass(frozen=True)
+class SelfInstall:
+    """``kind``: ``pipx``, ``uv tool``, ``venv`` (an environment of its own, as the README
+    installs it) or ``interpreter`` (installed into a Python that is not a venv)."""
+
+    kind: str
+    prefix: Path
+    python: str
+
+    def add_library_command(self, library: str) -> str:
+        """The command that makes ``library`` importable by this safe-pip."""
+        if self.kind == "pipx":
+            return shlex.join(["pipx", "inject", DISTRIBUTION, library])
+        if self.kind == "uv tool":
+            return shlex.join(["uv", "tool", "install", "--force", "--with", library, _source()])
+        return shlex.join([self.python, "-m", "pip", "install", library])
+
+    def uninstall_command(self) -> str:
+        """The command that removes this safe-pip."""
+        if self.kind == "pipx":
+            return shlex.join(["pipx", "uninstall", DISTRIBUTION])
+        if self.kind == "uv tool":
+            return shlex.join(["uv", "tool", "uninstall", DISTRIBUTION])
+        if self.kind == "venv":
+            return shlex.join(["rm", "-r", str(self.prefix)]) + (
+                " (and the safe-pip / safe-uv links you made to it)"
+            )
+        return shlex.join([self.python, "-m", "pip", "uninstall", DISTRIBUTION])
+
+
+def self_install() -> SelfInstall:
+    prefix = Path(sys.prefix).absolute()
+    python = str(Path(sys.executable).absolute())
+    if sys.prefix == getattr(sys, "base_prefix", sys.prefix):
+        kind = "interpreter"
+    elif (prefix / "pipx_metadata.json").is_file() or "pipx" in prefix.parts:
+        kind = "pipx"
+    elif (prefix / "uv-receipt.toml").is_file() or _is_under(prefix, ("uv", "tools")):
+        kind = "uv tool"
+    else:
+        kind = "venv"
+    return SelfInstall(kind=kind, prefix=prefix, python=python)
+
+
+def _is_under(prefix: Path, parts: tuple[str, str]) -> bool:
+    names = prefix.parts
+    return any(names[i : i + 2] == parts for i in range(len(names) - 1))
+
+
+def _source() -> str:
+    """Where this safe-pip was installed from (a checkout's path), else its name."""
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return DISTRIBUTION
+    import json
+
+    try:
+        url = json.loads(text or "{}").get("url", "")
+    except ValueError:
+        return DISTRIBUTION
+    if isinstance(url, str) and url.startswith("file://"):
+        from urllib.parse import unquote, urlsplit
+
+        return unquote(urlsplit(url).path)
+    return DISTRIBUTION

@@ -19,11 +19,15 @@ from typing import Any
 
 from safe_pip import limits
 from safe_pip.commands.own_options import add_policy_options, own_options_from_parsed
-from safe_pip.console import Progress
+from safe_pip.console import Progress, say
 from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.index.settings import IndexSettings, settings_from_json
 from safe_pip.installers.pip.lock_resolution import PipLockResolver
-from safe_pip.installers.target_python import environment_label, resolve_target_python
+from safe_pip.installers.target_python import (
+    default_target_note,
+    environment_label,
+    resolve_target_python,
+)
 from safe_pip.models import Action, PlanItem, Verdict, plan_from_json
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.check_plan import GuardResult, check_plan
@@ -68,9 +72,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--python",
         metavar="PATH",
         help="interpreter (or venv directory) for --installed and for resolving unpinned "
-        "requirements (default: the active virtual environment; else, when safe-pip runs "
-        "from a pipx or uv tool environment, the python3 on PATH; else safe-pip's own "
-        "Python); the report names the environment it checked",
+        "requirements (default: the active virtual environment, else the python3 on PATH "
+        "outside safe-pip's own environment); the report names the environment it checked",
     )
     parser.add_argument(
         "--index-url",
@@ -98,6 +101,9 @@ def run_check(args: argparse.Namespace) -> int:
         options = own.report_options()  # the pip hook, about to install
     elif args.installed:
         python = resolve_target_python(args.python)
+        note = default_target_note(python, args.python)
+        if note is not None:
+            say(note)
         with Progress() as progress:
             progress.show(f"checking what {environment_label(python)} has installed...")
             result = check_installed(python, policy, args.index_urls)

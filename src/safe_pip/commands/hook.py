@@ -90,7 +90,8 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--python",
         metavar="PATH",
-        help="interpreter (or venv directory) of the environment; default: the active venv",
+        help="interpreter (or venv directory) of the environment; default: the active venv, "
+        "else the python3 on PATH",
     )
     where.add_argument(
         "--user", action="store_true", help="the interpreter's user site-packages instead"

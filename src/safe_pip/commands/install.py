@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING
 from safe_pip import exit_codes
 from safe_pip.commands.help_text import PIP_HELP_OPTION
 from safe_pip.commands.own_options import split_own_options
-from safe_pip.console import refuse_colour
+from safe_pip.console import refuse_colour, say
 from safe_pip.errors import UsageError
 from safe_pip.installers.pip import one_pass
 from safe_pip.installers.process import check_interpreter
-from safe_pip.installers.target_python import environment_label, resolve_target_python
+from safe_pip.installers.target_python import (
+    default_target_note,
+    environment_label,
+    resolve_target_python,
+)
 from safe_pip.pipeline import decision_log
 
 # Everything else is imported once pip is running (see ``one_pass.run_guarded_pip``).
@@ -46,6 +50,9 @@ def run_install(argv: Sequence[str]) -> int:
             sys.stdout.write(install_help())
             return exit_codes.OK
     python = check_interpreter(resolve_target_python(own.python))
+    note = default_target_note(python, own.python)
+    if note is not None:
+        say(note)
     decision_log.note_target(python)
     decision_log.note_check_started()  # from here on, even a failed plan is a guarded run
     report = own.report_options(environment=environment_label(python))

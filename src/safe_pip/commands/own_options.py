@@ -46,7 +46,7 @@ OWN_OPTIONS: tuple[OwnOption, ...] = (
         "--python",
         "python",
         "the interpreter (or venv directory) to install into; default: the active virtualenv, "
-        "else the python3 on PATH when safe-pip runs from pipx/uv tool, else safe-pip's own",
+        "else the python3 on PATH (never safe-pip's own environment)",
         metavar="PATH",
         policy=False,
     ),

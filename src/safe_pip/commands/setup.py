@@ -41,8 +41,7 @@ from safe_pip.hook.shell_aliases import (
     write_block,
 )
 from safe_pip.hook.site_files import default_checker_command, install_hook, uninstall_hook
-
-DISTRIBUTION = "safe-pip-guard"
+from safe_pip.paths import self_install
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,15 +103,16 @@ def run_setup(args: argparse.Namespace) -> int:
         code = exit_codes.OK
     else:
         code = _update_database(args.source)
-    print(f"undo: {undo_command(args)}")
+    print(f"undo: {undo_command(args, target.python)}")
     return code
 
 
-def undo_command(args: argparse.Namespace) -> str:
-    """The ``setup --undo`` line that takes back this very setup."""
+def undo_command(args: argparse.Namespace, python: str) -> str:
+    """The ``setup --undo`` line that takes back this very setup (``python``: the resolved,
+    absolute interpreter it guarded, named whenever ``--python`` was given)."""
     words = ["safe-pip", "setup", "--undo"]
     if args.python:
-        words += ["--python", str(Path(args.python).absolute())]
+        words += ["--python", python]
     words += [flag for flag in ("--user", "--system") if getattr(args, flag[2:], False)]
     if args.ci is not None:
         words += ["--ci", str(_directory(args.ci))]
@@ -187,7 +187,7 @@ def _undo(args: argparse.Namespace) -> int:
         print(f"ci shims: removed {names} from {directory}.")
     print(
         f"kept: the advisory database in {paths.cache_dir()} (delete it to free the space); "
-        f"safe-pip itself: `pipx uninstall {DISTRIBUTION}` or `pip uninstall {DISTRIBUTION}`."
+        f"safe-pip itself (to remove it): {self_install().uninstall_command()}"
     )
     return exit_codes.OK
 

@@ -27,11 +27,19 @@ if TYPE_CHECKING:
     from cyclonedx.model.component import Component
     from cyclonedx.model.vulnerability import Vulnerability
 
-MISSING_LIBRARY = (
-    "--format cyclonedx needs cyclonedx-python-lib: install safe-pip's 'cyclonedx' extra "
-    "(pip install 'safe-pip-guard[cyclonedx]', or pipx inject safe-pip-guard "
-    "cyclonedx-python-lib)"
-)
+
+def missing_library_message() -> str:
+    """The usage error without cyclonedx-python-lib, with the command that adds it to this
+    safe-pip (its ``cyclonedx`` extra) for the way it was installed."""
+    from safe_pip.paths import self_install
+
+    command = self_install().add_library_command("cyclonedx-python-lib>=8")
+    return (
+        "--format cyclonedx needs cyclonedx-python-lib (safe-pip's 'cyclonedx' extra); add it "
+        f"to this safe-pip with: {command}"
+    )
+
+
 _ADVISORY_CATEGORIES = (Category.VULNERABILITY, Category.MALICIOUS)
 # Where an alias of an advisory is published, by its prefix.
 _ALIAS_SOURCES = {"CVE-": "NVD", "GHSA-": "GitHub", "PYSEC-": "PyPA", "MAL-": "OSV"}
@@ -44,7 +52,7 @@ def render_cyclonedx(verdict: Verdict, options: ReportOptions) -> str:
         from cyclonedx.model.component import Component, ComponentType
         from cyclonedx.output.json import JsonV1Dot6
     except ImportError:
-        raise UsageError(MISSING_LIBRARY) from None
+        raise UsageError(missing_library_message()) from None
 
     bom = Bom()
     bom.metadata.tools.components.add(
