@@ -74,9 +74,33 @@ def test_uv_sync_of_a_malicious_dependency_installs_nothing(
     result = in_project(safe_pip, project, world, "sync")
     assert result.returncode == 1, output(result)
     assert MALICIOUS_ID in result.stdout
-    assert (project / "uv.lock").is_file()
+    assert not (project / "uv.lock").exists()  # no unchecked lock left for a plain `uv run`
     python = project_python(project)
     assert not python.exists() or installed(python, isolated_env) == {}
+
+
+@pytest.mark.parametrize("command", ["sync", "lock"])
+def test_a_blocked_sync_or_lock_leaves_uv_lock_byte_identical(
+    command: str, world: LocalIndex, tmp_path: Path, safe_pip: SafePip
+) -> None:
+    """A vulnerable pin added to pyproject.toml: blocked, and uv.lock is what it was (as for a
+    blocked `uv add`), so neither a later plain `uv run` nor the next sync gets the pin; the
+    hint names the command that moves the lock on."""
+    project = make_project(tmp_path / "demo", ["cleanlib"])
+    assert in_project(safe_pip, project, world, "sync").returncode == 0
+    before = (project / "uv.lock").read_bytes()
+    make_project_text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        make_project_text.replace('["cleanlib"]', '["cleanlib", "vulnlib==1.0"]')
+    )
+
+    blocked = in_project(safe_pip, project, world, command)
+
+    assert blocked.returncode == 1, output(blocked)
+    assert VULN_ID in blocked.stdout
+    assert (project / "uv.lock").read_bytes() == before
+    assert "safe-pip: uv.lock was left as before." in blocked.stderr
+    assert "`safe-uv lock -P vulnlib`" in blocked.stderr
 
 
 def test_uv_sync_that_fails_after_the_checks_exits_4(

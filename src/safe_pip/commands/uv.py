@@ -2,9 +2,10 @@
 
 ``uv pip install`` and ``uv pip sync`` are guarded: uv's exact plan is checked first and then
 exactly the vetted files are installed. ``uv sync`` and ``uv add`` check uv.lock before uv
-installs from it (``uv_project``). Every other uv command runs unchanged. safe-pip's own
-options (``--format``, ``--warn-only``, ``--ignore-vuln``, ``--allow``, ``--fail-mode``,
-``--uv PATH``) may appear anywhere; ``--python`` keeps its uv meaning (the target).
+installs from it, and ``uv lock`` keeps no lock that fails the checks (``uv_project``). Every
+other uv command runs unchanged. safe-pip's own options (``--format``, ``--warn-only``,
+``--ignore-vuln``, ``--allow``, ``--fail-mode``, ``--uv PATH``) may appear anywhere;
+``--python`` keeps its uv meaning (the target).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from safe_pip.installers.uv.runs import call_uv, find_uv, uv_child_env
 from safe_pip.pipeline import decision_log
 
 _GUARDED = (("pip", "install"), ("pip", "sync"))
-_PROJECT_COMMANDS = (("sync",), ("add",))
+_PROJECT_COMMANDS = (("sync",), ("lock",), ("add",))
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -111,15 +112,15 @@ def _wants_own_help(words: tuple[str, ...], argv: Sequence[str]) -> bool:
 
 
 def _project_command(command: str, argv: Sequence[str]) -> int:
-    """``uv sync`` / ``uv add``: check uv.lock before uv installs from it."""
-    from safe_pip.commands.uv_project import add_to_project, sync_project
+    """``uv sync`` / ``uv lock`` / ``uv add``: check uv.lock before uv installs from it."""
+    from safe_pip.commands.uv_project import add_to_project, lock_project, sync_project
 
     own, rest = split_own_options(argv)
     position = _command_position(rest)
     global_args, args = rest[:position], rest[position + 1 :]
     if own.python:
         args += ["--python", own.python]
-    run = sync_project if command == "sync" else add_to_project
+    run = {"sync": sync_project, "lock": lock_project, "add": add_to_project}[command]
     return run(find_uv(own.uv), global_args, args, own, uv_child_env())
 
 

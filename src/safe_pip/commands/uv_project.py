@@ -1,10 +1,15 @@
-"""``safe-pip uv sync`` and ``safe-pip uv add``: check uv.lock before uv installs from it.
+"""``safe-pip uv sync``, ``lock`` and ``add``: check uv.lock before uv installs from it.
 
 * ``uv sync ARGS``: ``uv lock`` (with the ARGS that shape locking), check uv.lock, then
   ``uv sync --frozen ARGS``, which installs exactly the checked lock (uv verifies its hashes).
+* ``uv lock ARGS``: ``uv lock ARGS``, check uv.lock.
 * ``uv add ARGS``: ``uv add --no-sync ARGS`` (updates pyproject.toml and uv.lock), check
-  uv.lock; when blocked, pyproject.toml and uv.lock are put back as they were; else
-  ``uv sync --frozen``.
+  uv.lock; else ``uv sync --frozen``.
+
+When blocked (or when uv fails), the files uv changed -- uv.lock, and pyproject.toml for
+``add`` -- are put back byte for byte (a uv.lock that did not exist is removed again), so no
+unchecked lock is left for a plain ``uv run`` to install; the hint names the command that
+moves the lock past the blocked packages (``uv lock -P NAME``).
 
 The whole lock is checked (every platform, extra and group), which can be more than one
 ``uv sync`` installs. Index pages are read with uv's TLS settings
@@ -21,7 +26,7 @@ from typing import TYPE_CHECKING
 from safe_pip import exit_codes
 from safe_pip.commands.own_options import OwnOptions
 from safe_pip.console import say
-from safe_pip.errors import SafePipError, UsageError
+from safe_pip.errors import UsageError
 from safe_pip.installers.base import SYNC_LOCK, exit_code, installer_stdout, report
 from safe_pip.installers.uv.args import uv_index_settings
 from safe_pip.installers.uv.install import run_uv_install
@@ -77,44 +82,91 @@ def wants_pass_through(args: Sequence[str]) -> bool:
 def sync_project(
     uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
 ) -> int:
-    base = [uv, *global_args]
-    policy = own.policy()
-    with _build_guard(uv, global_args, args, own, policy, env) as guard:
-        if not guard.lock([*base, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)]):
-            return exit_codes.BLOCKED
-        settings = uv_index_settings(global_args + args, env)
-        blocked = _check_lock(_lock_path(global_args + args), own, policy, settings)
-        if blocked:
-            return exit_codes.BLOCKED
-        sync = [*base, "sync", "--frozen", *_sync_options(args), *guard.build_args()]
+    """``uv sync``: lock, check, then install exactly the checked lock."""
+    locking = [uv, *global_args, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)]
+    code, build_args = _lock_checked(locking, uv, global_args, args, own, env, ("uv.lock",))
+    if code != exit_codes.OK:
+        return code
+    sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args), *build_args]
     return _sync_frozen(sync, env, own)
+
+
+def lock_project(
+    uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
+) -> int:
+    """``uv lock``: lock and check; a blocked lock is not kept."""
+    locking = [uv, *global_args, "lock", *args]
+    return _lock_checked(locking, uv, global_args, args, own, env, ("uv.lock",))[0]
 
 
 def add_to_project(
     uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
 ) -> int:
-    start = _start_dir(global_args + args)
-    project_files = (nearest_file(start, "pyproject.toml"), nearest_file(start, "uv.lock"))
-    saved = {p: p.read_bytes() for p in project_files if p is not None}
     no_sync = "--no-sync" in args
-    policy = own.policy()
-    with _build_guard(uv, global_args, args, own, policy, env) as guard:
-        try:
-            added = guard.lock(
-                [uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args]
-            )
-        except SafePipError:
-            _restore(saved, nearest_file(start, "uv.lock"))
-            raise
-        settings = uv_index_settings(global_args + args, env)
-        if not added or _check_lock(_lock_path(global_args + args), own, policy, settings):
-            _restore(saved, nearest_file(start, "uv.lock"))
-            say("pyproject.toml and uv.lock were left as they were.")
-            return exit_codes.BLOCKED
-        if no_sync:
-            return exit_codes.OK
-        sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args), *guard.build_args()]
+    adding = [uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args]
+    files = ("pyproject.toml", "uv.lock")
+    code, build_args = _lock_checked(adding, uv, global_args, args, own, env, files)
+    if code != exit_codes.OK or no_sync:
+        return code
+    sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args), *build_args]
     return _sync_frozen(sync, env, own)
+
+
+def _lock_checked(
+    command: list[str],
+    uv: str,
+    global_args: list[str],
+    args: list[str],
+    own: OwnOptions,
+    env: Mapping[str, str],
+    kept_files: Sequence[str],
+) -> tuple[int, list[str]]:
+    """Run the locking ``command`` through the build guard and check uv.lock: (exit 0, the
+    build options ``uv sync --frozen`` needs for it), else ``kept_files`` are put back as they
+    were (exit 1 blocked, or the error raised)."""
+    start = _start_dir(global_args + args)
+    saved = _SavedFiles(start, kept_files)
+    policy = own.policy()
+    try:
+        with _build_guard(uv, global_args, args, own, policy, env) as guard:
+            blocked: list[str] | None = None
+            if guard.lock(command):
+                settings = uv_index_settings(global_args + args, env)
+                blocked = _check_lock(_lock_path(global_args + args), own, policy, settings)
+                if blocked is None:
+                    return exit_codes.OK, guard.build_args()
+    except BaseException:
+        saved.restore()
+        raise
+    saved.restore()
+    say(f"{' and '.join(kept_files)} {'were' if len(kept_files) > 1 else 'was'} left as before.")
+    if blocked:
+        names = " ".join(f"-P {name}" for name in blocked)
+        say(
+            f"hint: to lock other versions of {', '.join(blocked)}: raise or remove what "
+            f"pins them in pyproject.toml, then `safe-uv lock {names}` (uv's --upgrade-package)"
+        )
+    return exit_codes.BLOCKED, []
+
+
+class _SavedFiles:
+    """The bytes of the project files a locking run may change, to put them back."""
+
+    def __init__(self, start: Path, names: Sequence[str]) -> None:
+        self._start = start
+        self._saved: dict[Path, bytes] = {}
+        for name in names:
+            path = nearest_file(start, name)
+            if path is not None:
+                self._saved[path] = path.read_bytes()
+
+    def restore(self) -> None:
+        for path, content in self._saved.items():
+            if not path.exists() or path.read_bytes() != content:
+                path.write_bytes(content)
+        lock_now = nearest_file(self._start, "uv.lock")
+        if lock_now is not None and lock_now not in self._saved:
+            lock_now.unlink()
 
 
 def _sync_frozen(command: list[str], env: Mapping[str, str], own: OwnOptions) -> int:
@@ -148,12 +200,19 @@ def _build_guard(
     )
 
 
-def _check_lock(lock: Path, own: OwnOptions, policy: Policy, settings: IndexSettings) -> bool:
-    """Check every file uv.lock lists, reading its indexes with uv's network ``settings``."""
+def _check_lock(
+    lock: Path, own: OwnOptions, policy: Policy, settings: IndexSettings
+) -> list[str] | None:
+    """Check every file uv.lock lists, reading its indexes with uv's network ``settings``;
+    None when it passes, else the names of the blocked packages (reported)."""
+    from safe_pip.models import Action
     from safe_pip.producers.lockfiles.check import check_lock_files
 
     result = check_lock_files([lock], policy, index_settings=settings)
-    return report(result, own.report_options()) != exit_codes.OK
+    if report(result, own.report_options()) == exit_codes.OK:
+        return None
+    decisions = result.verdict.decisions
+    return sorted({d.finding.name for d in decisions if d.action is Action.BLOCK})
 
 
 def _sync_options(args: Sequence[str]) -> list[str]:
@@ -189,10 +248,3 @@ def _lock_path(args: Sequence[str]) -> Path:
     if lock is None:
         raise UsageError("uv did not write a uv.lock to check (is this a uv project?)")
     return lock
-
-
-def _restore(saved: Mapping[Path, bytes], lock_now: Path | None) -> None:
-    for path, content in saved.items():
-        path.write_bytes(content)
-    if lock_now is not None and lock_now not in saved:
-        lock_now.unlink()
