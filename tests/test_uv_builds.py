@@ -8,6 +8,7 @@ that safe-pip's uv front ends block before it runs.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -228,3 +229,27 @@ def test_uv_itself_is_the_one_that_refuses_to_build(
     assert result.returncode != 0
     assert "evilsdist" in result.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("requirement", ["halfevil==2.0", "halfevil>=2"])
+def test_an_excluded_source_version_the_requirement_needs_is_blocked_with_findings(
+    world: LocalIndex,
+    tmp_path: Path,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+    requirement: str,
+) -> None:
+    """Only a refused source version satisfies the requirement (pyyaml==5.3 of issue 17):
+    BLOCKED with its findings and exit 1, as the pip front end does; never uv's cut error."""
+    evil_marker = tmp_path / "evil-ran.txt"
+    publish_sdist(world, "halfevil", "1.0", tmp_path / "clean-ran.txt")
+    publish_sdist(world, "halfevil", "2.0", evil_marker)
+    result = safe_uv_pip_install(target_venv, world, isolated_env, requirement)
+    assert result.returncode == 1, output(result)
+    assert "MAL-2099-42" in result.stdout and "BLOCKED" in result.stdout
+    assert not evil_marker.exists()
+    json_result = safe_uv_pip_install(
+        target_venv, world, isolated_env, requirement, "--format", "json"
+    )
+    assert json_result.returncode == 1, output(json_result)
+    assert json.loads(json_result.stdout)["verdict"] == "blocked"

@@ -60,6 +60,9 @@ class BuildGate:
     env: Mapping[str, str]
     permits: BuildPermits = field(default_factory=BuildPermits)
     avoided: list[Avoided] = field(default_factory=list)  # source versions kept from uv
+    # The check results of the source versions kept from uv (their items and findings), for
+    # the report when nothing else satisfies the requirements.
+    refusals: list[GuardResult] = field(default_factory=list)
 
     def allow_sources(
         self, names: Sequence[str], index_urls: Sequence[str], *, can_exclude: bool = True
@@ -96,6 +99,8 @@ class BuildGate:
                 raise BuildBlocked(result)
             excluded = refused if self.policy.steers else never_run
             self.permits.allow_source(name, sorted(excluded))
+            if excluded:
+                self.refusals.append(_only_versions(result, excluded))
             self.avoided.extend(
                 Avoided(
                     name,
@@ -104,6 +109,23 @@ class BuildGate:
                 )
                 for version in sorted(excluded)
             )
+
+    def refused_result(self, uv_message: str) -> GuardResult | None:
+        """When uv found no solution after source versions were kept from it: those versions'
+        report (the requirement needs one of them), else None."""
+        if not self.refusals:
+            return None
+        from safe_pip.models import Verdict
+        from safe_pip.pipeline.check_plan import GuardResult
+
+        plan = [item for result in self.refusals for item in result.verdict.plan]
+        decisions = [d for result in self.refusals for d in result.verdict.decisions]
+        names = ", ".join(sorted({item.name for item in plan}))
+        notes = [
+            f"uv found no other version that satisfies the requirements: {names} could only be "
+            f"built from the source versions above, which policy refuses ({uv_message})"
+        ]
+        return GuardResult(Verdict(plan=plan, decisions=decisions), notes=notes)
 
     def pin_build_requirements(self, needed: BuildRequirements, index_urls: Sequence[str]) -> None:
         self.permits.pin_build_dependencies(self.checked_build_pins(needed, index_urls))
@@ -159,6 +181,15 @@ def source_candidates(name: str, files: Sequence[IndexFile]) -> list[PlanItem]:
             ),
         )
     return list(candidates.values())
+
+
+def _only_versions(result: GuardResult, versions: set[str]) -> GuardResult:
+    from safe_pip.models import Verdict
+    from safe_pip.pipeline.check_plan import GuardResult
+
+    plan = [item for item in result.verdict.plan if item.version in versions]
+    decisions = [d for d in result.verdict.decisions if d.finding.version in versions]
+    return GuardResult(Verdict(plan=plan, decisions=decisions))
 
 
 def _pin(item: PlanItem) -> str:

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -41,6 +41,7 @@ from safe_pip.installers.uv.runs import (
     Installed,
     PlanningRuns,
     compile_command,
+    is_no_solution,
     requirement_file_options,
     run_uv_completed,
     start_index_lookup,
@@ -54,6 +55,9 @@ from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage
 from safe_pip.producers.lockfiles.plan import package_item
 from safe_pip.producers.lockfiles.pylock import read_pylock
 from safe_pip.producers.lockfiles.toml_reading import load_toml
+
+if TYPE_CHECKING:
+    from safe_pip.pipeline.check_plan import GuardResult
 
 # The user's own code, which uv builds to install it.
 _OWN_SOURCES = (ArtifactSource.LOCAL_PATH, ArtifactSource.EDITABLE, ArtifactSource.VCS)
@@ -79,6 +83,8 @@ class BuildVetting(Protocol):
     def pin_build_requirements(
         self, needed: BuildRequirements, index_urls: Sequence[str]
     ) -> None: ...
+
+    def refused_result(self, uv_message: str) -> GuardResult | None: ...
 
 
 def resolve_uv_plan(
@@ -162,28 +168,44 @@ def _compile_plan(
             completed = ChildOutput(ran.returncode, ran.stdout, ran.stderr)
         plan = read_plan(output, requested) if completed.returncode == 0 else None
         preferences = runs.installed_rows()  # read while uv lists them
-        if speculative and not _first_round_stands(plan, preferences):
+        if speculative and not _first_round_stands(plan, preferences, completed.stderr):
             continue  # plan again, with the installed versions as preferences
         if plan is not None:
             items, document = plan
             _allow_own_builds(items, gate, runs.index_lookup)
             return items, document, preferences
         if not _let_gate_answer(completed.stderr, gate, runs.index_lookup):
+            _block_if_only_refused_sources_fit(completed.stderr, gate)
             raise uv_failure(completed.stderr)
     raise PipError(f"uv still asked to build more after {MAX_BUILD_ROUNDS} rounds of checks")
 
 
+def _block_if_only_refused_sources_fit(stderr: str, gate: BuildVetting) -> None:
+    """uv found no solution once source versions policy refuses were kept from it (``pkg==V``
+    of an sdist-only release): the requirement needs one of them, so the run is blocked with
+    their findings (exit 1), as the pip front end does, not a "could not resolve" error."""
+    from safe_pip.installers.uv.build_gate import BuildBlocked
+
+    if not is_no_solution(stderr):
+        return
+    result = gate.refused_result(uv_error_line(stderr))
+    if result is not None:
+        raise BuildBlocked(result)
+
+
 def _first_round_stands(
-    plan: tuple[list[PlanItem], dict[str, Any]] | None, installed: Installed
+    plan: tuple[list[PlanItem], dict[str, Any]] | None, installed: Installed, stderr: str
 ) -> bool:
     """Whether the first round, planned without the installed versions as preferences, is
     the plan uv makes with them: nothing is installed, or the plan names none of the installed
     projects (a preference only guides uv's choice of its own project, so uv made no choice
-    it could have changed). A failed round with something installed is planned again."""
+    it could have changed). A round that failed on resolving (no solution, or a build uv
+    wants) with something installed is planned again; one that failed otherwise (an
+    unreachable index, a bad requirement) would only fail the same way again, as slowly."""
     if not installed:
         return True
     if plan is None:
-        return False
+        return not (is_no_solution(stderr) or needed_sources(stderr))
     installed_names = {canonicalize_name(row["name"]) for row in installed}
     return not any(item.name in installed_names for item in plan[0])
 

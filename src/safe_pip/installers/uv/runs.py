@@ -198,6 +198,10 @@ def start_planning(
 ) -> PlanningRuns:
     """Start the planning runs of ``request`` in ``work`` (see the module docstring)."""
     child_env = uv_child_env(env)
+    if not _has_environment(request, child_env):
+        # uv would refuse at once ("No virtual environment found"): say so as fast as uv
+        # does, before a whole resolution against the index
+        start_environment_check(uv, global_args, request, work, child_env).result()
     base = [uv, *global_args, "pip"]
     compile_args = [*compile_command(base, request, work, no_deps), *permits.args(work)]
     first_compile = start_child(
@@ -217,6 +221,25 @@ def start_planning(
     return PlanningRuns(
         uv, global_args, request, work, child_env, index_lookup, first_compile, files
     )
+
+
+def _has_environment(request: UvInstallArgs, env: Mapping[str, str]) -> bool:
+    """Whether uv may find an environment to install into: an option or variable names one,
+    or a ``.venv`` is in the working directory or above (where uv looks). False means uv
+    refuses, which the environment check then says in uv's words."""
+    if request.target_args or request.environment_args or request.location_args:
+        return True
+    names = (
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+        "UV_PYTHON",
+        "UV_SYSTEM_PYTHON",
+        "UV_PROJECT_ENVIRONMENT",
+    )
+    if any(env.get(name) for name in names):
+        return True
+    here = Path.cwd()
+    return any((directory / ".venv").exists() for directory in (here, *here.parents))
 
 
 def _as_is(output: ChildOutput) -> ChildOutput:
@@ -362,8 +385,30 @@ def _is_requirements_txt(path: str) -> bool:
     return not name.endswith((".toml", ".cfg", ".py"))
 
 
+def is_no_solution(stderr: str) -> bool:
+    """uv's resolver found no set of versions that satisfies the requirements."""
+    return "no solution found" in strip_ansi(stderr).lower()
+
+
 def uv_failure(stderr: str) -> SafePipError:
-    """One line from uv's error output; ``UsageError`` when the input is at fault."""
+    """One line from uv's error output; ``UsageError`` when the input is at fault. uv's whole
+    error block (its explanation, the URL it could not reach) goes along as ``details``,
+    shown above that line, so nothing uv said is cut."""
+    error = _uv_failure(stderr)
+    block = uv_error_block(stderr)
+    if len(block.splitlines()) > 1:
+        error.details = block
+    return error
+
+
+def uv_error_block(stderr: str) -> str:
+    """uv's output from its first ``error:`` line to the end (all of it when there is none)."""
+    lines = strip_ansi(stderr).rstrip().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip().lower().startswith("error:")]
+    return "\n".join(lines[starts[0] if starts else 0 :])
+
+
+def _uv_failure(stderr: str) -> SafePipError:
     line = uv_error_line(stderr)
     if any(option in line for option in _NEWER_UV_OPTIONS) and "unexpected argument" in line:
         return UsageError(
@@ -388,9 +433,10 @@ def uv_error_line(stderr: str) -> str:
         for line in lines[starts[-1] + 1 :]
         if line.lower().startswith(_CAUSE_PREFIXES)
     ]
-    if causes and causes[-1]:
+    if causes and causes[-1] and not causes[-1].endswith(":"):
         return f"{message.rstrip(':')}: {causes[-1]}"
-    return message
+    # a cause that goes on over several lines ("... and one of:"): shown whole above
+    return message.rstrip(":")
 
 
 def _strip_cause(line: str) -> str:
