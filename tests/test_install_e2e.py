@@ -478,3 +478,40 @@ def test_without_a_venv_the_python3_on_path_is_the_target_and_named_first(
     assert guarded.installed(python) == {"cleanlib": "1.0"}
     audit = guarded.safe_pip("check", "--installed", "--format", "json", env=env)
     assert json.loads(audit.stdout)["environment"] == str(python.parent.parent)
+
+
+@pytest.mark.parametrize("where", ["missing-dir/report.json", "."])
+def test_an_unwritable_output_is_a_usage_error_before_anything_runs(
+    guarded: Guarded, tmp_path: Path, where: str
+) -> None:
+    """`--output` into a folder that does not exist, or onto a folder: exit 2 before pip
+    runs (was: a thread traceback, "pip failed to install the checked plan", exit 4)."""
+    python = guarded.venv()
+    result = guarded.install(python, "cleanlib", "--output", tmp_path / where)
+    line = assert_one_line_error(result, 2)
+    assert line.startswith(f"safe-pip: error: --output {tmp_path / where}: ")
+    assert "Traceback" not in result.stderr and guarded.installed(python) == {}
+
+
+@pytest.mark.parametrize("output_format", ["json", "sarif"])
+def test_a_run_that_cannot_check_still_gives_one_document(
+    no_database: Guarded, tmp_path: Path, output_format: str
+) -> None:
+    """--format json (or sarif): one document on stdout in every outcome, the error object
+    included; --output gets the same document."""
+    python = no_database.venv()
+    report = tmp_path / "report.out"
+    result = no_database.install(python, "cleanlib", "--format", output_format)
+    assert result.returncode == 3, output(result)
+    document = json.loads(result.stdout)
+    with_file = no_database.install(
+        python, "cleanlib", "--format", output_format, "--output", report
+    )
+    assert with_file.returncode == 3, output(with_file)
+    assert json.loads(report.read_text()) == document
+    if output_format == "json":
+        assert document["verdict"] == "error" and document["error"]["exit_code"] == 3
+        assert "advisory database" in document["error"]["message"]
+    else:
+        [invocation] = document["runs"][0]["invocations"]
+        assert invocation["executionSuccessful"] is False and invocation["exitCode"] == 3

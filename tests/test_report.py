@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from safe_pip.models import (
     Action,
@@ -344,3 +347,28 @@ def test_an_expired_ignore_is_not_suggested_again() -> None:
     fresh = Decision(vuln("urllib3", "PYSEC-2", "1.24.2"), Action.BLOCK)
     both = render_text(Verdict(plan(3), [expired, fresh]))
     assert "--ignore-vuln 'PYSEC-2:why it is safe here'" in both
+
+
+def test_error_documents_in_every_format_carry_the_error_redacted() -> None:
+    from safe_pip.pipeline.report import render_error
+    from safe_pip.pipeline.report_options import ReportOptions
+
+    message = "package index unreachable: https://user:hunter2@example.invalid/simple/"
+    for output_format in ("json", "sarif", "cyclonedx", "text"):
+        text = render_error(output_format, 3, message, "", ReportOptions(output_format))
+        assert "hunter2" not in text and "example.invalid" in text
+        if output_format != "text":
+            json.loads(text)
+    document = json.loads(render_error("json", 2, "bad", "pip said\nthis", ReportOptions()))
+    assert document["verdict"] == "error"
+    assert document["error"] == {"exit_code": 2, "message": "bad", "details": "pip said\nthis"}
+
+
+def test_output_must_be_a_writable_file(tmp_path: Path) -> None:
+    from safe_pip.errors import UsageError
+    from safe_pip.pipeline.report_options import check_output_path
+
+    check_output_path(str(tmp_path / "report.json"))
+    for bad, why in ((tmp_path / "missing" / "r.json", "no such directory"), (tmp_path, "folder")):
+        with pytest.raises(UsageError, match=why.replace("folder", "is a directory")):
+            check_output_path(str(bad))

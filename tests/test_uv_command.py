@@ -307,6 +307,14 @@ def test_no_virtual_environment_fails_with_uvs_message_before_resolving(
         safe_pip("uv", "pip", "install", "--index-url", world.url, "cleanlib", cwd=empty), 2
     )
     assert "No virtual environment found" in line
+    as_json = safe_pip(
+        "uv", "pip", "install", "--index-url", world.url, "cleanlib", "--format", "json",
+        cwd=empty,
+    )  # fmt: skip
+    assert as_json.returncode == 2, output(as_json)
+    document = json.loads(as_json.stdout)  # one JSON document in every outcome
+    assert document["verdict"] == "error" and document["error"]["exit_code"] == 2
+    assert "No virtual environment found" in document["error"]["message"]
 
 
 def test_malformed_requirements_file_exits_2_with_one_line(

@@ -80,13 +80,29 @@ def _guarded(run: Callable[[], int]) -> int:
         show_installer_output(exc.details)
         error(str(exc))
         code, failure = exc.exit_code, str(exc)
+        _report_error(code, failure, exc.details)
     except KeyboardInterrupt:
         say("interrupted; nothing more was done.")
         code, failure = exit_codes.INTERRUPTED, "interrupted"
+        _report_error(code, failure, "")
     except BrokenPipeError:
         code = exit_codes.OK
     decision_log.finish(code, failure)
     return code
+
+
+def _report_error(code: int, message: str, details: str) -> None:
+    """A run that asked for a machine report or ``--output FILE`` and ended before its report:
+    the error document (``--format json``: one JSON object on stdout in every outcome)."""
+    from safe_pip.pipeline.report_options import unreported_request
+
+    options = unreported_request()
+    if options is None:
+        return
+    from safe_pip.pipeline.report import report_error
+
+    with contextlib.suppress(OSError, SafePipError):
+        report_error(options, code, message, details)
 
 
 def _dispatch(args: list[str]) -> int:

@@ -115,9 +115,21 @@ class OwnOptions:
         self, *, audit: bool = False, environment: str | None = None, sources: tuple[str, ...] = ()
     ) -> ReportOptions:
         """How to report (``--format``, ``--output``) on ``environment`` or the files checked."""
-        from safe_pip.pipeline.report_options import ReportOptions
+        from safe_pip.pipeline.report_options import ReportOptions, note_requested
 
-        return ReportOptions(self.output_format, self.output, audit, environment, sources)
+        options = ReportOptions(self.output_format, self.output, audit, environment, sources)
+        note_requested(options)  # so that an error, too, gives the requested document
+        return options
+
+    def checked(self) -> OwnOptions:
+        """These options, once ``--output`` is known to be writable (exit 2 before anything
+        runs, else); the report is noted as requested from here on."""
+        from safe_pip.pipeline.report_options import check_output_path
+
+        if self.output is not None:
+            check_output_path(self.output)
+        self.report_options()
+        return self
 
     def policy(self, start_dir: Path | None = None) -> Policy:
         """The policy from the configuration layers with these options on top."""
@@ -162,7 +174,7 @@ def split_own_options(args: Sequence[str]) -> tuple[OwnOptions, list[str]]:
         else:
             setattr(own, option.dest, True)
             i += 1
-    return own, rest
+    return own.checked(), rest
 
 
 def _store(own: OwnOptions, option: OwnOption, value: str) -> None:
@@ -203,7 +215,8 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
 def own_options_from_parsed(parsed: argparse.Namespace) -> OwnOptions:
     """The ``OwnOptions`` an argparse parser with :func:`add_policy_options` read."""
     known = [f.name for f in fields(OwnOptions)]
-    return OwnOptions(**{name: getattr(parsed, name) for name in known if hasattr(parsed, name)})
+    own = OwnOptions(**{name: getattr(parsed, name) for name in known if hasattr(parsed, name)})
+    return own.checked()
 
 
 def parse_ignore(value: str) -> tuple[str, str]:

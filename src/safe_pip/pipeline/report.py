@@ -14,6 +14,7 @@ safe-pip's own colour is added.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -32,7 +33,7 @@ from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, Decision, Verdict, finding_to_json, plan_to_json
 from safe_pip.pipeline.checks import CATEGORY_ORDER
 from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES, IGNORE_EXPIRED_NOTE
-from safe_pip.pipeline.report_options import ReportOptions
+from safe_pip.pipeline.report_options import ReportOptions, note_reported
 from safe_pip.redaction import redact_document, redact_text
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def print_verdict(result: GuardResult, options: ReportOptions | None = None) -> 
     report to that file and the text report to stdout. Flushes stdout, so the report comes
     before anything an installer prints afterwards, even when stdout is a pipe."""
     options = options or ReportOptions()
+    note_reported()
     for note in result.notes:
         warn(note)
     if options.output_file is not None:
@@ -351,6 +353,48 @@ def render_json(
         "environment": options.environment,
         "audit": options.audit,
         "not_checked": list(skipped),
+    }
+    return json.dumps(redact_document(document), indent=2)
+
+
+def report_error(options: ReportOptions, exit_code: int, message: str, details: str) -> None:
+    """A run that ended in an error before its report (exit 2, 3, 130): the report it asked
+    for, as an error document -- on stdout for a machine format, and in ``--output FILE``.
+    A file that cannot be written now is left as it was (the error line still goes out)."""
+    text = render_error(options.output_format, exit_code, message, details, options)
+    if options.output_file is not None:
+        with contextlib.suppress(UsageError):
+            write_report_file(Path(options.output_file), text)
+    if options.machine_stdout:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+def render_error(
+    output_format: str, exit_code: int, message: str, details: str, options: ReportOptions
+) -> str:
+    """The error document in ``output_format`` (see docs/output.md, "When a run fails")."""
+    error = {"exit_code": exit_code, "message": message, "details": details or None}
+    if output_format == "sarif":
+        from safe_pip.pipeline.report_sarif import render_sarif_error
+
+        return render_sarif_error(error)
+    if output_format == "cyclonedx":
+        from safe_pip.pipeline.report_cyclonedx import render_cyclonedx_error
+
+        return render_cyclonedx_error(error)
+    if output_format == "text":
+        lines = [*(details.rstrip().splitlines() if details else []), f"safe-pip: error: {message}"]
+        return redact_text("\n".join(lines))
+    document = {
+        "schema": JSON_SCHEMA_VERSION,
+        "verdict": "error",
+        "error": error,
+        "packages": [],
+        "findings": [],
+        "environment": options.environment,
+        "audit": options.audit,
+        "not_checked": [],
     }
     return json.dumps(redact_document(document), indent=2)
 

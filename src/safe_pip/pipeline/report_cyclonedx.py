@@ -183,3 +183,30 @@ def _severity_name(score: float) -> str:
     if score >= 4.0:
         return "medium"
     return "low" if score > 0 else "none"
+
+
+def render_cyclonedx_error(error: dict[str, object]) -> str:
+    """A run that ended in an error: a CycloneDX 1.6 BOM with no components, whose metadata
+    properties carry the error (written by hand: the library may be what is missing)."""
+    import json
+
+    from safe_pip.redaction import redact_document
+
+    properties = [
+        {"name": "safe-pip:verdict", "value": "error"},
+        {"name": "safe-pip:exit-code", "value": str(error["exit_code"])},
+        {"name": "safe-pip:error", "value": str(error["message"])},
+    ]
+    document = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "metadata": {
+            "tools": {
+                "components": [{"type": "application", "name": "safe-pip", "version": __version__}]
+            },
+            "properties": properties,
+        },
+        "components": [],
+    }
+    return json.dumps(redact_document(document), indent=2)

@@ -3,7 +3,11 @@ where the installer's output goes before it imports the reporting code."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+
+from safe_pip.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -20,3 +24,48 @@ class ReportOptions:
     def machine_stdout(self) -> bool:
         """Whether stdout carries a machine-readable document (installer output must not)."""
         return self.output_format != "text" and self.output_file is None
+
+
+@dataclass
+class _RunReport:
+    """What this run was asked to report, so that a run that ends in an error still gives
+    one document on stdout (a machine format) and in ``--output FILE``."""
+
+    options: ReportOptions | None = None
+    reported: bool = False  # a verdict report went out already
+
+
+_RUN = _RunReport()
+
+
+def note_requested(options: ReportOptions) -> None:
+    """The report options this run's front end asked for (the latest wins)."""
+    _RUN.options = options
+
+
+def note_reported() -> None:
+    _RUN.reported = True
+
+
+def unreported_request() -> ReportOptions | None:
+    """The report options of a run that ended before any report went out, when the report
+    is a machine format or goes to a file (else None: the error line says it all)."""
+    options = _RUN.options
+    if _RUN.reported or options is None:
+        return None
+    if options.output_format == "text" and options.output_file is None:
+        return None
+    return options
+
+
+def check_output_path(value: str) -> None:
+    """``--output FILE`` must be a file safe-pip can write (replace), checked before anything
+    runs: a usage error (exit 2) otherwise."""
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise UsageError(f"--output {value}: is a directory; name a file")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"--output {value}: no such directory: {os.path.abspath(parent)}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--output {value}: cannot write in {os.path.abspath(parent)}")

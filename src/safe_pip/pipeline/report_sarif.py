@@ -190,3 +190,24 @@ def _uri(source: str) -> str:
         except ValueError:
             return path.as_uri()
     return path.as_posix()
+
+
+def render_sarif_error(error: dict[str, object]) -> str:
+    """A run that ended in an error: a SARIF log with no results and a failed invocation
+    whose notification carries the error (exit code, message, the installer's details)."""
+    notification = {"level": "error", "message": {"text": str(error["message"])}}
+    run = {
+        "tool": {"driver": {"name": TOOL_NAME, "version": __version__, "rules": []}},
+        "invocations": [
+            {
+                "executionSuccessful": False,
+                "exitCode": error["exit_code"],
+                "toolExecutionNotifications": [notification],
+                "properties": {"details": error["details"]},
+            }
+        ],
+        "results": [],
+        "properties": {"verdict": "error"},
+    }
+    document = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    return json.dumps(redact_document(document), indent=2)
