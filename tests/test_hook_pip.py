@@ -45,6 +45,28 @@ def test_guarded_pip_blocks_a_vulnerable_dependency(
     assert installed(python, isolated_env) == {}
 
 
+def test_a_block_through_the_hook_offers_an_ignore_that_pip_accepts(
+    world: LocalIndex, pip_venv: Callable[[str], Path], isolated_env: dict[str, str]
+) -> None:
+    """pip rejects safe-pip's --ignore-vuln ("no such option"): through the hook the hint
+    gives the environment variable and config entries instead, and the variable works."""
+    python = pip_venv(BUNDLED)
+    hook_venv(python)
+
+    blocked = pip_install(python, PIP_MODULE, isolated_env, "--index-url", world.url, "app")
+
+    assert blocked.returncode == 1, output(blocked)
+    assert "--ignore-vuln" not in blocked.stdout + blocked.stderr
+    [hint] = [line for line in blocked.stdout.splitlines() if "SAFE_PIP_IGNORE=" in line]
+    variable = hint.split("SAFE_PIP_IGNORE='")[1].split("'")[0]
+    assert variable == f"{VULN_ID}:why it is safe here"
+    assert "[[tool.safe-pip.ignore]]" in hint and "[[ignore]]" in hint
+    env = {**isolated_env, "SAFE_PIP_IGNORE": variable}
+    accepted = pip_install(python, PIP_MODULE, env, "--index-url", world.url, "app")
+    assert accepted.returncode == 0, output(accepted)
+    assert installed(python, isolated_env) == {"app": "1.0", "vulnlib": "1.0"}
+
+
 @pytest.mark.parametrize(("kind", "via"), [(BUNDLED, PIP_MODULE), (NEWEST, PIP_SCRIPT)])
 def test_guarded_pip_blocks_a_malicious_package(
     kind: str,

@@ -78,3 +78,13 @@ def test_a_missing_interpreter_is_a_usage_error(tmp_path: Path) -> None:
 def test_a_broken_active_virtualenv_is_an_error_not_a_silent_fallback(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="VIRTUAL_ENV"):
         resolve_target_python(None, env={"VIRTUAL_ENV": str(tmp_path / "gone")})
+
+
+def test_paths_are_absolute_and_normalised_never_joined_with_dot_dot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    python = make_fake_venv(tmp_path / "v9")
+    (tmp_path / "proj").mkdir()
+    monkeypatch.chdir(tmp_path / "proj")
+    assert resolve_target_python("../v9", env={}) == str(python)
+    assert ".." not in resolve_target_python(None, env={"VIRTUAL_ENV": "../v9"})

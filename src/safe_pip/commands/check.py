@@ -98,7 +98,8 @@ def run_check(args: argparse.Namespace) -> int:
     policy = own.policy()
     if args.plan is not None:
         result = check_plan_json(args.plan, policy)
-        options = own.report_options()  # the pip hook, about to install
+        # the pip hook, about to install: hints for a plain pip command
+        options = replace(own.report_options(), through_hook=True)
     elif args.installed:
         python = resolve_target_python(args.python)
         note = default_target_note(python, args.python)

@@ -13,7 +13,10 @@ from safe_pip.installers.pip.guard_service import GuardService
 
 
 def run_guard_serve() -> int:
-    service = GuardService(OwnOptions().policy(), print_reports=False)
+    from safe_pip.pipeline.report_options import ReportOptions
+
+    report = ReportOptions(through_hook=True)  # hints for a plain pip command
+    service = GuardService(OwnOptions().policy(), print_reports=False, report=report)
     service.preload()  # returns at once; questions wait for the data
     try:
         serve_stdio(service)

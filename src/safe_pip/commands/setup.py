@@ -122,7 +122,7 @@ def undo_command(args: argparse.Namespace, python: str) -> str:
 def _directory(value: str) -> Path:
     if not value:
         raise UsageError("--ci needs a directory")
-    return Path(value).expanduser().absolute()
+    return Path(os.path.abspath(Path(value).expanduser()))  # absolute, no a/../b
 
 
 def _write_ci_shims(directory: Path, python: str) -> list[str]:

@@ -48,7 +48,7 @@ def resolve_target_python(explicit: str | None, env: Mapping[str, str] | None = 
                 f"the active virtualenv {active} (VIRTUAL_ENV) has no Python; "
                 "activate a working one or pass --python"
             )
-        return str(venv_python(Path(active)).absolute())
+        return os.path.abspath(venv_python(Path(active)))
     on_path = python_on_path(env)
     if on_path is not None:
         return on_path

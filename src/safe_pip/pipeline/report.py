@@ -31,6 +31,7 @@ from packaging.version import InvalidVersion, Version
 from safe_pip.console import colour_enabled, paint, terminal_safe, terminal_width, warn
 from safe_pip.errors import UsageError
 from safe_pip.models import Action, Category, Decision, Verdict, finding_to_json, plan_to_json
+from safe_pip.paths import user_config_file
 from safe_pip.pipeline.checks import CATEGORY_ORDER
 from safe_pip.pipeline.policy import IGNORABLE_CATEGORIES, IGNORE_EXPIRED_NOTE
 from safe_pip.pipeline.report_options import ReportOptions, note_reported
@@ -124,7 +125,7 @@ def render_text(
         lines.extend(decision_lines(decision, context))
     width = context.style.width
     if verdict.blocked:
-        for hint in hint_lines(verdict.decisions):
+        for hint in hint_lines(verdict.decisions, through_hook=context.options.through_hook):
             lines.extend(wrap(_safe(hint), width))
     last = _safe(verdict_line(verdict, context.options, skipped))
     colour = _verdict_style(verdict)
@@ -264,8 +265,9 @@ def _verdict_style(verdict: Verdict) -> str:
     return "yellow" if verdict.warnings else "green"
 
 
-def hint_lines(decisions: Sequence[Decision]) -> list[str]:
-    """How to get past the blocking findings, one line per kind of fix."""
+def hint_lines(decisions: Sequence[Decision], *, through_hook: bool = False) -> list[str]:
+    """How to get past the blocking findings, one line per kind of fix; ``through_hook``:
+    for a plain pip command, which takes no safe-pip options."""
     blocking = [d.finding for d in decisions if _blocks(d)]
     hints: list[str] = []
     malicious = sorted({f.name for f in blocking if f.category is Category.MALICIOUS})
@@ -316,7 +318,16 @@ def hint_lines(decisions: Sequence[Decision]) -> list[str]:
     # An id whose ignore has expired is configured already: say so instead of suggesting it.
     expired = [d for d in ignorable if IGNORE_EXPIRED_NOTE in (d.reason or "")]
     not_configured = [d.finding for d in ignorable if d not in expired]
-    if not_configured:
+    if not_configured and through_hook:
+        advisory = not_configured[0].id
+        hints.append(
+            "hint: if a finding does not affect you, ignore it with a reason (pip takes no"
+            f" safe-pip options): SAFE_PIP_IGNORE='{advisory}:why it is safe here' before the"
+            " pip command, or in pyproject.toml [[tool.safe-pip.ignore]] (in your user config"
+            f' {user_config_file()}: [[ignore]]) with id = "{advisory}",'
+            ' reason = "why it is safe here", expires = 2027-01-31'
+        )
+    elif not_configured:
         hints.append(
             "hint: if a finding does not affect you, ignore it with a reason:"
             f" --ignore-vuln '{not_configured[0].id}:why it is safe here', or an"

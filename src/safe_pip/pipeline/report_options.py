@@ -19,6 +19,9 @@ class ReportOptions:
     audit: bool = False  # safe-pip check: nothing is being installed
     environment: str | None = None  # the environment installed into or audited, for people
     sources: tuple[str, ...] = ()  # the files that were checked (SARIF locations)
+    # The pip hook: the user typed plain pip, which takes none of safe-pip's options, so hints
+    # offer what works there (an environment variable, a config entry).
+    through_hook: bool = False
 
     @property
     def machine_stdout(self) -> bool:
