@@ -246,6 +246,26 @@ def test_exact_pins_that_pull_in_what_the_file_does_not_pin_are_named(
         assert not_needed not in named
 
 
+def test_a_conflicting_file_with_a_range_shows_pips_explanation_and_checks_the_pins(
+    world: LocalIndex, tmp_path: Path, target_venv: Path, safe_pip: SafePip
+) -> None:
+    """requests==2.19.0 / flask>=2 / urllib3==1.26.4 (issue 17): a range needs the resolver,
+    which fails on conflicting pins. Was: exit 3, one line naming a temporary file. Now pip's
+    explanation, naming the user's file and lines, and the exact pins checked as written."""
+    world.add("needsnew", "1.0", requires=["vulnlib>=1.1"])
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--index-url {world.url}\nvulnlib==1.0\nneedsnew>=1\n")
+    result = check(safe_pip, requirements, "--python", target_venv, "--format", "json")
+    assert result.returncode == 1, output(result)
+    assert [(f["name"], f["version"], f["id"]) for f in findings(result)] == [
+        ("vulnlib", "1.0", VULN_ID)
+    ]
+    assert "safe-pip-check-" not in result.stderr  # no temporary path
+    assert "The conflict is caused by" in result.stderr, output(result)
+    assert f"{requirements}:2: vulnlib==1.0" in result.stderr
+    assert f"{requirements}:3: needsnew>=1" in result.stderr
+
+
 def test_pylock_exported_by_uv_is_checked(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:

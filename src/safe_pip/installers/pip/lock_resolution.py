@@ -6,13 +6,14 @@ environment markers. ``producers.lockfiles.check`` asks through ``PipLockResolve
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from safe_pip.errors import CannotCheckError, PipError
+from safe_pip.errors import CannotCheckError, PipError, SafePipError, UnsatisfiableError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.models import Decision, PlanItem
 from safe_pip.pipeline.policy import Policy
@@ -124,7 +125,17 @@ def resolve_unresolved(
         args = ["--ignore-installed", "-r", str(requirements_file), "-c", str(constraints_file)]
         for extra in lock.constraint_files:
             args += ["-c", str(extra)]
-        found = audit(python, args, policy)
+        try:
+            found = audit(python, args, policy)
+        except (PipError, UnsatisfiableError) as exc:
+            # conflicting pins, or a pin with no distribution for this Python, beside lines
+            # only a resolver can pin: pip's error in the user's file and lines
+            told = _in_the_users_terms(exc, lock, requirements_file)
+            if lock.exact_pins:
+                from safe_pip.producers.lockfiles.check import UnresolvableFile
+
+                raise UnresolvableFile(told) from None
+            raise told from None
     items = [item for item in found.items if item.name not in pinned_versions]
     reached = {item.name for item in items} | {d.finding.name for d in found.decisions}
     as_written = [pin for pin in lock.exact_pins if pin.name not in reached]
@@ -135,6 +146,65 @@ def resolve_unresolved(
             "without their dependencies"
         )
     return items + to_plan(as_written), found.decisions
+
+
+def _in_the_users_terms(exc: SafePipError, lock: LockFile, resolved_file: Path) -> SafePipError:
+    """pip's error about the temporary requirements file safe-pip handed it, told in the
+    user's file and lines: ``-r TMP (line N)`` becomes ``FILE:LINE: REQUIREMENT``, and the
+    user's lines of the projects pip names are listed under pip's explanation."""
+    user_lines = _requirement_lines(lock.path)
+    first = len(lock.resolver_options)
+
+    def users_line(match: re.Match[str]) -> str:
+        position = int(match.group(1)) - 1 - first
+        if 0 <= position < len(lock.unresolved):
+            requirement = lock.unresolved[position]
+            for number, text, _ in user_lines:
+                if text == requirement:
+                    return f"{lock.path}:{number}: {requirement}"
+            return f"{lock.path}: {requirement}"
+        return str(lock.path)
+
+    pattern = re.compile(rf"-r {re.escape(str(resolved_file))} \(line (\d+)\)")
+
+    def told(text: str) -> str:
+        text = pattern.sub(users_line, text)
+        return text.replace(str(resolved_file.parent), f"(safe-pip's copy of {lock.path.name})")
+
+    said = f"{exc}\n{exc.details}".lower()
+    named = [
+        f"  {lock.path}:{number}: {text}"
+        for number, text, name in user_lines
+        if name and re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", said)
+    ]
+    details = told(exc.details)
+    if named:
+        details += f"\nthe lines of {lock.path} that pip names:\n" + "\n".join(named)
+    error = type(exc)(told(str(exc)))
+    error.details = details
+    return error
+
+
+def _requirement_lines(path: Path) -> list[tuple[int, str, str | None]]:
+    """(line number, requirement text, project name) of each requirement line of ``path``."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    found: list[tuple[int, str, str | None]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        requirement = line.split(" #")[0].strip()
+        if not requirement or requirement.startswith(("#", "-")):
+            continue
+        try:
+            name: str | None = canonicalize_name(Requirement(requirement).name)
+        except InvalidRequirement:
+            name = None
+        found.append((number, requirement, name))
+    return found
 
 
 def pip_settings(

@@ -94,8 +94,11 @@ def run_guarded_pip(
                 stderr=subprocess.PIPE,
             ) as child:
                 preparing.start()
-                _, err = child.communicate()
-            pip = InstallerRun(child.returncode, err.decode("utf-8", errors="replace"))
+                out, err = child.communicate()
+            text = err.decode("utf-8", errors="replace")
+            if child.returncode != 0:  # pip explains a conflict on stdout ("caused by")
+                text += _conflict_explanation(out.decode("utf-8", errors="replace"))
+            pip = InstallerRun(child.returncode, text)
         else:
             stdout = sys.stderr if output_to_stderr else None
             pip = run_installer(command, pip_child_env(), stdout, started=preparing.start)
@@ -165,7 +168,8 @@ def audit(python: str, pip_args: Sequence[str], policy: Policy) -> Audit:
 
         return GuardService(policy, print_reports=False, audit=True)
 
-    args = ["--dry-run", "--quiet", "--disable-pip-version-check", *pip_args]
+    # not --quiet: pip tells why a resolution is impossible at its normal level
+    args = ["--dry-run", "--disable-pip-version-check", *pip_args]
     run = run_guarded_pip(python, args, make_service, mode=AUDIT)
     outcome = run.outcome
     if outcome.error is not None:
@@ -173,8 +177,16 @@ def audit(python: str, pip_args: Sequence[str], policy: Policy) -> Audit:
     stopped = outcome.stop_result.verdict.decisions if outcome.stop_result is not None else []
     decisions = [*stopped, *outcome.needs_build]
     if run.pip.returncode != 0 and not decisions:
-        raise pip_failure(run.pip, outcome.failed_index)
+        failure = pip_failure(run.pip, outcome.failed_index)
+        failure.details = failure.details or run.pip.stderr.strip()  # pip's explanation
+        raise failure
     return Audit(items=list(outcome.audit_items), decisions=decisions)
+
+
+def _conflict_explanation(stdout: str) -> str:
+    """pip's "The conflict is caused by: ..." block from its stdout, if it wrote one."""
+    start = stdout.find("The conflict is caused by")
+    return "" if start < 0 else "\n" + stdout[start:].strip() + "\n"
 
 
 @dataclass(frozen=True)

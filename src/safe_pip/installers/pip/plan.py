@@ -198,7 +198,14 @@ def unfound_project(message: str) -> str | None:
 
 
 def pip_error_line(stderr: str, returncode: int) -> str:
-    """The most telling single line of pip's error output."""
+    """The most telling single line of pip's error output, without pip's own ``ERROR:`` /
+    ``error:`` label (it follows safe-pip's ``error:``: never "error: ERROR: ...")."""
+    line = _pip_error_line(stderr, returncode)
+    label, colon, rest = line.partition(":")
+    return rest.strip() if colon and label.lower() == "error" and rest.strip() else line
+
+
+def _pip_error_line(stderr: str, returncode: int) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR:")]
     if len(errors) > 1 and _RESOLUTION_HINT in errors[-1]:

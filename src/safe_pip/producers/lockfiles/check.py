@@ -18,7 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from safe_pip.errors import UsageError
+from safe_pip.console import show_installer_output
+from safe_pip.errors import SafePipError, UsageError
 from safe_pip.index.files import IndexFile, ProjectStatus
 from safe_pip.index.settings import IndexSettings
 from safe_pip.models import ArtifactSource, Decision, PlanItem, Verdict
@@ -58,6 +59,15 @@ class LockResolver(Protocol):
         ...
 
 
+class UnresolvableFile(Exception):
+    """Raised by a ``LockResolver`` when the installer cannot resolve a file that has exact
+    pins among other lines: ``error`` is its failure told in the file's own terms."""
+
+    def __init__(self, error: SafePipError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def check_lock_files(
     files: Sequence[Path],
     policy: Policy,
@@ -77,6 +87,7 @@ def check_lock_files(
     audit_decisions: list[Decision] = []
     audit_notes: list[str] = []
     as_written: list[LockFile] = []
+    failures: list[SafePipError] = []  # files pip could not resolve (their pins were checked)
     for lock in (read_lock_file(path) for path in files):
         lock_items = to_plan(lock.packages, requested=lock.requested)
         if lock.dependencies:
@@ -87,7 +98,18 @@ def check_lock_files(
         elif lock.unresolved:
             if resolver is None:
                 raise UsageError(f"{lock.path}: only exact pins can be checked here")
-            resolved, stops = resolver.resolve(lock, policy, audit_notes)
+            try:
+                resolved, stops = resolver.resolve(lock, policy, audit_notes)
+            except UnresolvableFile as unresolvable:
+                # pip's error, in the user's file and lines; the exact pins still name their
+                # versions: checked as written, and the error stands unless one blocks
+                show_installer_output(unresolvable.error.details)
+                audit_notes.append(
+                    f"{unresolvable.error}; checked the exact pins as written, without their "
+                    "dependencies"
+                )
+                failures.append(unresolvable.error)
+                resolved, stops = to_plan(lock.exact_pins), []
             lock_items += resolved
             audit_decisions += stops
         urls += lock.index_urls
@@ -97,6 +119,8 @@ def check_lock_files(
             needs_default_index |= _any_from_index(i for i in lock_items if not i.index_url)
         items += lock_items
     if not items:
+        if failures:
+            raise failures[0]
         return GuardResult(verdict=Verdict(plan=[], decisions=audit_decisions), notes=audit_notes)
     settings = index_settings
     if settings is None and resolver is not None and _any_from_index(items):
@@ -120,6 +144,8 @@ def check_lock_files(
     result.verdict.decisions.extend(decide(hash_findings, policy, date.today()))
     result.verdict.decisions.extend(audit_decisions)
     result.notes[:0] = [*audit_notes, *notes]
+    if failures and not result.verdict.blocked:
+        raise failures[0]  # the pins pass, but the rest of the file could not be checked
     return one_item_per_version(result)
 
 
