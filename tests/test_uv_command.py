@@ -334,3 +334,25 @@ def test_unknown_uv_options_are_refused_not_guessed(
     )
     assert "--surprise-option" in line
     assert UV.is_file()
+
+
+@pytest.mark.parametrize("front_end", ["pip", "uv"])
+def test_an_installed_dependency_the_install_keeps_is_one_warning_in_both_front_ends(
+    front_end: str,
+    world: LocalIndex,
+    target_venv: Path,
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+) -> None:
+    """vulnlib 1.0 is installed; `app` needs vulnlib<1.1 and both installers keep 1.0. Was:
+    pip "no problems found", uv blocked. One rule now (pipeline.kept): installed, kept,
+    a warning that says so, and the install goes ahead."""
+    uv(["pip", "install", "--python", target_venv, "--index-url", world.url, "vulnlib==1.0"],
+       isolated_env)  # fmt: skip
+    command = ["uv", "pip"] if front_end == "uv" else []
+    result = safe_pip(*command, "install", "--python", target_venv, "--index-url", world.url, "app")
+    assert result.returncode == 0, output(result)
+    [line] = [line for line in result.stdout.splitlines() if VULN_ID in line]
+    assert line.startswith("warning  vulnlib==1.0"), output(result)
+    assert "already installed and kept by this install: upgrade it to fix this" in line
+    assert installed(target_venv, isolated_env) == {"app": "1.0", "vulnlib": "1.0"}

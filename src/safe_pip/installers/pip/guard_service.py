@@ -306,6 +306,7 @@ class GuardService:
         )
         result.notes[:0] = self._notes
         if not build:
+            result = self._with_kept_dependencies(result, items, plan)
             self.outcome.main_result = result
             self.outcome.dry_run = bool(request.get("dry_run"))
             self._index_settings = settings or IndexSettings(index_urls=tuple(index_urls))
@@ -343,6 +344,28 @@ class GuardService:
         if not result.verdict.decisions:
             return {"exit_code": 0}
         return {"exit_code": 0, **self._report(result, request, ())}
+
+    def _with_kept_dependencies(
+        self, result: GuardResult, items: Sequence[PlanItem], plan: Mapping[str, Any]
+    ) -> GuardResult:
+        """The installed packages the plan depends on and pip keeps, checked (warnings: the
+        rule in ``pipeline.kept``, the same as safe-uv's)."""
+        from safe_pip.pipeline.kept import kept_dependencies, with_kept
+
+        edges = _dependency_edges(plan)
+        python = (plan.get("origin") or {}).get("python")
+        planned = {item.name for item in items}
+        if not python or not any(set(names) - planned for names in edges.values()):
+            return result  # every dependency is in the plan: nothing is kept
+        from safe_pip.producers.installed import installed_plan
+
+        try:
+            kept = kept_dependencies(items, edges, installed_plan(str(python)))
+        except SafePipError:
+            return result  # the environment could not be listed: the plan's check stands
+        if not kept:
+            return result
+        return with_kept(result, check_plan(kept, self.policy, [], record_seen=False))
 
     def _failed(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """pip found no version it may install: was it steering's doing?"""

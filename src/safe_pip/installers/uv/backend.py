@@ -129,7 +129,10 @@ class UvInstaller:
                 index_settings=gate.settings,
                 index_files=index_files_for_check(plan, pinned, gate.settings),
             )
-            return plan, Checked(planned, check(planned))
+            from safe_pip.pipeline.kept import as_kept
+
+            # installed versions uv keeps: warnings, as with pip (pipeline.kept)
+            return plan, Checked(planned, as_kept(check(planned), plan.kept_installed))
 
         plan, checked = plan_and_check()
         avoided: dict[str, steering.Avoided] = {}
