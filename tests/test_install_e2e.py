@@ -515,3 +515,26 @@ def test_a_run_that_cannot_check_still_gives_one_document(
     else:
         [invocation] = document["runs"][0]["invocations"]
         assert invocation["executionSuccessful"] is False and invocation["exitCode"] == 3
+
+
+def test_a_missing_requirements_file_is_a_usage_error_worded_as_check_words_it(
+    guarded: Guarded, tmp_path: Path
+) -> None:
+    line = assert_one_line_error(guarded.install(guarded.venv(), "-r", tmp_path / "nope.txt"), 2)
+    assert line == f"safe-pip: error: requirements file not found: {tmp_path / 'nope.txt'}"
+
+
+def test_an_environment_without_pip_gets_one_line_with_the_ways_forward(
+    guarded: Guarded, tmp_path: Path
+) -> None:
+    """A venv made by `uv venv` has no pip: was a raw traceback and exit 3."""
+    from support.uv_helpers import UV, uv
+
+    if not UV.is_file():
+        pytest.skip("uv is not installed")
+    venv = tmp_path / "uv-made"
+    uv(["venv", "--quiet", venv], guarded.env)
+    result = guarded.install(venv / "bin" / "python", "cleanlib")
+    line = assert_one_line_error(result, 2)
+    assert f"{venv} has no pip" in line
+    assert f"safe-uv pip install --python {venv} ..." in line and "-m ensurepip" in line

@@ -61,6 +61,10 @@ def code(run_settings: dict[str, Any], runtime_dir: str | None = None) -> str:
     )
 
 
+# The exit code of a guarded run whose interpreter has no pip at all.
+NO_PIP_EXIT = 119
+
+
 def run(settings_json: str) -> None:
     """Run pip (``-c CODE ARGS``) or pip's runner (``-c CODE RUNNER ARGS``, a child) guarded."""
     global _settings
@@ -80,6 +84,10 @@ def run(settings_json: str) -> None:
         # that in a process marked as its own subprocess, and the guard refuses the option.
         os.environ["_PIP_RUNNING_IN_SUBPROCESS"] = "1"
         sys.argv = ["pip", *sys.argv[1:]]
+        import importlib.util
+
+        if importlib.util.find_spec("pip") is None:  # a venv made by `uv venv`: no pip
+            sys.exit(NO_PIP_EXIT)  # safe-pip says so, in one line with the ways forward
         runpy.run_module("pip", run_name="__main__", alter_sys=True)
 
 

@@ -11,6 +11,7 @@ anything is installed. The advisory database is opened while pip starts and reso
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -106,6 +107,10 @@ def run_guarded_pip(
             preparing.join()
     service = services[0]
     service.close()
+    from safe_pip.hook.runtime.bootstrap import NO_PIP_EXIT
+
+    if pip.returncode == NO_PIP_EXIT:
+        raise no_pip_error(python)
     return GuardedRun(pip, service.outcome)
 
 
@@ -267,11 +272,30 @@ def _print_machine_report(result: GuardResult | None, report: ReportOptions) -> 
         print_verdict(result or GuardResult(verdict=Verdict(plan=[])), report)
 
 
+_MISSING_REQUIREMENTS_FILE = re.compile(
+    r"Could not open requirements file: \[Errno 2\] No such file or directory: '([^']*)'"
+)
+
+
+def no_pip_error(python: str) -> UsageError:
+    """The target interpreter has no pip (a venv made by ``uv venv``): the ways forward."""
+    from safe_pip.installers.target_python import environment_label
+
+    where = environment_label(python)
+    return UsageError(
+        f"{where} has no pip: install into it with `safe-uv pip install --python {where} ...`, "
+        f"or add pip to it first: `{python} -m ensurepip`"
+    )
+
+
 def pip_failure(pip: InstallerRun, index: IndexSettings | None = None) -> SafePipError:
     """pip stopped before its plan could be checked: bad input (2) or could not check (3)."""
     from safe_pip.installers.pip.plan import USAGE_MARKERS, pip_error_line
 
     line = pip_error_line(pip.stderr, pip.returncode)
+    missing = _MISSING_REQUIREMENTS_FILE.search(pip.stderr)
+    if missing is not None:  # worded as `safe-pip check` words it
+        return UsageError(f"requirements file not found: {missing.group(1)}")
     if any(marker in pip.stderr for marker in USAGE_MARKERS) or pip.returncode == 2:
         return UsageError(f"pip rejected the install arguments: {line}")
     if "No matching distribution" in pip.stderr or "from versions: none" in pip.stderr:
