@@ -50,6 +50,9 @@ def _cache_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process runs keep index pages (and anything else cached) under tmp_path, never in
     the user's cache dir; a test that needs its own cache dir sets SAFE_PIP_CACHE_DIR again."""
     monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(tmp_path / "safe-pip-cache-in-process"))
+    # The test advisory data is a fixed snapshot (records modified early 2026): how old it
+    # is by the clock is not what a test is about, except where a test sets this again.
+    monkeypatch.setenv("SAFE_PIP_MAX_DB_AGE_DAYS", "0")
 
 
 @pytest.fixture

@@ -538,3 +538,22 @@ def test_an_environment_without_pip_gets_one_line_with_the_ways_forward(
     line = assert_one_line_error(result, 2)
     assert f"{venv} has no pip" in line
     assert f"safe-uv pip install --python {venv} ..." in line and "-m ensurepip" in line
+
+
+def test_stale_advisory_data_is_said_once_with_the_refresh_command(guarded: Guarded) -> None:
+    """The advisory data's age (newest record 2026-02-01, built today): one warning."""
+    python = guarded.venv()
+    stale = guarded.install(python, "cleanlib", env=guarded.env_with(SAFE_PIP_MAX_DB_AGE_DAYS="30"))
+    assert stale.returncode == 0, output(stale)
+    assert stale.stderr.count("advisory data is ") == 1, output(stale)
+    assert "refresh it with `safe-pip db update`" in stale.stderr
+
+
+def test_a_fail_open_skip_is_said_once(no_database: Guarded) -> None:
+    """fail-mode open and no database: the skipped check is one warning (it was two)."""
+    python = no_database.venv()
+    result = no_database.install(
+        python, "cleanlib", env=no_database.env_with(SAFE_PIP_FAIL_MODE="open")
+    )
+    assert result.returncode == 0, output(result)
+    assert result.stderr.count("check skipped") == 1, output(result)

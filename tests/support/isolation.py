@@ -56,6 +56,8 @@ def isolated_env(tmp: Path) -> dict[str, str]:
             "UV_PYTHON_DOWNLOADS": "never",
             "SAFE_PIP_CACHE_DIR": str(tmp / "safe-pip-cache"),
             "SAFE_PIP_CONFIG_FILE": str(tmp / "safe-pip-config.toml"),
+            # a fixed test snapshot: its age by the clock is not what a test is about
+            "SAFE_PIP_MAX_DB_AGE_DAYS": "0",
         }
     )
     return env

@@ -155,6 +155,16 @@ class DatabaseStatus:
         return datetime.now(timezone.utc) - self.updated_at
 
     @property
+    def data_age(self) -> timedelta:
+        """How old the data is: since it was last fetched, or since the newest record any
+        source holds was modified, whichever is longer (a snapshot read today is as old as
+        its newest record)."""
+        newest = [s.newest_modified for s in self.sources if s.newest_modified is not None]
+        if not newest:
+            return self.age
+        return max(self.age, datetime.now(timezone.utc) - max(newest))
+
+    @property
     def malware_age(self) -> timedelta:
         """How old the newest malicious-package data is (any source that carries some,
         else any source): what ``max-malware-age`` limits."""

@@ -269,13 +269,19 @@ def unknown_ignore_notes(advisories: AdvisoryDatabase, policy: Policy) -> list[s
 
 
 def _staleness_notes(advisories: AdvisoryDatabase, policy: Policy) -> list[str]:
-    age_days = advisories.status().age.days
-    if policy.database_is_stale(age_days):
-        return [
-            f"advisory database is {age_days} days old (limit {policy.max_db_age_days}); "
-            "run `safe-pip db update`"
-        ]
-    return []
+    """One warning when the advisory data is older than ``max-db-age-days``, with the
+    command that refreshes it (printed once per run: ``report`` drops repeated notes)."""
+    status = advisories.status()
+    age_days = status.data_age.days
+    if not policy.database_is_stale(age_days):
+        return []
+    newest = [s.newest_modified for s in status.sources if s.newest_modified is not None]
+    since = f", newest record {max(newest):%Y-%m-%d}" if newest else ""
+    return [
+        f"advisory data is {age_days} days old{since} (max-db-age-days = "
+        f"{policy.max_db_age_days}): refresh it with `safe-pip db update` (an OSV export of "
+        "your own: `safe-pip db update --source PATH_OR_URL`)"
+    ]
 
 
 def one_item_per_version(result: GuardResult) -> GuardResult:

@@ -32,7 +32,8 @@ Keys (defaults in brackets):
     "block" or "warn" for yanked files, hash mismatches (index, pinned, first-seen) and
     artifacts that cannot be verified (direct URLs, local paths, VCS, editables, no hash).
 ``max-db-age-days`` [30]
-    An advisory database older than this gets a warning line (never a block); 0 disables.
+    Advisory data older than this (since its fetch, or its newest record if older) gets one
+    warning line with the refresh command (never a block); 0 disables.
 ``min-release-age`` ["2d"]
     A release uploaded less than this long ago is a ``TOO-NEW`` finding (blocked; only
     warned about by ``check --installed``). A duration: ``36h``, ``2d``, ``1w``; ``0``

@@ -68,6 +68,9 @@ class _Context:
     via: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
+_NOTES_SAID: set[str] = set()
+
+
 def print_verdict(result: GuardResult, options: ReportOptions | None = None) -> None:
     """Print the report: notes to stderr, the report to stdout, or with ``--output`` the
     report to that file and the text report to stdout. Flushes stdout, so the report comes
@@ -75,7 +78,9 @@ def print_verdict(result: GuardResult, options: ReportOptions | None = None) -> 
     options = options or ReportOptions()
     note_reported()
     for note in result.notes:
-        warn(note)
+        if note not in _NOTES_SAID:  # a note is said once per run, however many reports
+            _NOTES_SAID.add(note)
+            warn(note)
     if options.output_file is not None:
         write_report_file(Path(options.output_file), render(result, options))
     if options.machine_stdout:
