@@ -17,6 +17,7 @@ from safe_pip.commands import hook as hook_commands
 from safe_pip.errors import UsageError
 from safe_pip.hook.shell_aliases import (
     BEGIN_MARKER,
+    CREATED_LINE,
     END_MARKER,
     SHELLS,
     alias_block,
@@ -266,10 +267,15 @@ def test_alias_write_twice_keeps_one_block(
     assert safe_pip_cli("alias", "zsh", "--write") == 0
 
     zshrc = tmp_path / ".zshrc"
-    assert zshrc.read_text() == alias_block("zsh")
+    assert zshrc.read_text() == created_block("zsh")
     first, second = capsys.readouterr().out.splitlines()
     assert first.startswith(f"aliases: added the safe-pip zsh functions in {zshrc}")
     assert second == f"aliases: {zshrc} already has the safe-pip zsh functions."
+
+
+def created_block(shell: str) -> str:
+    """The block `alias --write` puts into a startup file it creates."""
+    return alias_block(shell).replace(f"{BEGIN_MARKER}\n", f"{BEGIN_MARKER}\n{CREATED_LINE}\n", 1)
 
 
 def test_alias_write_to_a_chosen_file(tmp_path: Path) -> None:
@@ -277,7 +283,7 @@ def test_alias_write_to_a_chosen_file(tmp_path: Path) -> None:
 
     assert safe_pip_cli("alias", "powershell", "--write", "--rc-file", profile) == 0
 
-    assert profile.read_text() == alias_block("powershell")
+    assert profile.read_text() == created_block("powershell")
 
 
 @pytest.mark.parametrize("before", ["", "export A=1\n", "export A=1\n\nexport B=2\n"])
@@ -312,3 +318,17 @@ def test_alias_remove_keeps_lines_around_a_block_in_the_middle(tmp_path: Path) -
 def test_alias_write_and_remove_together_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="exclude each other"):
         safe_pip_cli("alias", "bash", "--write", "--remove", "--rc-file", tmp_path / "rc")
+
+
+def test_alias_remove_takes_away_a_startup_file_that_write_created(tmp_path: Path) -> None:
+    """`alias --write` created ~/.bashrc; `--remove` left it behind empty."""
+    rc = tmp_path / ".bashrc"
+    assert safe_pip_cli("alias", "bash", "--write", "--rc-file", rc) == 0
+    assert safe_pip_cli("alias", "bash", "--write", "--rc-file", rc) == 0  # rewritten: same
+    assert safe_pip_cli("alias", "bash", "--remove", "--rc-file", rc) == 0
+    assert not rc.exists()
+    # a line the user added since keeps the file
+    assert safe_pip_cli("alias", "bash", "--write", "--rc-file", rc) == 0
+    rc.write_text(rc.read_text() + "export MINE=1\n")
+    assert safe_pip_cli("alias", "bash", "--remove", "--rc-file", rc) == 0
+    assert rc.read_text() == "export MINE=1\n"

@@ -47,6 +47,9 @@ def test_install_help_shows_safe_pips_options_then_how_to_see_pips(
     words = " ".join(text.split())
     assert "default: the active virtualenv" in words  # what --python really defaults to
     assert "[tool.safe-pip]" in words and "config.toml" in words
+    assert "administrator's policy /etc/safe-pip/policy.toml" in words  # the first layer
+    assert "--dry-run --report" not in words and "two" not in words  # not the old design
+    assert "before pip downloads, prepares or builds anything" in words
     assert all(name in words for name in ENVIRONMENT_VARIABLES)
     assert "130 interrupted" in text
     assert text.rstrip().endswith(
@@ -195,3 +198,14 @@ def test_db_status_imports_neither_httpx_nor_the_other_commands(
         [sys.executable, "-c", script], env=isolated_env, capture_output=True, text=True
     )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("--versin", "--version"), ("--hlep", "--help")])
+def test_a_mistyped_top_level_option_says_what_was_meant(
+    typed: str, meant: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was: pip's usage only (pip never heard of safe-pip's --version)."""
+    assert cli.main([typed]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"safe-pip: error: no such option: {typed} (did you mean {meant}?")
+    assert len(err.splitlines()) == 1

@@ -116,6 +116,7 @@ def _dispatch(args: list[str]) -> int:
     if args[0] in ("-V", "--version"):
         sys.stdout.write(f"safe-pip {__version__}\n")
         return exit_codes.OK
+    _refuse_a_mistyped_top_level_option(args[0])
     command = args[0]
     if command == "guard-serve":  # internal: the pip hook's checker
         from safe_pip.commands.guard_serve import run_guard_serve
@@ -134,6 +135,34 @@ def _dispatch(args: list[str]) -> int:
         return result
     unknown = word if word is not None and word not in _PIP_COMMANDS else None
     return _pass_through_to_pip(args, unknown)
+
+
+# pip's general options (pip 23 to 26), which may come before any command word.
+_PIP_GENERAL_OPTIONS = frozenset(
+    {
+        *("--help", "--debug", "--isolated", "--require-virtualenv", "--python", "--verbose"),
+        *("--version", "--quiet", "--log", "--no-input", "--keyring-provider", "--proxy"),
+        *("--retries", "--timeout", "--exists-action", "--trusted-host", "--cert"),
+        *("--client-cert", "--cache-dir", "--no-cache-dir", "--disable-pip-version-check"),
+        *("--no-color", "--no-python-version-warning", "--use-feature", "--use-deprecated"),
+        *("--resume-retries", "--log-file", "--local-log"),
+    }
+)
+
+
+def _refuse_a_mistyped_top_level_option(first: str) -> None:
+    """``safe-pip --versin``: pip would print only its own usage; say what was meant."""
+    import difflib
+
+    name = first.partition("=")[0]
+    if not name.startswith("--") or name in _PIP_GENERAL_OPTIONS:
+        return
+    close = difflib.get_close_matches(name, ["--version", "--help"], n=1, cutoff=0.75)
+    if close:
+        raise UsageError(
+            f"no such option: {name} (did you mean {close[0]}? `safe-pip --help` lists "
+            "safe-pip's commands)"
+        )
 
 
 def _pip_command_position(args: Sequence[str]) -> int | None:

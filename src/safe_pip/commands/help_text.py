@@ -48,10 +48,11 @@ exit codes: 0 ok (possibly with warnings), 1 blocked by policy (nothing installe
 _INSTALL = """\
 usage: safe-pip install [SAFE-PIP OPTIONS] PIP_INSTALL_ARGS...
 
-Asks the target's pip for its exact install plan (`pip install --dry-run --report`), checks
-every package against the advisory database, yanked status and hashes, then installs exactly
-the vetted files (`pip install --no-deps --require-hashes`). Every pip install option works
-and is passed on.
+Runs the target's own pip once, with safe-pip's guard loaded into it: before pip downloads,
+prepares or builds anything, every candidate and every file is checked (advisories, yanked
+status, hashes, release age, policy), the resolved set is checked before anything is
+installed, and pip installs only those files, sha256 checked again. Every pip install option
+works and is read by pip itself.
 
 safe-pip options (anywhere on the line):
 {options}
@@ -68,8 +69,9 @@ _UV = """\
 usage: safe-uv [SAFE-PIP OPTIONS] UV_ARGS...      (same as `safe-pip uv ...`)
 
 Guarded: `uv pip install` and `uv pip sync` (uv's exact plan is checked, then exactly those
-files are installed), `uv sync` and `uv add` (uv.lock is checked before uv installs from it;
-a blocked `add` restores pyproject.toml and uv.lock). Every other uv command runs unchanged.
+files are installed), `uv sync`, `uv lock` and `uv add` (uv.lock is checked before uv installs
+from it; when blocked, uv.lock and pyproject.toml are left as they were). Every other uv
+command runs unchanged.
 
 safe-pip options (anywhere on the line; --python keeps uv's meaning):
 {options}
@@ -101,8 +103,11 @@ def install_help() -> str:
     return _INSTALL.format(
         options=_option_lines(exclude="--uv"),
         configuration=_wrap(
-            "configuration (later wins; lists add up): [tool.safe-pip] in the nearest "
-            f"pyproject.toml, then {paths.user_config_file()} (SAFE_PIP_CONFIG_FILE "
+            "configuration (later wins; lists add up): the administrator's policy "
+            f"{paths.admin_policy_files({})[0]} (its `locked` keys no later layer may loosen; "
+            "SAFE_PIP_ADMIN_POLICY_FILE adds one), then [tool.safe-pip] in the nearest "
+            "pyproject.toml (it may only tighten until you run `safe-pip trust`), then "
+            f"{paths.user_config_file()} (SAFE_PIP_CONFIG_FILE "
             f"overrides), then the environment variables {', '.join(ENVIRONMENT_VARIABLES)}, "
             "then the options above. Also: SAFE_PIP_CACHE_DIR (database, seen hashes), "
             "SAFE_PIP_DB_SOURCE (default `db update --source`), SAFE_PIP_DISABLE=1 (the pip "
@@ -143,5 +148,10 @@ def _option_line(option: OwnOption) -> str:
 
 def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(
-        text, width=_WIDTH, initial_indent=indent, subsequent_indent=indent or "  "
+        text,
+        width=_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent or "  ",
+        break_on_hyphens=False,  # never "safe-\npip", "/etc/safe-\npip/policy.toml"
+        break_long_words=False,
     )

@@ -22,6 +22,9 @@ from safe_pip.errors import UsageError
 SHELLS = ("bash", "zsh", "fish", "powershell")
 BEGIN_MARKER = "# >>> safe-pip >>>"
 END_MARKER = "# <<< safe-pip <<<"
+# In the block of a startup file that `alias --write` created: `--remove` deletes the file
+# again when nothing else was added to it.
+CREATED_LINE = "# (this file was created by safe-pip alias --write)"
 ALIAS_HINT = f"safe-pip alias {'|'.join(SHELLS)}"  # how to name the shell
 
 _SHELL_NAMES = {
@@ -262,6 +265,8 @@ def write_block(path: Path, block: str) -> str:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
+    if not path.exists() or CREATED_LINE in text:  # so --remove takes the file away again
+        block = block.replace(f"{BEGIN_MARKER}\n", f"{BEGIN_MARKER}\n{CREATED_LINE}\n", 1)
     updated = replace_block(text, block, path)
     if updated == text:
         return "unchanged"
@@ -323,5 +328,12 @@ def remove_block(path: Path) -> bool:
     updated = replace_block(text, "", path)
     if updated.endswith("\n\n") and not text.endswith("\n\n"):
         updated = updated[:-1]  # the blank line `write_block` put before an appended block
+    if not updated.strip() and CREATED_LINE in text:
+        # `alias --write` created the file and nothing else was added: leave no empty file
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise UsageError(f"cannot remove {path}: {exc.strerror or exc}") from exc
+        return True
     _write_text(path, updated)
     return True
