@@ -557,3 +557,14 @@ def test_a_fail_open_skip_is_said_once(no_database: Guarded) -> None:
     )
     assert result.returncode == 0, output(result)
     assert result.stderr.count("check skipped") == 1, output(result)
+
+
+def test_quiet_drops_the_all_clear_and_keeps_what_blocks(guarded: Guarded) -> None:
+    """-q as pip means it: warnings and errors only (the verdict line came anyway)."""
+    python = guarded.venv()
+    clean = guarded.install(python, "-q", "cleanlib")
+    assert clean.returncode == 0, output(clean)
+    assert "no problems found" not in clean.stdout + clean.stderr
+    blocked = guarded.install(python, "-qq", "vulnlib==1.0")
+    assert blocked.returncode == 1, output(blocked)
+    assert "BLOCKED  vulnlib==1.0" in blocked.stdout and "safe-pip: blocked" in blocked.stdout

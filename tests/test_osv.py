@@ -109,16 +109,24 @@ def test_summary_is_kept_whole() -> None:
     assert advisory is not None and advisory.summary == ("word " * 100).strip()
 
 
-def test_advisory_url_prefers_advisory_then_web_then_osv() -> None:
+def test_advisory_url_is_the_advisorys_own_page() -> None:
+    """PYSEC-2018-28 lists a vendor's errata page as its first ADVISORY reference: the link
+    is the page that names the advisory (its id, else an alias), else its osv.dev page."""
     references = [
         {"type": "FIX", "url": "https://example.org/fix"},
         {"type": "WEB", "url": "https://example.org/web"},
-        {"type": "ADVISORY", "url": "https://example.org/advisory"},
+        {"type": "ADVISORY", "url": "https://access.example.com/errata/RHSA-2019:2035"},
+        {"type": "ADVISORY", "url": "https://github.com/advisories/GHSA-aaaa-bbbb-cccc"},
     ]
-    advisory = parse_record(minimal(references=references))
-    assert advisory is not None and advisory.url == "https://example.org/advisory"
-    web = parse_record(minimal(references=references[:2]))
-    assert web is not None and web.url == "https://example.org/web"
+    record = minimal(references=references, aliases=["CVE-2099-1", "GHSA-aaaa-bbbb-cccc"])
+    advisory = parse_record(record)
+    assert advisory is not None and advisory.url == references[3]["url"]
+    own = [*references, {"type": "WEB", "url": "https://example.org/PYSEC-0000-1.html"}]
+    named = parse_record(minimal(references=own, aliases=["GHSA-aaaa-bbbb-cccc"]))
+    assert named is not None and named.url == "https://example.org/PYSEC-0000-1.html"
+    vendor_only = parse_record(minimal(references=references[:3]))
+    assert vendor_only is not None
+    assert vendor_only.url == "https://osv.dev/vulnerability/PYSEC-0000-1"
     neither = parse_record(minimal(references=[{"type": "ADVISORY", "url": "javascript:x"}]))
     assert neither is not None
     assert neither.url == "https://osv.dev/vulnerability/PYSEC-0000-1"

@@ -71,9 +71,20 @@ def test_blocked_line_shows_ids_aliases_summary_and_fix() -> None:
         "BLOCKED  requests==2.19.0  vulnerability  PYSEC-2018-28 (CVE-2018-18074,"
         " GHSA-x84v-xcm2-53pg)  Requests sends Authorization header"
     )
-    assert first.endswith("...  fix: >=2.20.0")
-    summary = first.split("  ")[4]
-    assert len(summary) == 80
+    # no width (a pipe, a file): the summary is whole, never cut at 80 characters
+    assert first.endswith("exposing credentials  fix: >=2.20.0")
+    assert "..." not in first
+
+
+def test_a_link_that_does_not_fit_gets_a_line_of_its_own_never_dropped() -> None:
+    long_url = "https://example.org/" + "advisory/" * 8 + "PYSEC-2018-28"
+    finding = replace(REQUESTS_VULN, url=long_url)
+    for width in (100, 120, 160):
+        lines = render_text(
+            Verdict(plan(5), [Decision(finding, Action.BLOCK)]), style=TextStyle(False, width)
+        ).splitlines()
+        assert any(line.strip().endswith(long_url) for line in lines), (width, lines)
+        assert all(len(line) <= width or long_url in line for line in lines)
 
 
 def test_blocked_verdict_with_hints() -> None:
@@ -372,3 +383,19 @@ def test_output_must_be_a_writable_file(tmp_path: Path) -> None:
     for bad, why in ((tmp_path / "missing" / "r.json", "no such directory"), (tmp_path, "folder")):
         with pytest.raises(UsageError, match=why.replace("folder", "is a directory")):
             check_output_path(str(bad))
+
+
+def test_quiet_follows_pip_warnings_and_errors_then_errors_only() -> None:
+    from safe_pip.commands.own_options import quiet_level
+
+    assert quiet_level(["-q", "x"]) == 1 and quiet_level(["-qq"]) == 2
+    assert quiet_level(["--quiet", "-q"]) == 2 and quiet_level(["-qU", "--", "-q"]) == 0
+    assert quiet_level([], "1") == 1
+    warned = Decision(replace(REQUESTS_VULN, name="other"), Action.WARN)
+    clean = Verdict(plan(5))
+    mixed = Verdict(plan(5), [Decision(REQUESTS_VULN, Action.BLOCK), warned])
+    assert render_text(clean, ReportOptions(quiet=1)) == ""  # no "no problems found"
+    one = render_text(Verdict(plan(5), [warned]), ReportOptions(quiet=1)).splitlines()
+    assert [line.split()[0] for line in one] == ["warning"]  # the warning, no closing line
+    two = render_text(mixed, ReportOptions(quiet=2))
+    assert "BLOCKED" in two and "warning" not in two and "safe-pip: blocked" in two

@@ -118,13 +118,22 @@ def _summary(record: dict[str, object], where: str) -> str:
 
 
 def advisory_url(record: dict[str, object], record_id: str) -> str:
-    """The record's ADVISORY reference, else its first WEB one, else its page on osv.dev."""
+    """The advisory's own page: an ADVISORY (else WEB) reference that names the record's id,
+    else one that names an alias (``github.com/advisories/GHSA-...``), else the record's page
+    on osv.dev -- never a vendor's errata page that happens to be listed first."""
     references = [ref for ref in _list_or_empty(record.get("references")) if isinstance(ref, dict)]
-    for kind in _ADVISORY_REFERENCE_TYPES:
-        for reference in references:
-            url = reference.get("url")
-            if reference.get("type") == kind and isinstance(url, str) and _is_web_url(url):
-                return url
+    aliases = [a for a in _list_or_empty(record.get("aliases")) if isinstance(a, str) and a]
+    for names in ([record_id], aliases):
+        for kind in _ADVISORY_REFERENCE_TYPES:
+            for reference in references:
+                url = reference.get("url")
+                if (
+                    reference.get("type") == kind
+                    and isinstance(url, str)
+                    and _is_web_url(url)
+                    and any(name.lower() in url.lower() for name in names)
+                ):
+                    return url
     return OSV_VULNERABILITY_URL + record_id
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from safe_pip import exit_codes
 from safe_pip.commands.help_text import PIP_HELP_OPTION
-from safe_pip.commands.own_options import split_own_options
+from safe_pip.commands.own_options import quiet_level, split_own_options
 from safe_pip.console import refuse_colour, say
 from safe_pip.errors import UsageError
 from safe_pip.installers.pip import one_pass
@@ -51,11 +51,14 @@ def run_install(argv: Sequence[str]) -> int:
             return exit_codes.OK
     python = check_interpreter(resolve_target_python(own.python))
     note = default_target_note(python, own.python)
-    if note is not None:
+    if note is not None and not quiet_level(pip_args, os.environ.get("PIP_QUIET", "")):
         say(note)
     decision_log.note_target(python)
     decision_log.note_check_started()  # from here on, even a failed plan is a guarded run
-    report = own.report_options(environment=environment_label(python))
+    report = replace(
+        own.report_options(environment=environment_label(python)),
+        quiet=quiet_level(pip_args, os.environ.get("PIP_QUIET", "")),
+    )
     if "--no-color" in pip_args or os.environ.get("PIP_NO_COLOR", "").lower() in _TRUE:
         refuse_colour()
 

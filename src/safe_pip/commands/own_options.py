@@ -263,3 +263,19 @@ def _option_value(args: Sequence[str], i: int) -> tuple[str, int]:
     if i + 1 < len(args):
         return args[i + 1], i + 2
     raise UsageError(f"{name} needs a value")
+
+
+def quiet_level(args: Sequence[str], env_value: str = "") -> int:
+    """How quiet the installer was asked to be, as pip and uv count it: each ``-q`` /
+    ``--quiet`` (``-qq`` twice), plus ``PIP_QUIET`` (a number) when given."""
+    level = 0
+    for arg in args:
+        if arg == "--":
+            break
+        if arg == "--quiet":
+            level += 1
+        elif len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and set(arg[1:]) == {"q"}:
+            level += len(arg) - 1
+    if env_value.strip().isdigit():
+        level += int(env_value.strip())
+    return level

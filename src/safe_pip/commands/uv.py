@@ -23,6 +23,7 @@ from safe_pip.commands.help_text import UV_HELP_OPTION, uv_help
 from safe_pip.commands.own_options import (
     OWN_VALUE_OPTIONS,
     OwnOptions,
+    quiet_level,
     split_own_options,
     take_option,
 )
@@ -135,7 +136,10 @@ def _install(
     from safe_pip.installers.base import guarded_install
     from safe_pip.installers.uv.backend import UvInstaller
 
-    options = own.report_options()
+    # uv's -q, wherever uv's parser put it (one option may reach several steps)
+    steps = (request.plan_args, request.install_args, request.shared_args)
+    quiet = quiet_level(global_args) + max(quiet_level(list(step)) for step in steps)
+    options = replace(own.report_options(), quiet=quiet)
     # uv plans while safe-pip loads its policy and imports its checks.
     installer = UvInstaller.start(uv, global_args, command, request, env, report_options=options)
     return guarded_install(installer, load_policy=own.policy, report_options=options)

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,7 +78,7 @@ def print_verdict(result: GuardResult, options: ReportOptions | None = None) -> 
     options = options or ReportOptions()
     note_reported()
     for note in result.notes:
-        if note not in _NOTES_SAID:  # a note is said once per run, however many reports
+        if note not in _NOTES_SAID and options.quiet < 2:  # said once per run; -qq: errors
             _NOTES_SAID.add(note)
             warn(note)
     if options.output_file is not None:
@@ -87,12 +87,16 @@ def print_verdict(result: GuardResult, options: ReportOptions | None = None) -> 
         sys.stdout.write(render(result, options) + "\n")
     else:
         style = TextStyle(colour_enabled(sys.stdout), terminal_width(sys.stdout))
-        sys.stdout.write(render_text(result.verdict, options, style, result.skipped) + "\n")
+        text = render_text(result.verdict, options, style, result.skipped)
+        if text:  # -q with nothing to say: nothing at all
+            sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
 def render(result: GuardResult, options: ReportOptions) -> str:
-    """The report in ``options.output_format`` (text without colour or width limit)."""
+    """The report in ``options.output_format`` (text without colour or width limit; a file
+    gets the whole report whatever -q says)."""
+    options = replace(options, quiet=0)
     if options.output_format == "json":
         return render_json(result.verdict, options, result.skipped)
     if options.output_format == "sarif":
@@ -125,13 +129,18 @@ def render_text(
 ) -> str:
     """The text report (no trailing newline)."""
     context = _Context(options or ReportOptions(), style or TextStyle(), dependency_paths(verdict))
+    quiet = context.options.quiet  # as pip's -q: 1 keeps warnings and errors, 2 errors only
+    hidden = {Action.IGNORE} if quiet == 1 else {Action.IGNORE, Action.WARN} if quiet else set()
     lines: list[str] = []
     for decision in ordered_decisions(verdict.decisions):
-        lines.extend(decision_lines(decision, context))
+        if decision.action not in hidden:
+            lines.extend(decision_lines(decision, context))
     width = context.style.width
     if verdict.blocked:
         for hint in hint_lines(verdict.decisions, through_hook=context.options.through_hook):
             lines.extend(wrap(_safe(hint), width))
+    elif quiet:
+        return "\n".join(lines)  # the closing line is news only when something was blocked
     last = _safe(verdict_line(verdict, context.options, skipped))
     colour = _verdict_style(verdict)
     lines.extend(paint(line, colour, context.style.colour) for line in wrap(last, width))
@@ -207,25 +216,30 @@ def decision_lines(decision: Decision, context: _Context | None = None) -> list[
 
 
 def _fit(head: list[str], summary: str, tail: list[str], url: str, width: int | None) -> list[str]:
-    """One line, or two when ``width`` leaves too little room for the summary."""
+    """One line, or more when ``width`` leaves too little room: the summary may be shortened,
+    the id, the fix and the link never are (a link that does not fit gets a line of its own).
+    Without a width (a pipe, a file) the line is whole."""
 
     def line(middle: list[str]) -> str:
         return "  ".join([*head, *[part for part in middle if part], *tail])
 
     if width is None:
-        return [line([shorten(summary)]) + (f"  {url}" if url else "")]
+        return [line([summary]) + (f"  {url}" if url else "")]
+    url_line = [f"{_SUMMARY_INDENT}{url}"] if url else []
     room = width - len(line([])) - 2
     if not summary or room >= MIN_SUMMARY_WIDTH:
         with_url = room - len(url) - 2
         if url and with_url >= MIN_SUMMARY_WIDTH:
             return [line([shorten(summary, with_url)]) + f"  {url}"]
-        return [line([shorten(summary, room)])]
+        if url and not summary and len(line([])) + 2 + len(url) <= width:
+            return [line([]) + f"  {url}"]
+        return [line([shorten(summary, room)]), *url_line]
     if len(line([])) > width and head[3].endswith(")"):
         head[3] = head[3].split(" (", 1)[0]  # drop the aliases before the id would wrap
     second_room = width - len(_SUMMARY_INDENT)
     if url and second_room - len(url) - 2 >= MIN_SUMMARY_WIDTH:
         return [line([]), f"{_SUMMARY_INDENT}{shorten(summary, second_room - len(url) - 2)}  {url}"]
-    return [line([]), _SUMMARY_INDENT + shorten(summary, second_room)]
+    return [line([]), _SUMMARY_INDENT + shorten(summary, second_room), *url_line]
 
 
 def verdict_line(

@@ -22,6 +22,8 @@ class ReportOptions:
     # The pip hook: the user typed plain pip, which takes none of safe-pip's options, so hints
     # offer what works there (an environment variable, a config entry).
     through_hook: bool = False
+    # pip's and uv's -q: 1 keeps warnings and errors (no "no problems found"), 2 errors only
+    quiet: int = 0
 
     @property
     def machine_stdout(self) -> bool:
