@@ -5,7 +5,8 @@ that satisfies the new plan, ``uv pip install`` keeps installed versions the sam
 not install it, so its findings do not stop the install: they are warnings, "already
 installed and kept by this install: upgrade it to fix this", so the user learns that the
 environment (and now the new packages) depends on a version with known problems. The same
-rule as for a requested package that is already installed (nothing to install).
+rule as for a requested package that is already installed (nothing to install). A malicious
+kept package still blocks: malicious always blocks, and nothing more is installed beside it.
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 
-from safe_pip.models import Action, PlanItem, Verdict
+from safe_pip.models import Action, Category, PlanItem, Verdict
 from safe_pip.pipeline.check_plan import GuardResult
 
 KEPT_REASON = "already installed and kept by this install: upgrade it to fix this"
 
 
 def as_kept(result: GuardResult, kept: Collection[str]) -> GuardResult:
-    """``result`` with the blocks on packages named in ``kept`` made warnings (kept)."""
+    """``result`` with the blocks on packages named in ``kept`` made warnings (kept), but for
+    malicious findings."""
     decisions = [
         replace(d, action=Action.WARN, reason=KEPT_REASON)
-        if d.action is Action.BLOCK and d.finding.name in kept
+        if d.action is Action.BLOCK
+        and d.finding.name in kept
+        and d.finding.category is not Category.MALICIOUS
         else d
         for d in result.verdict.decisions
     ]
