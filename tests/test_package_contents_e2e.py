@@ -6,6 +6,7 @@ check --inspect`` downloads a lock file's wheels and opens them."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,3 +122,71 @@ def test_a_wheel_built_from_an_sdist_is_inspected_before_install(guarded: Guarde
     assert result.returncode == 1, output(result)
     assert "STARTUP-HOOK" in result.stdout and "usercustomize.py" in result.stdout, output(result)
     assert guarded.installed(python) == {}
+
+
+@SKIP_WITHOUT_UV
+def test_safe_uv_sync_opens_the_locked_wheels_before_uv_syncs(
+    world: LocalIndex,
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]],
+    tmp_path: Path,
+    isolated_env: dict[str, str],
+) -> None:
+    """uv.lock passes every check; the wheel ``uv sync --frozen`` would install brings a
+    sitecustomize.py: blocked before uv creates or fills the environment."""
+    world.add("sitehooked", "1.0", files={"sitecustomize.py": "print('payload')\n"})
+    project = _uv_project(tmp_path / "demo", ["sitehooked", "cleanlib"])
+
+    result = _in_project(safe_pip, project, world, "sync")
+
+    assert result.returncode == 1, output(result)
+    assert "STARTUP-HOOK" in result.stdout and "sitecustomize.py" in result.stdout, output(result)
+    python = project / ".venv" / "bin" / "python"
+    assert not python.exists() or uv_installed(python, isolated_env) == {}
+
+
+@SKIP_WITHOUT_UV
+def test_safe_uv_add_of_a_wheel_with_new_pth_code_changes_nothing(
+    world: LocalIndex,
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]],
+    tmp_path: Path,
+    isolated_env: dict[str, str],
+) -> None:
+    """``add`` of a release whose wheel adds an executable .pth line to the installed one:
+    pyproject.toml and uv.lock are put back, the environment keeps 1.0."""
+    world.add("gateway", "1.0")
+    world.add("gateway", "1.1", files={"gateway_init.pth": EVIL_PTH})
+    project = _uv_project(tmp_path / "demo", ["gateway==1.0"])
+    synced = _in_project(safe_pip, project, world, "sync")
+    assert synced.returncode == 0, output(synced)
+    before = {name: (project / name).read_bytes() for name in ("pyproject.toml", "uv.lock")}
+
+    result = _in_project(safe_pip, project, world, "add", "gateway==1.1")
+
+    assert result.returncode == 1, output(result)
+    assert "PTH-EXEC" in result.stdout and "new since installed 1.0" in result.stdout, output(
+        result
+    )
+    assert {name: (project / name).read_bytes() for name in before} == before
+    python = project / ".venv" / "bin" / "python"
+    assert uv_installed(python, isolated_env) == {"gateway": "1.0"}
+
+
+def _uv_project(directory: Path, dependencies: list[str]) -> Path:
+    directory.mkdir()
+    quoted = ", ".join(f'"{d}"' for d in dependencies)
+    (directory / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        f"dependencies = [{quoted}]\n"
+    )
+    return directory
+
+
+def _in_project(
+    safe_pip: Callable[..., subprocess.CompletedProcess[str]],
+    project: Path,
+    index: LocalIndex,
+    *args: str,
+) -> subprocess.CompletedProcess[str]:
+    return safe_pip(
+        "uv", *args, "--default-index", index.url, "--python", sys.executable, cwd=project
+    )

@@ -5,6 +5,9 @@
 * ``uv lock ARGS``: ``uv lock ARGS``, check uv.lock.
 * ``uv add ARGS``: ``uv add --no-sync ARGS`` (updates pyproject.toml and uv.lock), check
   uv.lock; else ``uv sync --frozen``.
+* Before ``uv sync --frozen`` runs, the wheels it will install are opened
+  (``installers.uv.inspect_project``); what they carry can block (exit 1) as in
+  ``safe-uv pip install``.
 
 When blocked (or when uv fails), the files uv changed -- uv.lock, and pyproject.toml for
 ``add`` -- are put back byte for byte (a uv.lock that did not exist is removed again), so no
@@ -84,10 +87,13 @@ def sync_project(
 ) -> int:
     """``uv sync``: lock, check, then install exactly the checked lock."""
     locking = [uv, *global_args, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)]
-    code, build_args = _lock_checked(locking, uv, global_args, args, own, env, ("uv.lock",))
+    sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args)]
+    code, build_args = _lock_checked(
+        locking, uv, global_args, args, own, env, ("uv.lock",), inspect=sync
+    )
     if code != exit_codes.OK:
         return code
-    sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args), *build_args]
+    sync += build_args
     return _sync_frozen(sync, env, own)
 
 
@@ -105,10 +111,14 @@ def add_to_project(
     no_sync = "--no-sync" in args
     adding = [uv, *global_args, "add", *([] if no_sync else ["--no-sync"]), *args]
     files = ("pyproject.toml", "uv.lock")
-    code, build_args = _lock_checked(adding, uv, global_args, args, own, env, files)
+    sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args)]
+    inspect = None if no_sync else sync
+    code, build_args = _lock_checked(
+        adding, uv, global_args, args, own, env, files, inspect=inspect
+    )
     if code != exit_codes.OK or no_sync:
         return code
-    sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args), *build_args]
+    sync += build_args
     return _sync_frozen(sync, env, own)
 
 
@@ -120,10 +130,13 @@ def _lock_checked(
     own: OwnOptions,
     env: Mapping[str, str],
     kept_files: Sequence[str],
+    *,
+    inspect: Sequence[str] | None = None,
 ) -> tuple[int, list[str]]:
-    """Run the locking ``command`` through the build guard and check uv.lock: (exit 0, the
-    build options ``uv sync --frozen`` needs for it), else ``kept_files`` are put back as they
-    were (exit 1 blocked, or the error raised)."""
+    """Run the locking ``command`` through the build guard and check uv.lock (and, given the
+    ``inspect`` sync command, open the wheels it will install): (exit 0, the build options
+    ``uv sync --frozen`` needs for it), else ``kept_files`` are put back as they were (exit 1
+    blocked, or the error raised)."""
     start = _start_dir(global_args + args)
     saved = _SavedFiles(start, kept_files)
     policy = own.policy()
@@ -132,7 +145,16 @@ def _lock_checked(
             blocked: list[str] | None = None
             if guard.lock(command):
                 settings = uv_index_settings(global_args + args, env)
-                blocked = _check_lock(_lock_path(global_args + args), own, policy, settings)
+                lock = _lock_path(global_args + args)
+                blocked = _check_lock(lock, own, policy, settings)
+                if (
+                    blocked is None
+                    and inspect is not None
+                    and _contents_blocked(
+                        [*inspect, *guard.build_args()], lock, own, policy, settings, env
+                    )
+                ):
+                    blocked = []  # reported; no other version to lock is known
                 if blocked is None:
                     return exit_codes.OK, guard.build_args()
     except BaseException:
@@ -198,6 +220,27 @@ def _build_guard(
         env=env,
         settings=uv_index_settings(global_args + args, env),
     )
+
+
+def _contents_blocked(
+    sync: list[str],
+    lock: Path,
+    own: OwnOptions,
+    policy: Policy,
+    settings: IndexSettings,
+    env: Mapping[str, str],
+) -> bool:
+    """Open the wheels ``sync`` (``uv sync --frozen``) would install, before it runs
+    (``inspect_project``); True (reported) when what they carry blocks."""
+    import tempfile
+
+    from safe_pip.installers.inspection import show_inspection
+    from safe_pip.installers.uv.inspect_project import inspect_sync
+
+    with tempfile.TemporaryDirectory(prefix="safe-pip-uv-inspect-") as work:
+        result = inspect_sync(sync, lock, policy, settings, env, Path(work))
+    show_inspection(result, own.report_options())
+    return result.verdict.blocked
 
 
 def _check_lock(

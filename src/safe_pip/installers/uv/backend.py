@@ -209,8 +209,11 @@ class UvInstaller:
         """What the plan's wheels carry, before uv writes anything (``inspect_wheels``). A
         downloaded file whose sha256 is not the checked one ends the install as uv's own
         refusal would (nothing installed, the hash-mismatch exit)."""
-        from safe_pip.installers.base import report
-        from safe_pip.installers.uv.inspect_wheels import ContentsBlocked, inspect_for_uv
+        from safe_pip.installers.uv.inspect_wheels import (
+            ContentsBlocked,
+            inspect_for_uv,
+            show_inspection,
+        )
         from safe_pip.models import Action
         from safe_pip.pipeline.checks import HASH_DOWNLOAD_ID
         from safe_pip.pipeline.report_options import ReportOptions
@@ -229,8 +232,7 @@ class UvInstaller:
         blocking = [d for d in result.verdict.decisions if d.action is Action.BLOCK]
         if blocking and all(d.finding.id == HASH_DOWNLOAD_ID for d in blocking):
             return InstallOutcome(exit_codes.BLOCKED, hash_mismatch=True)
-        if result.verdict.decisions or result.notes:
-            report(result, self.report_options or ReportOptions())
+        show_inspection(result, self.report_options or ReportOptions())
         if result.verdict.blocked:
             raise ContentsBlocked(result)
         return None

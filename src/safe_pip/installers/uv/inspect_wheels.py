@@ -4,7 +4,8 @@ uv downloads into its own cache while it installs, so the files are not there to
 it writes. Each wheel of the plan is fetched first into safe-uv's work directory and its
 sha256 compared with the checked one; uv installs from the vetted pylock.toml, which pins the
 same sha256, so the bytes inspected are the bytes uv installs. (Each wheel is downloaded
-twice; an sdist uv builds is not inspected.)
+twice; the wheel uv builds from an sdist, a VCS checkout or a directory is not inspected: a
+warning names each.)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from safe_pip.models import PlanItem
 from safe_pip.pipeline.check_plan import GuardResult
 from safe_pip.pipeline.contents.inspect import InstallTarget
 from safe_pip.pipeline.policy import Policy
+from safe_pip.pipeline.report_options import ReportOptions
 
 
 class ContentsBlocked(SafePipError):
@@ -47,8 +49,21 @@ def inspect_for_uv(
 
     target = target_of(environment)
     return inspect_plan_wheels(
-        items, policy, settings, target, work / "inspect", index_urls=index_urls
+        items, policy, settings, target, work / "inspect", index_urls=index_urls, builder="uv"
     )
+
+
+def show_inspection(result: GuardResult, options: ReportOptions) -> None:
+    """The report when the inspection decided something, else just its warnings (a second
+    full report of an allowed plan would repeat the first)."""
+    from safe_pip.console import warn
+    from safe_pip.installers.base import report
+
+    if result.verdict.decisions:
+        report(result, options)
+        return
+    for note in result.notes:
+        warn(note)
 
 
 def target_of(environment: str | None) -> InstallTarget:

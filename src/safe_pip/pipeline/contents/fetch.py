@@ -33,15 +33,21 @@ def inspect_plan_wheels(
     index_urls: Sequence[str] = (),
     now: datetime | None = None,
     record: bool = True,
+    builder: str = "the installer",
 ) -> GuardResult:
     """Contents findings for every wheel of ``items`` (sdists, directories and VCS checkouts
-    are built by the installer: their wheels are not inspected here), and the provenance of
-    the index wheels (``index_urls``: where to look for items that do not name their index)."""
+    are built by the installer: their wheels are not inspected here, and a note names them),
+    and the provenance of the index wheels (``index_urls``: where to look for items that do
+    not name their index; ``builder``: who builds the others, for that note)."""
     from safe_pip.index.client import download_files
 
     work.mkdir(parents=True, exist_ok=True)
     local: list[WheelToInspect] = []
     downloads: list[tuple[PlanItem, str, Path]] = []
+    notes: list[str] = []
+    built = not_inspected_builds(items, builder)
+    if built:
+        notes.append(built)
     for item in items:
         if not item.filename or not item.filename.endswith(".whl") or not item.url:
             continue
@@ -51,7 +57,6 @@ def inspect_plan_wheels(
             )
         elif item.source in _DOWNLOADED:
             downloads.append((item, item.url, work / item.filename))
-    notes: list[str] = []
     written = unless_fail_open(
         lambda: download_files([(url, path) for _, url, path in downloads], settings=settings),
         policy,
@@ -90,3 +95,17 @@ def inspect_plan_wheels(
         result.verdict.decisions.extend(provenance.verdict.decisions)
         result.notes.extend(provenance.notes)
     return result
+
+
+def not_inspected_builds(items: Sequence[PlanItem], builder: str = "the installer") -> str | None:
+    """The warning naming the items installed from source (an sdist, a VCS checkout, a local
+    directory) and no wheel: ``builder`` makes their wheels while it installs, so nothing
+    opened them."""
+    wheels = {item.spec for item in items if (item.filename or "").endswith(".whl")}
+    names = [item.spec for item in items if item.spec not in wheels]
+    if not names:
+        return None
+    return (
+        f"contents not inspected: {builder} builds {', '.join(dict.fromkeys(names))} "
+        "from source while installing (no wheel to open before)"
+    )
