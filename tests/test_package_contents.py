@@ -359,3 +359,23 @@ def test_an_unreadable_history_fails_closed_or_is_noted_when_open(tmp_path: Path
     )
     assert [d.finding.id for d in opened.verdict.decisions] == ["PTH-EXEC"]
     assert any("fail-mode is open" in note for note in opened.notes)
+
+
+def test_what_is_built_from_source_is_named_not_skipped() -> None:
+    """A version with a wheel is opened; one that only has an sdist or a VCS checkout is
+    built by the installer while it installs, and the warning names it."""
+    from safe_pip.models import ArtifactSource, PlanItem
+    from safe_pip.pipeline.contents.fetch import not_inspected_builds
+
+    items = [
+        PlanItem("lib", "1.0", filename="lib-1.0-py3-none-any.whl"),
+        PlanItem("lib", "1.0", filename="lib-1.0.tar.gz"),
+        PlanItem("built", "2.0", filename="built-2.0.tar.gz"),
+        PlanItem("checkout", "0.1", source=ArtifactSource.VCS),
+    ]
+
+    assert not_inspected_builds(items, "uv") == (
+        "contents not inspected: uv builds built==2.0, checkout==0.1 from source while "
+        "installing (no wheel to open before)"
+    )
+    assert not_inspected_builds(items[:2]) is None

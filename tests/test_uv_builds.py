@@ -106,6 +106,10 @@ def test_a_clean_sdist_is_checked_then_built_and_installed(
     assert result.returncode == 0, output(result)
     assert marker.is_file()  # its own, checked code built it
     assert installed(target_venv, isolated_env) == {"cleansdist": "1.0", "cleanlib": "1.0"}
+    # the wheel uv builds is not opened before it installs: said, not skipped silently
+    assert "warning: contents not inspected: uv builds cleansdist==1.0 from source" in (
+        result.stderr
+    ), output(result)
 
 
 @pytest.mark.parametrize("resolve", ["avoid", "block"])
@@ -194,6 +198,9 @@ def test_a_project_builds_a_clean_sdist_and_asks_for_checked_build_pins(
     safe_uv = [sys.executable, "-m", "safe_pip", "uv"]
     synced = run([*safe_uv, "sync", *options], isolated_env, cwd=project)
     assert synced.returncode == 0, output(synced)
+    assert "warning: contents not inspected: uv builds cleansdist==1.0 from source" in (
+        synced.stderr
+    ), output(synced)
     assert installed(project / ".venv" / "bin" / "python", isolated_env) == {
         "cleansdist": "1.0",
         "cleanlib": "1.0",
