@@ -15,6 +15,7 @@ import pytest
 from support.guarded import Guarded
 from support.hook_helpers import PIP_MODULE, hook_venv, pip_install
 from support.index_server import LocalIndex
+from support.isolation import run
 from support.outcomes import installed, output
 from support.sdists import sdist_bytes, sdist_filename
 from support.uv_helpers import SKIP_WITHOUT_UV, safe_uv_pip_install
@@ -190,3 +191,49 @@ def _in_project(
     return safe_pip(
         "uv", *args, "--default-index", index.url, "--python", sys.executable, cwd=project
     )
+
+
+# The two-pass fallback ``safe-pip install`` takes for a pip its guard does not recognise
+# (fail-mode open), driven directly: such a pip cannot be made here.
+TWO_PASS = """
+import sys
+from pathlib import Path
+from safe_pip.errors import SafePipError
+from safe_pip.installers.base import guarded_install
+from safe_pip.installers.pip.args import parse_install_args
+from safe_pip.installers.pip.backend import PipInstaller
+from safe_pip.pipeline.config import load_policy
+from safe_pip.pipeline.report_options import ReportOptions
+installer = PipInstaller.start(sys.argv[1], parse_install_args(sys.argv[2:]), [])
+try:
+    sys.exit(guarded_install(
+        installer, load_policy=lambda: load_policy(Path.cwd()), report_options=ReportOptions()
+    ))
+except SafePipError as exc:
+    print(f"safe-pip: error: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code)
+finally:
+    installer.close()
+"""
+
+
+def test_the_two_pass_fallback_opens_the_wheels_before_the_vetted_install(
+    guarded: Guarded,
+) -> None:
+    guarded.index.add("gateway", "1.0")
+    guarded.index.add("gateway", "1.1", files={"gateway_init.pth": EVIL_PTH})
+    python = guarded.venv(BUNDLED)
+    command: list[str | Path] = [sys.executable, "-c", TWO_PASS, python]
+    command += ["--index-url", guarded.index.url]
+    home = Path(guarded.env["HOME"])
+    first = run([*command, "gateway==1.0"], guarded.env, cwd=home)
+    assert first.returncode == 0, output(first)
+
+    result = run([*command, "gateway==1.1"], guarded.env, cwd=home)
+
+    assert result.returncode == 1, output(result)
+    assert "PTH-EXEC" in result.stdout and "new since installed 1.0" in result.stdout, output(
+        result
+    )
+    assert "blocked before pip installed anything" in result.stderr, output(result)
+    assert guarded.installed(python) == {"gateway": "1.0"}

@@ -72,7 +72,7 @@ def run_install(argv: Sequence[str]) -> int:
             raise UsageError("pip's --python is safe-pip's own option here: use it once")
         options = read_requirement_files(install_args.requirement_inputs).option_lines()
         return guarded_install(
-            PipInstaller.start(python, install_args, options),
+            PipInstaller.start(python, install_args, options, report),
             load_policy=own.policy,
             report_options=report,
             already_installed=lambda policy: already_installed(python, install_args, policy),

@@ -7,7 +7,7 @@ while the caller loads its policy and checking code; ``plan()`` waits for them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -26,6 +26,7 @@ from safe_pip.models import PlanItem
 if TYPE_CHECKING:
     from safe_pip.pipeline.check_plan import GuardResult
     from safe_pip.pipeline.policy import Policy
+    from safe_pip.pipeline.report_options import ReportOptions
 
 
 @dataclass
@@ -35,13 +36,19 @@ class PipInstaller:
     requirement_options: list[str]  # index options of the user's requirement files
     pending_plan: PendingChild[list[PlanItem]]
     pending_settings: PendingChild[IndexSettings]
+    report_options: ReportOptions | None = None  # how a blocked inspection is shown
+    _policy: Policy | None = field(default=None, init=False)
 
     name = "pip"
     installs_an_empty_plan = False
 
     @classmethod
     def start(
-        cls, python: str, install_args: InstallArgs, requirement_options: list[str]
+        cls,
+        python: str,
+        install_args: InstallArgs,
+        requirement_options: list[str],
+        report_options: ReportOptions | None = None,
     ) -> PipInstaller:
         pending_plan = start_plan(python, install_args)
         try:
@@ -49,13 +56,21 @@ class PipInstaller:
         except BaseException:
             pending_plan.cancel()
             raise
-        return cls(python, install_args, requirement_options, pending_plan, pending_settings)
+        return cls(
+            python,
+            install_args,
+            requirement_options,
+            pending_plan,
+            pending_settings,
+            report_options,
+        )
 
     @property
     def dry_run(self) -> bool:
         return self.install_args.dry_run
 
     def plan_and_check(self, policy: Policy, check: Check) -> Checked:
+        self._policy = policy
         planned = self._plan()
         return Checked(planned, check(planned))
 
@@ -76,6 +91,9 @@ class PipInstaller:
         if self.dry_run:
             say("--dry-run: nothing was installed.")
             return InstallOutcome(0)
+        stopped = self._inspect_wheels(items)
+        if stopped is not None:
+            return stopped
         return install_vetted(
             self.python,
             items,
@@ -83,6 +101,36 @@ class PipInstaller:
             requirement_options=self.requirement_options,
             stdout=stdout,
         )
+
+    def _inspect_wheels(self, items: Sequence[PlanItem]) -> InstallOutcome | None:
+        """What the plan's wheels carry, before the vetted install (``inspect_plan``); a
+        downloaded file whose sha256 is not the checked one ends the install as pip's own
+        refusal would (nothing installed, the hash-mismatch exit)."""
+        import tempfile
+        from pathlib import Path
+
+        from safe_pip import exit_codes
+        from safe_pip.installers.inspection import (
+            ContentsBlocked,
+            only_a_hash_mismatch,
+            show_inspection,
+        )
+        from safe_pip.installers.pip.inspect_plan import inspect_pip_plan
+        from safe_pip.pipeline.report_options import ReportOptions
+
+        if self._policy is None:
+            raise RuntimeError("install() before plan_and_check()")
+        settings = self.pending_settings.result()
+        with tempfile.TemporaryDirectory(prefix="safe-pip-inspect-") as work:
+            result = inspect_pip_plan(
+                self.python, items, self._policy, settings, self.install_args, Path(work)
+            )
+        if only_a_hash_mismatch(result):
+            return InstallOutcome(exit_codes.BLOCKED, hash_mismatch=True)
+        show_inspection(result, self.report_options or ReportOptions())
+        if result.verdict.blocked:
+            raise ContentsBlocked(result, "pip")
+        return None
 
     def close(self) -> None:
         self.pending_plan.cancel()

@@ -209,13 +209,12 @@ class UvInstaller:
         """What the plan's wheels carry, before uv writes anything (``inspect_wheels``). A
         downloaded file whose sha256 is not the checked one ends the install as uv's own
         refusal would (nothing installed, the hash-mismatch exit)."""
-        from safe_pip.installers.uv.inspect_wheels import (
+        from safe_pip.installers.inspection import (
             ContentsBlocked,
-            inspect_for_uv,
+            only_a_hash_mismatch,
             show_inspection,
         )
-        from safe_pip.models import Action
-        from safe_pip.pipeline.checks import HASH_DOWNLOAD_ID
+        from safe_pip.installers.uv.inspect_wheels import inspect_for_uv
         from safe_pip.pipeline.report_options import ReportOptions
 
         assert self._gate is not None and self._plan is not None
@@ -229,8 +228,7 @@ class UvInstaller:
             self.work,
             self._plan.index_urls,
         )
-        blocking = [d for d in result.verdict.decisions if d.action is Action.BLOCK]
-        if blocking and all(d.finding.id == HASH_DOWNLOAD_ID for d in blocking):
+        if only_a_hash_mismatch(result):
             return InstallOutcome(exit_codes.BLOCKED, hash_mismatch=True)
         show_inspection(result, self.report_options or ReportOptions())
         if result.verdict.blocked:

@@ -15,24 +15,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from safe_pip import exit_codes
-from safe_pip.errors import SafePipError
 from safe_pip.index.settings import IndexSettings
 from safe_pip.models import PlanItem
 from safe_pip.pipeline.check_plan import GuardResult
 from safe_pip.pipeline.contents.inspect import InstallTarget
 from safe_pip.pipeline.policy import Policy
-from safe_pip.pipeline.report_options import ReportOptions
-
-
-class ContentsBlocked(SafePipError):
-    """A wheel of the plan carries what policy blocks; ``result`` says what."""
-
-    exit_code = exit_codes.BLOCKED
-
-    def __init__(self, result: GuardResult) -> None:
-        super().__init__("blocked before uv installed anything")
-        self.result = result
 
 
 def inspect_for_uv(
@@ -51,19 +38,6 @@ def inspect_for_uv(
     return inspect_plan_wheels(
         items, policy, settings, target, work / "inspect", index_urls=index_urls, builder="uv"
     )
-
-
-def show_inspection(result: GuardResult, options: ReportOptions) -> None:
-    """The report when the inspection decided something, else just its warnings (a second
-    full report of an allowed plan would repeat the first)."""
-    from safe_pip.console import warn
-    from safe_pip.installers.base import report
-
-    if result.verdict.decisions:
-        report(result, options)
-        return
-    for note in result.notes:
-        warn(note)
 
 
 def target_of(environment: str | None) -> InstallTarget:
