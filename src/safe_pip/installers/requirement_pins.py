@@ -23,7 +23,7 @@ from packaging.utils import (
 )
 
 from safe_pip.artifacts import filename_from_url
-from safe_pip.installers.requirements_file import (
+from safe_pip.producers.requirements_file import (
     RequirementFileEntry,
     RequirementFileOption,
     is_remote,

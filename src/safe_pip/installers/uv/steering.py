@@ -96,7 +96,7 @@ def pinned_names(request: UvInstallArgs) -> set[str]:
     """Names the user pinned to one version (``==``/``===``) on the command line or in a
     requirements, constraints or overrides file: those are never steered (and uv may choose
     a yanked version for them)."""
-    from safe_pip.installers.requirements_file import read_requirements_file
+    from safe_pip.producers.requirements_file import read_requirements_file
 
     texts = list(request.requirements)
     args = request.plan_args

@@ -19,8 +19,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from safe_pip.errors import UsageError
-from safe_pip.installers.requirements_file import RequirementFileEntry, read_requirements_file
 from safe_pip.producers.lockfiles.model import LockedArtifact, LockedPackage, LockFile, LockKind
+from safe_pip.producers.requirements_file import RequirementFileEntry, read_requirements_file
 
 _INDEX_URLS = ("--index-url", "--extra-index-url")
 _NESTED_FILES = ("--requirement", "--constraint")
