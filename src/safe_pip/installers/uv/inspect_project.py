@@ -41,7 +41,7 @@ def inspect_sync(
     work: Path,
 ) -> GuardResult:
     """Contents findings of the wheels ``sync_command`` (a ``uv sync --frozen``) installs."""
-    dry = run_uv_completed(_dry_run(sync_command), env)
+    dry = run_uv_completed(dry_run_command(sync_command), env)
     if dry.returncode != 0:  # the sync itself fails the same way (exit 4), or says why
         reason = uv_error_line(dry.stderr)
         return _only_note(f"contents not inspected: uv sync --dry-run failed: {reason}")
@@ -51,7 +51,7 @@ def inspect_sync(
         environment: str | None = sync["environment"]["path"]
         python = sync["environment"]["python"]
         changes = [c for c in sync["changes"] if c.get("action") not in _NOT_INSTALLING]
-        ranking = _tag_ranking(str(python["version"]), str(python["implementation"]), sync_command)
+        ranking = tag_ranking(str(python["version"]), str(python["implementation"]), sync_command)
         installing = [(canonicalize_name(c["name"]), str(c["version"])) for c in changes]
     except (ValueError, KeyError, TypeError) as exc:
         return _only_note(f"contents not inspected: uv sync --dry-run said no plan ({exc!r})")
@@ -62,7 +62,7 @@ def inspect_sync(
     items: list[PlanItem] = []
     built: list[str] = []
     for name, version in installing:
-        chosen = _best_wheels(by_version.get((name, version), []), ranking)
+        chosen = best_wheels(by_version.get((name, version), []), ranking)
         if not chosen:
             built.append(f"{name}=={version}")
         items.extend(chosen)
@@ -77,7 +77,7 @@ def inspect_sync(
     return result
 
 
-def _dry_run(sync_command: Sequence[str]) -> list[str]:
+def dry_run_command(sync_command: Sequence[str]) -> list[str]:
     """``sync_command`` with ``--dry-run --output-format json`` (the user's format dropped)."""
     command: list[str] = []
     skip = False
@@ -91,7 +91,7 @@ def _dry_run(sync_command: Sequence[str]) -> list[str]:
     return [*command, "--dry-run", "--output-format", "json"]
 
 
-def _tag_ranking(
+def tag_ranking(
     version: str, implementation: str, sync_command: Sequence[str]
 ) -> dict[tags.Tag, int] | None:
     """Each tag the interpreter accepts -> its rank (0 best); None with
@@ -109,7 +109,7 @@ def _tag_ranking(
     return {tag: rank for rank, tag in reversed(list(enumerate(ranked)))}
 
 
-def _best_wheels(
+def best_wheels(
     packages: Sequence[LockedPackage], ranking: dict[tags.Tag, int] | None
 ) -> list[PlanItem]:
     """The lock's wheels of one version that uv installs here: the best-ranked ones (all of
