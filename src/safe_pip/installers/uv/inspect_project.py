@@ -52,7 +52,7 @@ def inspect_sync(
         python = sync["environment"]["python"]
         changes = [c for c in sync["changes"] if c.get("action") not in _NOT_INSTALLING]
         ranking = tag_ranking(str(python["version"]), str(python["implementation"]), sync_command)
-        installing = [(canonicalize_name(c["name"]), str(c["version"])) for c in changes]
+        installing = [(canonicalize_name(c["name"]), str(c.get("version") or "")) for c in changes]
     except (ValueError, KeyError, TypeError) as exc:
         return _only_note(f"contents not inspected: uv sync --dry-run said no plan ({exc!r})")
     locked = read_lock_file(lock)
@@ -64,7 +64,7 @@ def inspect_sync(
     for name, version in installing:
         chosen = best_wheels(by_version.get((name, version), []), ranking)
         if not chosen:
-            built.append(f"{name}=={version}")
+            built.append(f"{name}=={version}" if version else name)
         items.extend(chosen)
     result = inspect_for_uv(
         items, policy, settings, environment, work, index_urls=locked.index_urls
