@@ -44,6 +44,7 @@ RUNTIME_MODULES = (
     "bootstrap.py",
     "channel.py",
     "checker.py",
+    "pip_commands.py",
     "pip_patch.py",
     "plan_from_pip.py",
     "run_token.py",

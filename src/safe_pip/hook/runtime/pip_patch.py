@@ -102,14 +102,20 @@ def patch_install_module(module: ModuleType) -> None:
     try:
         _patch(module)
     except UnsupportedPip as exc:
-        if _flag("SAFE_PIP_DISABLE") and bootstrap.is_hook():
-            _warn_disabled()  # the run wrapper that would warn is not there
-            return
-        if _fail_open():
-            _say(_unsupported_message(str(exc), fail_open=True))
-            return
-        _say(_unsupported_message(str(exc), fail_open=False))
-        raise SystemExit(CANNOT_CHECK) from None
+        refuse_unsupported(exc)
+
+
+def refuse_unsupported(exc: UnsupportedPip) -> None:
+    """pip's internals were not recognised while patching: exit 3 with one line, unless the
+    hook was told to let pip run unchecked (a warning)."""
+    if _flag("SAFE_PIP_DISABLE") and bootstrap.is_hook():
+        _warn_disabled()  # the run wrapper that would warn is not there
+        return
+    if _fail_open():
+        _say(_unsupported_message(str(exc), fail_open=True))
+        return
+    _say(_unsupported_message(str(exc), fail_open=False))
+    raise SystemExit(CANNOT_CHECK) from None
 
 
 def _patch(module: ModuleType) -> None:
@@ -717,3 +723,19 @@ def _fail_open() -> bool:
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+# ---------------------------------------------------------------- for pip_commands (download, wheel, lock)
+
+PATCHED_MARKER = _PATCHED_MARKER
+required = _required
+guarded_run = _guarded_run
+outside_run_unsupported = _outside_run_unsupported
+unsupported_during_run = _unsupported_during_run
+has_checked_bytes = _has_checked_bytes
+say = _say
+flag = _flag
+
+
+def current_run() -> _RunState | None:
+    return _current_run

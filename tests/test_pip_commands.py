@@ -1,0 +1,93 @@
+"""pip download, pip wheel and pip lock are guarded like pip install (issue 15, items 3, 4, 7).
+
+Through ``safe-pip download|wheel|lock``, a hooked venv's ``pip`` and its ``python -m
+pip``: a malicious sdist never runs (marker file), nothing of it is downloaded, built or
+locked; a vulnerable pin is blocked by the full check before anything is written; clean
+packages are written; a run that would write without a full check exits 3.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.guarded import Guarded
+from support.outcomes import output
+from support.pip_runs import (
+    COMMANDS,
+    FRONT_ENDS,
+    LOCK,
+    LOCK_FILE,
+    SAFE_PIP,
+    prepare,
+    run_command,
+    written,
+)
+from support.scenario import MALICIOUS_SDIST_ID, VULN_ID, publish_build_attacks
+from support.venvs import NEWEST
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def marker(tmp_path: Path) -> Path:
+    return tmp_path / "attacker-code-ran.txt"
+
+
+@pytest.fixture
+def attacks(guarded: Guarded, marker: Path) -> Guarded:
+    publish_build_attacks(guarded.index, marker)
+    return guarded
+
+
+def _no_marker(marker: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert not marker.exists(), f"{marker.read_text()}\n{output(result)}"
+
+
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_malicious_sdist_is_neither_built_nor_written(
+    command: str, front_end: str, attacks: Guarded, marker: Path, tmp_path: Path
+) -> None:
+    python = attacks.venv(NEWEST)
+    prepare(attacks, front_end, python)
+    out = tmp_path / "out"
+    result = run_command(attacks, front_end, python, command, out, "evilsdist")
+    assert result.returncode == 1, output(result)
+    assert MALICIOUS_SDIST_ID in output(result)
+    _no_marker(marker, result)
+    assert written(out) == [], output(result)
+
+
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+def test_a_vulnerable_pin_is_blocked_before_anything_is_written(
+    front_end: str, guarded: Guarded, tmp_path: Path
+) -> None:
+    python = guarded.venv(NEWEST)
+    prepare(guarded, front_end, python)
+    for command in COMMANDS:
+        out = tmp_path / command
+        result = run_command(guarded, front_end, python, command, out, "vulnlib==1.0")
+        assert result.returncode == 1, output(result)
+        assert VULN_ID in output(result)
+        assert written(out) == [], output(result)
+
+
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+def test_clean_packages_are_checked_and_written(
+    front_end: str, guarded: Guarded, tmp_path: Path
+) -> None:
+    python = guarded.venv(NEWEST)
+    prepare(guarded, front_end, python)
+    for command in COMMANDS:
+        out = tmp_path / command
+        result = run_command(guarded, front_end, python, command, out, "cleanlib")
+        assert result.returncode == 0, output(result)
+        assert "checked" in output(result), output(result)
+        assert written(out) == (
+            [LOCK_FILE] if command == LOCK else ["cleanlib-1.0-py3-none-any.whl"]
+        ), output(result)
+    if front_end == SAFE_PIP:
+        assert guarded.installed(python) == {}
