@@ -41,6 +41,7 @@ def pinned_pip_kind(version: str) -> str:
     """The template kind of a venv with exactly pip ``version``."""
     return f"{PINNED_PREFIX}{version}"
 
+
 _PIP_SCRIPT = """\
 #!{python}
 # -*- coding: utf-8 -*-
@@ -128,8 +129,17 @@ def pip_wheel(version: str, cache: Path = PIP_WHEEL_CACHE) -> Path:
     if not wheel.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         _run_checked(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "-d", str(cache), f"pip=={version}"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+                str(cache),
+                f"pip=={version}",
+            ],
             dict(os.environ),
         )
     if not wheel.is_file():

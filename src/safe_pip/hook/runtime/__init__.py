@@ -131,13 +131,13 @@ def _refuse_old_python() -> None:
     for name in ("SAFE_PIP_DISABLE", "SAFE_PIP_HOOK_FAIL_OPEN"):
         if os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no"):
             sys.stderr.write(
-                "safe-pip hook: warning: Python %s is too old for safe-pip's guard; %s is set, "
-                "so this pip runs UNCHECKED.\n" % (version, name)
+                f"safe-pip hook: warning: Python {version} is too old for safe-pip's guard; "
+                f"{name} is set, so this pip runs UNCHECKED.\n"
             )
             return
     sys.stderr.write(
-        "safe-pip hook: Python %s is too old for safe-pip's guard (it needs Python >= 3.7 "
-        "and pip >= 22.3); refusing. Use a newer Python, or remove the hook: "
-        "`safe-pip hook uninstall --python %s`\n" % (version, python)
+        f"safe-pip hook: Python {version} is too old for safe-pip's guard (it needs Python "
+        ">= 3.7 and pip >= 22.3); refusing. Use a newer Python, or remove the hook: "
+        f"`safe-pip hook uninstall --python {python}`\n"
     )
     raise SystemExit(CANNOT_CHECK)

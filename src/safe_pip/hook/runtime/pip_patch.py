@@ -725,7 +725,7 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
-# ---------------------------------------------------------------- for pip_commands (download, wheel, lock)
+# ---------------------------------------------------------------- for pip_commands.py
 
 PATCHED_MARKER = _PATCHED_MARKER
 required = _required
