@@ -83,6 +83,9 @@ def run(settings_json: str) -> None:
         # pip's own --python would re-run pip under another interpreter, unguarded: pip skips
         # that in a process marked as its own subprocess, and the guard refuses the option.
         os.environ["_PIP_RUNNING_IN_SUBPROCESS"] = "1"
+        from .pip_versions import use_a_supported_pip
+
+        use_a_supported_pip()  # a too-old pip here: the one bundled with this Python instead
         sys.argv = ["pip", *sys.argv[1:]]
         import importlib.util
 

@@ -701,8 +701,21 @@ def _unsupported_message(detail: str, *, fail_open: bool) -> str:
         )
     return (
         f"this pip ({version}) is not supported by the hook ({detail}); refusing to install. "
-        "Use `safe-pip install` or set SAFE_PIP_HOOK_FAIL_OPEN=1"
+        f"{_what_to_do(version)}"
     )
+
+
+def _what_to_do(version: str) -> str:
+    """The way out of an unsupported pip: for a too-old one, upgrading it guarded (``safe-pip
+    install`` then runs a supported pip bundled with this Python)."""
+    from .pip_versions import MIN_PIP_TEXT, is_supported
+
+    if not is_supported(version):
+        return (
+            f"It needs pip >= {MIN_PIP_TEXT}: upgrade pip, guarded, with `safe-pip install "
+            f"--python {sys.executable} -U pip` (or set SAFE_PIP_HOOK_FAIL_OPEN=1)"
+        )
+    return "Use `safe-pip install` or set SAFE_PIP_HOOK_FAIL_OPEN=1"
 
 
 def _warn_disabled() -> None:
