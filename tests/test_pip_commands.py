@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from support.guarded import Guarded
+from support.hook_helpers import PIP_MODULE, hook_venv, pip_install
 from support.outcomes import output
 from support.pip_runs import (
     COMMANDS,
     FRONT_ENDS,
+    HOOK_MODULE,
     LOCK,
     LOCK_FILE,
     SAFE_PIP,
@@ -26,7 +28,8 @@ from support.pip_runs import (
     written,
 )
 from support.scenario import MALICIOUS_SDIST_ID, VULN_ID, publish_build_attacks
-from support.venvs import NEWEST
+from support.sdists import sdist_filename, setup_requires_sdist_bytes
+from support.venvs import BUNDLED, NEWEST, venv_site_packages
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +94,34 @@ def test_clean_packages_are_checked_and_written(
         ), output(result)
     if front_end == SAFE_PIP:
         assert guarded.installed(python) == {}
+
+
+# ---------------------------------------------------------------- a pip that setuptools starts
+
+
+@pytest.mark.parametrize("front_end", [SAFE_PIP, HOOK_MODULE])
+def test_setup_requires_fetched_by_a_nested_pip_is_guarded(
+    front_end: str, attacks: Guarded, marker: Path
+) -> None:
+    """setuptools fetches ``setup_requires`` with ``python -m pip wheel`` from inside the
+    guarded build (``--no-build-isolation``): that pip is guarded too, so the malicious
+    sdist it would build never runs."""
+    index = attacks.index
+    sdist = setup_requires_sdist_bytes("setupreq", "1.0", ["evilsdist"])
+    index.add_file("setupreq", "1.0", sdist_filename("setupreq", "1.0"), sdist)
+    python = attacks.venv(BUNDLED)  # with setuptools (and pip 23: --no-use-pep517 exists)
+    # pip's legacy path (``setup.py egg_info``, where setuptools runs ``pip wheel``) only
+    # asks whether a ``wheel`` package can be imported; egg_info needs none of it
+    (venv_site_packages(python.parents[1]) / "wheel").mkdir()
+    (venv_site_packages(python.parents[1]) / "wheel" / "__init__.py").write_text("")
+    env = attacks.env_with(PIP_INDEX_URL=index.url)  # where setuptools' pip looks
+    args = ["--no-build-isolation", "--no-use-pep517", "setupreq"]  # setup.py egg_info
+    if front_end == SAFE_PIP:
+        result = attacks.install(python, *args, env=env)
+    else:
+        hook_venv(python)
+        result = pip_install(python, PIP_MODULE, env, "--index-url", index.url, *args)
+    assert result.returncode == 1, output(result)
+    assert MALICIOUS_SDIST_ID in output(result)
+    _no_marker(marker, result)
+    assert attacks.installed(python) == {}
