@@ -23,7 +23,7 @@ import importlib
 import os
 import sys
 
-from . import bootstrap, pip_patch
+from . import bootstrap, pip_patch, plan_from_pip
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -181,8 +181,7 @@ def refuse_unchecked_write(
     if not requirements:
         return
     names = [
-        pip_patch.plan_from_pip.normalize_name(str(getattr(req, "name", None) or "?"))
-        for req in requirements
+        plan_from_pip.normalize_name(str(getattr(req, "name", None) or "?")) for req in requirements
     ]
     detail = f"pip is about to {verb} {', '.join(sorted(names))} without the plan being checked"
     if state is None:

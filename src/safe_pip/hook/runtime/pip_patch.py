@@ -31,6 +31,7 @@ import os
 import sys
 
 from . import bootstrap, channel, checker, plan_from_pip
+from .pip_versions import MIN_PIP_TEXT, is_supported
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -707,9 +708,8 @@ def _unsupported_message(detail: str, *, fail_open: bool) -> str:
 
 def _what_to_do(version: str) -> str:
     """The way out of an unsupported pip: for a too-old one, upgrading it guarded (``safe-pip
-    install`` then runs a supported pip bundled with this Python)."""
-    from .pip_versions import MIN_PIP_TEXT, is_supported
-
+    install`` then runs a supported pip bundled with this Python). Nothing is imported here:
+    pip >= 26 refuses imports once it has started installing."""
     if not is_supported(version):
         return (
             f"It needs pip >= {MIN_PIP_TEXT}: upgrade pip, guarded, with `safe-pip install "

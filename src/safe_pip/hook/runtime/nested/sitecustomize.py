@@ -44,7 +44,7 @@ def _import_shadowed() -> None:
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
     sys.modules.pop(__name__, None)
     try:
-        import sitecustomize  # noqa: F401  (the environment's own)
+        import sitecustomize  # type: ignore[import-not-found]  # noqa: F401  (the env's own)
     except ImportError:
         if this is not None:
             sys.modules[__name__] = this
