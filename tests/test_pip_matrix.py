@@ -26,7 +26,7 @@ from safe_pip.hook.runtime.pip_versions import version_tuple
 from support.guarded import Guarded
 from support.hook_helpers import PIP_MODULE, PIP_SCRIPT, hook_venv, pip_command, pip_install
 from support.isolation import run
-from support.outcomes import output
+from support.outcomes import assert_one_line_error, output
 from support.pip_runs import (
     DOWNLOAD,
     HOOK_MODULE,
@@ -43,7 +43,7 @@ from support.scenario import (
     publish_build_attacks,
 )
 from support.sdists import sdist_bytes, sdist_filename
-from support.venvs import NEWEST, pinned_pip_kind
+from support.venvs import NEWEST, pinned_pip_kind, venv_site_packages
 
 pytestmark = pytest.mark.integration
 
@@ -75,10 +75,10 @@ CONFIGS = {
 CONFIG_IDS = list(CONFIGS)
 
 # A refactored pip whose commands resolve around the guard (``resolve`` taken before the
-# guard wrapped it): what pip then installs, downloads or writes was never checked, and the
-# last check before it does must stop it (exit 3).
+# guard wrapped it), loaded at every start of the venv's Python (a ``.pth`` file): what pip
+# then installs, downloads or writes was never checked, and the last check before it does
+# must stop it (exit 3), in the hook and under safe-pip.
 RESOLVE_AROUND_THE_GUARD = """
-import sys
 from pip._internal.resolution.resolvelib import resolver
 from pip._internal.cli import req_command
 unguarded_resolve = resolver.Resolver.resolve
@@ -95,9 +95,14 @@ make_resolver = req_command.RequirementCommand.make_resolver
 req_command.RequirementCommand.make_resolver = (
     lambda self, *a, **k: Unguarded(make_resolver(*a, **k))
 )
-from pip._internal.cli.main import main
-sys.exit(main(sys.argv[1:]))
 """
+
+
+def refactor_pip(python: Path) -> None:
+    """Make ``python``'s pip resolve around the guard, the way a refactor could."""
+    site_packages = venv_site_packages(python.parents[1])
+    (site_packages / "refactored_pip.py").write_text(RESOLVE_AROUND_THE_GUARD, encoding="utf-8")
+    (site_packages / "refactored_pip.pth").write_text("import refactored_pip\n", encoding="utf-8")
 
 
 @pytest.fixture
@@ -161,26 +166,23 @@ def test_the_backstop_fires_when_pip_resolves_around_the_guard(
 ) -> None:
     config = CONFIGS[config_id]
     python = _venv(attacks, config)
-    script = tmp_path / "refactored_pip.py"
-    script.write_text(RESOLVE_AROUND_THE_GUARD, encoding="utf-8")
+    refactor_pip(python)
+    hooked = pip_install(
+        python,
+        PIP_SCRIPT,
+        attacks.env,
+        "--index-url",
+        attacks.index.url,
+        *config.options,
+        "cleanlib",
+    )
+    assert hooked.returncode == 3, output(hooked)
+    assert "Traceback" not in output(hooked)
+    assert "safe-pip hook:" in hooked.stderr, output(hooked)
     out = tmp_path / "out"
-    for command in (["install"], ["download", "-d", str(out)]):
-        result = run(
-            [
-                python,
-                script,
-                *command,
-                "--index-url",
-                attacks.index.url,
-                *config.options,
-                "cleanlib",
-            ],
-            attacks.env,
-        )
-        assert result.returncode == 3, output(result)
-        assert "Traceback" not in output(result)
-        assert "safe-pip hook:" in result.stderr, output(result)
-        assert written(out) == [], output(result)
+    downloaded = run_command(attacks, SAFE_PIP, python, DOWNLOAD, out, *config.options, "cleanlib")
+    assert_one_line_error(downloaded, 3)
+    assert written(out) == [], output(downloaded)
     assert attacks.installed(python) == {}
 
 

@@ -16,6 +16,7 @@ from support.guarded import Guarded
 from support.hook_helpers import PIP_MODULE, PIP_SCRIPT, hook_venv, pip_command, pip_install
 from support.isolation import run
 from support.outcomes import output
+from support.scenario import MALICIOUS_BUILD_DEP_ID, publish_build_attacks
 from support.venvs import NEWEST, pinned_pip_kind, pip_wheel
 
 pytestmark = pytest.mark.integration
@@ -50,6 +51,13 @@ def test_a_too_old_pip_is_named_and_upgraded_guarded(guarded: Guarded) -> None:
     assert refused.returncode == 3, output(refused)
     assert "Traceback" not in output(refused)
     assert f"safe-pip install --python {python} -U pip" in refused.stderr, output(refused)
+
+    # until then safe-pip runs the bundled pip, whose build-dependency pip is guarded too
+    marker = Path(guarded.env["HOME"]) / "marker.txt"
+    publish_build_attacks(guarded.index, marker)
+    build_dep = guarded.install(python, "buildapp")
+    assert build_dep.returncode == 1, output(build_dep)
+    assert MALICIOUS_BUILD_DEP_ID in output(build_dep) and not marker.exists()
 
     wheel = pip_wheel(UPGRADE_TO)
     guarded.index.add_file("pip", UPGRADE_TO, wheel.name, wheel.read_bytes())
