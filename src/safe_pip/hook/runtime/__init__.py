@@ -106,10 +106,7 @@ class _PatchingLoader:
     def exec_module(self, module: "ModuleType") -> None:
         self._loader.exec_module(module)
         if module.__name__ == PIP_MAIN_PARSER_MODULE:
-            if sys.version_info >= MIN_PYTHON:
-                from .pip_commands import patch_pip_module
-
-                patch_pip_module(module)
+            _watch_pip_python_option(module)
             return  # the command module comes next
         if sys.version_info < MIN_PYTHON:
             _refuse_old_python()
@@ -141,3 +138,19 @@ def _refuse_old_python() -> None:
         f"`safe-pip hook uninstall --python {python}`\n"
     )
     raise SystemExit(CANNOT_CHECK)
+
+
+def _watch_pip_python_option(main_parser: "ModuleType") -> None:
+    """pip's ``--python OTHER`` re-runs pip under OTHER (``identify_python_interpreter`` is
+    called for it alone): ``pip_commands`` decides then. Nothing more is imported before."""
+    original = getattr(main_parser, "identify_python_interpreter", None)
+    if original is None or sys.version_info < MIN_PYTHON:
+        return  # a pip without --python (< 22.3); a Python the guard cannot run on
+
+    def identify_python_interpreter(python: str) -> "Any":
+        from .pip_commands import refuse_pip_python
+
+        refuse_pip_python(original, python)
+        return original(python)
+
+    main_parser.identify_python_interpreter = identify_python_interpreter  # type: ignore[attr-defined]

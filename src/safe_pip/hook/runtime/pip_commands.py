@@ -1,4 +1,4 @@
-"""Which pip modules the guard patches, and the commands besides ``install`` that it guards.
+"""The pip commands besides ``install`` that the guard covers, and pip's own ``--python``.
 
 ``pip download``, ``pip wheel`` and ``pip lock`` resolve, download and build like ``pip
 install``; what they fetch, build or write is their plan. Each gets the install command's
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 INSTALL_MODULE = "pip._internal.commands.install"
-MAIN_PARSER_MODULE = "pip._internal.cli.main_parser"
 # the other pip commands that download, build or write distributions: module -> command class
 OTHER_COMMANDS = {
     "pip._internal.commands.download": "DownloadCommand",
@@ -50,12 +49,10 @@ PIP_PYTHON_HOOK_REFUSAL = (
 
 
 def patch_pip_module(module: ModuleType) -> None:
-    """Patch a pip module the finder caught right after pip loaded it."""
+    """Patch a pip command module the finder caught right after pip loaded it."""
     name = module.__name__
     if name == INSTALL_MODULE:
         pip_patch.patch_install_module(module)
-    elif name == MAIN_PARSER_MODULE:
-        _patch_main_parser(module)
     elif name in OTHER_COMMANDS:
         patch_command_module(module, OTHER_COMMANDS[name])
 
@@ -218,26 +215,17 @@ def _same_bytes(req: Any, checked_sha256: str | None, *, compare_files: bool) ->
 # ---------------------------------------------------------------- pip's own --python
 
 
-def _patch_main_parser(module: ModuleType) -> None:
-    """In a hooked environment pip's ``--python OTHER`` re-runs pip under OTHER, where no
-    guard may be loaded: refused for the commands the guard covers (``safe-pip install``
-    keeps pip from re-running itself, and refuses the option in ``pip_patch``)."""
-    original = getattr(module, "identify_python_interpreter", None)
-    if original is None or getattr(original, pip_patch.PATCHED_MARKER, False):
-        return  # a pip without --python (< 22.3)
-
-    def identify_python_interpreter(python: str) -> Any:
-        word = next((arg for arg in sys.argv[1:] if arg in GUARDED_WORDS), None)
-        if (
-            word is not None
-            and bootstrap.is_hook()
-            and not pip_patch.flag("SAFE_PIP_DISABLE")
-            and "_PIP_RUNNING_IN_SUBPROCESS" not in os.environ
-        ):
-            interpreter = original(python) or python
-            pip_patch.say(PIP_PYTHON_HOOK_REFUSAL.format(python=interpreter, word=word))
-            raise SystemExit(pip_patch.USAGE)
-        return original(python)
-
-    setattr(identify_python_interpreter, pip_patch.PATCHED_MARKER, True)
-    module.identify_python_interpreter = identify_python_interpreter  # type: ignore[attr-defined]
+def refuse_pip_python(identify: Callable[[str], Any], python: str) -> None:
+    """pip is about to re-run itself under ``python`` (its ``--python``): in a hooked
+    environment, refuse that for the commands the guard covers (``safe-pip install`` keeps
+    pip from re-running itself, and refuses the option in ``pip_patch``)."""
+    word = next((arg for arg in sys.argv[1:] if arg in GUARDED_WORDS), None)
+    if (
+        word is not None
+        and bootstrap.is_hook()
+        and not pip_patch.flag("SAFE_PIP_DISABLE")
+        and "_PIP_RUNNING_IN_SUBPROCESS" not in os.environ
+    ):
+        interpreter = identify(python) or python
+        pip_patch.say(PIP_PYTHON_HOOK_REFUSAL.format(python=interpreter, word=word))
+        raise SystemExit(pip_patch.USAGE)
