@@ -694,7 +694,15 @@ def _unsupported_during_run(state: _RunState, detail: str) -> None:
 def _unsupported_message(detail: str, *, fail_open: bool) -> str:
     version = getattr(sys.modules.get("pip"), "__version__", "unknown version")
     if not bootstrap.is_hook():  # safe-pip install: its one error line
-        return f"error: {UNSUPPORTED_BY_GUARD} ({version}: {detail}); nothing was installed"
+        too_old = (
+            ""
+            if is_supported(version)
+            else f" (it needs pip >= {MIN_PIP_TEXT}, and this Python bundles none: see "
+            "'Upgrading pip itself' in safe-pip's docs/pip-support.md)"
+        )
+        return (
+            f"error: {UNSUPPORTED_BY_GUARD} ({version}: {detail}); nothing was installed" + too_old
+        )
     if fail_open:
         return (
             f"warning: this pip ({version}) is not supported by the hook ({detail}); "
