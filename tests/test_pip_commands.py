@@ -27,12 +27,13 @@ from support.pip_runs import (
     SAFE_PIP,
     WHEEL,
     prepare,
+    refactor_pip,
     run_command,
     written,
 )
 from support.scenario import MALICIOUS_SDIST_ID, VULN_ID, publish_build_attacks
 from support.sdists import sdist_filename, setup_requires_sdist_bytes
-from support.venvs import BUNDLED, NEWEST, venv_site_packages
+from support.venvs import BUNDLED, NEWEST, pinned_pip_kind, venv_site_packages
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +129,21 @@ def test_setup_requires_fetched_by_a_nested_pip_is_guarded(
     assert MALICIOUS_SDIST_ID in output(result)
     _no_marker(marker, result)
     assert attacks.installed(python) == {}
+
+
+def test_pip_25_1_lock_is_guarded(attacks: Guarded, marker: Path, tmp_path: Path) -> None:
+    """pip 25.1 writes its lock file through ``Pylock.from_install_requirements`` (later
+    pips through a function): both are checked before they write."""
+    python = attacks.venv(pinned_pip_kind("25.1"))
+    prepare(attacks, HOOK_SCRIPT, python)
+    evil = run_command(attacks, HOOK_SCRIPT, python, LOCK, tmp_path / "evil", "evilsdist")
+    assert evil.returncode == 1 and MALICIOUS_SDIST_ID in output(evil), output(evil)
+    _no_marker(marker, evil)
+    assert written(tmp_path / "evil") == []
+    clean = run_command(attacks, HOOK_SCRIPT, python, LOCK, tmp_path / "clean", "cleanlib")
+    assert clean.returncode == 0, output(clean)
+    assert "cleanlib" in (tmp_path / "clean" / LOCK_FILE).read_text()
+    refactor_pip(python)  # now pip resolves around the guard: the lock writer stops it
+    around = run_command(attacks, HOOK_SCRIPT, python, LOCK, tmp_path / "around", "cleanlib")
+    assert around.returncode == 3 and "Traceback" not in output(around), output(around)
+    assert written(tmp_path / "around") == []

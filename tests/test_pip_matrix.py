@@ -34,6 +34,7 @@ from support.pip_runs import (
     LOCK,
     SAFE_PIP,
     WHEEL,
+    refactor_pip,
     run_command,
     written,
 )
@@ -43,7 +44,7 @@ from support.scenario import (
     publish_build_attacks,
 )
 from support.sdists import sdist_bytes, sdist_filename
-from support.venvs import NEWEST, pinned_pip_kind, venv_site_packages
+from support.venvs import NEWEST, pinned_pip_kind
 
 pytestmark = pytest.mark.integration
 
@@ -73,36 +74,6 @@ CONFIGS = {
     ),
 }
 CONFIG_IDS = list(CONFIGS)
-
-# A refactored pip whose commands resolve around the guard (``resolve`` taken before the
-# guard wrapped it), loaded at every start of the venv's Python (a ``.pth`` file): what pip
-# then installs, downloads or writes was never checked, and the last check before it does
-# must stop it (exit 3), in the hook and under safe-pip.
-RESOLVE_AROUND_THE_GUARD = """
-from pip._internal.resolution.resolvelib import resolver
-from pip._internal.cli import req_command
-unguarded_resolve = resolver.Resolver.resolve
-
-class Unguarded:
-    def __init__(self, real):
-        self.real = real
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-    def resolve(self, *args, **kwargs):
-        return unguarded_resolve(self.real, *args, **kwargs)
-
-make_resolver = req_command.RequirementCommand.make_resolver
-req_command.RequirementCommand.make_resolver = (
-    lambda self, *a, **k: Unguarded(make_resolver(*a, **k))
-)
-"""
-
-
-def refactor_pip(python: Path) -> None:
-    """Make ``python``'s pip resolve around the guard, the way a refactor could."""
-    site_packages = venv_site_packages(python.parents[1])
-    (site_packages / "refactored_pip.py").write_text(RESOLVE_AROUND_THE_GUARD, encoding="utf-8")
-    (site_packages / "refactored_pip.pth").write_text("import refactored_pip\n", encoding="utf-8")
 
 
 @pytest.fixture
