@@ -82,9 +82,7 @@ def unsupported_reason(
             f">= 3.7 and pip >= {MIN_PIP_TEXT}); use an environment of a newer Python"
         )
     if pip_version is None:
-        return (
-            f"{python} has no pip; install one, guarded: `safe-pip install --python {python} pip`"
-        )
+        return f"{python} has no pip; add one first: `{python} -m ensurepip`"
     if not is_supported(pip_version):
         return (
             f"pip {pip_version} in {python} is too old for safe-pip's guard (it needs pip >= "
