@@ -92,7 +92,7 @@ def pip_venv(venv_templates: VenvTemplates, tmp_path: Path) -> Callable[[str], P
     created: list[Path] = []
 
     def make(kind: str = BUNDLED) -> Path:
-        dest = tmp_path / f"venv-{kind}-{len(created)}"
+        dest = tmp_path / f"venv-{kind.replace('==', '-')}-{len(created)}"
         created.append(venv_templates.copy(kind, dest))
         return venv_python(dest)
 

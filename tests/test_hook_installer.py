@@ -82,7 +82,9 @@ def test_install_writes_the_pth_line_and_the_package(target_venv: Path) -> None:
         "bootstrap",
         "channel",
         "checker",
+        "pip_commands",
         "pip_patch",
+        "pip_versions",
         "plan_from_pip",
         "run_token",
     }

@@ -1,7 +1,8 @@
 """Command line entry points: ``safe-pip`` and ``safe-uv``.
 
 ``safe-pip install`` and ``safe-pip uv`` take the installer's own arguments unchanged; the
-other safe-pip commands use argparse; any other word is a pip command and goes straight to pip.
+other safe-pip commands use argparse; ``download``, ``wheel`` and ``lock`` run pip with the guard
+(``commands/pip_command.py``); any other word is a pip command and goes straight to pip.
 Every ``SafePipError`` becomes one line on stderr and its documented exit code.
 """
 
@@ -33,6 +34,10 @@ _PIP_COMMANDS = frozenset(
         *("search", "cache", "index", "wheel", "hash", "completion", "debug", "help", "lock"),
     }
 )
+
+
+# pip's commands besides install that download, build or write distributions: guarded too.
+_GUARDED_PIP_COMMANDS = ("download", "wheel", "lock")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,6 +134,11 @@ def _dispatch(args: list[str]) -> int:
 
         # pip's general options may come first (``pip -q install``): they are install options.
         return run_install([*args[:command_at], *args[command_at + 1 :]])
+    if command_at is not None and word in _GUARDED_PIP_COMMANDS:
+        from safe_pip.commands.pip_command import run_pip_command
+
+        # what they download, build or lock is checked like an install (`alias pip=safe-pip`)
+        return run_pip_command(word, [*args[:command_at], *args[command_at + 1 :]])
     if command in _OWN_COMMANDS:
         parsed = _build_parser(command).parse_args(args)
         result: int = parsed.func(parsed)
@@ -220,7 +230,7 @@ _COMMAND_MODULES = {
 
 
 def _pass_through_to_pip(args: list[str], unknown_command: str | None) -> int:
-    """``safe-pip list``, ``show``, ``uninstall``, ``download``... are plain pip.
+    """``safe-pip list``, ``show``, ``uninstall``, ``freeze``... are plain pip.
 
     ``unknown_command``: a word that is not one of pip's known commands -- a typo (``instal``)
     becomes a usage error (exit 2) after pip's own "maybe you meant" line."""

@@ -113,6 +113,22 @@ def sdist_bytes(
         f"{root}/pyproject.toml": pyproject,
         f"{root}/{BACKEND_MODULE}.py": backend,
     }
+    return _tar_gz(members)
+
+
+def setup_requires_sdist_bytes(name: str, version: str, setup_requires: Sequence[str]) -> bytes:
+    """A setuptools sdist (``setup.py`` only) whose ``setup_requires`` setuptools fetches with
+    ``python -m pip wheel`` while pip prepares its metadata (``--no-build-isolation``)."""
+    root = f"{module_name(name)}-{version}"
+    setup_py = (
+        "from setuptools import setup\n"
+        f"setup(name={name!r}, version={version!r}, setup_requires={list(setup_requires)!r})\n"
+    )
+    members = {f"{root}/PKG-INFO": metadata_text(name, version, ()), f"{root}/setup.py": setup_py}
+    return _tar_gz(members)
+
+
+def _tar_gz(members: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for path, text in members.items():

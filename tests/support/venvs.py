@@ -7,6 +7,11 @@ Two kinds of template:
   copied from the test runner's own site-packages (the test extra pins ``pip>=25``), so no
   network is needed.
 
+* ``pip==X`` (``pinned_pip_kind("22.3.1")``): ``python -m venv --without-pip`` plus that pip,
+  installed from its wheel, which is downloaded once (``pip download pip==X --no-deps``) into
+  ``PIP_WHEEL_CACHE`` (``$SAFE_PIP_TEST_CACHE``, default ``~/.cache/safe-pip-tests``, kept
+  across runs; CI caches it) -- the pip-version matrix (``tests/test_pip_matrix.py``).
+
 A copy is ``shutil.copytree(symlinks=True)`` with the template's path rewritten in ``bin/``
 scripts (shebangs, activate) and ``pyvenv.cfg``, so ``copy/bin/pip`` works on the copy.
 """
@@ -25,6 +30,17 @@ from support.isolation import isolated_env
 BUNDLED = "bundled"
 NEWEST = "newest"
 KINDS = (BUNDLED, NEWEST)
+PINNED_PREFIX = "pip=="
+TEST_CACHE = Path(
+    os.environ.get("SAFE_PIP_TEST_CACHE") or Path.home() / ".cache" / "safe-pip-tests"
+)
+PIP_WHEEL_CACHE = TEST_CACHE / "pip-wheels"
+
+
+def pinned_pip_kind(version: str) -> str:
+    """The template kind of a venv with exactly pip ``version``."""
+    return f"{PINNED_PREFIX}{version}"
+
 
 _PIP_SCRIPT = """\
 #!{python}
@@ -106,6 +122,42 @@ def create_newest_template(dest: Path, base_python: str = sys.executable) -> Pat
     return dest
 
 
+def pip_wheel(version: str, cache: Path = PIP_WHEEL_CACHE) -> Path:
+    """pip ``version``'s wheel, downloaded into ``cache`` the first time (from the index the
+    test runner's pip is configured with: test setup, like installing the test extra)."""
+    wheel = cache / f"pip-{version}-py3-none-any.whl"
+    if not wheel.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        _run_checked(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+                str(cache),
+                f"pip=={version}",
+            ],
+            dict(os.environ),
+        )
+    if not wheel.is_file():
+        raise RuntimeError(f"pip download did not leave {wheel}")
+    return wheel
+
+
+def create_pinned_template(dest: Path, version: str, base_python: str = sys.executable) -> Path:
+    """``python -m venv --without-pip dest`` plus pip ``version`` from its cached wheel."""
+    wheel = pip_wheel(version)
+    env = isolated_env(dest.parent / f".{dest.name}-env")
+    _run_checked([base_python, "-m", "venv", "--without-pip", str(dest)], env)
+    python = str(venv_python(dest))
+    install = [python, f"{wheel}/pip", "install", "--no-index", "--no-deps", "-q", str(wheel)]
+    _run_checked(install, env)
+    return dest
+
+
 def _rewrite_path(file: Path, old: bytes, new: bytes) -> None:
     if file.is_symlink() or not file.is_file() or file.stat().st_size > 1_000_000:
         return
@@ -133,12 +185,14 @@ class VenvTemplates:
         self._templates: dict[str, Path] = {}
 
     def template(self, kind: str) -> Path:
-        if kind not in KINDS:
-            raise ValueError(f"unknown venv kind {kind!r}; expected one of {KINDS}")
+        if kind not in KINDS and not kind.startswith(PINNED_PREFIX):
+            raise ValueError(f"unknown venv kind {kind!r}; expected one of {KINDS} or pip==X")
         if kind not in self._templates:
             self.root.mkdir(parents=True, exist_ok=True)
-            dest = self.root / f"template-{kind}"
-            if kind == BUNDLED:
+            dest = self.root / f"template-{kind.replace('==', '-')}"
+            if kind.startswith(PINNED_PREFIX):
+                create_pinned_template(dest, kind[len(PINNED_PREFIX) :], self.base_python)
+            elif kind == BUNDLED:
                 create_bundled_template(dest, self.base_python)
             else:
                 create_newest_template(dest, self.base_python)

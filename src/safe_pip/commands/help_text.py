@@ -24,6 +24,7 @@ Checks what pip or uv is about to install -- known vulnerabilities and malicious
 
 commands:
   install       guarded `pip install`: pip's plan is checked, then exactly that is installed
+  download      guarded `pip download`; `wheel` and `lock` too: their plan is checked first
   check         audit requirement/lock files (FILE...), an environment (--installed) or a plan
   db            build or inspect the advisory database (db update [--source], db status)
   hook          guard plain `pip install` inside one environment (hook install|uninstall|status)

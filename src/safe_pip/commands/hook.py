@@ -1,7 +1,9 @@
 """The ``safe-pip hook install|uninstall|status`` and ``safe-pip alias`` commands.
 
-Exit codes: ``hook status`` exits 0 when the environment is guarded and 1 when it is not;
-otherwise 0, or a ``SafePipError``'s code.
+Exit codes: ``hook status`` exits 0 when the environment is guarded and 1 when it is not
+(no hook, or a pip/Python the guard does not support); ``hook install`` exits 3 when the
+environment's pip or Python is not supported (the hook is written and pip refuses to install
+there until pip is upgraded); otherwise 0, or a ``SafePipError``'s code.
 """
 
 from __future__ import annotations
@@ -138,6 +140,10 @@ def run_hook_install(args: argparse.Namespace) -> int:
     already_installed = install_hook(target)
     state = "already installed, updated" if already_installed else "installed"
     print(f"safe-pip hook {state}: {target.pth_file}")
+    if target.unsupported is not None:
+        # the hook is in place (pip refuses to install there), but nothing is checked yet
+        print(f"NOT checked yet: {target.unsupported}; until then pip refuses to install there.")
+        return exit_codes.CANNOT_CHECK
     print(f"pip install in the {target.description} is now checked by safe-pip.")
     gaps = user_site_gaps(target)
     if gaps is not None:
@@ -166,6 +172,9 @@ def run_hook_status(args: argparse.Namespace) -> int:
             f"not guarded here: PYTHONNOUSERSITE is set, so {target.python} skips the user "
             f"site and its hook ({target.pth_file})."
         )
+        return NOT_GUARDED
+    if target.unsupported is not None:
+        print(f"not guarded: {target.unsupported} (the hook {target.pth_file} refuses pip there).")
         return NOT_GUARDED
     print(f"guarded: {target.pth_file}")
     checker = " ".join(status.checker) if status.checker else "(not recorded)"

@@ -44,7 +44,9 @@ RUNTIME_MODULES = (
     "bootstrap.py",
     "channel.py",
     "checker.py",
+    "pip_commands.py",
     "pip_patch.py",
+    "pip_versions.py",
     "plan_from_pip.py",
     "run_token.py",
 )
@@ -52,7 +54,14 @@ QUERY_TIMEOUT_SECONDS = 60
 
 _QUERY_SCRIPT = """\
 import json, site, sys, sysconfig
+try:
+    import pip
+    pip_version = str(pip.__version__)
+except Exception:
+    pip_version = None
 print(json.dumps({
+    "pip_version": pip_version,
+    "python_version": list(sys.version_info[:3]),
     "purelib": sysconfig.get_paths()["purelib"],
     "user_site": site.getusersitepackages(),
     "user_site_enabled": bool(site.ENABLE_USER_SITE),
@@ -71,6 +80,15 @@ class InterpreterInfo:
     user_site: Path
     user_site_enabled: bool
     is_venv: bool
+    pip_version: str | None = None  # None: no pip
+    python_version: tuple[int, ...] = ()
+
+    @property
+    def unsupported_reason(self) -> str | None:
+        """Why the guard cannot work with this interpreter's pip or Python (one line)."""
+        from safe_pip.hook.runtime.pip_versions import unsupported_reason
+
+        return unsupported_reason(self.python, self.python_version, self.pip_version)
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,7 @@ class HookTarget:
     python: str
     site_dir: Path
     user: bool
+    unsupported: str | None = None  # why the guard cannot work with its pip or Python
 
     @property
     def pth_file(self) -> Path:
@@ -152,6 +171,8 @@ def interpreter_info(python: str) -> InterpreterInfo:
         user_site=Path(data["user_site"]),
         user_site_enabled=bool(data["user_site_enabled"]),
         is_venv=data["prefix"] != data["base_prefix"],
+        pip_version=data.get("pip_version"),
+        python_version=tuple(int(part) for part in data.get("python_version") or ()),
     )
 
 
@@ -171,10 +192,10 @@ def hook_target(info: InterpreterInfo, *, user: bool, system: bool = False) -> H
                 f"{info.python} does not load the user site (a virtual environment, or user "
                 "site disabled): hook the environment instead (--python without --user)"
             )
-        return HookTarget(python=info.python, site_dir=info.user_site, user=True)
+        return HookTarget(info.python, info.user_site, True, info.unsupported_reason)
     if not system and not info.is_venv and info.user_site_enabled:
-        return HookTarget(python=info.python, site_dir=info.user_site, user=True)
-    return HookTarget(python=info.python, site_dir=info.purelib, user=False)
+        return HookTarget(info.python, info.user_site, True, info.unsupported_reason)
+    return HookTarget(info.python, info.purelib, False, info.unsupported_reason)
 
 
 def hook_status(target: HookTarget) -> HookStatus:

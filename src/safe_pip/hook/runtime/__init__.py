@@ -28,6 +28,18 @@ if TYPE_CHECKING:
     from typing import Any
 
 PIP_INSTALL_MODULE = "pip._internal.commands.install"
+# pip_commands.py: the commands that fetch, build, write or install distributions, and pip's
+# command-line parser (its --python re-runs pip elsewhere); written out here as well
+PIP_MAIN_PARSER_MODULE = "pip._internal.cli.main_parser"
+PIP_GUARDED_MODULES = (
+    PIP_INSTALL_MODULE,
+    "pip._internal.commands.download",
+    "pip._internal.commands.wheel",
+    "pip._internal.commands.lock",
+    PIP_MAIN_PARSER_MODULE,
+)
+MIN_PYTHON = (3, 7)  # the guard's modules use ``from __future__ import annotations``
+CANNOT_CHECK = 3
 # run_token.ENV_VAR, written out so that startup imports nothing more (tests pin the two)
 ACTIVE_ENV_VAR = "SAFE_PIP_ACTIVE"
 _started_by_safe_pip = False  # a valid run token was claimed in this process
@@ -51,7 +63,7 @@ def install_finder() -> None:
 
 
 class PipInstallFinder:
-    """A meta path finder that only answers for pip's install command module."""
+    """A meta path finder that only answers for the pip modules the guard patches."""
 
     def find_spec(
         self,
@@ -59,7 +71,7 @@ class PipInstallFinder:
         path: "Sequence[str] | None" = None,
         target: "ModuleType | None" = None,
     ) -> "ModuleSpec | None":
-        if fullname != PIP_INSTALL_MODULE:
+        if fullname not in PIP_GUARDED_MODULES:
             return None
         return _spec_with_patching_loader(fullname, path, target)
 
@@ -93,10 +105,52 @@ class _PatchingLoader:
 
     def exec_module(self, module: "ModuleType") -> None:
         self._loader.exec_module(module)
-        from .pip_patch import patch_install_module
+        if module.__name__ == PIP_MAIN_PARSER_MODULE:
+            _watch_pip_python_option(module)
+            return  # the command module comes next
+        if sys.version_info < MIN_PYTHON:
+            _refuse_old_python()
+        else:
+            from .pip_commands import patch_pip_module
 
-        patch_install_module(module)
+            patch_pip_module(module)
         sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, PipInstallFinder)]
 
     def __getattr__(self, name: str) -> "Any":
         return getattr(self._loader, name)
+
+
+def _refuse_old_python() -> None:
+    """The guard cannot even load on this Python: one line and exit 3 (not a traceback),
+    unless pip is meant to run unchecked (``SAFE_PIP_DISABLE``, ``SAFE_PIP_HOOK_FAIL_OPEN``)."""
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    python = sys.executable
+    for name in ("SAFE_PIP_DISABLE", "SAFE_PIP_HOOK_FAIL_OPEN"):
+        if os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no"):
+            sys.stderr.write(
+                f"safe-pip hook: warning: Python {version} is too old for safe-pip's guard; "
+                f"{name} is set, so this pip runs UNCHECKED.\n"
+            )
+            return
+    sys.stderr.write(
+        f"safe-pip hook: Python {version} is too old for safe-pip's guard (it needs Python "
+        ">= 3.7 and pip >= 22.3); refusing. Use a newer Python, or remove the hook: "
+        f"`safe-pip hook uninstall --python {python}`\n"
+    )
+    raise SystemExit(CANNOT_CHECK)
+
+
+def _watch_pip_python_option(main_parser: "ModuleType") -> None:
+    """pip's ``--python OTHER`` re-runs pip under OTHER (``identify_python_interpreter`` is
+    called for it alone): ``pip_commands`` decides then. Nothing more is imported before."""
+    original = getattr(main_parser, "identify_python_interpreter", None)
+    if original is None or sys.version_info < MIN_PYTHON:
+        return  # a pip without --python (< 22.3); a Python the guard cannot run on
+
+    def identify_python_interpreter(python: str) -> "Any":
+        from .pip_commands import refuse_pip_python
+
+        refuse_pip_python(original, python)
+        return original(python)
+
+    main_parser.identify_python_interpreter = identify_python_interpreter  # type: ignore[attr-defined]

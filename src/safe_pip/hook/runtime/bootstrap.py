@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 PACKAGE = "_safe_pip_guard"
+NESTED_ENV_VAR = "SAFE_PIP_NESTED_GUARD"  # nested/sitecustomize.py reads it
+NESTED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nested")
 CHILD_EXIT_BASE = 70
 _STOP_CODES = (1, 2, 3)
 
@@ -83,12 +85,38 @@ def run(settings_json: str) -> None:
         # pip's own --python would re-run pip under another interpreter, unguarded: pip skips
         # that in a process marked as its own subprocess, and the guard refuses the option.
         os.environ["_PIP_RUNNING_IN_SUBPROCESS"] = "1"
+        from .pip_versions import use_a_supported_pip
+
+        use_a_supported_pip()  # a too-old pip here: the one bundled with this Python instead
+        _guard_nested_pips()
         sys.argv = ["pip", *sys.argv[1:]]
         import importlib.util
 
         if importlib.util.find_spec("pip") is None:  # a venv made by `uv venv`: no pip
             sys.exit(NO_PIP_EXIT)  # safe-pip says so, in one line with the ways forward
         runpy.run_module("pip", run_name="__main__", alter_sys=True)
+
+
+def _guard_nested_pips() -> None:
+    """A pip that code below this one starts by itself (setuptools' ``setup_requires`` runs
+    ``python -m pip wheel``) gets the guard too: every Python started from here on loads it
+    (``nested/sitecustomize.py``) and asks the same checker."""
+    if _settings is None or _settings.get("mode") != "install" or not os.path.isdir(NESTED_DIR):
+        return  # an audit builds nothing; the hook's own copy has no nested directory
+    nested = {key: value for key, value in _settings.items() if key != "child"}
+    os.environ[NESTED_ENV_VAR] = json.dumps(nested)
+    path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = NESTED_DIR + (os.pathsep + path if path else "")
+
+
+def load_nested(settings_json: str) -> None:
+    """At the start of a Python below a guarded pip: the guard's finder, with its settings."""
+    global _settings
+    _settings = json.loads(settings_json)
+    from . import PipInstallFinder
+
+    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PipInstallFinder"]
+    sys.meta_path.insert(0, PipInstallFinder())
 
 
 def open_channel() -> channel.Channel:

@@ -31,6 +31,7 @@ import os
 import sys
 
 from . import bootstrap, channel, checker, plan_from_pip
+from .pip_versions import MIN_PIP_TEXT, is_supported
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -102,14 +103,20 @@ def patch_install_module(module: ModuleType) -> None:
     try:
         _patch(module)
     except UnsupportedPip as exc:
-        if _flag("SAFE_PIP_DISABLE") and bootstrap.is_hook():
-            _warn_disabled()  # the run wrapper that would warn is not there
-            return
-        if _fail_open():
-            _say(_unsupported_message(str(exc), fail_open=True))
-            return
-        _say(_unsupported_message(str(exc), fail_open=False))
-        raise SystemExit(CANNOT_CHECK) from None
+        refuse_unsupported(exc)
+
+
+def refuse_unsupported(exc: UnsupportedPip) -> None:
+    """pip's internals were not recognised while patching: exit 3 with one line, unless the
+    hook was told to let pip run unchecked (a warning)."""
+    if _flag("SAFE_PIP_DISABLE") and bootstrap.is_hook():
+        _warn_disabled()  # the run wrapper that would warn is not there
+        return
+    if _fail_open():
+        _say(_unsupported_message(str(exc), fail_open=True))
+        return
+    _say(_unsupported_message(str(exc), fail_open=False))
+    raise SystemExit(CANNOT_CHECK) from None
 
 
 def _patch(module: ModuleType) -> None:
@@ -687,7 +694,15 @@ def _unsupported_during_run(state: _RunState, detail: str) -> None:
 def _unsupported_message(detail: str, *, fail_open: bool) -> str:
     version = getattr(sys.modules.get("pip"), "__version__", "unknown version")
     if not bootstrap.is_hook():  # safe-pip install: its one error line
-        return f"error: {UNSUPPORTED_BY_GUARD} ({version}: {detail}); nothing was installed"
+        too_old = (
+            ""
+            if is_supported(version)
+            else f" (it needs pip >= {MIN_PIP_TEXT}, and this Python bundles none: see "
+            "'Upgrading pip itself' in safe-pip's docs/pip-support.md)"
+        )
+        return (
+            f"error: {UNSUPPORTED_BY_GUARD} ({version}: {detail}); nothing was installed" + too_old
+        )
     if fail_open:
         return (
             f"warning: this pip ({version}) is not supported by the hook ({detail}); "
@@ -695,8 +710,20 @@ def _unsupported_message(detail: str, *, fail_open: bool) -> str:
         )
     return (
         f"this pip ({version}) is not supported by the hook ({detail}); refusing to install. "
-        "Use `safe-pip install` or set SAFE_PIP_HOOK_FAIL_OPEN=1"
+        f"{_what_to_do(version)}"
     )
+
+
+def _what_to_do(version: str) -> str:
+    """The way out of an unsupported pip: for a too-old one, upgrading it guarded (``safe-pip
+    install`` then runs a supported pip bundled with this Python). Nothing is imported here:
+    pip >= 26 refuses imports once it has started installing."""
+    if not is_supported(version):
+        return (
+            f"It needs pip >= {MIN_PIP_TEXT}: upgrade pip, guarded, with `safe-pip install "
+            f"--python {sys.executable} -U pip` (or set SAFE_PIP_HOOK_FAIL_OPEN=1)"
+        )
+    return "Use `safe-pip install` or set SAFE_PIP_HOOK_FAIL_OPEN=1"
 
 
 def _warn_disabled() -> None:
@@ -717,3 +744,19 @@ def _fail_open() -> bool:
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+# ---------------------------------------------------------------- for pip_commands.py
+
+PATCHED_MARKER = _PATCHED_MARKER
+required = _required
+guarded_run = _guarded_run
+outside_run_unsupported = _outside_run_unsupported
+unsupported_during_run = _unsupported_during_run
+has_checked_bytes = _has_checked_bytes
+say = _say
+flag = _flag
+
+
+def current_run() -> _RunState | None:
+    return _current_run

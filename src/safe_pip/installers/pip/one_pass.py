@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 INSTALL = "install"
 AUDIT = "audit"
+# pip's commands that fetch, build or write distributions: each runs with the guard (their
+# plan is what they would download, build or write into a lock file)
+GUARDED_COMMANDS = ("install", "download", "wheel", "lock")
 
 
 @dataclass(frozen=True)
@@ -52,15 +55,21 @@ class GuardedRun:
 
     pip: InstallerRun
     outcome: GuardOutcome
+    command: str = INSTALL  # pip's command word (``GUARDED_COMMANDS``)
 
 
 def guarded_pip_command(
-    python: str, pip_args: Sequence[str], listener: GuardListener, *, mode: str
+    python: str,
+    pip_args: Sequence[str],
+    listener: GuardListener,
+    *,
+    mode: str,
+    command: str = INSTALL,
 ) -> list[str]:
     from safe_pip.hook.runtime import bootstrap
 
     settings = {"address": listener.address, "token": listener.token, "mode": mode}
-    return [python, "-c", bootstrap.code(settings), "install", *pip_args]
+    return [python, "-c", bootstrap.code(settings), command, *pip_args]
 
 
 def run_guarded_pip(
@@ -70,6 +79,7 @@ def run_guarded_pip(
     *,
     mode: str = INSTALL,
     output_to_stderr: bool = False,
+    pip_command: str = INSTALL,
 ) -> GuardedRun:
     """Run pip once with the guard. pip starts first; then a thread imports the checking code,
     builds the service (``make_service``) and opens the database while pip starts up (pip
@@ -85,7 +95,7 @@ def run_guarded_pip(
             service.preload()
 
         preparing = threading.Thread(target=prepare, daemon=True)
-        command = guarded_pip_command(python, pip_args, listener, mode=mode)
+        command = guarded_pip_command(python, pip_args, listener, mode=mode, command=pip_command)
         if mode == AUDIT:  # pip's own lines are not part of an audit's report
             with subprocess.Popen(
                 command,
@@ -111,7 +121,7 @@ def run_guarded_pip(
 
     if pip.returncode == NO_PIP_EXIT:
         raise no_pip_error(python)
-    return GuardedRun(pip, service.outcome)
+    return GuardedRun(pip, service.outcome, pip_command)
 
 
 def install(
@@ -122,6 +132,7 @@ def install(
     *,
     fallback: Callable[[], int],
     already_installed: Callable[[Policy], GuardResult] | None = None,
+    pip_command: str = INSTALL,
 ) -> int:
     """``safe-pip install``: one guarded pip run; the exit code the README documents.
 
@@ -140,7 +151,13 @@ def install(
             return GuardService.refusing(exc)
         return GuardService(policies[0], print_reports=True, report=report)
 
-    run = run_guarded_pip(python, pip_args, make_service, output_to_stderr=report.machine_stdout)
+    run = run_guarded_pip(
+        python,
+        pip_args,
+        make_service,
+        output_to_stderr=report.machine_stdout,
+        pip_command=pip_command,
+    )
     if unsupported_pip(run) and policies and policies[0].fails_open:
         say(
             "warning: fail-mode is open: checking this pip the older way instead (its dry "
@@ -218,7 +235,7 @@ def install_exit_code(
     if outcome.stop_code != exit_codes.OK:
         _print_machine_report(outcome.stop_result, report)
         return outcome.stop_code
-    if pip.returncode == 0 and _nothing_to_install(outcome):
+    if pip.returncode == 0 and run.command == INSTALL and _nothing_to_install(outcome):
         problems = installed is not None and bool(installed.verdict.decisions)
         if installed is not None and problems:
             from safe_pip.pipeline.report import print_verdict
@@ -231,6 +248,11 @@ def install_exit_code(
             + (", but the installed versions above have known problems." if problems else ".")
         )
         return exit_codes.OK
+    if pip.returncode == 0 and run.command != INSTALL and outcome.main_result is None:
+        # what pip downloaded, built or locked was never checked as a whole: not a pass
+        raise CannotCheckError(
+            f"pip {run.command} ended without its plan being checked; do not use its output"
+        )
     if pip.returncode == 0:
         _print_machine_report(outcome.main_result, report)
         if outcome.dry_run:
@@ -246,7 +268,8 @@ def install_exit_code(
                 "(the index served different bytes); nothing was installed."
             )
             return exit_codes.BLOCKED
-        say(f"pip failed to install the checked plan (pip exit code {pip.returncode}).")
+        what = "install" if run.command == INSTALL else f"{run.command} (after the checks)"
+        say(f"pip failed to {what} the checked plan (pip exit code {pip.returncode}).")
         return exit_codes.INSTALL_FAILED
     if unsupported_pip(run):
         return exit_codes.CANNOT_CHECK  # the guard said so in its one error line
