@@ -13,7 +13,7 @@ import pytest
 from support.index_server import LocalIndex
 from support.outcomes import output
 from support.scenario import MALICIOUS_ID, VULN_ID
-from support.uv_helpers import SKIP_WITHOUT_UV, installed
+from support.uv_helpers import SKIP_WITHOUT_UV, installed, lock_project
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
 pytestmark = [pytest.mark.integration, SKIP_WITHOUT_UV]
@@ -128,4 +128,34 @@ def test_uv_sync_under_json_keeps_stdout_for_the_report(
     report = json.loads(result.stdout)
     assert report["verdict"] == "allowed"
     assert [p["name"] for p in report["packages"]] == ["cleanlib"]
+    assert installed(project_python(project), isolated_env) == {"cleanlib": "1.0"}
+
+
+def test_uv_sync_frozen_checks_the_existing_lock_and_installs_nothing_blocked(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    """A uv.lock that pins a vulnerable version (locked by plain uv): ``safe-uv sync --frozen``
+    is not a way around the check -- blocked (exit 1), nothing installed, uv.lock untouched."""
+    project = tmp_path / "demo"
+    lock = lock_project(project, world, ["cleanlib", "vulnlib==1.0"], isolated_env)
+    before = lock.read_bytes()
+
+    blocked = in_project(safe_pip, project, world, "sync", "--frozen")
+
+    assert blocked.returncode == 1, output(blocked)
+    assert VULN_ID in blocked.stdout
+    assert lock.read_bytes() == before
+    python = project_python(project)
+    assert not python.exists() or installed(python, isolated_env) == {}
+
+
+def test_uv_sync_frozen_of_a_clean_lock_installs_it(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    project = tmp_path / "demo"
+    lock = lock_project(project, world, ["cleanlib"], isolated_env)
+    before = lock.read_bytes()
+    result = in_project(safe_pip, project, world, "sync", "--frozen")
+    assert result.returncode == 0, output(result)
+    assert lock.read_bytes() == before
     assert installed(project_python(project), isolated_env) == {"cleanlib": "1.0"}
