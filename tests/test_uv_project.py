@@ -13,6 +13,7 @@ import pytest
 from support.index_server import LocalIndex
 from support.outcomes import output
 from support.scenario import MALICIOUS_ID, VULN_ID
+from support.sdists import sdist_bytes, sdist_filename
 from support.uv_helpers import SKIP_WITHOUT_UV, installed, lock_project
 
 SafePip = Callable[..., subprocess.CompletedProcess[str]]
@@ -159,3 +160,30 @@ def test_uv_sync_frozen_of_a_clean_lock_installs_it(
     assert result.returncode == 0, output(result)
     assert lock.read_bytes() == before
     assert installed(project_python(project), isolated_env) == {"cleanlib": "1.0"}
+
+
+def test_uv_sync_frozen_refuses_to_build_what_nothing_vetted(
+    world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
+) -> None:
+    """uv.lock has a clean package only as source: with no locking run its build was never
+    vetted, so ``safe-uv sync --frozen`` stops (exit 3) naming the guarded way; its backend
+    never runs (the marker) and nothing is installed."""
+    marker = tmp_path / "built"
+    world.add_file(
+        "plainsdist",
+        "1.0",
+        sdist_filename("plainsdist", "1.0"),
+        sdist_bytes("plainsdist", "1.0", marker=marker),
+    )
+    project = tmp_path / "demo"
+    locking_env = {**isolated_env, "UV_CACHE_DIR": str(tmp_path / "locking-cache")}
+    lock_project(project, world, ["plainsdist"], locking_env)  # plain uv builds it to lock
+    marker.unlink()
+
+    refused = in_project(safe_pip, project, world, "sync", "--frozen")
+
+    assert refused.returncode == 3, output(refused)
+    assert "plainsdist" in refused.stderr and "`safe-uv sync` without --frozen" in refused.stderr
+    assert not marker.exists()
+    python = project_python(project)
+    assert not python.exists() or installed(python, isolated_env) == {}

@@ -63,7 +63,7 @@ def main(argv: Sequence[str]) -> int:
     elif _wants_own_help(words, argv):
         sys.stdout.write(uv_help())
         return exit_codes.OK
-    if words in _PROJECT_COMMANDS and not _wants_pass_through(argv):
+    if words in _PROJECT_COMMANDS and not _wants_pass_through(words[0], argv):
         return _project_command(words[0], argv)
     if words not in _GUARDED:
         # Not SAFE_PIP_ACTIVE: `uv run pip install ...` / `uv run bash` must stay guarded.
@@ -92,10 +92,10 @@ def main(argv: Sequence[str]) -> int:
     return _install(uv, global_args, words[1], request, own, env)
 
 
-def _wants_pass_through(argv: Sequence[str]) -> bool:
+def _wants_pass_through(command: str, argv: Sequence[str]) -> bool:
     from safe_pip.commands.uv_project import wants_pass_through
 
-    return wants_pass_through(argv)
+    return wants_pass_through(command, argv)
 
 
 def _refuse_build_enabling_config(argv: Sequence[str]) -> None:

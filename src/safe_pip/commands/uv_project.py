@@ -75,17 +75,24 @@ _GATE_VALUES = {
     "--allow-insecure-host", "--trusted-host", "--exclude-newer",
 }  # fmt: skip
 _GATE_FLAGS = {"--no-index", "-n", "--no-cache", "--system-certs", "--native-tls", "--offline"}
-_PASS_THROUGH = ("--dry-run", "--check", "--script", "--frozen", "-h", "--help")
+# Runs that install nothing, or (``--script``) that install no uv.lock: uv's own.
+_PASS_THROUGH = ("--dry-run", "--check", "--script", "-h", "--help")
 
 
-def wants_pass_through(args: Sequence[str]) -> bool:
-    return any(arg.partition("=")[0] in _PASS_THROUGH for arg in args)
+def wants_pass_through(command: str, args: Sequence[str]) -> bool:
+    """True when ``safe-uv COMMAND ARGS`` goes to uv unchanged. ``uv lock`` / ``uv add``
+    with ``--frozen`` neither lock nor sync; ``uv sync --frozen`` installs uv.lock and is
+    checked (``sync_project``)."""
+    passing = _PASS_THROUGH if command == "sync" else (*_PASS_THROUGH, "--frozen")
+    return any(arg.partition("=")[0] in passing for arg in args)
 
 
 def sync_project(
     uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
 ) -> int:
     """``uv sync``: lock, check, then install exactly the checked lock."""
+    if "--frozen" in global_args + args:
+        return _sync_as_locked(uv, global_args, args, own, env)
     locking = [uv, *global_args, "lock", *_options(args, _RESOLUTION_VALUES, _RESOLUTION_FLAGS)]
     sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args)]
     code, build_args = _lock_checked(
@@ -95,6 +102,34 @@ def sync_project(
         return code
     sync += build_args
     return _sync_frozen(sync, env, own)
+
+
+def _sync_as_locked(
+    uv: str, global_args: list[str], args: list[str], own: OwnOptions, env: Mapping[str, str]
+) -> int:
+    """``uv sync --frozen``: no locking run, uv.lock is installed as it is -- so it is checked
+    as it is (as ``_lock_checked`` checks a new lock), its wheels opened, and uv builds only
+    what the guard would allow with nothing vetted (the project itself). uv.lock is never
+    written."""
+    from safe_pip.installers.uv.project_builds import refuse_unvetted_builds
+
+    lock = nearest_file(_start_dir(global_args + args), "uv.lock")
+    if lock is None:
+        raise UsageError("uv sync --frozen: no uv.lock to check (run `safe-uv sync` to lock)")
+    policy = own.policy()
+    settings = uv_index_settings(global_args + args, env)
+    with _build_guard(uv, global_args, args, own, policy, env) as guard:
+        if not guard.pins_pass():
+            return exit_codes.BLOCKED
+        sync = [uv, *global_args, "sync", "--frozen", *_sync_options(args), *guard.build_args()]
+    blocked = _check_lock(lock, own, policy, settings)
+    if blocked is None:
+        refuse_unvetted_builds(sync, env)
+        if not _contents_blocked(sync, lock, own, policy, settings, env):
+            return _sync_frozen(sync, env, own)
+    elif blocked:
+        _hint_other_versions(blocked)
+    return exit_codes.BLOCKED
 
 
 def lock_project(
@@ -163,12 +198,16 @@ def _lock_checked(
     saved.restore()
     say(f"{' and '.join(kept_files)} {'were' if len(kept_files) > 1 else 'was'} left as before.")
     if blocked:
-        names = " ".join(f"-P {name}" for name in blocked)
-        say(
-            f"hint: to lock other versions of {', '.join(blocked)}: raise or remove what "
-            f"pins them in pyproject.toml, then `safe-uv lock {names}` (uv's --upgrade-package)"
-        )
+        _hint_other_versions(blocked)
     return exit_codes.BLOCKED, []
+
+
+def _hint_other_versions(blocked: Sequence[str]) -> None:
+    names = " ".join(f"-P {name}" for name in blocked)
+    say(
+        f"hint: to lock other versions of {', '.join(blocked)}: raise or remove what "
+        f"pins them in pyproject.toml, then `safe-uv lock {names}` (uv's --upgrade-package)"
+    )
 
 
 class _SavedFiles:

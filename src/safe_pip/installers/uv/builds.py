@@ -33,6 +33,10 @@ _WHEELS_REQUIRED = re.compile(r"Wheels are required for `([^`]+)`")
 _HASH_REQUIRED = "no trusted hash was provided for"
 _UNRESOLVED_BUILD = re.compile(r"No solution found when resolving: ((?:`[^`]+`(?:, )?)+)")
 _BACKTICKED = re.compile(r"`([^`]+)`")
+# uv's words when --no-build keeps it from installing a locked package (``uv sync --frozen``).
+_NO_BUILD_REFUSED = re.compile(
+    r"Distribution `([^`=\s]+)==[^`]*` can't be installed because it is marked as `--no-build`"
+)
 _BUILDING = re.compile(r"(?:build|prepare|download and build) `([^`=\s]+)==([^`\s]+)`")
 
 PREVIEW_FEATURE = "build-dependency-hashes"
@@ -142,6 +146,13 @@ def source_tree_build_requirements(directory: Path) -> tuple[str, ...]:
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
         raise UsageError(f"{pyproject}: [build-system] requires must be a list of strings")
     return tuple(requires)
+
+
+def refused_builds(stderr: str) -> list[str]:
+    """The packages a ``uv sync --frozen --no-build`` could only install by building them
+    (normalized, in uv's order)."""
+    names = [_canonical(name) for name in _NO_BUILD_REFUSED.findall(stderr)]
+    return list(dict.fromkeys(names))
 
 
 def needed_sources(stderr: str) -> list[str]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from safe_pip.errors import UsageError
+from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.installers.uv.args import parse_uv_install_args
 from safe_pip.installers.uv.build_gate import BuildBlocked, BuildGate
 from safe_pip.installers.uv.builds import (
@@ -30,6 +30,7 @@ from safe_pip.installers.uv.builds import (
     BuildPermits,
     needed_build_requirements,
     needed_sources,
+    refused_builds,
 )
 from safe_pip.installers.uv.plan import MAX_BUILD_ROUNDS, uv_index_urls
 from safe_pip.installers.uv.runs import run_uv_completed, uv_failure
@@ -81,6 +82,22 @@ def lock_through_gate(
             )
         raise uv_failure(completed.stderr)
     raise uv_failure("error: uv kept asking to build more than safe-pip allows in one run")
+
+
+def refuse_unvetted_builds(sync: Sequence[str], env: Mapping[str, str]) -> None:
+    """Before ``sync`` (a ``uv sync --frozen`` with the guard's build options, no locking
+    run): when uv.lock has a package uv could only install by building it -- whose build
+    nothing has vetted -- stop with exit 3, naming the guarded way (``safe-uv sync``)."""
+    from safe_pip.installers.uv.inspect_project import dry_run_command
+
+    completed = run_uv_completed(dry_run_command(sync), env)
+    names = refused_builds(completed.stderr) if completed.returncode != 0 else []
+    if names:
+        raise CannotCheckError(
+            f"uv.lock has {', '.join(names)} only as source; `uv sync --frozen` would build "
+            "it with build requirements safe-pip has not vetted (there is no locking run): "
+            "run `safe-uv sync` without --frozen, which checks the build first"
+        )
 
 
 def check_build_pins(
@@ -180,15 +197,24 @@ class ProjectBuildGuard:
         """Run the locking ``command`` through the gate; False (reported) when blocked."""
         from safe_pip.pipeline.report import print_verdict
 
-        pins = check_build_pins(self._pyproject, self.gate.policy, self.index_urls, self._settings)
-        if pins is not None and pins.verdict.blocked:
-            pins.notes.append("[tool.uv] build-constraint-dependencies of this project")
-            print_verdict(pins, self._report_options)
+        if not self.pins_pass():
             return False
         try:
             lock_through_gate(command, self.gate, self.index_urls, self._env)
         except BuildBlocked as blocked:
             print_verdict(blocked.result, self._report_options)
+            return False
+        return True
+
+    def pins_pass(self) -> bool:
+        """Check the project's build pins (what uv installs into its build environments);
+        False (reported) when one is blocked."""
+        from safe_pip.pipeline.report import print_verdict
+
+        pins = check_build_pins(self._pyproject, self.gate.policy, self.index_urls, self._settings)
+        if pins is not None and pins.verdict.blocked:
+            pins.notes.append("[tool.uv] build-constraint-dependencies of this project")
+            print_verdict(pins, self._report_options)
             return False
         return True
 
