@@ -5,6 +5,11 @@
 * ``uv lock ARGS``: ``uv lock ARGS``, check uv.lock.
 * ``uv add ARGS``: ``uv add --no-sync ARGS`` (updates pyproject.toml and uv.lock), check
   uv.lock; else ``uv sync --frozen``.
+* ``uv sync --frozen ARGS`` (uv.lock as it is, no locking run): check uv.lock as above,
+  then ``uv sync --frozen ARGS`` with the build options the guard gives when it vetted no
+  build (``--no-build``: uv builds only the project itself); a package uv.lock has only as
+  source is refused (exit 3: its build requirements were never vetted; ``safe-uv sync``
+  without --frozen vets them). uv.lock is never written.
 * Before ``uv sync --frozen`` runs, the wheels it will install are opened
   (``installers.uv.inspect_project``); what they carry can block (exit 1) as in
   ``safe-uv pip install``.
@@ -16,8 +21,10 @@ moves the lock past the blocked packages (``uv lock -P NAME``).
 
 The whole lock is checked (every platform, extra and group), which can be more than one
 ``uv sync`` installs. Index pages are read with uv's TLS settings
-(``uv_args.uv_index_settings``). ``--dry-run``, ``--check`` and ``--script`` runs go to uv
-unchanged.
+(``uv_args.uv_index_settings``). ``--dry-run``, ``--check``, ``-h`` and ``--script`` runs
+go to uv unchanged -- ``uv sync --script S`` does install S's inline dependencies into the
+script's environment, unchecked (no uv.lock); so do ``uv lock --frozen`` / ``uv add --frozen``,
+which neither lock nor sync.
 """
 
 from __future__ import annotations
