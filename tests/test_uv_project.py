@@ -135,16 +135,17 @@ def test_uv_sync_under_json_keeps_stdout_for_the_report(
 def test_uv_sync_frozen_checks_the_existing_lock_and_installs_nothing_blocked(
     world: LocalIndex, tmp_path: Path, isolated_env: dict[str, str], safe_pip: SafePip
 ) -> None:
-    """A uv.lock that pins a vulnerable version (locked by plain uv): ``safe-uv sync --frozen``
-    is not a way around the check -- blocked (exit 1), nothing installed, uv.lock untouched."""
+    """A uv.lock that pins a vulnerable version and a malicious package (locked by plain uv):
+    ``safe-uv sync --frozen`` is not a way around the check -- blocked (exit 1), nothing
+    installed, uv.lock untouched."""
     project = tmp_path / "demo"
-    lock = lock_project(project, world, ["cleanlib", "vulnlib==1.0"], isolated_env)
+    lock = lock_project(project, world, ["cleanlib", "vulnlib==1.0", "evilpkg"], isolated_env)
     before = lock.read_bytes()
 
     blocked = in_project(safe_pip, project, world, "sync", "--frozen")
 
     assert blocked.returncode == 1, output(blocked)
-    assert VULN_ID in blocked.stdout
+    assert VULN_ID in blocked.stdout and MALICIOUS_ID in blocked.stdout
     assert lock.read_bytes() == before
     python = project_python(project)
     assert not python.exists() or installed(python, isolated_env) == {}
