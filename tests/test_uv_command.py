@@ -356,3 +356,27 @@ def test_an_installed_dependency_the_install_keeps_is_one_warning_in_both_front_
     assert line.startswith("warning  vulnlib==1.0"), output(result)
     assert "already installed and kept by this install: upgrade it to fix this" in line
     assert installed(target_venv, isolated_env) == {"app": "1.0", "vulnlib": "1.0"}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["run", "app.py"], "`uv run` may install packages that safe-uv does not check"),
+        (["tool", "install", "ruff"], "`uv tool install` may install packages"),
+        (["sync", "--script", "s.py"], "`uv sync` may install packages"),
+        (["sync", "--dry-run"], None),
+        (["tree"], None),
+    ],
+)
+def test_uv_commands_that_install_unchecked_say_so(
+    argv: list[str], said: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safe_pip.commands.uv import main
+
+    assert main(["--uv", "/bin/true", *argv]) == 0
+    err = capsys.readouterr().err
+    if said is None:
+        assert "does not check" not in err
+    else:
+        assert said in err

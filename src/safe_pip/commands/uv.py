@@ -66,6 +66,7 @@ def main(argv: Sequence[str]) -> int:
     if words in _PROJECT_COMMANDS and not _wants_pass_through(words[0], argv):
         return _project_command(words[0], argv)
     if words not in _GUARDED:
+        _warn_unchecked_installs(words, argv)
         # Not SAFE_PIP_ACTIVE: `uv run pip install ...` / `uv run bash` must stay guarded.
         uv_path, uv_args = take_option(argv, "--uv")  # only --uv is ours here
         return call_uv([find_uv(uv_path), *uv_args], dict(os.environ))
@@ -90,6 +91,27 @@ def main(argv: Sequence[str]) -> int:
         if any(_is_pylock(f) for f in request.requirement_files):
             return _sync_lock_files(uv, global_args, request, own, env)
     return _install(uv, global_args, words[1], request, own, env)
+
+
+# uv commands that may install packages and that safe-uv runs unchanged: said, never silent.
+_UNCHECKED_INSTALLS = {
+    ("run",): "run `safe-uv sync` first, then `uv run` finds nothing new to install",
+    ("tool", "install"): "install the tool into a venv with `safe-uv pip install` instead",
+    ("tool", "run"): "install the tool into a venv with `safe-uv pip install` instead",
+    ("tool", "upgrade"): "install the tool into a venv with `safe-uv pip install` instead",
+    ("sync",): "its inline dependencies go to `safe-uv pip install` instead",  # --script
+}
+
+
+def _warn_unchecked_installs(words: tuple[str, ...], argv: Sequence[str]) -> None:
+    if words == ("tool",):
+        words = tuple(list(argv)[_command_position(argv) :][:2])
+    advice = _UNCHECKED_INSTALLS.get(words)
+    if advice is None or (words == ("sync",) and not any(a.startswith("--script") for a in argv)):
+        return
+    from safe_pip.console import warn
+
+    warn(f"`uv {' '.join(words)}` may install packages that safe-uv does not check: {advice}")
 
 
 def _wants_pass_through(command: str, argv: Sequence[str]) -> bool:
