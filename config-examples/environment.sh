@@ -31,8 +31,13 @@
 # Releases uploaded more recently than this are TOO-NEW (blocked): 36h, 2d, 1w; 0 disables.
 # export SAFE_PIP_MIN_RELEASE_AGE=2d
 
-# No upload time known for an artifact (index publishes none, --find-links): warn | block | ignore
+# No upload time known for an artifact from a local source (file:// index, local --find-links)
+# or from an index listed in SAFE_PIP_INDEXES_WITHOUT_UPLOAD_TIME: warn | block | ignore
 # export SAFE_PIP_UNKNOWN_UPLOAD_TIME=warn
+
+# Index URLs (comma-separated) that publish no upload times; from any other remote index a
+# file without one counts as too new (TOO-NEW)
+# export SAFE_PIP_INDEXES_WITHOUT_UPLOAD_TIME=
 
 # avoid: steer the resolver to the newest allowed version; block: do not steer
 # export SAFE_PIP_RESOLVE=avoid

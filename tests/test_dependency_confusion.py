@@ -142,7 +142,8 @@ def test_check_plan_records_the_index_and_reports_a_later_move(
 
     def served_by(index_url: str) -> dict[str, list[IndexFile]]:
         url = f"{index_url.rstrip('/')}/files/corpinternal-99.0.whl"
-        file = IndexFile("corpinternal-99.0.whl", url, None, False, None, None, index_url)
+        long_ago = "2024-01-02T03:04:05Z"  # a remote index without times: too new
+        file = IndexFile("corpinternal-99.0.whl", url, None, False, None, long_ago, index_url)
         return {"corpinternal": [file]}
 
     first = check_plan([item(None)], policy, [PRIVATE, PUBLIC], index_files=served_by(PRIVATE))

@@ -342,3 +342,74 @@ def test_a_mirrored_file_is_as_old_as_the_same_file_on_the_index_it_mirrors(
     assert verdict_ids("a" * 64, now - timedelta(days=30)) == []
     assert verdict_ids("a" * 64, now - timedelta(hours=3)) == ["TOO-NEW"]
     assert verdict_ids("b" * 64, now - timedelta(days=30)) == ["CONFUSION", "NO-UPLOAD-TIME"]
+
+
+# ---------------------------------------------------------------- no upload time (issue 16)
+
+REMOTE_INDEX = "https://private.invalid/simple/"
+
+
+@pytest.mark.parametrize(
+    ("index_url", "file_url", "expected"),
+    [
+        # a remote index that leaves the time out cannot switch the cooldown off
+        (REMOTE_INDEX, "https://private.invalid/files/demo-1.0.whl", TOO_NEW_ID),
+        ("http://127.0.0.1:8080/simple", None, TOO_NEW_ID),
+        (None, "https://links.invalid/demo-1.0.whl", TOO_NEW_ID),  # a --find-links page
+        # local sources keep the warning: a file:// mirror, a --find-links directory
+        ("file:///srv/mirror/simple", "file:///srv/mirror/files/demo-1.0.whl", NO_UPLOAD_TIME_ID),
+        (None, "file:///wheels/demo-1.0.whl", NO_UPLOAD_TIME_ID),
+        (None, None, NO_UPLOAD_TIME_ID),
+    ],
+)
+def test_a_missing_upload_time_from_a_remote_source_counts_as_too_new(
+    index_url: str | None, file_url: str | None, expected: str
+) -> None:
+    rule = ReleaseAgeRule.from_policy(Policy(), NOW)
+    found = release_age_finding("demo", "1.0", None, rule, index_url=index_url, file_url=file_url)
+    assert found is not None and found.id == expected
+    decision = decide([found], Policy(), NOW.date())[0]
+    assert decision.action is (Action.BLOCK if expected == TOO_NEW_ID else Action.WARN)
+
+
+def test_an_index_named_as_publishing_no_times_keeps_the_warning(tmp_path: Path) -> None:
+    token_url = "https://__token__:s3cret@private.invalid/simple"  # the same index
+    policy = Policy(indexes_without_upload_time=(token_url,))
+    rule = ReleaseAgeRule.from_policy(policy, NOW)
+    found = release_age_finding("demo", "1.0", None, rule, index_url=REMOTE_INDEX)
+    assert found is not None and found.id == NO_UPLOAD_TIME_ID
+    other = release_age_finding("demo", "1.0", None, rule, index_url="https://other.invalid/s")
+    assert other is not None and other.id == TOO_NEW_ID
+    # steering asks the same question about a candidate
+    candidate = Candidate("demo", "1.0", index_url="https://other.invalid/s")
+    assert not candidate_allowed(candidate, policy, NOW)
+    assert candidate_allowed(Candidate("demo", "1.0", index_url=REMOTE_INDEX), policy, NOW)
+
+
+def test_indexes_without_upload_time_is_a_key_and_a_variable(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'indexes-without-upload-time = ["{REMOTE_INDEX}"]\n', encoding="utf-8")
+    policy = load_policy(tmp_path, env={"SAFE_PIP_CONFIG_FILE": str(config)})
+    assert policy.indexes_without_upload_time == (REMOTE_INDEX,)
+    env = {
+        "SAFE_PIP_CONFIG_FILE": str(tmp_path / "absent.toml"),
+        "SAFE_PIP_INDEXES_WITHOUT_UPLOAD_TIME": "https://a.invalid/simple, https://b.invalid/s",
+    }
+    from_env = load_policy(tmp_path, env=env)
+    assert from_env.indexes_without_upload_time == (
+        "https://a.invalid/simple",
+        "https://b.invalid/s",
+    )
+    config.write_text('indexes-without-upload-time = ["not a url"]\n', encoding="utf-8")
+    with pytest.raises(UsageError, match="indexes-without-upload-time must be a list of index"):
+        load_policy(tmp_path, env={"SAFE_PIP_CONFIG_FILE": str(config)})
+
+
+def test_an_untrusted_project_cannot_name_indexes_without_upload_time(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.safe-pip]\nindexes-without-upload-time = ["{REMOTE_INDEX}"]\n', encoding="utf-8"
+    )
+    env = {"SAFE_PIP_CONFIG_FILE": str(tmp_path / "absent.toml")}
+    policy = load_policy(tmp_path, env=env)
+    assert policy.indexes_without_upload_time == ()
+    assert any("indexes-without-upload-time" in warning for warning in policy.warnings)

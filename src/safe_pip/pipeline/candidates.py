@@ -33,6 +33,9 @@ class Candidate:
     yanked: bool = False
     advisories: Sequence[AdvisoryMatchLike] = ()
     yanked_reason: str | None = None
+    # where a file without an upload time was read from (a remote index's counts as too new)
+    index_url: str | None = None
+    file_url: str | None = None
 
 
 def candidate_blockers(
@@ -108,8 +111,15 @@ def _candidate_findings(candidate: Candidate, rule: ReleaseAgeRule) -> list[Find
 def _other_findings(candidate: Candidate, rule: ReleaseAgeRule) -> list[Finding]:
     """Release age and yanked status: the findings that depend on the candidate itself."""
     name, version = candidate.name, candidate.version
-    findings: list[Finding] = []
-    age = release_age_finding(name, version, candidate.upload_time, rule)
+    findings = advisory_findings(name, version, _Matches(candidate.advisories))
+    age = release_age_finding(
+        name,
+        version,
+        candidate.upload_time,
+        rule,
+        index_url=candidate.index_url,
+        file_url=candidate.file_url,
+    )
     if age is not None:
         findings.append(age)
     if candidate.yanked:

@@ -228,7 +228,9 @@ def _release_age_findings(item: PlanItem, rule: ReleaseAgeRule) -> list[Finding]
     # unverifiable check instead of once more for its missing upload time.
     if item.upload_time is None and item.source is not ArtifactSource.INDEX:
         return []
-    finding = release_age_finding(item.name, item.version, item.upload_time, rule)
+    finding = release_age_finding(
+        item.name, item.version, item.upload_time, rule, index_url=item.index_url, file_url=item.url
+    )
     return [] if finding is None else [finding]
 
 

@@ -41,7 +41,13 @@ Keys (defaults in brackets):
     ..., reason = ..., expires = ...}`` (TOO-NEW ignores must name a package).
 ``unknown-upload-time`` ["warn"]
     "warn", "block" or "ignore": what to do when no upload time is known for an artifact
-    (the index publishes none, ``--find-links``, an index page that was not read).
+    from a local source (a ``file://`` index or mirror, a local ``--find-links`` directory)
+    or from an index named in ``indexes-without-upload-time``. From any other (remote)
+    index such an artifact counts as too new (``TOO-NEW``).
+``indexes-without-upload-time`` [[]]
+    Index (or ``--find-links`` page) URLs that publish no PEP 700 upload times, such as an
+    old private index: their files without one are ``NO-UPLOAD-TIME`` findings
+    (``unknown-upload-time``) instead of ``TOO-NEW``. Environment: comma-separated.
 ``resolve`` ["avoid"]
     "avoid": steer the resolver to the newest version policy allows within the user's
     constraints; "block": do not steer, block the plan the resolver chose.
@@ -146,6 +152,7 @@ class _Layer:
     max_db_age_days: int | None = None
     min_release_age: timedelta | None = None
     unknown_upload_time: Action | None = None
+    indexes_without_upload_time: tuple[str, ...] | None = None
     resolve: ResolveMode | None = None
     refresh_after: timedelta | None = None
     max_malware_age: timedelta | None = None
@@ -556,6 +563,14 @@ def _index_bindings(value: object) -> dict[str, str]:
     return {canonicalize_name(name.strip()): url.strip() for name, url in value.items()}
 
 
+def _index_urls(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):  # the environment variable: comma-separated
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) and "://" in v for v in value):
+        raise _BadValue(f"must be a list of index URLs, got {value!r}")
+    return tuple(v.strip() for v in value)
+
+
 def _locked_keys(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(key, str) for key in value):
         raise _BadValue(f"must be a list of keys, got {value!r}")
@@ -724,6 +739,7 @@ _SCALAR_KEYS: Mapping[str, tuple[str, Callable[[object], object]]] = {
     "max-db-age-days": ("max_db_age_days", _max_db_age_days),
     "min-release-age": ("min_release_age", _duration),
     "unknown-upload-time": ("unknown_upload_time", _unknown_upload_time),
+    "indexes-without-upload-time": ("indexes_without_upload_time", _index_urls),
     "resolve": ("resolve", _resolve),
     "refresh-after": ("refresh_after", _duration),
     "max-malware-age": ("max_malware_age", _duration),
@@ -749,6 +765,7 @@ _ENV_VARS: Mapping[str, tuple[str, Callable[[str], object]]] = {
     "SAFE_PIP_MAX_DB_AGE_DAYS": ("max-db-age-days", _integer_text),
     "SAFE_PIP_MIN_RELEASE_AGE": ("min-release-age", _same),
     "SAFE_PIP_UNKNOWN_UPLOAD_TIME": ("unknown-upload-time", _same),
+    "SAFE_PIP_INDEXES_WITHOUT_UPLOAD_TIME": ("indexes-without-upload-time", _same),
     "SAFE_PIP_RESOLVE": ("resolve", _same),
     "SAFE_PIP_REFRESH_AFTER": ("refresh-after", _same),
     "SAFE_PIP_MAX_MALWARE_AGE": ("max-malware-age", _same),

@@ -144,6 +144,9 @@ class Policy:
     max_db_age_days: int = 30  # 0: never warn about the database age
     min_release_age: timedelta = DEFAULT_MIN_RELEASE_AGE  # 0: no release-age check
     unknown_upload_time: Action = Action.WARN  # no upload time published (IGNORE: say nothing)
+    # index URLs that publish no upload times: a file of theirs without one is NO-UPLOAD-TIME
+    # (``unknown_upload_time``), not TOO-NEW as from any other remote index
+    indexes_without_upload_time: tuple[str, ...] = ()
     too_new: Action = Action.BLOCK  # not a key: audits of installed environments only warn
     resolve: ResolveMode = ResolveMode.AVOID
     refresh_after: timedelta = DEFAULT_REFRESH_AFTER  # 0: never refresh before a check

@@ -133,6 +133,7 @@ LOOSENS: Mapping[str, Callable[[object, object], bool]] = {
     "max-db-age-days": _later_warning,
     "min-release-age": _shorter,
     "unknown-upload-time": _weaker_action,
+    "indexes-without-upload-time": _adds_entries,
     "resolve": _never,
     "refresh-after": _later_or_off,
     "max-malware-age": _later_or_off,
