@@ -3,6 +3,7 @@ guard reads off file names, and the gate's decisions."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -205,33 +206,56 @@ def test_the_project_a_page_is_for(url: str, project: str) -> None:
     assert project_of_page(url) == project
 
 
-def test_pips_view_of_several_indexes_is_used_only_when_complete_and_well_formed() -> None:
-    """The files pip found on every index page (``served``) replace reading the pages again;
-    anything missing or malformed makes the checker read the pages itself (None)."""
-    from safe_pip.index.files import IndexFile
-    from safe_pip.installers.pip.guard_service import _with_served_files
-    from safe_pip.models import PlanItem
+def test_the_pages_pip_read_are_read_by_safe_pip_and_complete_only_with_every_index(
+    tmp_path: Path,
+) -> None:
+    """The guard sends the bytes of the pages pip read; safe-pip's own reading of them (a
+    valueless ``data-yanked`` is yanked, a JSON ``project-status``) is what the checks use,
+    and a project is known only when every index's page was read or absent."""
+    from safe_pip.installers.pip.page_facts import PipPages
 
-    urls = ["https://a.invalid/simple", "file:///srv/mirror/simple"]
-    item = PlanItem("demo", "1.0", filename="demo-1.0-py3-none-any.whl")
-    own = IndexFile(
-        item.filename or "", "file:///srv/f/x.whl", "a" * 64, False, None, None, urls[1]
-    )
-    entry = [item.filename, "A" * 64, 0, "2025-01-01T00:00:00Z", False, None]
-    pages = _with_served_files({"demo": [own]}, [item], {"demo": [entry]}, urls)
-    assert pages is not None
-    assert [(f.index_url, f.sha256) for f in pages["demo"]] == [
-        (urls[1], "a" * 64),
-        (urls[0], "a" * 64),
+    a, b = "https://a.invalid/simple/", "https://__token__:s3cret@b.invalid/simple"
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "demo-0.5-py3-none-any.whl").write_bytes(b"local bytes")
+    (wheels / "other-1.0-py3-none-any.whl").write_bytes(b"not demo")
+    html = b'<a href="/f/demo-1.0-py3-none-any.whl#sha256=' + b"ab" * 32 + b'" data-yanked>d</a>'
+    status = b'{"meta": {"api-version": "1.4"}, "project-status": {"status": "quarantined"},'
+    status += b' "files": []}'
+    pages = PipPages()
+    sources = {"index_urls": [a, b], "find_links": [str(wheels)]}
+    page_a = {
+        "url": "https://a.invalid/simple/demo/",
+        "page_url": "https://a.invalid/simple/demo/",
+        "content_type": "text/html; charset=utf-8",
+        "body": html.decode("latin-1"),
+    }
+    pages.take({"sources": sources, "pages": [page_a]})
+    assert pages.project("demo") is None  # b's page was not read
+    page_b = {
+        "url": "https://b.invalid/simple/demo/",  # pip asks without the credentials
+        "page_url": "https://b.invalid/simple/demo/",
+        "content_type": "application/vnd.pypi.simple.v1+json",
+        "body": status.decode("latin-1"),
+    }
+    pages.take({"sources": sources, "pages": [page_b]})
+    facts = pages.project("demo")
+    assert facts is not None
+    assert [(f.filename, f.yanked, f.index_url) for f in facts.files] == [
+        ("demo-1.0-py3-none-any.whl", True, a),
+        ("demo-0.5-py3-none-any.whl", False, str(wheels)),
     ]
-    for served in (
-        None,  # an older guard, or a pip whose page reads could not be watched
-        {},  # the project's view is incomplete (a page pip could not read)
-        {"demo": [[*entry[:2], 2, *entry[3:]]]},  # an index position out of range
-        {"demo": [entry[:5]]},  # a short entry
-        {"demo": [[item.filename, 5, 0, None, False, None]]},  # a hash that is no text
-    ):
-        assert _with_served_files({"demo": [own]}, [item], served, urls) is None
+    assert facts.files[1].sha256 == hashlib.sha256(b"local bytes").hexdigest()
+    assert [(s.status, s.index_url) for s in facts.statuses] == [("quarantined", b)]
+    assert pages.sources == [a, b, str(wheels)]
+    # an index that does not have the project is no gap
+    pages.take({"sources": sources, "pages": [{"url": a + "other/", "absent": True}]})
+    assert pages.project("other") is None
+    pages.take({"sources": sources, "pages": [{"url": b + "/other/", "absent": True}]})
+    other = pages.project("other")
+    assert other is not None and [f.filename for f in other.files] == ["other-1.0-py3-none-any.whl"]
+    with pytest.raises(ValueError, match="'pages' must be a list"):
+        pages.take({"pages": {}})
 
 
 def test_a_version_steering_kept_back_is_reported_with_its_fix(

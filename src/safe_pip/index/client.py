@@ -511,6 +511,15 @@ _HTML_TYPES = (
 )
 
 
+def parse_page(content: bytes, content_type: str, page_url: str, index_url: str) -> Page:
+    """One project page (or a flat ``--find-links`` page) in safe-pip's own reading: its
+    files and PEP 792 marker. ``content_type``: the answer's (parameters are ignored);
+    ``IndexUnreachableError`` for a page that is no simple-API page or cannot be read."""
+    media_type = content_type.split(";")[0].strip().lower()
+    with _few_collections():
+        return _parse_page(content, media_type, page_url, index_url)
+
+
 def _parse_page(content: bytes, content_type: str, page_url: str, index_url: str) -> Page:
     if content_type not in (*_JSON_TYPES, *_HTML_TYPES):
         raise IndexUnreachableError(

@@ -94,7 +94,7 @@ def check_plan(
     matchers = {
         name: FileMatcher(files, by_name.get(name, [])) for name, files in index_files.items()
     }
-    items = [_with_index_facts(item, matchers.get(item.name, _NO_FILES)) for item in items]
+    items = [with_index_facts(item, matchers.get(item.name, _NO_FILES)) for item in items]
     notes.extend(_not_on_any_index_notes(items, matchers))
     opened_seen = unless_fail_open(SeenHashes.open, policy, notes)
     if opened_seen is None:
@@ -177,19 +177,21 @@ def _not_on_any_index_notes(
     ]
 
 
-def _with_index_facts(item: PlanItem, files: FileMatcher) -> PlanItem:
+def with_index_facts(item: PlanItem, files: FileMatcher) -> PlanItem:
     """Fill in what the index page knows and the producer did not: which index, yanked,
     uploaded when."""
     match = files.match(item)
     if match is None:
         return item
+    # The page is the authority: what it says is never lost to what the producer read
+    # (pip's reading of a valueless data-yanked, a lock file without yanked status).
     return replace(
         item,
         index_url=item.index_url or match.index_url,
-        yanked=match.yanked if item.yanked is None else item.yanked,
-        yanked_reason=item.yanked_reason or match.yanked_reason,
-        upload_time=item.upload_time
-        or match.upload_time
+        yanked=match.yanked or bool(item.yanked),
+        yanked_reason=match.yanked_reason or item.yanked_reason,
+        upload_time=match.upload_time
+        or item.upload_time
         or _mirrored_upload_time(match, files.same_name(match)),
     )
 

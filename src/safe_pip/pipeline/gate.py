@@ -17,7 +17,12 @@ from typing import Any
 
 from safe_pip.index.files import IndexFile
 from safe_pip.models import Action, Category, Decision, Finding, PlanItem, plan_from_json
-from safe_pip.pipeline.checks import AdvisorySource, SeenHashesLike, find_problems
+from safe_pip.pipeline.checks import (
+    AdvisorySource,
+    ProjectStatusLike,
+    SeenHashesLike,
+    find_problems,
+)
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.pipeline.release_age import ReleaseAgeRule
 
@@ -65,13 +70,20 @@ def candidate_decisions(
     seen: SeenHashesLike,
     policy: Policy,
     now: datetime,
+    *,
+    project_statuses: Sequence[ProjectStatusLike] = (),
 ) -> list[Decision]:
-    """What policy decides about every finding known before download (release age
-    included); ``now`` is timezone-aware."""
+    """What policy decides about every finding known before download (release age and the
+    project's PEP 792 ``project_statuses`` included); ``now`` is timezone-aware."""
     item = candidate.item
     pages = {item.name: [candidate.page]} if candidate.page is not None else {}
     findings = find_problems(
-        [item], advisories, pages, seen, ReleaseAgeRule.from_policy(policy, now)
+        [item],
+        advisories,
+        pages,
+        seen,
+        ReleaseAgeRule.from_policy(policy, now),
+        project_statuses=project_statuses,
     )
     if not candidate.version_known:
         findings = [_without_version(f) for f in findings if f.category is Category.MALICIOUS]

@@ -82,10 +82,22 @@ class _RunState:
         self.resolving = 0
         self.main_checked = False
         self.untold_origin: dict[str, Any] | None = None  # the hook's, for the first question
+        self.finder: Any = None  # pip's PackageFinder, once the resolver has it
+        self.sent_pages: set[str] = set()  # page URLs whose bytes the checker has
 
     @property
     def index_urls(self) -> list[str]:
+        """Where pip looks: its finder's search scope once known (requirements files change
+        it: ``--index-url``, ``--extra-index-url``), else its options."""
+        if self.finder is not None:
+            return plan_from_pip.index_urls_from_finder(self.finder)
         return plan_from_pip.index_urls_from_options(self.options)
+
+    @property
+    def find_links(self) -> list[str]:
+        if self.finder is not None:
+            return plan_from_pip.find_links_from_finder(self.finder)
+        return [str(link) for link in getattr(self.options, "find_links", None) or []]
 
     @property
     def report_on_stderr(self) -> bool:
@@ -275,6 +287,10 @@ def _ask(state: _RunState, request: dict[str, Any]) -> dict[str, Any] | None:
         origin, state.untold_origin = state.untold_origin, None
         _ask(state, {"op": "origin", "origin": origin})
     request["report_on_stderr"] = state.report_on_stderr
+    # every question carries where pip looks and the pages pip read since the last one: the
+    # checker decides on its own reading of them, never on pip's
+    request["sources"] = {"index_urls": state.index_urls, "find_links": state.find_links}
+    request["pages"] = plan_from_pip.unsent_pages(_read_pages, _absent_pages, state.sent_pages)
     try:
         answer = state.channel.ask(request)
     except checker.CheckerUnavailable as exc:
@@ -429,6 +445,7 @@ def _wrap_sdist_metadata(sdist_class: Any) -> None:
 # None: pip's page reading could not be watched, so no view of it is complete.
 _unread_projects: set[str] | None = None
 _absent_pages: set[str] = set()  # URLs of pages an index answered 404/410 for
+_read_pages: dict[str, Any] = {}  # page URL -> pip's IndexContent (the bytes it read)
 
 
 def _watch_unread_pages(collector_module: Any) -> None:
@@ -448,6 +465,8 @@ def _watch_unread_pages(collector_module: Any) -> None:
         url = str(getattr(link, "url", ""))
         if content is None and url not in _absent_pages:
             unread.add(plan_from_pip.project_of_page(url))
+        elif content is not None:
+            _read_pages[url.split("#", 1)[0]] = content
         return content
 
     def handle_get_simple_fail(link: Any, reason: Any, *args: Any, **kwargs: Any) -> Any:
@@ -504,6 +523,8 @@ def _wrap_resolver(resolver_class: Any) -> None:
         if state is None:
             return original(resolver, *args, **kwargs)
         context = "build" if state.resolving or state.main_checked else "install"
+        if state.finder is None:
+            state.finder = plan_from_pip.finder_of(resolver)
         root_requirements = args[0] if args else kwargs.get("root_reqs")
         try:
             state.pins.update(plan_from_pip.exact_pins(root_requirements))
@@ -536,7 +557,7 @@ def _check(
     """Send the resolved plan (and the requirements it was resolved from, ``roots``) to the
     checker; raise ``HookStop`` unless it allows it."""
     try:
-        plan = plan_from_pip.plan_json(requirement_set, state.options)
+        plan = plan_from_pip.plan_json(requirement_set, state.options, state.index_urls)
         if roots is not None:
             plan["root_requirements"] = roots
     except plan_from_pip.PlanError as exc:

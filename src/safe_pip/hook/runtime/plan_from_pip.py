@@ -38,9 +38,13 @@ class PlanError(Exception):
     the "safe-pip hook:" prefix, which the caller adds)."""
 
 
-def plan_json(requirement_set: Any, options: Any) -> dict[str, Any]:
-    """The plan for ``requirement_set.requirements_to_install`` and the index URLs in use."""
-    index_urls = index_urls_from_options(options)
+def plan_json(
+    requirement_set: Any, options: Any, index_urls: list[str] | None = None
+) -> dict[str, Any]:
+    """The plan for ``requirement_set.requirements_to_install`` and the index URLs in use
+    (``index_urls``: pip's finder's; else its options')."""
+    if index_urls is None:
+        index_urls = index_urls_from_options(options)
     items = [plan_item(req, index_urls) for req in requirement_set.requirements_to_install]
     return {
         "items": items,
@@ -216,6 +220,52 @@ def network_from_options(options: Any) -> dict[str, Any]:
         # pips that have --no-proxy-env ignore environment proxies once --proxy is set
         "trust_env": not (no_proxy_env or (hasattr(options, "no_proxy_env") and proxy)),
     }
+
+
+def finder_of(resolver: Any) -> Any:
+    """The ``PackageFinder`` a resolver searches with (resolvelib: its factory's; legacy: its
+    own), or None."""
+    finder = getattr(resolver, "finder", None)
+    if finder is None:
+        finder = getattr(getattr(resolver, "factory", None), "_finder", None)
+    return finder if hasattr(finder, "search_scope") else None
+
+
+def index_urls_from_finder(finder: Any) -> list[str]:
+    """The index URLs pip searches: its finder's, after requirements and constraints files
+    (nested too) added theirs."""
+    return list(dict.fromkeys(str(url) for url in finder.search_scope.index_urls if url))
+
+
+def find_links_from_finder(finder: Any) -> list[str]:
+    """The ``--find-links`` locations pip searches (command line, config, environment and
+    requirements files): pages, directories and files."""
+    return list(dict.fromkeys(str(link) for link in finder.find_links if link))
+
+
+def unsent_pages(read: dict[str, Any], absent: set[str], sent: set[str]) -> list[dict[str, Any]]:
+    """The pages pip read (``read``: URL -> its ``IndexContent``) or found absent (404/410)
+    that the checker has not been sent yet (``sent`` is updated): their bytes, for the
+    checker's own reading. Bytes travel as latin-1 text (every byte one character)."""
+    pages: list[dict[str, Any]] = []
+    for url, content in list(read.items()):
+        if url in sent:
+            continue
+        sent.add(url)
+        pages.append(
+            {
+                "url": url,
+                "page_url": str(content.url),
+                "content_type": str(content.content_type),
+                "body": bytes(content.content).decode("latin-1"),
+            }
+        )
+    for url in list(absent):
+        key = url.split("#", 1)[0]
+        if key not in sent:
+            sent.add(key)
+            pages.append({"url": key, "absent": True})
+    return pages
 
 
 def index_urls_from_options(options: Any) -> list[str]:

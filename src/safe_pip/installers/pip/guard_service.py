@@ -28,8 +28,8 @@ import contextlib
 import io
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -42,8 +42,10 @@ from safe_pip import exit_codes
 from safe_pip.advisories.database import AdvisoryDatabase
 from safe_pip.console import say
 from safe_pip.errors import CannotCheckError, SafePipError, UsageError
-from safe_pip.index.files import IndexFile
+from safe_pip.index.files import FileMatcher, IndexFile, ProjectStatus
+from safe_pip.index.find_links import version_of_file
 from safe_pip.index.settings import IndexSettings, settings_from_json
+from safe_pip.installers.pip.page_facts import PipPages, ProjectFacts
 from safe_pip.models import (
     Action,
     ArtifactSource,
@@ -56,8 +58,13 @@ from safe_pip.models import (
 )
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.candidates import Candidate as ResolverCandidate
-from safe_pip.pipeline.candidates import CandidateJudge, candidate_blockers
-from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_open
+from safe_pip.pipeline.candidates import candidate_blockers
+from safe_pip.pipeline.check_plan import (
+    GuardResult,
+    check_plan,
+    unless_fail_open,
+    with_index_facts,
+)
 from safe_pip.pipeline.dependency_paths import (
     attach_required_by,
     requirement_names,
@@ -68,6 +75,7 @@ from safe_pip.pipeline.policy import Policy
 from safe_pip.pipeline.report import print_verdict
 from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.pipeline.seen_hashes import SeenHashes
+from safe_pip.times import parse_timestamp
 
 NEEDS_BUILD_ID = "NEEDS-BUILD"
 # How pip names a requirement it found no version for ("... for vulnlib<1.1").
@@ -75,6 +83,7 @@ _UNSATISFIED = re.compile(
     r"(?:satisfies the requirement|No matching distribution found for) ([^\s(]+)"
 )
 MAX_AVOIDED_VERSIONS_SHOWN = 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -129,8 +138,7 @@ class GuardService:
         self._seen: SeenHashes | None = None
         self._avoided: dict[str, list[Avoided]] = {}
         self._pinned_blocked: str | None = None  # an exact pin policy blocks: steering is off
-        self._index_settings: IndexSettings | None = None  # how pip reached its indexes
-        self._pages: dict[str, list[IndexFile]] = {}  # the page entries pip read (install)
+        self._pages = PipPages()  # the pages pip read, in safe-pip's own reading
 
     @classmethod
     def refusing(cls, error: SafePipError) -> GuardService:
@@ -204,6 +212,7 @@ class GuardService:
         if self.outcome.stop_code in (exit_codes.USAGE, exit_codes.CANNOT_CHECK):
             return {"exit_code": self.outcome.stop_code}  # a stop is final
         try:
+            self._pages.take(request)
             if request.get("op") not in ("failed", "refuse", "origin") and not self._ready():
                 return self._cannot_check(str(self._load_error))
             return handler(request)
@@ -223,23 +232,28 @@ class GuardService:
         pinned = request.get("pinned")
         remove: list[int] = []
         advisories = self._advisories or _NoAdvisories()
-        judge = CandidateJudge(self.policy, self._now)
-        listed = [(str(version), *rest) for version, *rest in request["candidates"]]
-        # Every listed version at once (a version's wheels and sdist share the answer);
-        # fixed versions only for what is reported (_failed).
-        matches = advisories.matches_for_versions(name, [version for version, *_ in listed])
-        for position, (version, yanked, reason, upload_time) in enumerate(listed):
-            blockers = judge.blocking_ids(
-                ResolverCandidate(
-                    name=name,
-                    version=version,
-                    upload_time=upload_time,
-                    yanked=bool(yanked),
-                    yanked_reason=reason,
-                    advisories=matches[version],
-                )
+        rule = ReleaseAgeRule.from_policy(self.policy, self._now)
+        matches: dict[str, list[AdvisoryMatch]] = {}  # a version's wheels and sdist: once
+        own = _facts_by_version(self._pages.project(name))
+        for position, (version, yanked, reason, upload_time) in enumerate(request["candidates"]):
+            version = str(version)
+            if version not in matches:  # fixed versions only for what is reported (_failed)
+                matches[version] = advisories.matches(name, version, with_fix=False)
+            candidate = ResolverCandidate(
+                name=name,
+                version=version,
+                upload_time=upload_time,
+                yanked=bool(yanked),
+                yanked_reason=reason,
+                advisories=matches[version],
             )
-            if blockers and pinned is not None and _same_version(version, str(pinned)):
+            if own is not None:  # the pages' word, not pip's (a version not on them: local)
+                candidate = own.get(_version_key(version)[1], _unlisted(candidate))
+                candidate = replace(candidate, advisories=matches[version], version=version)
+                yanked, reason = candidate.yanked, candidate.yanked_reason
+                upload_time = candidate.upload_time
+            blockers = candidate_blockers(candidate, self.policy, self._now, rule)
+            if blockers and pinned is not None and _same_version(str(version), str(pinned)):
                 # The user asked for exactly this version, which policy blocks: the run will
                 # block whatever pip picks besides, so steering stops here and pip resolves
                 # as it would unguarded; the gate and the full check report every finding
@@ -262,10 +276,10 @@ class GuardService:
         """Vulnerabilities are left to the full check of the resolved set (with steering on,
         the candidates pip sees were already filtered); everything else that blocks stops
         pip before it downloads or builds this distribution."""
-        candidate = candidate_from_json(request["item"])
+        candidate, statuses = self._own_reading(candidate_from_json(request["item"]))
         decisions = [
             d
-            for d in self._decisions(candidate)
+            for d in self._decisions(candidate, statuses)
             if d.finding.category is not Category.VULNERABILITY
         ]
         if is_allowed(decisions):
@@ -285,24 +299,29 @@ class GuardService:
             if not build:
                 self.outcome.main_result = GuardResult(verdict=Verdict(plan=[]))
             return {"exit_code": 0}
-        # pip's plan names the one page each file came from; with several indexes the
-        # dependency-confusion check needs every index's page for the name: what pip read
-        # of them, else (an item pip did not report them for) read them all again.
-        pages = _index_pages(plan["items"])
-        index_files = (
-            pages
-            if len(set(index_urls)) < 2
-            else _with_served_files(pages, items, plan.get("served"), index_urls)
-        )
+        # Yanked status, upload times and project status come from safe-pip's reading of
+        # the pages pip read (every index's and find-links location's, for dependency
+        # confusion too), never from pip's; when pip could not read one of them, the check
+        # reads every index's page itself.
+        items = [_without_pips_reading(item) for item in items]
+        names = sorted({item.name for item in items if item.source is ArtifactSource.INDEX})
+        own = self._pages.projects(names)
+        index_files: dict[str, list[IndexFile]] | None = None
+        statuses: list[ProjectStatus] = []
+        sources = list(index_urls)
+        if own is not None:
+            index_files, statuses = own
+            sources = list(dict.fromkeys([*index_urls, *self._pages.find_links]))
         items = attach_required_by(items, _dependency_edges(plan))
         result = check_plan(
             items,
             self.policy,
-            index_urls,
+            sources,
             now=self._now,
             record_seen=not request.get("dry_run"),
             index_files=index_files,
             index_settings=settings or IndexSettings(index_urls=tuple(index_urls)),
+            project_statuses=statuses,
         )
         result.notes[:0] = self._notes
         if not build:
@@ -448,14 +467,37 @@ class GuardService:
 
     # ------------------------------------------------------------ helpers
 
-    def _decisions(self, candidate: Candidate) -> list[Decision]:
+    def _decisions(
+        self, candidate: Candidate, statuses: Sequence[ProjectStatus] = ()
+    ) -> list[Decision]:
         return candidate_decisions(
             candidate,
             self._advisories or _NoAdvisories(),
             self._seen or _NoSeenHashes(),
             self.policy,
             self._now,
+            project_statuses=statuses,
         )
+
+    def _own_reading(self, candidate: Candidate) -> tuple[Candidate, list[ProjectStatus]]:
+        """``candidate`` with what safe-pip's reading of the pages pip read says of its file
+        (yanked, upload time, the index it is on) and its project's PEP 792 markers; as pip
+        described it when the pages are not all known (the full check reads them itself)."""
+        item = candidate.item
+        if item.source is not ArtifactSource.INDEX:
+            return candidate, []
+        facts = self._pages.project(item.name)
+        if facts is None:
+            return candidate, []
+        matcher = FileMatcher(facts.files, [item])
+        bare = _without_pips_reading(item)
+        page = matcher.match(bare)
+        own = Candidate(
+            item=with_index_facts(bare, matcher),
+            page=page,
+            version_known=candidate.version_known,
+        )
+        return own, facts.statuses
 
     def _steering_lines(
         self, items: Sequence[Any], wanted: Mapping[str, SpecifierSet] | None
@@ -572,57 +614,48 @@ def _blocking(decisions: Sequence[Decision]) -> list[Decision]:
     return [d for d in decisions if d.action is Action.BLOCK]
 
 
-def _index_pages(raw_items: Sequence[Mapping[str, Any]]) -> dict[str, list[IndexFile]]:
-    """The index pages pip read, as far as the plan says (nothing is fetched again)."""
-    pages: dict[str, list[IndexFile]] = {}
-    for raw in raw_items:
-        candidate = candidate_from_json(raw)
-        if candidate.page is not None and candidate.item.source is ArtifactSource.INDEX:
-            pages.setdefault(candidate.item.name, []).append(candidate.page)
-    return pages
+def _without_pips_reading(item: PlanItem) -> PlanItem:
+    """An index item without what pip read off the page (yanked, its reason, the upload
+    time): safe-pip's own reading of the page fills them in."""
+    if item.source is not ArtifactSource.INDEX:
+        return item
+    return replace(item, yanked=None, yanked_reason=None, upload_time=None)
 
 
-def _with_served_files(
-    pages: dict[str, list[IndexFile]],
-    items: Sequence[PlanItem],
-    served: object,
-    index_urls: Sequence[str],
-) -> dict[str, list[IndexFile]] | None:
-    """The plan's own page entries plus every file pip found on each index page for the
-    same projects (``plan_from_pip.served_files``); None when pip's view of any index
-    project is missing or unreadable (``check_plan`` then reads the pages itself)."""
-    if not isinstance(served, Mapping):
+def _facts_by_version(facts: ProjectFacts | None) -> dict[Version | str, ResolverCandidate] | None:
+    """For steering: each listed version as its files on the pages describe it, the worst
+    file deciding (a version with one yanked file is yanked, one file without an upload
+    time leaves the version without one, from that file's index; else the latest time).
+    None when the pages are not all known (pip's reading stands in; the checks decide)."""
+    if facts is None:
         return None
-    with_served = {name: list(files) for name, files in pages.items()}
-    for name in {item.name for item in items if item.source is ArtifactSource.INDEX}:
-        entries = served.get(name)
-        if not isinstance(entries, list):
-            return None
-        for entry in entries:
-            file = _served_file(entry, index_urls)
-            if file is None:
-                return None
-            with_served.setdefault(name, []).append(file)
-    return with_served
+    by_version: dict[Version | str, list[IndexFile]] = {}
+    for file in facts.files:
+        version = version_of_file(file.filename)
+        if version is not None:
+            by_version.setdefault(_version_key(version)[1], []).append(file)
+    described: dict[Version | str, ResolverCandidate] = {}
+    for key, files in by_version.items():
+        yanked = [f for f in files if f.yanked]
+        untimed = [f for f in files if parse_timestamp(f.upload_time) is None]
+        times = [f.upload_time for f in files if f.upload_time]
+        latest = max(times, key=lambda t: parse_timestamp(t) or _EPOCH) if times else None
+        described[key] = ResolverCandidate(
+            name="",
+            version=str(key),
+            upload_time=None if untimed else latest,
+            yanked=bool(yanked),
+            yanked_reason=next((f.yanked_reason for f in yanked if f.yanked_reason), None),
+            index_url=untimed[0].index_url if untimed else None,
+            file_url=untimed[0].url if untimed else None,
+        )
+    return described
 
 
-def _served_file(entry: object, index_urls: Sequence[str]) -> IndexFile | None:
-    if not isinstance(entry, list) or len(entry) != 6:
-        return None
-    filename, sha256, position, upload_time, yanked, reason = entry
-    if not (
-        isinstance(filename, str)
-        and isinstance(sha256, (str, type(None)))
-        and isinstance(position, int)
-        and 0 <= position < len(index_urls)
-        and isinstance(upload_time, (str, type(None)))
-        and isinstance(yanked, bool)
-        and isinstance(reason, (str, type(None)))
-    ):
-        return None
-    sha = sha256.lower() if sha256 else None
-    # the URL is not needed: the plan's own entry (listed first) is the one its URL matches
-    return IndexFile(filename, "", sha, yanked, reason, upload_time, index_urls[position])
+def _unlisted(candidate: ResolverCandidate) -> ResolverCandidate:
+    """A version on none of the pages read: a local file pip found itself (``--find-links``
+    directory), which no page marks yanked or dates."""
+    return replace(candidate, yanked=False, yanked_reason=None, upload_time=None)
 
 
 def _specifiers_by_name(plan: Mapping[str, Any]) -> dict[str, SpecifierSet] | None:

@@ -1,0 +1,153 @@
+"""The index pages pip read during one guarded run, in safe-pip's own reading.
+
+The guard inside pip (``hook/runtime/pip_patch.py``) sends, with every question, the bytes of
+the pages pip read since the last one (index project pages, ``--find-links`` pages) and the
+pages an index did not have (404/410), plus where pip looks: its finder's index URLs and
+find-links locations, after requirements and constraints files changed them. Here those bytes
+are parsed by ``index.client.parse_page``: yanked status (a valueless ``data-yanked`` is
+yanked), upload times and PEP 792 project status come from safe-pip's reading of the page
+pip chose from, never from pip's (no page is fetched twice, and none can change in between).
+``--find-links`` directories are listed and hashed here (``index.find_links``).
+
+A project is *complete* when every index's page for it was read or found absent; else
+(pip could not read one) the caller reads the pages itself and fails closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from safe_pip.index import find_links
+from safe_pip.index.files import NO_PAGE, IndexFile, Page, ProjectStatus
+from safe_pip.redaction import index_identity
+
+
+@dataclass
+class ProjectFacts:
+    """What the pages pip read say about one project: its files on every index and
+    find-links location (each with the one it came from) and the PEP 792 markers."""
+
+    files: list[IndexFile] = field(default_factory=list)
+    statuses: list[ProjectStatus] = field(default_factory=list)
+
+
+class PipPages:
+    """The pages of one pip run (and the pips it starts), kept until asked about."""
+
+    def __init__(self) -> None:
+        self.index_urls: list[str] = []
+        self.find_links: list[str] = []
+        self._raw: dict[str, tuple[bytes, str, str]] = {}  # key -> body, type, page URL
+        self._parsed: dict[tuple[str, str], Page] = {}  # (key, source) -> its reading
+        self._absent: set[str] = set()
+        self._projects: dict[str, ProjectFacts | None] = {}
+
+    def take(self, request: Mapping[str, Any]) -> None:
+        """Note where pip looks and the pages a question carries (``ValueError`` on a
+        malformed one)."""
+        sources = request.get("sources")
+        if isinstance(sources, Mapping):
+            index_urls = _strings(sources.get("index_urls"), "index_urls")
+            links = _strings(sources.get("find_links"), "find_links")
+            if (index_urls, links) != (self.index_urls, self.find_links):
+                self.index_urls, self.find_links = index_urls, links
+                self._projects.clear()
+        pages = request.get("pages", [])
+        if not isinstance(pages, list):
+            raise ValueError("'pages' must be a list")
+        for page in pages:
+            if not isinstance(page, Mapping) or not isinstance(page.get("url"), str):
+                raise ValueError("a page must be an object with a 'url'")
+            key = _key(page["url"])
+            if page.get("absent"):
+                self._absent.add(key)
+                continue
+            body, content_type, page_url = (
+                page.get("body"),
+                page.get("content_type"),
+                page.get("page_url"),
+            )
+            if not all(isinstance(v, str) for v in (body, content_type, page_url)):
+                raise ValueError("a page needs 'body', 'content_type' and 'page_url' text")
+            self._raw[key] = (str(body).encode("latin-1"), str(content_type), str(page_url))
+        if pages:
+            self._projects = {n: f for n, f in self._projects.items() if f is not None}
+
+    @property
+    def sources(self) -> list[str]:
+        """Every place pip reads candidates from: indexes, then find-links locations."""
+        return [*self.index_urls, *self.find_links]
+
+    def project(self, name: str) -> ProjectFacts | None:
+        """The project's files and markers as the pages say; None when a page pip was to
+        read for it is missing (pip could not read it, or its reading was not watched)."""
+        name = canonicalize_name(name)
+        if name not in self._projects:
+            self._projects[name] = self._read_project(name)
+        return self._projects[name]
+
+    def projects(
+        self, names: Sequence[str]
+    ) -> tuple[dict[str, list[IndexFile]], list[ProjectStatus]] | None:
+        """``project`` for several names, as ``check_plan`` takes them; None when any is
+        incomplete."""
+        files: dict[str, list[IndexFile]] = {}
+        statuses: list[ProjectStatus] = []
+        for name in names:
+            facts = self.project(name)
+            if facts is None:
+                return None
+            files[canonicalize_name(name)] = facts.files
+            statuses.extend(facts.statuses)
+        return files, statuses
+
+    def _read_project(self, name: str) -> ProjectFacts | None:
+        from safe_pip.index.client import project_page_url
+
+        facts = ProjectFacts()
+        for index_url in self.index_urls:
+            key = _key(project_page_url(index_url, name))
+            if key in self._absent:
+                continue
+            if key not in self._raw:
+                return None
+            files, marker = self._parse(key, index_url)
+            facts.files.extend(files)
+            if marker is not None:
+                facts.statuses.append(ProjectStatus(name, marker[0], marker[1], index_url))
+        for location in self.find_links:
+            directory = find_links.local_directory(location)
+            if directory is not None:
+                facts.files.extend(find_links.directory_files(directory, location, name))
+                continue
+            key = _key(location)
+            if key in self._raw:  # a page pip read (one it could not read offered nothing)
+                files, _ = self._parse(key, location)
+                facts.files.extend(find_links.of_project(files, name))
+        return facts
+
+    def _parse(self, key: str, source: str) -> Page:
+        from safe_pip.index.client import parse_page
+
+        if (key, source) not in self._parsed:
+            raw = self._raw.get(key)
+            if raw is None:
+                return NO_PAGE
+            body, content_type, page_url = raw
+            self._parsed[(key, source)] = parse_page(body, content_type, page_url, source)
+        return self._parsed[(key, source)]
+
+
+def _key(url: str) -> str:
+    """A page URL as compared: without fragment, credentials and trailing slash."""
+    return index_identity(url.split("#", 1)[0])
+
+
+def _strings(value: object, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"'{what}' must be a list of strings")
+    return [str(v) for v in value]
