@@ -274,3 +274,20 @@ def test_a_valueless_data_yanked_is_yanked_for_safe_pip_install(
     assert result.returncode == 1, output(result)
     assert ("YANKED", "1.0", "block") in findings(result)
     assert installed(python, env) == {}
+
+
+@SKIP_WITHOUT_UV
+def test_a_valueless_data_yanked_is_yanked_for_safe_uv(
+    local_index: LocalIndex, env: dict[str, str], pip_venv: Callable[[str], Path]
+) -> None:
+    valueless_yank(local_index, "yanklib")
+    python = pip_venv(BUNDLED)
+    policy = {
+        **env,
+        "SAFE_PIP_YANKED": "block",
+        "SAFE_PIP_INDEXES_WITHOUT_UPLOAD_TIME": local_index.url,
+    }
+    result = safe_uv_pip_install(python, local_index, policy, "yanklib==1.0")
+    assert result.returncode == 1, output(result)
+    assert "YANKED" in result.stdout, output(result)
+    assert installed(python, env) == {}

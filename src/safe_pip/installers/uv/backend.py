@@ -117,7 +117,6 @@ class UvInstaller:
         """uv's plan and its check, planned again around blocked versions (see module)."""
         from safe_pip.errors import CannotCheckError
         from safe_pip.installers.uv import steering
-        from safe_pip.installers.uv.index_facts import index_files_for_check
 
         pinned = steering.pinned_names(self.request)
 
@@ -127,7 +126,9 @@ class UvInstaller:
                 items=plan.items,
                 index_urls=plan.index_urls,
                 index_settings=gate.settings,
-                index_files=index_files_for_check(plan, pinned, gate.settings),
+                # index_files: none given, so the check reads every planned package's index
+                # pages itself: yanked, upload time and project status from safe-pip's
+                # reading of them, as in every front end (uv's lock is not the authority)
             )
             from safe_pip.pipeline.kept import as_kept
 
