@@ -96,9 +96,11 @@ def test_an_index_without_upload_times_is_a_warning_or_a_block_by_policy(
     html_only = LocalIndex(tmp_path / "html-index", serve_json=False)
     try:
         html_only.add("cleanlib", "1.0")
-        env = {**isolated_env, "SAFE_PIP_UNKNOWN_UPLOAD_TIME": "block"}
+        # named as an index that publishes no upload times (else: TOO-NEW, issue 16)
+        named = {**isolated_env, "SAFE_PIP_INDEXES_WITHOUT_UPLOAD_TIME": html_only.url}
+        env = {**named, "SAFE_PIP_UNKNOWN_UPLOAD_TIME": "block"}
         blocked = pip_install(safe_pip, target_venv, html_only, "cleanlib", env=env)
-        warned = pip_install(safe_pip, target_venv, html_only, "cleanlib")
+        warned = pip_install(safe_pip, target_venv, html_only, "cleanlib", env=named)
     finally:
         html_only.close()
     assert blocked.returncode == 1, output(blocked)

@@ -249,7 +249,9 @@ class GuardService:
             )
             if own is not None:  # the pages' word, not pip's (a version not on them: local)
                 candidate = own.get(_version_key(version)[1], _unlisted(candidate))
-                candidate = replace(candidate, advisories=matches[version], version=version)
+                candidate = replace(
+                    candidate, name=name, version=version, advisories=matches[version]
+                )
                 yanked, reason = candidate.yanked, candidate.yanked_reason
                 upload_time = candidate.upload_time
             blockers = candidate_blockers(candidate, self.policy, self._now, rule)
