@@ -191,21 +191,6 @@ def test_a_blocked_exact_pin_turns_steering_off_for_the_run(
         service.close()
 
 
-@pytest.mark.parametrize(
-    ("url", "project"),
-    [
-        ("https://host/simple/Some_Name/", "some-name"),
-        ("https://host/simple/some-name", "some-name"),
-        ("file:///srv/mirror/simple/Zope.Interface/index.html", "zope-interface"),
-        ("https://host/simple/demo/?x=1#frag", "demo"),
-    ],
-)
-def test_the_project_a_page_is_for(url: str, project: str) -> None:
-    from safe_pip.hook.runtime.plan_from_pip import project_of_page
-
-    assert project_of_page(url) == project
-
-
 def test_the_pages_pip_read_are_read_by_safe_pip_and_complete_only_with_every_index(
     tmp_path: Path,
 ) -> None:

@@ -78,7 +78,6 @@ class _RunState:
         self.channel: channel.Channel | None = None
         self.versions_by_url: dict[str, str] = {}  # candidate file URL -> version
         self.pins: dict[str, str] = {}  # name -> the one version a root requirement allows
-        self.served: dict[str, list[list[Any]]] = {}  # name -> files on every index page
         self.resolving = 0
         self.main_checked = False
         self.untold_origin: dict[str, Any] | None = None  # the hook's, for the first question
@@ -362,10 +361,6 @@ def _allowed_candidates(finder: Any, project_name: str, candidates: Any, state: 
         state.versions_by_url[candidate.link.url] = fact[0]
     distinct = list(dict.fromkeys(facts))
     name = plan_from_pip.normalize_name(project_name)
-    if len(state.index_urls) > 1 and _complete_view(name):
-        # what every index lists, checked without reading the pages again (a project whose
-        # view is incomplete is left out: the checker then reads every page itself)
-        state.served[name] = plan_from_pip.served_files(candidates, state.index_urls)
     question: dict[str, Any] = {"op": "candidates", "name": project_name, "candidates": distinct}
     pinned = state.pins.get(name)
     if pinned is not None:
@@ -441,32 +436,26 @@ def _wrap_sdist_metadata(sdist_class: Any) -> None:
     sdist_class.prepare_distribution_metadata = prepare_distribution_metadata
 
 
-# Index pages pip could not read, by project (a page that does not exist is not among them);
-# None: pip's page reading could not be watched, so no view of it is complete.
-_unread_projects: set[str] | None = None
+# The pages pip read, for the checker's own reading of them (``plan_from_pip.unsent_pages``);
+# a page pip could not read is in neither, so the checker reads that project's pages itself.
 _absent_pages: set[str] = set()  # URLs of pages an index answered 404/410 for
 _read_pages: dict[str, Any] = {}  # page URL -> pip's IndexContent (the bytes it read)
 
 
 def _watch_unread_pages(collector_module: Any) -> None:
-    """pip skips an index page it cannot read (a 5xx, a timeout, a page of a type it does
-    not understand) with a log line and goes on with the other indexes: note the project, so
-    that its files on the pages pip did read are not taken for every index's view."""
-    global _unread_projects
+    """Keep the bytes of every page pip reads (index project pages, ``--find-links`` pages)
+    and note the pages an index does not have (404/410). pip skips a page it cannot read (a
+    5xx, a timeout, a page of a type it does not understand) and goes on with the other
+    indexes: such a page is in neither, and the checker reads that project's pages itself."""
     if collector_module is None:
         return
-    _unread_projects = set()
-    unread = _unread_projects
     original_get = collector_module._get_index_content
     original_fail = collector_module._handle_get_simple_fail
 
     def get_index_content(link: Any, *args: Any, **kwargs: Any) -> Any:
         content = original_get(link, *args, **kwargs)
-        url = str(getattr(link, "url", ""))
-        if content is None and url not in _absent_pages:
-            unread.add(plan_from_pip.project_of_page(url))
-        elif content is not None:
-            _read_pages[url.split("#", 1)[0]] = content
+        if content is not None:
+            _read_pages[str(getattr(link, "url", "")).split("#", 1)[0]] = content
         return content
 
     def handle_get_simple_fail(link: Any, reason: Any, *args: Any, **kwargs: Any) -> Any:
@@ -477,11 +466,6 @@ def _watch_unread_pages(collector_module: Any) -> None:
 
     collector_module._get_index_content = get_index_content
     collector_module._handle_get_simple_fail = handle_get_simple_fail
-
-
-def _complete_view(name: str) -> bool:
-    """Whether pip read every index page it asked for about ``name``."""
-    return _unread_projects is not None and name not in _unread_projects
 
 
 def _keep_upload_times(link_class: Any) -> None:
@@ -572,9 +556,6 @@ def _check(
         plan_from_pip.normalize_name(str(item["name"])): item.get("sha256")
         for item in plan["items"]
     }
-    served = {name: state.served[name] for name in checked if name in state.served}
-    if served:
-        plan["served"] = served
     dry_run = bool(getattr(state.options, "dry_run", False))
     _ask(state, {"op": "check", "plan": plan, "context": context, "dry_run": dry_run})
     state.checked = {**(state.checked or {}), **checked}

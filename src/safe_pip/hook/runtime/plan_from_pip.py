@@ -81,39 +81,6 @@ def candidate_facts(candidate: Any) -> tuple[str, bool, str | None, str | None]:
     )
 
 
-def project_of_page(url: str) -> str:
-    """The normalized project name a simple-API project page URL is for
-    (``https://host/simple/Some_Name/`` or ``.../some-name/index.html`` -> ``some-name``)."""
-    path = url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
-    if path.endswith("/index.html"):
-        path = path[: -len("/index.html")]
-    return normalize_name(path.rsplit("/", 1)[-1])
-
-
-def served_files(candidates: Any, index_urls: list[str]) -> list[list[Any]]:
-    """Every file pip found for one project on the index pages it read, for the
-    dependency-confusion check (which index lists which file, with which sha256) and a mirror's
-    missing upload times: ``[filename, sha256, index position, upload time, yanked, reason]``.
-    Files from ``--find-links`` are left out, as they are from an index page read by safe-pip."""
-    served: list[list[Any]] = []
-    for candidate in candidates:
-        link = candidate.link
-        index_url = _index_url(link, index_urls)
-        if index_url is None:
-            continue
-        served.append(
-            [
-                link.filename,
-                _link_sha256(link),
-                index_urls.index(index_url),
-                _upload_time(link),
-                bool(link.is_yanked),
-                link.yanked_reason or None,
-            ]
-        )
-    return served
-
-
 def _named_roots(root_requirements: Any) -> list[Any]:
     """The named root requirements of a resolution (the user's and constraints) whose
     markers hold here, as pip's ``packaging`` requirements."""
