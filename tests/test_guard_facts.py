@@ -146,6 +146,13 @@ def test_a_private_find_links_directory_beside_a_public_index_is_compared(
     assert ("CONFUSION", "99.0", "block") in findings(result)
     assert installed(python, env) == {}
 
+    # bound to the directory (as its file:// URL), the private 1.0 installs
+    config = Path(env["SAFE_PIP_CONFIG_FILE"])
+    config.write_text(f'index-for = {{ corpinternal = "{wheels.as_uri()}" }}\n', encoding="utf-8")
+    bound = safe_pip("install", "--python", python, *indexes, "corpinternal==1.0")
+    assert bound.returncode == 0, output(bound)
+    assert installed(python, env) == {"corpinternal": "1.0"}
+
 
 # ---------------------------------------------------------------- 2. no upload time
 

@@ -4,6 +4,7 @@ guard reads off file names, and the gate's decisions."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -269,3 +270,50 @@ def test_a_version_steering_kept_back_is_reported_with_its_fix(
     assert [(d.finding.id, d.finding.fixed_in) for d in result.verdict.decisions] == [
         (VULN_ID, "1.1")
     ]
+
+
+def test_steering_judges_versions_by_safe_pips_reading_of_the_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip says nothing is yanked and gives no times; the page bytes say 1.0 is yanked
+    (valueless ``data-yanked``) and 1.1 has no upload time on a remote index (too new);
+    1.2's page entry is dated long ago. Steering keeps 1.0 and 1.1 from pip."""
+    from safe_pip.installers.pip.guard_service import GuardService
+    from support.scenario import build_advisory_db
+
+    monkeypatch.setenv("SAFE_PIP_CACHE_DIR", str(tmp_path))
+    build_advisory_db({"SAFE_PIP_CACHE_DIR": str(tmp_path)})
+    index = "https://private.invalid/simple/"
+    files = [
+        {"filename": "demo-1.0-py3-none-any.whl", "url": "/f/1", "hashes": {}, "yanked": True},
+        {"filename": "demo-1.1-py3-none-any.whl", "url": "/f/2", "hashes": {}},
+        {
+            "filename": "demo-1.2-py3-none-any.whl",
+            "url": "/f/3",
+            "hashes": {},
+            "upload-time": "2024-01-02T03:04:05Z",
+        },
+    ]
+    body = '{"meta": {"api-version": "1.1"}, "files": ' + json.dumps(files) + "}"
+    page = {
+        "url": index + "demo/",
+        "page_url": index + "demo/",
+        "content_type": "application/vnd.pypi.simple.v1+json",
+        "body": body,
+    }
+    service = GuardService(Policy(yanked=Action.BLOCK), print_reports=False, now=NOW)
+    service.preload()
+    try:
+        pips_reading = [[version, False, None, None] for version in ("1.0", "1.1", "1.2")]
+        answer = service.handle(
+            {
+                "op": "candidates",
+                "name": "demo",
+                "candidates": pips_reading,
+                "sources": {"index_urls": [index], "find_links": []},
+                "pages": [page],
+            }
+        )
+    finally:
+        service.close()
+    assert answer["remove"] == [0, 1]

@@ -38,16 +38,6 @@ def project_of_file(filename: str) -> str | None:
         return None
 
 
-def version_of_file(filename: str) -> str | None:
-    """The version a wheel or sdist file name carries (None: neither, or unreadable)."""
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-
-
 def local_directory(location: str) -> Path | None:
     """The directory a find-links location names on this machine (a path or a ``file://``
     URL), or None (a page, a file, or nothing there)."""

@@ -96,7 +96,8 @@ class _RunState:
     def find_links(self) -> list[str]:
         if self.finder is not None:
             return plan_from_pip.find_links_from_finder(self.finder)
-        return [str(link) for link in getattr(self.options, "find_links", None) or []]
+        links = getattr(self.options, "find_links", None) or []
+        return [plan_from_pip.location_url(str(link)) for link in links if link]
 
     @property
     def report_on_stderr(self) -> bool:

@@ -206,8 +206,18 @@ def index_urls_from_finder(finder: Any) -> list[str]:
 
 def find_links_from_finder(finder: Any) -> list[str]:
     """The ``--find-links`` locations pip searches (command line, config, environment and
-    requirements files): pages, directories and files."""
-    return list(dict.fromkeys(str(link) for link in finder.find_links if link))
+    requirements files): pages, directories and files; a path as its absolute ``file://``
+    URL (as pip reads it, from pip's working directory)."""
+    return list(dict.fromkeys(location_url(str(link)) for link in finder.find_links if link))
+
+
+def location_url(location: str) -> str:
+    """A find-links location as a URL (a path: its absolute ``file://`` URL)."""
+    if "://" in location:
+        return location
+    import pathlib
+
+    return pathlib.Path(os.path.abspath(os.path.expanduser(location))).as_uri()
 
 
 def unsent_pages(read: dict[str, Any], absent: set[str], sent: set[str]) -> list[dict[str, Any]]:

@@ -43,7 +43,6 @@ from safe_pip.advisories.database import AdvisoryDatabase
 from safe_pip.console import say
 from safe_pip.errors import CannotCheckError, SafePipError, UsageError
 from safe_pip.index.files import FileMatcher, IndexFile, ProjectStatus
-from safe_pip.index.find_links import version_of_file
 from safe_pip.index.settings import IndexSettings, settings_from_json
 from safe_pip.installers.pip.page_facts import PipPages, ProjectFacts
 from safe_pip.models import (
@@ -234,7 +233,8 @@ class GuardService:
         advisories = self._advisories or _NoAdvisories()
         rule = ReleaseAgeRule.from_policy(self.policy, self._now)
         matches: dict[str, list[AdvisoryMatch]] = {}  # a version's wheels and sdist: once
-        own = _facts_by_version(self._pages.project(name))
+        facts = self._pages.project(name)
+        own = _VersionFacts(facts) if facts is not None else None
         for position, (version, yanked, reason, upload_time) in enumerate(request["candidates"]):
             version = str(version)
             if version not in matches:  # fixed versions only for what is reported (_failed)
@@ -248,7 +248,7 @@ class GuardService:
                 advisories=matches[version],
             )
             if own is not None:  # the pages' word, not pip's (a version not on them: local)
-                candidate = own.get(_version_key(version)[1], _unlisted(candidate))
+                candidate = own.get(version) or _unlisted(candidate)
                 candidate = replace(
                     candidate, name=name, version=version, advisories=matches[version]
                 )
@@ -624,34 +624,74 @@ def _without_pips_reading(item: PlanItem) -> PlanItem:
     return replace(item, yanked=None, yanked_reason=None, upload_time=None)
 
 
-def _facts_by_version(facts: ProjectFacts | None) -> dict[Version | str, ResolverCandidate] | None:
-    """For steering: each listed version as its files on the pages describe it, the worst
-    file deciding (a version with one yanked file is yanked, one file without an upload
-    time leaves the version without one, from that file's index; else the latest time).
-    None when the pages are not all known (pip's reading stands in; the checks decide)."""
-    if facts is None:
+class _VersionFacts:
+    """For steering: each listed version of a project as its files on the pages describe
+    it, the worst file deciding (one yanked file makes the version yanked; one file without
+    an upload time leaves the version without one, from that file's index; else the latest
+    time). Files are grouped by the version text of their names (cheap: a page can list
+    20,000 files); a version is worked out only when asked about."""
+
+    def __init__(self, facts: ProjectFacts) -> None:
+        self._by_text: dict[str, list[IndexFile]] = {}
+        for file in facts.files:
+            text = _version_text(file.filename)
+            if text is not None:
+                self._by_text.setdefault(text, []).append(file)
+        self._by_version: dict[Version, list[IndexFile]] | None = None
+
+    def get(self, version: str) -> ResolverCandidate | None:
+        files = self._by_text.get(version)
+        if files is None:  # spelled otherwise in the file names ("1.0.0rc1" vs "1.0.0-rc1")
+            files = self._normalized().get(_parsed(version) or Version("0.dev0"))
+        return None if files is None else _worst_file(version, files)
+
+    def _normalized(self) -> dict[Version, list[IndexFile]]:
+        if self._by_version is None:
+            self._by_version = {}
+            for text, files in self._by_text.items():
+                parsed = _parsed(text)
+                if parsed is not None:
+                    self._by_version.setdefault(parsed, []).extend(files)
+        return self._by_version
+
+
+def _worst_file(version: str, files: Sequence[IndexFile]) -> ResolverCandidate:
+    yanked = [f for f in files if f.yanked]
+    moments = {f.upload_time: parse_timestamp(f.upload_time) for f in files}
+    untimed = [f for f in files if moments[f.upload_time] is None]
+    latest = None if untimed else max(moments, key=lambda t: moments[t] or _EPOCH)
+    return ResolverCandidate(
+        name="",
+        version=version,
+        upload_time=latest,
+        yanked=bool(yanked),
+        yanked_reason=next((f.yanked_reason for f in yanked if f.yanked_reason), None),
+        index_url=untimed[0].index_url if untimed else None,
+        file_url=untimed[0].url if untimed else None,
+    )
+
+
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
+
+
+def _version_text(filename: str) -> str | None:
+    """The version part of a wheel or sdist file name, as written (None: neither)."""
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return parts[1] if len(parts) >= 5 else None
+    lowered = filename.lower()
+    for suffix in _SDIST_SUFFIXES:
+        if lowered.endswith(suffix):
+            stem = filename[: -len(suffix)]
+            return stem.rpartition("-")[2] if "-" in stem else None
+    return None
+
+
+def _parsed(version: str) -> Version | None:
+    try:
+        return Version(version)
+    except InvalidVersion:
         return None
-    by_version: dict[Version | str, list[IndexFile]] = {}
-    for file in facts.files:
-        version = version_of_file(file.filename)
-        if version is not None:
-            by_version.setdefault(_version_key(version)[1], []).append(file)
-    described: dict[Version | str, ResolverCandidate] = {}
-    for key, files in by_version.items():
-        yanked = [f for f in files if f.yanked]
-        untimed = [f for f in files if parse_timestamp(f.upload_time) is None]
-        times = [f.upload_time for f in files if f.upload_time]
-        latest = max(times, key=lambda t: parse_timestamp(t) or _EPOCH) if times else None
-        described[key] = ResolverCandidate(
-            name="",
-            version=str(key),
-            upload_time=None if untimed else latest,
-            yanked=bool(yanked),
-            yanked_reason=next((f.yanked_reason for f in yanked if f.yanked_reason), None),
-            index_url=untimed[0].index_url if untimed else None,
-            file_url=untimed[0].url if untimed else None,
-        )
-    return described
 
 
 def _unlisted(candidate: ResolverCandidate) -> ResolverCandidate:
