@@ -97,8 +97,10 @@ def test_the_hook_checks_an_extra_index_in_a_requirements_file_for_confusion(
     private, public = private_and_public
     python = pip_venv(BUNDLED)
     hook_venv(python)
+    nested = tmp_path / "indexes.txt"  # a nested requirements file changes pip's finder too
+    nested.write_text(f"--extra-index-url {public.url}\n", encoding="utf-8")
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text(f"--extra-index-url {public.url}\ncorpinternal\n", encoding="utf-8")
+    requirements.write_text(f"-r {nested.name}\ncorpinternal\n", encoding="utf-8")
     result = hooked_pip_install(python, PIP_MODULE, env, "-i", private.url, "-r", requirements)
     assert result.returncode == 1, output(result)
     assert "CONFUSION" in result.stdout, output(result)
