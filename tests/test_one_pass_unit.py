@@ -317,3 +317,26 @@ def test_steering_judges_versions_by_safe_pips_reading_of_the_pages(
     finally:
         service.close()
     assert answer["remove"] == [0, 1]
+
+
+def test_a_find_links_page_pip_read_offers_its_files_of_the_project() -> None:
+    from safe_pip.installers.pip.page_facts import PipPages
+
+    links = "https://links.invalid/wheels.html"
+    body = (
+        '<a href="demo-1.0-py3-none-any.whl#sha256=' + "cd" * 32 + '">demo</a>'
+        '<a href="other-2.0.tar.gz">other</a>'
+    )
+    pages = PipPages()
+    page = {"url": links, "page_url": links, "content_type": "text/html", "body": body}
+    pages.take({"sources": {"index_urls": [], "find_links": [links]}, "pages": [page]})
+    facts = pages.project("demo")
+    assert facts is not None
+    assert [(f.filename, f.url, f.sha256, f.index_url) for f in facts.files] == [
+        (
+            "demo-1.0-py3-none-any.whl",
+            "https://links.invalid/demo-1.0-py3-none-any.whl",
+            "cd" * 32,
+            links,
+        )
+    ]
