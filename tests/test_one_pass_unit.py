@@ -340,3 +340,41 @@ def test_a_find_links_page_pip_read_offers_its_files_of_the_project() -> None:
             links,
         )
     ]
+
+
+def test_a_page_pip_read_again_unchanged_is_not_parsed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page cache keeps the reading of the bytes (by sha256): a page of 20,000 files
+    pip reads again on the next run is not parsed again (the bytes still decide: a yank
+    changes them)."""
+    from safe_pip.index import client
+    from safe_pip.installers.pip.page_facts import PipPages
+
+    index = "https://big.invalid/simple/"
+    html = '<a href="/f/demo-1.0-py3-none-any.whl#sha256=' + "ab" * 32 + '">d</a>'
+
+    def facts_of(body: str) -> list[tuple[str, bool]]:
+        pages = PipPages()
+        page = {"url": index + "demo/", "page_url": index + "demo/", "content_type": "text/html"}
+        pages.take({"sources": {"index_urls": [index], "find_links": []}})
+        pages.take({"pages": [{**page, "body": body}]})
+        facts = pages.project("demo")
+        pages.close()
+        assert facts is not None
+        return [(f.filename, f.yanked) for f in facts.files]
+
+    assert facts_of(html) == [("demo-1.0-py3-none-any.whl", False)]
+    real_parse = client.parse_page
+    parsed: list[str] = []
+
+    def counting_parse(*args: object, **kwargs: object) -> object:
+        parsed.append("x")
+        return real_parse(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client, "parse_page", counting_parse)
+    assert facts_of(html) == [("demo-1.0-py3-none-any.whl", False)]
+    assert parsed == []
+    yanked = html.replace('">d', '" data-yanked>d')
+    assert facts_of(yanked) == [("demo-1.0-py3-none-any.whl", True)]
+    assert parsed == ["x"]

@@ -175,6 +175,7 @@ class GuardService:
         self._wait_for_data()
         with self._lock:
             self._close_data()
+            self._pages.close()
 
     def _wait_for_data(self) -> None:
         if self._preloading:
@@ -638,12 +639,15 @@ class _VersionFacts:
             if text is not None:
                 self._by_text.setdefault(text, []).append(file)
         self._by_version: dict[Version, list[IndexFile]] | None = None
+        self._described: dict[str, ResolverCandidate | None] = {}
 
     def get(self, version: str) -> ResolverCandidate | None:
-        files = self._by_text.get(version)
-        if files is None:  # spelled otherwise in the file names ("1.0.0rc1" vs "1.0.0-rc1")
-            files = self._normalized().get(_parsed(version) or Version("0.dev0"))
-        return None if files is None else _worst_file(version, files)
+        if version not in self._described:  # pip asks once per distinct file description
+            files = self._by_text.get(version)
+            if files is None:  # spelled otherwise in the file names ("1.0.0rc1", "1.0.0-rc1")
+                files = self._normalized().get(_parsed(version) or Version("0.dev0"))
+            self._described[version] = None if files is None else _worst_file(version, files)
+        return self._described[version]
 
     def _normalized(self) -> dict[Version, list[IndexFile]]:
         if self._by_version is None:

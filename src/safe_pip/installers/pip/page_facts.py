@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
 from safe_pip.index import find_links
 from safe_pip.index.files import NO_PAGE, IndexFile, Page, ProjectStatus
 from safe_pip.redaction import index_identity
+
+if TYPE_CHECKING:
+    from safe_pip.index.page_cache import PageCache
 
 
 @dataclass
@@ -45,6 +48,7 @@ class PipPages:
         self._parsed: dict[tuple[str, str], Page] = {}  # (key, source) -> its reading
         self._absent: set[str] = set()
         self._projects: dict[str, ProjectFacts | None] = {}
+        self._cache: PageCache | None = None  # the page cache, once a page is read
 
     def take(self, request: Mapping[str, Any]) -> None:
         """Note where pip looks and the pages a question carries (``ValueError`` on a
@@ -76,6 +80,11 @@ class PipPages:
             self._raw[key] = (str(body).encode("latin-1"), str(content_type), str(page_url))
         if pages:
             self._projects = {n: f for n, f in self._projects.items() if f is not None}
+
+    def close(self) -> None:
+        """Keep the page cache within its size (when this run wrote to it)."""
+        if self._cache is not None:
+            self._cache.trim()
 
     @property
     def sources(self) -> list[str]:
@@ -115,7 +124,7 @@ class PipPages:
                 continue
             if key not in self._raw:
                 return None
-            files, marker = self._parse(key, index_url)
+            files, marker = self._parse(key, index_url, project_page_url(index_url, name))
             facts.files.extend(files)
             if marker is not None:
                 facts.statuses.append(ProjectStatus(name, marker[0], marker[1], index_url))
@@ -126,20 +135,44 @@ class PipPages:
                 continue
             key = _key(location)
             if key in self._raw:  # a page pip read (one it could not read offered nothing)
-                files, _ = self._parse(key, location)
+                files, _ = self._parse(key, location, location)
                 facts.files.extend(find_links.of_project(files, name))
         return facts
 
-    def _parse(self, key: str, source: str) -> Page:
-        from safe_pip.index.client import parse_page
-
+    def _parse(self, key: str, source: str, url: str) -> Page:
+        """The page pip read at ``url`` (``key``) as read for ``source``: parsed once per
+        run, and not at all when the page cache has the reading of the very same bytes
+        (a project page can list 20,000 files)."""
         if (key, source) not in self._parsed:
             raw = self._raw.get(key)
             if raw is None:
                 return NO_PAGE
-            body, content_type, page_url = raw
-            self._parsed[(key, source)] = parse_page(body, content_type, page_url, source)
+            if self._cache is None:
+                from safe_pip.index.page_cache import PageCache
+
+                self._cache = PageCache.default()
+            self._parsed[(key, source)] = _read(url, source, *raw, self._cache)
         return self._parsed[(key, source)]
+
+
+def _read(
+    url: str, source: str, body: bytes, content_type: str, page_url: str, cache: PageCache
+) -> Page:
+    from safe_pip.index.client import parse_page
+    from safe_pip.index.page_cache import Body
+
+    media_type = content_type.split(";")[0].strip().lower()
+    digest = Body.of(body, page_url, media_type)
+    cached = cache.load(url)
+    if cached is not None and cached.body == digest and _same_source(cached.files, source):
+        return cached.files, cached.status
+    files, status = parse_page(body, content_type, page_url, source)
+    cache.store(url, source, {}, files, status, digest)
+    return files, status
+
+
+def _same_source(files: Sequence[IndexFile], source: str) -> bool:
+    return all(file.index_url == source for file in files)
 
 
 def _key(url: str) -> str:
