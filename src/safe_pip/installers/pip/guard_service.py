@@ -660,18 +660,28 @@ class _VersionFacts:
 
 
 def _worst_file(version: str, files: Sequence[IndexFile]) -> ResolverCandidate:
+    """One version as its worst file describes it (see ``_VersionFacts``). The rule reads
+    the upload time, and uses the index and URL given only when there is none (or none it
+    can read): a single file is passed on as it is, with nothing parsed here."""
+    if len(files) == 1:
+        worst, upload_time = files[0], files[0].upload_time
+    else:
+        moments = [(parse_timestamp(f.upload_time), f) for f in files]
+        untimed = [f for moment, f in moments if moment is None]
+        if untimed:
+            worst, upload_time = untimed[0], None
+        else:
+            worst = max(moments, key=lambda pair: pair[0] or _EPOCH)[1]
+            upload_time = worst.upload_time
     yanked = [f for f in files if f.yanked]
-    moments = {f.upload_time: parse_timestamp(f.upload_time) for f in files}
-    untimed = [f for f in files if moments[f.upload_time] is None]
-    latest = None if untimed else max(moments, key=lambda t: moments[t] or _EPOCH)
     return ResolverCandidate(
         name="",
         version=version,
-        upload_time=latest,
+        upload_time=upload_time,
         yanked=bool(yanked),
         yanked_reason=next((f.yanked_reason for f in yanked if f.yanked_reason), None),
-        index_url=untimed[0].index_url if untimed else None,
-        file_url=untimed[0].url if untimed else None,
+        index_url=worst.index_url,
+        file_url=worst.url,
     )
 
 
