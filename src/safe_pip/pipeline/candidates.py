@@ -111,7 +111,7 @@ def _candidate_findings(candidate: Candidate, rule: ReleaseAgeRule) -> list[Find
 def _other_findings(candidate: Candidate, rule: ReleaseAgeRule) -> list[Finding]:
     """Release age and yanked status: the findings that depend on the candidate itself."""
     name, version = candidate.name, candidate.version
-    findings = advisory_findings(name, version, _Matches(candidate.advisories))
+    findings: list[Finding] = []
     age = release_age_finding(
         name,
         version,

@@ -28,7 +28,7 @@ import contextlib
 import io
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -57,7 +57,7 @@ from safe_pip.models import (
 )
 from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.candidates import Candidate as ResolverCandidate
-from safe_pip.pipeline.candidates import candidate_blockers
+from safe_pip.pipeline.candidates import CandidateJudge, candidate_blockers
 from safe_pip.pipeline.check_plan import (
     GuardResult,
     check_plan,
@@ -232,14 +232,14 @@ class GuardService:
         pinned = request.get("pinned")
         remove: list[int] = []
         advisories = self._advisories or _NoAdvisories()
-        rule = ReleaseAgeRule.from_policy(self.policy, self._now)
-        matches: dict[str, list[AdvisoryMatch]] = {}  # a version's wheels and sdist: once
+        judge = CandidateJudge(self.policy, self._now)
+        listed = [(str(version), *rest) for version, *rest in request["candidates"]]
+        # Every listed version at once (a version's wheels and sdist share the answer);
+        # fixed versions only for what is reported (_failed).
+        matches = advisories.matches_for_versions(name, [version for version, *_ in listed])
         facts = self._pages.project(name)
         own = _VersionFacts(facts) if facts is not None else None
-        for position, (version, yanked, reason, upload_time) in enumerate(request["candidates"]):
-            version = str(version)
-            if version not in matches:  # fixed versions only for what is reported (_failed)
-                matches[version] = advisories.matches(name, version, with_fix=False)
+        for position, (version, yanked, reason, upload_time) in enumerate(listed):
             candidate = ResolverCandidate(
                 name=name,
                 version=version,
@@ -249,14 +249,12 @@ class GuardService:
                 advisories=matches[version],
             )
             if own is not None:  # the pages' word, not pip's (a version not on them: local)
-                candidate = own.get(version) or _unlisted(candidate)
+                described = own.get(version) or _unlisted(candidate)
                 candidate = replace(
-                    candidate, name=name, version=version, advisories=matches[version]
+                    described, name=name, version=version, advisories=matches[version]
                 )
-                yanked, reason = candidate.yanked, candidate.yanked_reason
-                upload_time = candidate.upload_time
-            blockers = candidate_blockers(candidate, self.policy, self._now, rule)
-            if blockers and pinned is not None and _same_version(str(version), str(pinned)):
+            blockers = judge.blocking_ids(candidate)
+            if blockers and pinned is not None and _same_version(version, str(pinned)):
                 # The user asked for exactly this version, which policy blocks: the run will
                 # block whatever pip picks besides, so steering stops here and pip resolves
                 # as it would unguarded; the gate and the full check report every finding
@@ -268,9 +266,11 @@ class GuardService:
                 item = PlanItem(
                     name=name,
                     version=version,
-                    yanked=bool(yanked),
-                    yanked_reason=reason,
-                    upload_time=upload_time,
+                    url=candidate.file_url,
+                    index_url=candidate.index_url,
+                    yanked=candidate.yanked,
+                    yanked_reason=candidate.yanked_reason,
+                    upload_time=candidate.upload_time,
                 )
                 self._avoided.setdefault(name, []).append(Avoided(version, blockers, item))
         return {"exit_code": 0, "remove": remove}
@@ -417,6 +417,8 @@ class GuardService:
             yanked=bool(item.yanked),
             yanked_reason=item.yanked_reason,
             advisories=advisories.matches(item.name, item.version),
+            index_url=item.index_url,
+            file_url=item.url,
         )
         return candidate_blockers(candidate, self.policy, self._now)
 

@@ -75,14 +75,16 @@ def disallowed_versions(
     database = AdvisoryDatabase.open()
     try:
         for name in wanted:
-            for version, files in _versions(pages.get(name, ())).items():
+            listed = _versions(pages.get(name, ()))
+            matches = database.matches_for_versions(name, listed)  # all at once: big pages
+            for version, files in listed.items():
                 untimed = [f for f in files if not f.upload_time]
                 candidate = Candidate(
                     name=name,
                     version=version,
                     upload_time=min((f.upload_time for f in files if f.upload_time), default=None),
                     yanked=all(f.yanked for f in files),
-                    advisories=database.matches(name, version),
+                    advisories=matches[version],
                     # where a version without any upload time is from (a remote index's
                     # counts as too new)
                     index_url=untimed[0].index_url if untimed else None,
