@@ -233,7 +233,7 @@ def test_the_pages_pip_read_are_read_by_safe_pip_and_complete_only_with_every_in
     ]
     assert facts.files[1].sha256 == hashlib.sha256(b"local bytes").hexdigest()
     assert [(s.status, s.index_url) for s in facts.statuses] == [("quarantined", b)]
-    assert pages.sources == [a, b, str(wheels)]
+    assert (pages.index_urls, pages.find_links) == ([a, b], [str(wheels)])
     # an index that does not have the project is no gap
     pages.take({"sources": sources, "pages": [{"url": a + "other/", "absent": True}]})
     assert pages.project("other") is None

@@ -8,7 +8,7 @@ when the verdict is not blocked.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, TypeVar
@@ -23,8 +23,9 @@ from safe_pip.pipeline.checks import find_problems
 from safe_pip.pipeline.confusion import ConfusionRule
 from safe_pip.pipeline.fresh_data import open_fresh_database
 from safe_pip.pipeline.policy import Policy, decide
-from safe_pip.pipeline.release_age import ReleaseAgeRule
+from safe_pip.pipeline.release_age import ReleaseAgeRule, is_remote
 from safe_pip.pipeline.seen_hashes import SeenHashes
+from safe_pip.redaction import index_identity
 from safe_pip.times import parse_timestamp
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def check_plan(
     index_files: Mapping[str, Sequence[IndexFile]] | None = None,
     index_settings: IndexSettings | None = None,
     project_statuses: Sequence[ProjectStatus] = (),
+    find_links: Sequence[str] = (),
 ) -> GuardResult:
     """Run every check on ``plan`` and apply ``policy``.
 
@@ -67,6 +69,9 @@ def check_plan(
     certificate, proxy, trusted hosts) for fetching them. Plan items come back with the index
     they came from, their yanked status and upload time filled in from the index pages where
     the producer did not know them. ``now`` is the moment release ages are measured at.
+    ``find_links``: the ``--find-links`` locations whose files ``index_files`` has too:
+    sources like the indexes for dependency confusion and ``index-for``; a file found only
+    in a local one (a directory) has no index hash to be compared with.
     """
     now = now or datetime.now(timezone.utc)
     decision_log.note_check_started()
@@ -95,7 +100,8 @@ def check_plan(
         name: FileMatcher(files, by_name.get(name, [])) for name, files in index_files.items()
     }
     items = [with_index_facts(item, matchers.get(item.name, _NO_FILES)) for item in items]
-    notes.extend(_not_on_any_index_notes(items, matchers))
+    local_links = {index_identity(url) for url in find_links if not is_remote(url)}
+    notes.extend(_not_on_any_index_notes(items, matchers, local_links))
     opened_seen = unless_fail_open(SeenHashes.open, policy, notes)
     if opened_seen is None:
         skipped.append("hashes seen before")
@@ -105,7 +111,8 @@ def check_plan(
             notes.extend(_staleness_notes(advisories, policy))
             notes.extend(unknown_ignore_notes(advisories, policy))
         release_age = ReleaseAgeRule.from_policy(policy, now)
-        confusion = ConfusionRule(index_urls, policy.index_for, seen.first_index)
+        sources = list(dict.fromkeys([*index_urls, *find_links]))
+        confusion = ConfusionRule(sources, policy.index_for, seen.first_index)
         findings = find_problems(
             items,
             advisories or _NO_ADVISORIES,
@@ -158,7 +165,9 @@ def read_index_pages(
 
 
 def _not_on_any_index_notes(
-    items: Sequence[PlanItem], matchers: Mapping[str, FileMatcher]
+    items: Sequence[PlanItem],
+    matchers: Mapping[str, FileMatcher],
+    local_links: Set[str] = frozenset(),
 ) -> list[str]:
     """Say so when an index artifact is on no index page that was read (--no-index,
     --find-links, an index that does not list the file): its hash could not be compared with
@@ -167,7 +176,7 @@ def _not_on_any_index_notes(
         item.spec
         for item in items
         if item.source is ArtifactSource.INDEX
-        and matchers.get(item.name, _NO_FILES).match(item) is None
+        and not _listed_by_an_index(item, matchers.get(item.name, _NO_FILES), local_links)
     )
     if not unlisted:
         return []
@@ -175,6 +184,16 @@ def _not_on_any_index_notes(
         "not on any index page safe-pip could read (--no-index, --find-links, an index "
         f"that was skipped), so the index hash could not be compared: {', '.join(unlisted)}"
     ]
+
+
+def _listed_by_an_index(item: PlanItem, files: FileMatcher, local_links: Set[str]) -> bool:
+    """Is the item's file on a page that was read, other than a local find-links
+    directory's listing (which publishes no hash of its own)?"""
+    match = files.match(item)
+    if match is None:
+        return False
+    listed = [match, *files.same_name(match)]
+    return any(index_identity(file.index_url) not in local_links for file in listed)
 
 
 def with_index_facts(item: PlanItem, files: FileMatcher) -> PlanItem:

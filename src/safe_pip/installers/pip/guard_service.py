@@ -311,20 +311,21 @@ class GuardService:
         own = self._pages.projects(names)
         index_files: dict[str, list[IndexFile]] | None = None
         statuses: list[ProjectStatus] = []
-        sources = list(index_urls)
+        find_links: list[str] = []
         if own is not None:
             index_files, statuses = own
-            sources = list(dict.fromkeys([*index_urls, *self._pages.find_links]))
+            find_links = self._pages.find_links
         items = attach_required_by(items, _dependency_edges(plan))
         result = check_plan(
             items,
             self.policy,
-            sources,
+            index_urls,
             now=self._now,
             record_seen=not request.get("dry_run"),
             index_files=index_files,
             index_settings=settings or IndexSettings(index_urls=tuple(index_urls)),
             project_statuses=statuses,
+            find_links=find_links,
         )
         result.notes[:0] = self._notes
         if not build:

@@ -86,11 +86,6 @@ class PipPages:
         if self._cache is not None:
             self._cache.trim()
 
-    @property
-    def sources(self) -> list[str]:
-        """Every place pip reads candidates from: indexes, then find-links locations."""
-        return [*self.index_urls, *self.find_links]
-
     def project(self, name: str) -> ProjectFacts | None:
         """The project's files and markers as the pages say; None when a page pip was to
         read for it is missing (pip could not read it, or its reading was not watched)."""
