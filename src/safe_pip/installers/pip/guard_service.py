@@ -138,6 +138,9 @@ class GuardService:
         self._avoided: dict[str, list[Avoided]] = {}
         self._pinned_blocked: str | None = None  # an exact pin policy blocks: steering is off
         self._pages = PipPages()  # the pages pip read, in safe-pip's own reading
+        self._index_settings: IndexSettings | None = None  # how pip reached its indexes
+        # the install's page entries, in safe-pip's reading (provenance links among them)
+        self._page_files: Mapping[str, Sequence[IndexFile]] = {}
 
     @classmethod
     def refusing(cls, error: SafePipError) -> GuardService:
@@ -333,7 +336,7 @@ class GuardService:
             self.outcome.main_result = result
             self.outcome.dry_run = bool(request.get("dry_run"))
             self._index_settings = settings or IndexSettings(index_urls=tuple(index_urls))
-            self._pages = pages
+            self._page_files = index_files or {}
         answer: dict[str, Any] = {"exit_code": result.exit_code}
         steering = self._steering_lines(items, _specifiers_by_name(plan))
         self.outcome.steering_notes.extend(steering)
@@ -354,7 +357,7 @@ class GuardService:
         result = check_wheels(wheels, target, self.policy, plan=plan, now=self._now)
         if self._index_settings is not None:
             provenance = _check_provenance(
-                plan, wheels, self.policy, self._index_settings, self._pages
+                plan, wheels, self.policy, self._index_settings, self._page_files
             )
             result.verdict.decisions.extend(provenance.verdict.decisions)
             result.notes.extend(provenance.notes)
