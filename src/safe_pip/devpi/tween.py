@@ -1,0 +1,364 @@
+"""The Pyramid tween that guards every devpi index: pages, files and the reasons page.
+
+It sits under devpi's transaction tween, so it sees each request to the index that serves
+it, after devpi has merged that index's bases: a private index inheriting the mirror is
+filtered where it is served (devpi's stage-customizer filters are not applied through
+inheritance; this is).
+
+``GET /USER/INDEX/+simple/PROJECT/``  the page devpi renders, with blocked versions yanked
+                                      (reason: the finding) or removed (``pages``); header
+                                      ``X-Safe-Pip-Hidden`` counts them and names the page below
+``GET /USER/INDEX/+f/.../FILE``       HTTP 403 with the finding id and fix when FILE's version
+                                      is blocked, whether devpi has it cached or not
+``GET /USER/INDEX/+safe-pip/PROJECT`` plain text: each hidden version and why
+
+Every refusal (403, and 503 when the guard cannot check) is one decision-log line with the
+client's address and the index.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from packaging.utils import canonicalize_name
+
+from safe_pip.devpi import pages
+from safe_pip.devpi.guard import (
+    ServedFile,
+    ServerGuard,
+    State,
+    Upstream,
+    VersionVerdict,
+    file_version,
+)
+from safe_pip.errors import SafePipError
+
+JSON_V1 = "application/vnd.pypi.simple.v1+json"
+HIDDEN_HEADER = "X-Safe-Pip-Hidden"
+REFUSED_HEADER = "X-Safe-Pip-Refused"
+REGISTRY_KEY = "safe_pip_guard"
+VERDICT_TTL_SECONDS = 30.0  # a file request reuses its page's verdicts this long
+UPSTREAM_TTL_SECONDS = 300.0  # upload times and project status read from a mirror's upstream
+UPSTREAM_TIMEOUT_SECONDS = 5.0
+MAX_HEADER_VERSIONS = 5
+
+_STAGE = r"/(?P<user>[^/+][^/]*)/(?P<index>[^/+][^/]*)"
+_SIMPLE_PAGE = re.compile(_STAGE + r"/\+simple/(?P<project>[^/]+)/?$")
+_FILE = re.compile(_STAGE + r"/\+[fe]/(?:.*/)?(?P<filename>[^/]+)$")
+_REASONS = re.compile(_STAGE + r"/\+safe-pip/(?P<project>[^/]+)/?$")
+
+
+@dataclass
+class Settings:
+    """The plugin's options (``plugin.devpiserver_add_parser_options``)."""
+
+    guard: ServerGuard
+    hide: str = "yank"  # pages.HIDE_MODES
+    log_path: Path | None = None  # None: the server account's decision log
+
+
+@dataclass(frozen=True)
+class _Verdicts:
+    by_version: dict[str, VersionVerdict]
+    filenames: frozenset[str]
+    generation: int
+    made_at: float
+
+
+class GuardTween:
+    def __init__(self, handler: Callable[[Any], Any], registry: Any) -> None:
+        self.handler = handler
+        self.registry = registry
+        self.settings: Settings = registry[REGISTRY_KEY]
+        self._verdicts: dict[tuple[str, str], _Verdicts] = {}
+        self._upstream: dict[tuple[str, str], tuple[float, Upstream]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Any) -> Any:
+        if request.method not in ("GET", "HEAD"):
+            return self.handler(request)
+        path = request.path_info
+        if "/+simple/" in path:
+            match = _SIMPLE_PAGE.match(path)
+            if match:
+                return self._guarded(request, match, self._page)
+        elif "/+f/" in path or "/+e/" in path:
+            match = _FILE.match(path)
+            if match and not match.group("filename").endswith(".metadata"):
+                return self._guarded(request, match, self._file)
+        elif "/+safe-pip/" in path:
+            match = _REASONS.match(path)
+            if match:
+                return self._guarded(request, match, self._reasons)
+        return self.handler(request)
+
+    def _guarded(
+        self, request: Any, match: re.Match[str], serve: Callable[[Any, re.Match[str], State], Any]
+    ) -> Any:
+        try:
+            state = self.settings.guard.state()
+        except SafePipError as exc:
+            self._log(request, _stage(match), "not checked", [], error=str(exc))
+            return _text_response(
+                503, f"safe-pip: this index cannot check packages: {exc}\n", REFUSED_HEADER, "503"
+            )
+        if state.database is None:  # fail-mode "open": serve what devpi serves
+            response = self.handler(request)
+            response.headers["X-Safe-Pip-Unchecked"] = "; ".join(state.notes)[:500]
+            return response
+        return serve(request, match, state)
+
+    # ------------------------------------------------------------ pages
+
+    def _page(self, request: Any, match: re.Match[str], state: State) -> Any:
+        response = self.handler(request)
+        if response.status_code != 200 or not state.policy.steers:
+            return response
+        stage, project = _stage(match), canonicalize_name(unquote(match.group("project")))
+        content_type = response.content_type or ""
+        body = response.body
+        page_url = request.url
+        document = pages.parse_json(body) if content_type == JSON_V1 else None
+        if content_type == JSON_V1 and document is None:
+            return response
+        files = (
+            pages.read_json(document, page_url)
+            if document is not None
+            else pages.read_html(body, page_url)
+        )
+        verdicts = self._verdicts_for(stage, project, files, state)
+        if not verdicts:
+            return response
+
+        def fate(served: ServedFile) -> str | None:
+            verdict = _verdict_of(served.filename, project, verdicts)
+            return None if verdict is None else "safe-pip: " + verdict.line()
+
+        mode = self.settings.hide
+        if document is not None:
+            response.body = pages.rewrite_json(document, page_url, fate, mode)
+        else:
+            response.body = pages.rewrite_html(body, page_url, fate, mode)
+        shown = sorted(verdicts)[:MAX_HEADER_VERSIONS]
+        response.headers[HIDDEN_HEADER] = (
+            f"{len(verdicts)} version(s) ({', '.join(shown)}); reasons: "
+            f"{request.application_url}/{stage}/+safe-pip/{project}"
+        )
+        return response
+
+    # ------------------------------------------------------------ files
+
+    def _file(self, request: Any, match: re.Match[str], state: State) -> Any:
+        filename = unquote(match.group("filename"))
+        parsed = file_version(filename)
+        stage = _stage(match)
+        if parsed is None:  # no version in the name: ask with the project the page names
+            return self.handler(request)
+        project, _ = parsed
+        verdicts = self._project_verdicts(request, stage, project, state)
+        verdict = _verdict_of(filename, project, verdicts)
+        if verdict is None and not self._listed(stage, project, filename):
+            # Not on the page (devpi could not render it, or no longer lists the file):
+            # the file is judged on its own, so a malicious release is never served.
+            alone = [ServedFile(filename=filename, stage=stage)]
+            alone_verdicts = self._verdicts_for(stage, project, alone, state, remember=False)
+            verdict = _verdict_of(filename, project, alone_verdicts)
+        if verdict is None:
+            return self.handler(request)
+        self._log(request, stage, "blocked", [verdict], filename=filename)
+        body = (
+            f"safe-pip: {filename} refused by this index's policy: {verdict.line()}\n"
+            f"why: {request.application_url}/{stage}/+safe-pip/{project}\n"
+        )
+        ids = ",".join(d.finding.id for d in verdict.blockers)
+        return _text_response(403, body, REFUSED_HEADER, ids, reason=f"Forbidden by safe-pip {ids}")
+
+    def _project_verdicts(
+        self, request: Any, stage: str, project: str, state: State
+    ) -> dict[str, VersionVerdict]:
+        with self._lock:
+            cached = self._verdicts.get((stage, project))
+        if (
+            cached is not None
+            and cached.generation == state.generation
+            and time.monotonic() - cached.made_at < VERDICT_TTL_SECONDS
+        ):
+            return cached.by_version
+        from pyramid.request import Request, apply_request_extensions
+
+        page_path = f"/{stage}/+simple/{project}/"
+        sub = Request.blank(page_path, base_url=request.application_url)
+        sub.headers["Accept"] = JSON_V1
+        sub.registry = request.registry
+        apply_request_extensions(sub)
+        sub.log = getattr(request, "log", None)  # devpi's logging tween sets it on requests
+        response = request.invoke_subrequest(sub, use_tweens=False)
+        document = pages.parse_json(response.body) if response.status_code == 200 else None
+        files = pages.read_json(document, sub.url) if document is not None else []
+        return self._verdicts_for(stage, project, files, state)
+
+    def _listed(self, stage: str, project: str, filename: str) -> bool:
+        with self._lock:
+            cached = self._verdicts.get((stage, project))
+        return cached is not None and filename in cached.filenames
+
+    # ------------------------------------------------------------ reasons page
+
+    def _reasons(self, request: Any, match: re.Match[str], state: State) -> Any:
+        stage, project = _stage(match), canonicalize_name(unquote(match.group("project")))
+        verdicts = self._project_verdicts(request, stage, project, state)
+        lines = [f"safe-pip on {stage}: {project}", f"policy: {', '.join(state.policy.sources)}"]
+        status = state.database.status() if state.database is not None else None
+        if status is not None:
+            lines.append(f"advisory data: {status.updated_at.isoformat(timespec='seconds')}")
+        if not verdicts:
+            lines.append("no version of this project is hidden")
+        for version in sorted(verdicts):
+            verdict = verdicts[version]
+            lines.append(verdict.line())
+            lines += [f"  {d.finding.id}: {d.finding.summary}" for d in verdict.blockers]
+        return _text_response(200, "\n".join(lines) + "\n")
+
+    # ------------------------------------------------------------ shared
+
+    def _verdicts_for(
+        self,
+        stage: str,
+        project: str,
+        files: Sequence[ServedFile],
+        state: State,
+        *,
+        remember: bool = True,
+    ) -> dict[str, VersionVerdict]:
+        stages, mirrors = self._sro(stage)
+        upstream = self._upstream_of(project, mirrors, files)
+        verdicts = self.settings.guard.page_verdicts(
+            project, files, stages=stages, upstream=upstream, state=state
+        )
+        if not remember:
+            return verdicts
+        with self._lock:
+            self._verdicts[(stage, project)] = _Verdicts(
+                verdicts, frozenset(f.filename for f in files), state.generation, time.monotonic()
+            )
+        return verdicts
+
+    def _sro(self, stage_name: str) -> tuple[list[str], dict[str, str]]:
+        """The stages a page merges (the serving index first) and the mirrors' upstream URLs."""
+        xom = self.registry.get("xom")
+        user, _, index = stage_name.partition("/")
+        stage = xom.model.getstage(user, index) if xom is not None else None
+        if stage is None:
+            return [stage_name], {}
+        stages, mirrors = [], {}
+        for base in stage.sro():
+            stages.append(base.name)
+            if base.ixconfig.get("type") == "mirror" and base.ixconfig.get("mirror_url"):
+                mirrors[base.name] = str(base.ixconfig["mirror_url"])
+        return stages, mirrors
+
+    def _upstream_of(
+        self, project: str, mirrors: dict[str, str], files: Sequence[ServedFile]
+    ) -> Upstream:
+        """Upload times and project status from the upstream index of each mirror that
+        serves files on the page (devpi keeps neither); empty when it cannot be read."""
+        serving = {f.stage for f in files}
+        upload_times: dict[str, str] = {}
+        status = None
+        for stage, url in mirrors.items():
+            if stage not in serving:
+                continue
+            upstream = self._read_upstream(url, project)
+            upload_times.update(upstream.upload_times)
+            status = status or upstream.status
+        return Upstream(upload_times, status)
+
+    def _read_upstream(self, url: str, project: str) -> Upstream:
+        key = (url, project)
+        with self._lock:
+            cached = self._upstream.get(key)
+        if cached is not None and time.monotonic() - cached[0] < UPSTREAM_TTL_SECONDS:
+            return cached[1]
+        from safe_pip.index.client import ProjectStatus, fetch_index_files
+
+        statuses: list[ProjectStatus] = []
+        try:
+            found = fetch_index_files(
+                [url], [project], timeout=UPSTREAM_TIMEOUT_SECONDS, statuses=statuses
+            )
+        except SafePipError:
+            return Upstream()  # not cached: the next request asks again
+        upload_times = {
+            f.filename: f.upload_time for f in found.get(project, []) if f.upload_time is not None
+        }
+        status = (statuses[0].status, statuses[0].reason) if statuses else None
+        upstream = Upstream(upload_times, status)
+        with self._lock:
+            self._upstream[key] = (time.monotonic(), upstream)
+        return upstream
+
+    def _log(
+        self,
+        request: Any,
+        stage: str,
+        verdict: str,
+        verdicts: Sequence[VersionVerdict],
+        *,
+        filename: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        from safe_pip.devpi.refusal_log import log_refusal
+
+        client = request.headers.get("X-Real-IP") or request.client_addr
+        log_refusal(
+            self.settings.log_path,
+            method=request.method,
+            path=request.path_info,
+            client=client,
+            index=stage,
+            verdict=verdict,
+            verdicts=verdicts,
+            filename=filename,
+            error=error,
+            when=datetime.now(timezone.utc),
+        )
+
+
+def _stage(match: re.Match[str]) -> str:
+    return f"{unquote(match.group('user'))}/{unquote(match.group('index'))}"
+
+
+def _verdict_of(
+    filename: str, project: str, verdicts: dict[str, VersionVerdict]
+) -> VersionVerdict | None:
+    from safe_pip.devpi.guard import UNKNOWN_VERSION
+
+    parsed = file_version(filename)
+    version = parsed[1] if parsed is not None and parsed[0] == project else UNKNOWN_VERSION
+    return verdicts.get(version)
+
+
+def _text_response(
+    status: int, body: str, header: str | None = None, value: str = "", reason: str | None = None
+) -> Any:
+    from pyramid.response import Response
+
+    response = Response(body=body.encode("utf-8"), content_type="text/plain", charset="utf-8")
+    response.status = f"{status} {reason}" if reason else status
+    response.headers["Cache-Control"] = "no-store"
+    if header is not None:
+        response.headers[header] = value
+    return response
+
+
+def guard_tween_factory(handler: Callable[[Any], Any], registry: Any) -> GuardTween:
+    """What ``pyramid_config.add_tween`` names (``plugin.devpiserver_pyramid_configure``)."""
+    return GuardTween(handler, registry)
