@@ -85,6 +85,12 @@ class VersionVerdict:
     version: str
     blockers: tuple[Decision, ...]
 
+    @property
+    def depends_on_view(self) -> bool:
+        """Blocked for what the serving index merges (dependency confusion between its
+        stages), not for the release itself."""
+        return any(d.finding.category is Category.CONFUSION for d in self.blockers)
+
     def line(self) -> str:
         """``vulnlib 1.0: PYSEC-2099-1 (vulnerability), fix: 1.1``: for pages and headers."""
         parts = [f"{d.finding.id} ({d.finding.category.value})" for d in self.blockers]

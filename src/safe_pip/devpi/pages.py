@@ -106,8 +106,17 @@ def _json_file(entry: object, page_url: str) -> ServedFile | None:
     )
 
 
-# A file's fate: None keeps it as it is, a text hides it (the yank reason to show).
-Fate = Callable[[ServedFile], "str | None"]
+@dataclass(frozen=True)
+class Hide:
+    """How to hide one file: the reason a yank shows, and whether it must go instead (a
+    file another index holds, blocked only as served here: that index would serve it)."""
+
+    reason: str
+    remove: bool = False
+
+
+# A file's fate: None keeps it as it is.
+Fate = Callable[[ServedFile], "Hide | None"]
 
 
 def rewrite_html(body: bytes, page_url: str, fate: Fate, mode: str) -> bytes:
@@ -115,14 +124,14 @@ def rewrite_html(body: bytes, page_url: str, fate: Fate, mode: str) -> bytes:
     for line in body.splitlines(keepends=True):
         match = _LINK_LINE.match(line)
         served = _html_file(match, page_url) if match is not None else None
-        reason = fate(served) if served is not None else None
-        if reason is None or match is None:
+        hide = fate(served) if served is not None else None
+        if hide is None or match is None:
             out.append(line)
             continue
-        if mode == "remove":
+        if mode == "remove" or hide.remove:
             continue
         rest = _YANKED_ATTR.sub(b"", match.group("rest"))
-        attribute = b' data-yanked="' + html.escape(reason).encode("utf-8") + b'"'
+        attribute = b' data-yanked="' + html.escape(hide.reason).encode("utf-8") + b'"'
         out.append(match.group("head") + attribute + rest + line[match.end("rest") :])
     return b"".join(out)
 
@@ -132,11 +141,11 @@ def rewrite_json(document: dict[str, object], page_url: str, fate: Fate, mode: s
     kept: list[object] = []
     for entry in entries if isinstance(entries, list) else []:
         served = _json_file(entry, page_url)
-        reason = fate(served) if served is not None else None
-        if reason is None:
+        hide = fate(served) if served is not None else None
+        if hide is None:
             kept.append(entry)
-        elif mode != "remove" and isinstance(entry, dict):
-            kept.append(dict(entry, yanked=reason))
+        elif mode != "remove" and not hide.remove and isinstance(entry, dict):
+            kept.append(dict(entry, yanked=hide.reason))
     document = dict(document, files=kept)
     return json.dumps(document, separators=(",", ":")).encode("utf-8")
 

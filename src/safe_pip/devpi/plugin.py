@@ -1,4 +1,6 @@
-"""devpi-server's hooks: the plugin's options and its tween (``[project.entry-points.devpi_server]``).
+"""devpi-server's hooks: the plugin's options and its tween.
+
+devpi loads this module through the ``devpi_server`` entry point (pyproject.toml).
 
 Options (also ``safe_pip_*`` keys of devpi's config file, as every devpi option):
 
@@ -8,10 +10,12 @@ Options (also ``safe_pip_*`` keys of devpi's config file, as every devpi option)
                               as ``safe-pip db update`` writes it)
 ``--safe-pip-hide yank|remove`` what a blocked version becomes on a page (``pages``)
 ``--safe-pip-log PATH``       the decision log (default: the server account's)
+``--safe-pip-off``            installed but not guarding (comparisons, troubleshooting)
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +52,12 @@ def devpiserver_add_parser_options(parser: Any) -> None:
         "reason (yank, the default), or is left out (remove)",
     )
     group.addoption(
+        "--safe-pip-off",
+        action="store_true",
+        help="serve unguarded although the plugin is installed (a comparison, "
+        "troubleshooting); said in devpi's log at start",
+    )
+    group.addoption(
         "--safe-pip-log",
         metavar="PATH",
         default=None,
@@ -61,6 +71,9 @@ def devpiserver_pyramid_configure(config: Any, pyramid_config: Any) -> None:
     from safe_pip.devpi.tween import REGISTRY_KEY, Settings
 
     args = config.args
+    if getattr(args, "safe_pip_off", False):
+        logging.getLogger(__name__).warning("safe-pip: --safe-pip-off: this index is NOT guarded")
+        return
     guard = ServerGuard(
         policy_file=_path(getattr(args, "safe_pip_policy", None)),
         database_path=_path(getattr(args, "safe_pip_db", None)),

@@ -138,9 +138,15 @@ class GuardTween:
         if not verdicts:
             return response
 
-        def fate(served: ServedFile) -> str | None:
+        def fate(served: ServedFile) -> pages.Hide | None:
             verdict = _verdict_of(served.filename, project, verdicts)
-            return None if verdict is None else "safe-pip: " + verdict.line()
+            if verdict is None:
+                return None
+            # Another index serves the file itself (devpi links to it there), and judges it
+            # as its own page shows it: a verdict only this page's view makes is kept by
+            # leaving the file out, not by a yank a pin could still follow.
+            elsewhere = served.stage != stage and verdict.depends_on_view
+            return pages.Hide("safe-pip: " + verdict.line(), remove=elsewhere)
 
         mode = self.settings.hide
         if document is not None:
