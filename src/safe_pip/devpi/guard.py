@@ -221,7 +221,7 @@ class ServerGuard:
         if state.database is None:
             return
         limit = state.policy.max_malware_age
-        age = state.database.status().malware_age
+        age = state.database.status().malware_age_at(self._clock())
         if limit > timedelta(0) and age > limit and not state.policy.fails_open:
             raise CannotCheckError(
                 f"malicious-package data is {format_duration(age)} old, older than "
