@@ -21,6 +21,7 @@ from safe_pip.devpi import guard as guard_module
 from safe_pip.devpi import pages
 from safe_pip.devpi.guard import ServedFile, ServerGuard, Upstream, stage_of
 from safe_pip.errors import CannotCheckError
+from safe_pip.models import Action
 from support.scenario import MALICIOUS_ID, OSV_LOCAL, VULN_ID
 
 PAGE_URL = "http://devpi.test/acme/dev/+simple/vulnlib/"
@@ -214,7 +215,7 @@ def test_a_file_another_index_holds_is_removed_even_in_yank_mode() -> None:
 
 
 def test_json_pages_are_rewritten_the_same_way() -> None:
-    document = {
+    document: dict[str, object] = {
         "meta": {"api-version": "1.0"},
         "name": "vulnlib",
         "files": [
@@ -237,3 +238,14 @@ def test_json_pages_are_rewritten_the_same_way() -> None:
     assert "yanked" not in yanked["files"][1]
     removed = json.loads(pages.rewrite_json(document, PAGE_URL, _hide_10, "remove"))
     assert [f["filename"] for f in removed["files"]] == ["vulnlib-1.1-py3-none-any.whl"]
+
+
+def test_steering_behind_a_guarded_index_does_not_count_its_yank() -> None:
+    from safe_pip.pipeline.candidates import Candidate, candidate_blockers
+    from safe_pip.pipeline.policy import Policy
+
+    policy = Policy(yanked=Action.BLOCK)
+    hidden = Candidate("demo", "1.0", yanked=True, yanked_reason="safe-pip: demo 1.0: PYSEC-1")
+    published = Candidate("demo", "1.0", yanked=True, yanked_reason="broken")
+    assert candidate_blockers(hidden, policy, NOW) == []
+    assert [d.finding.id for d in candidate_blockers(published, policy, NOW)] == ["YANKED"]

@@ -36,10 +36,14 @@ def _tool(name: str) -> str:
     return str(local) if local.exists() else name
 
 
-def init_serverdir(serverdir: Path, env: Mapping[str, str]) -> None:
-    """``devpi-init`` without the default mirror (the tests make their own)."""
-    command = [_tool("devpi-init"), "--serverdir", str(serverdir), "--no-root-pypi"]
-    command += ["--root-passwd", ROOT_PASSWORD]
+def init_serverdir(serverdir: Path, env: Mapping[str, str], primary_url: str | None = None) -> None:
+    """``devpi-init`` without the default mirror (the tests make their own), or of a
+    replica of ``primary_url`` (which copies everything from its primary)."""
+    command = [_tool("devpi-init"), "--serverdir", str(serverdir)]
+    if primary_url is None:
+        command += ["--no-root-pypi", "--root-passwd", ROOT_PASSWORD]
+    else:
+        command += ["--primary-url", primary_url]
     subprocess.run(command, env=dict(env), check=True, capture_output=True, timeout=120)
 
 
@@ -90,6 +94,19 @@ class DevpiServer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"devpi-server did not start:\n{self.log()}")
+
+    def serial(self) -> int:
+        status = httpx.get(self.url + "/+status", headers={"Accept": "application/json"})
+        return int(status.json()["result"]["serial"])
+
+    def wait_in_sync_with(self, primary: DevpiServer, timeout: float = 180.0) -> None:
+        """Wait until this replica has every change ``primary`` has made so far."""
+        wanted = primary.serial()
+        deadline = time.monotonic() + timeout
+        while self.serial() < wanted:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"replica not in sync after {timeout}s:\n{self.log()}")
+            time.sleep(0.2)
 
     def log(self) -> str:
         try:

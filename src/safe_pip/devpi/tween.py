@@ -40,6 +40,7 @@ from safe_pip.devpi.guard import (
     file_version,
 )
 from safe_pip.errors import SafePipError
+from safe_pip.pipeline.checks import GUARDED_INDEX_YANK_PREFIX
 
 JSON_V1 = "application/vnd.pypi.simple.v1+json"
 HIDDEN_HEADER = "X-Safe-Pip-Hidden"
@@ -146,7 +147,7 @@ class GuardTween:
             # as its own page shows it: a verdict only this page's view makes is kept by
             # leaving the file out, not by a yank a pin could still follow.
             elsewhere = served.stage != stage and verdict.depends_on_view
-            return pages.Hide("safe-pip: " + verdict.line(), remove=elsewhere)
+            return pages.Hide(GUARDED_INDEX_YANK_PREFIX + verdict.line(), remove=elsewhere)
 
         mode = self.settings.hide
         if document is not None:
