@@ -23,7 +23,7 @@ import pytest
 
 from safe_pip.advisories.update import update_database
 from safe_pip.devpi.guard import RECHECK_SECONDS
-from support.devpi_server import DevpiServer, init_serverdir, mirror_config
+from support.devpi_server import DevpiServer, init_serverdir, mirror_config, write_secret
 from support.index_server import LocalIndex
 from support.isolation import isolated_env
 from support.scenario import (
@@ -82,7 +82,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         publish_steering(upstream)
         upstream.add("acmelib", "99.0")  # the attacker's name grab on the public index
         init_serverdir(tmp / "server", env)
-        args = ["--role", "primary", "--safe-pip-db", str(database)]
+        secret = write_secret(tmp / "secret")
+        args = ["--role", "primary", "--secretfile", str(secret), "--safe-pip-db", str(database)]
         args += ["--safe-pip-policy", str(policy), "--safe-pip-log", str(log)]
         with DevpiServer(tmp / "server", env, args) as server:
             server.put_index("root/pypi", mirror_config(upstream.url))
@@ -242,7 +243,8 @@ def test_without_a_database_the_index_refuses_to_serve(world: World) -> None:
 
 def test_a_replica_serves_the_same_filtered_view(world: World) -> None:
     replica_dir = world.tmp / "replica"
-    args = ["--primary-url", world.server.url, "--safe-pip-db", str(world.database)]
+    args = ["--primary-url", world.server.url, "--secretfile", str(world.tmp / "secret")]
+    args += ["--safe-pip-db", str(world.database)]
     args += ["--safe-pip-policy", str(world.policy), "--safe-pip-log", str(world.log)]
     init_serverdir(replica_dir, world.env, primary_url=world.server.url)
     with DevpiServer(replica_dir, world.env, args) as replica:

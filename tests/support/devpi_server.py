@@ -36,6 +36,14 @@ def _tool(name: str) -> str:
     return str(local) if local.exists() else name
 
 
+def write_secret(path: Path) -> Path:
+    """A secret for ``--secretfile``: a primary and its replicas must share one (the
+    replica's token is signed with it)."""
+    path.write_text("safe-pip-tests-" + "x" * 40)
+    path.chmod(0o600)
+    return path
+
+
 def init_serverdir(serverdir: Path, env: Mapping[str, str], primary_url: str | None = None) -> None:
     """``devpi-init`` without the default mirror (the tests make their own), or of a
     replica of ``primary_url`` (which copies everything from its primary)."""

@@ -140,7 +140,7 @@ class GuardTween:
             return response
 
         def fate(served: ServedFile) -> pages.Hide | None:
-            verdict = _verdict_of(served.filename, project, verdicts)
+            verdict = verdict_of(served.filename, project, verdicts)
             if verdict is None:
                 return None
             # Another index serves the file itself (devpi links to it there), and judges it
@@ -171,13 +171,13 @@ class GuardTween:
             return self.handler(request)
         project, _ = parsed
         verdicts = self._project_verdicts(request, stage, project, state)
-        verdict = _verdict_of(filename, project, verdicts)
+        verdict = verdict_of(filename, project, verdicts)
         if verdict is None and not self._listed(stage, project, filename):
             # Not on the page (devpi could not render it, or no longer lists the file):
             # the file is judged on its own, so a malicious release is never served.
             alone = [ServedFile(filename=filename, stage=stage)]
             alone_verdicts = self._verdicts_for(stage, project, alone, state, remember=False)
-            verdict = _verdict_of(filename, project, alone_verdicts)
+            verdict = verdict_of(filename, project, alone_verdicts)
         if verdict is None:
             return self.handler(request)
         self._log(request, stage, "blocked", [verdict], filename=filename)
@@ -343,7 +343,7 @@ def _stage(match: re.Match[str]) -> str:
     return f"{unquote(match.group('user'))}/{unquote(match.group('index'))}"
 
 
-def _verdict_of(
+def verdict_of(
     filename: str, project: str, verdicts: dict[str, VersionVerdict]
 ) -> VersionVerdict | None:
     from safe_pip.devpi.guard import UNKNOWN_VERSION
