@@ -142,11 +142,14 @@ def installs(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--advisories", type=Path, default=SNAPSHOT, help="an OSV zip")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="safe-pip-devpi-bench-"))
     env = isolated_env(work / "isolated")
     database = work / "advisories.sqlite"
-    update_database(source=str(SNAPSHOT if SNAPSHOT.is_file() else OSV_LOCAL), db_path=database)
+    source = args.advisories if args.advisories.is_file() else OSV_LOCAL
+    print(f"advisories: {source}")
+    update_database(source=str(source), db_path=database)
     with LocalIndex(work / "upstream") as upstream:
         top = publish(upstream, "devpi", PLAN_SIZE)
         _big_page_files(upstream)

@@ -28,7 +28,7 @@ from safe_pip.commands.hook import (
     target_from_args,
     user_site_gaps,
 )
-from safe_pip.commands.setup_index import add_index_option, run_index_setup
+from safe_pip.commands.setup_index import INDEX_UNDO_HINT, add_index_option, run_index_setup
 from safe_pip.console import warn
 from safe_pip.errors import SafePipError, UsageError
 from safe_pip.hook import ci_shims
@@ -86,8 +86,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_setup(args: argparse.Namespace) -> int:
     if args.undo:
-        if args.source or args.no_db_update or args.index:
-            raise UsageError("setup --undo takes no --source, --no-db-update or --index")
+        if args.source or args.no_db_update:
+            raise UsageError("setup --undo takes no --source or --no-db-update")
+        if args.index:
+            raise UsageError(INDEX_UNDO_HINT)
         return _undo(args)
     target = target_from_args(args)
     shim_lines = [] if args.ci is None else _write_ci_shims(_directory(args.ci), target.python)

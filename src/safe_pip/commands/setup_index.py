@@ -25,6 +25,10 @@ from safe_pip.console import warn
 from safe_pip.errors import CannotCheckError, UsageError
 from safe_pip.redaction import redact_url
 
+INDEX_UNDO_HINT = (
+    "setup --undo takes no --index: `pip config --user unset global.index-url` and the "
+    "marked block in uv.toml take it back"
+)
 UV_BLOCK_BEGIN = "# >>> safe-pip guarded index >>>"
 UV_BLOCK_END = "# <<< safe-pip guarded index <<<"
 
