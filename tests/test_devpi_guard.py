@@ -207,6 +207,16 @@ def test_html_yank_keeps_the_link_with_the_finding_as_reason_and_remove_drops_it
     assert removed.startswith(b"<!DOCTYPE html>") and removed.endswith(b"</html>")
 
 
+def test_the_first_link_after_devpis_form_for_browsers_is_read_too() -> None:
+    form = b'<form action="x/refresh" method="post"><input name="refresh" type="submit"></form>'
+    note = b"<p><strong>INFO:</strong> no releases from <strong>root/pypi</strong></p>"
+    page = HTML.replace(b"\nroot/pypi <a", b"\n" + form + note + b"root/pypi <a", 1)
+    assert page != HTML
+    assert len(pages.read_html(page, PAGE_URL)) == 2
+    rewritten = pages.rewrite_html(page, PAGE_URL, _hide_10, "remove")
+    assert b"vulnlib-1.0" not in rewritten and form in rewritten
+
+
 def test_a_file_another_index_holds_is_removed_even_in_yank_mode() -> None:
     def elsewhere(served: ServedFile) -> pages.Hide | None:
         return pages.Hide("confusion", remove=True) if served.stage == "root/pypi" else None

@@ -25,15 +25,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name
 
 from safe_pip import paths
+from safe_pip.artifacts import name_and_version
 from safe_pip.errors import CannotCheckError, SafePipError
 from safe_pip.models import Action, ArtifactSource, Category, Decision, Finding, PlanItem
 from safe_pip.pipeline.candidates import Candidate, candidate_blockers
@@ -97,18 +92,6 @@ class VersionVerdict:
         fixes = sorted({d.finding.fixed_in for d in self.blockers if d.finding.fixed_in})
         fix = f"; fix: upgrade to {', '.join(fixes)}" if fixes else ""
         return f"{self.name} {self.version}: {', '.join(parts)}{fix}"
-
-
-def file_version(filename: str) -> tuple[str, str] | None:
-    """(normalized name, version) a wheel or sdist name tells; None for anything else."""
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-        else:
-            name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return canonicalize_name(name), str(version)
 
 
 @dataclass(frozen=True)
@@ -251,7 +234,7 @@ class ServerGuard:
         upstream = upstream or Upstream()
         by_version: dict[str, list[ServedFile]] = {}
         for served in files:
-            parsed = file_version(served.filename)
+            parsed = name_and_version(served.filename)
             version = parsed[1] if parsed is not None and parsed[0] == name else UNKNOWN_VERSION
             by_version.setdefault(version, []).append(served)
         page_wide = _page_findings(name, files, stages, policy, upstream)

@@ -7,7 +7,8 @@ the newest allowed version either way, while a pin (``vulnlib==1.0``, a lock fil
 the yanked file, prints its reason -- the finding id and the fix -- and is refused the file
 (HTTP 403). Removing it instead leaves a pin with pip's bare "no matching distribution".
 
-devpi writes one link per line: ``user/index <a href="URL#sha256=..." ...>FILENAME</a><br>``.
+devpi writes one link per line: ``user/index <a href="URL#sha256=..." ...>FILENAME</a><br>``
+(for a browser, its refresh form and a note come before the first one on the same line).
 The index holding a file is read from its URL (``/user/index/+f/...``) in both formats.
 """
 
@@ -24,7 +25,9 @@ from safe_pip.devpi.guard import ServedFile
 
 HIDE_MODES = ("yank", "remove")
 _LINK_LINE = re.compile(
-    rb'^(?P<head>[^<\n]*<a href="(?P<href>[^"]*)")(?P<rest>[^>]*)>(?P<key>[^<]*)</a>'
+    # Anything may come first on a line: for a browser devpi puts its refresh form (and a
+    # note on the mirror whitelist) on the first link's line.
+    rb'^(?P<head>(?P<prefix>.*?)<a href="(?P<href>[^"]*)")(?P<rest>[^>]*)>(?P<key>[^<]*)</a>'
 )
 _YANKED_ATTR = re.compile(rb' data-yanked="[^"]*"')
 _FILE_PATH = re.compile(r"^(?:.*/)?(?P<stage>[^/]+/[^/]+)/\+[fe]/")
@@ -129,6 +132,8 @@ def rewrite_html(body: bytes, page_url: str, fate: Fate, mode: str) -> bytes:
             out.append(line)
             continue
         if mode == "remove" or hide.remove:
+            prefix = match.group("prefix")  # keep the form and note, not the index's name
+            out.append(prefix[: prefix.rfind(b">") + 1])
             continue
         rest = _YANKED_ATTR.sub(b"", match.group("rest"))
         attribute = b' data-yanked="' + html.escape(hide.reason).encode("utf-8") + b'"'

@@ -34,8 +34,7 @@ def refusal_entry(
     when: datetime,
 ) -> dict[str, object]:
     from safe_pip import exit_codes
-    from safe_pip.models import finding_to_json
-    from safe_pip.pipeline.decision_log import SCHEMA
+    from safe_pip.pipeline.decision_log import SCHEMA, decisions_json
     from safe_pip.redaction import redact_document
 
     decisions = [d for v in verdicts for d in v.blockers]
@@ -52,17 +51,7 @@ def refusal_entry(
             {"name": v.name, "version": v.version, "source": "index", "filename": filename}
             for v in verdicts
         ],
-        "findings": [finding_to_json(d.finding) for d in decisions],
-        "decisions": [
-            {
-                "id": d.finding.id,
-                "name": d.finding.name,
-                "version": d.finding.version,
-                "action": d.action.value,
-                "reason": d.reason,
-            }
-            for d in decisions
-        ],
+        **decisions_json(decisions),
     }
     return cast("dict[str, object]", redact_document(document))
 

@@ -30,6 +30,7 @@ from urllib.parse import unquote
 
 from packaging.utils import canonicalize_name
 
+from safe_pip.artifacts import name_and_version
 from safe_pip.devpi import pages
 from safe_pip.devpi.guard import (
     ServedFile,
@@ -37,7 +38,6 @@ from safe_pip.devpi.guard import (
     State,
     Upstream,
     VersionVerdict,
-    file_version,
 )
 from safe_pip.errors import SafePipError
 from safe_pip.pipeline.checks import GUARDED_INDEX_YANK_PREFIX
@@ -165,7 +165,7 @@ class GuardTween:
 
     def _file(self, request: Any, match: re.Match[str], state: State) -> Any:
         filename = unquote(match.group("filename"))
-        parsed = file_version(filename)
+        parsed = name_and_version(filename)
         stage = _stage(match)
         if parsed is None:  # no version in the name: ask with the project the page names
             return self.handler(request)
@@ -348,7 +348,7 @@ def verdict_of(
 ) -> VersionVerdict | None:
     from safe_pip.devpi.guard import UNKNOWN_VERSION
 
-    parsed = file_version(filename)
+    parsed = name_and_version(filename)
     version = parsed[1] if parsed is not None and parsed[0] == project else UNKNOWN_VERSION
     return verdicts.get(version)
 
