@@ -50,6 +50,7 @@ VERDICT_TTL_SECONDS = 30.0  # a file request reuses its page's verdicts this lon
 UPSTREAM_TTL_SECONDS = 300.0  # upload times and project status read from a mirror's upstream
 UPSTREAM_TIMEOUT_SECONDS = 5.0
 MAX_HEADER_VERSIONS = 5
+MAX_CACHED_PROJECTS = 20_000  # past this the caches start again (memory stays bounded)
 
 _STAGE = r"/(?P<user>[^/+][^/]*)/(?P<index>[^/+][^/]*)"
 _SIMPLE_PAGE = re.compile(_STAGE + r"/\+simple/(?P<project>[^/]+)/?$")
@@ -253,6 +254,8 @@ class GuardTween:
         if not remember:
             return verdicts
         with self._lock:
+            if len(self._verdicts) >= MAX_CACHED_PROJECTS:
+                self._verdicts.clear()
             self._verdicts[(stage, project)] = _Verdicts(
                 verdicts, frozenset(f.filename for f in files), state.generation, time.monotonic()
             )
@@ -309,6 +312,8 @@ class GuardTween:
         status = (statuses[0].status, statuses[0].reason) if statuses else None
         upstream = Upstream(upload_times, status)
         with self._lock:
+            if len(self._upstream) >= MAX_CACHED_PROJECTS:
+                self._upstream.clear()
             self._upstream[key] = (time.monotonic(), upstream)
         return upstream
 
