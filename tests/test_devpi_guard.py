@@ -184,8 +184,7 @@ HTML = (
 )
 
 
-def _hide_10(served: ServedFile) -> pages.Hide | None:
-    return pages.Hide("safe-pip: PYSEC-2099-1 <fix> 1.1") if "-1.0-" in served.filename else None
+HIDE_10 = {"vulnlib-1.0-py3-none-any.whl": pages.Hide("safe-pip: PYSEC-2099-1 <fix> 1.1")}
 
 
 def test_html_pages_are_read_with_the_index_holding_each_file() -> None:
@@ -197,12 +196,12 @@ def test_html_pages_are_read_with_the_index_holding_each_file() -> None:
 
 
 def test_html_yank_keeps_the_link_with_the_finding_as_reason_and_remove_drops_it() -> None:
-    yanked = pages.rewrite_html(HTML, PAGE_URL, _hide_10, "yank")
+    yanked = pages.rewrite_html(HTML, HIDE_10, "yank")
     line = next(x for x in yanked.splitlines() if b"vulnlib-1.0" in x)
     assert b'data-yanked="safe-pip: PYSEC-2099-1 &lt;fix&gt; 1.1"' in line
     assert b'data-requires-python="&gt;=3.8"' in line
     assert pages.read_html(yanked, PAGE_URL)[0].yanked_reason == "safe-pip: PYSEC-2099-1 <fix> 1.1"
-    removed = pages.rewrite_html(HTML, PAGE_URL, _hide_10, "remove")
+    removed = pages.rewrite_html(HTML, HIDE_10, "remove")
     assert b"vulnlib-1.0" not in removed and b"vulnlib-1.1" in removed
     assert removed.startswith(b"<!DOCTYPE html>") and removed.endswith(b"</html>")
 
@@ -213,15 +212,13 @@ def test_the_first_link_after_devpis_form_for_browsers_is_read_too() -> None:
     page = HTML.replace(b"\nroot/pypi <a", b"\n" + form + note + b"root/pypi <a", 1)
     assert page != HTML
     assert len(pages.read_html(page, PAGE_URL)) == 2
-    rewritten = pages.rewrite_html(page, PAGE_URL, _hide_10, "remove")
+    rewritten = pages.rewrite_html(page, HIDE_10, "remove")
     assert b"vulnlib-1.0" not in rewritten and form in rewritten
 
 
 def test_a_file_another_index_holds_is_removed_even_in_yank_mode() -> None:
-    def elsewhere(served: ServedFile) -> pages.Hide | None:
-        return pages.Hide("confusion", remove=True) if served.stage == "root/pypi" else None
-
-    assert b"vulnlib-1.0" not in pages.rewrite_html(HTML, PAGE_URL, elsewhere, "yank")
+    hides = {"vulnlib-1.0-py3-none-any.whl": pages.Hide("confusion", remove=True)}
+    assert b"vulnlib-1.0" not in pages.rewrite_html(HTML, hides, "yank")
 
 
 def test_json_pages_are_rewritten_the_same_way() -> None:
@@ -243,10 +240,10 @@ def test_json_pages_are_rewritten_the_same_way() -> None:
     }
     files = pages.read_json(document, PAGE_URL)
     assert [(f.stage, f.sha256) for f in files] == [("root/pypi", "f26e"), ("acme/dev", None)]
-    yanked = json.loads(pages.rewrite_json(document, PAGE_URL, _hide_10, "yank"))
+    yanked = json.loads(pages.rewrite_json(document, HIDE_10, "yank"))
     assert yanked["files"][0]["yanked"] == "safe-pip: PYSEC-2099-1 <fix> 1.1"
     assert "yanked" not in yanked["files"][1]
-    removed = json.loads(pages.rewrite_json(document, PAGE_URL, _hide_10, "remove"))
+    removed = json.loads(pages.rewrite_json(document, HIDE_10, "remove"))
     assert [f["filename"] for f in removed["files"]] == ["vulnlib-1.1-py3-none-any.whl"]
 
 

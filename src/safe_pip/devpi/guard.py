@@ -39,13 +39,14 @@ from safe_pip.pipeline.release_age import ReleaseAgeRule
 from safe_pip.times import format_duration
 
 if TYPE_CHECKING:
-    from safe_pip.advisories.database import AdvisoryDatabase
+    from safe_pip.advisories.database import AdvisoryDatabase, AdvisoryMatch
 
 RECHECK_SECONDS = 1.0
 # Stands for the version of a file whose name does not tell one (legacy .egg, .exe, .zip):
 # records that affect every version still match, as in the gate (``pipeline.gate``).
 UNKNOWN_VERSION = "0"
-STAGE_SCHEME = "devpi:"  # how a devpi index names itself in confusion findings
+STAGE_SCHEME = "devpi:"
+MAX_CACHED_VERSIONS = 500_000  # how a devpi index names itself in confusion findings
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ class State:
     database: AdvisoryDatabase | None  # None only under fail-mode "open"
     generation: int
     notes: tuple[str, ...] = ()
+    # (name, version) -> its advisories: the costly part of a verdict, the same for every
+    # page and index until the database changes (a new State)
+    matches: dict[tuple[str, str], list[AdvisoryMatch]] = field(default_factory=dict)
 
 
 class ServerGuard:
@@ -264,7 +268,11 @@ class ServerGuard:
         upload_times: Mapping[str, str],
     ) -> list[Decision]:
         assert state.database is not None
-        matches = state.database.matches(name, version)
+        matches = state.matches.get((name, version))
+        if matches is None:
+            if len(state.matches) >= MAX_CACHED_VERSIONS:
+                state.matches.clear()
+            matches = state.matches[(name, version)] = state.database.matches(name, version)
         times = [upload_times[f.filename] for f in version_files if f.filename in upload_times]
         yanked = [f for f in version_files if f.yanked]
         candidate = Candidate(

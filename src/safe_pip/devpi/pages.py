@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -30,15 +30,9 @@ _LINK_LINE = re.compile(
     rb'^(?P<head>(?P<prefix>.*?)<a href="(?P<href>[^"]*)")(?P<rest>[^>]*)>(?P<key>[^<]*)</a>'
 )
 _YANKED_ATTR = re.compile(rb' data-yanked="[^"]*"')
+_YANKED_VALUE = re.compile(rb'data-yanked="([^"]*)"')
 _FILE_PATH = re.compile(r"^(?:.*/)?(?P<stage>[^/]+/[^/]+)/\+[fe]/")
-
-
-@dataclass(frozen=True)
-class PageFile:
-    """One file link of a page, and where it sits in the page's data."""
-
-    served: ServedFile
-    url: str  # absolute, with fragment
+_STAGE_PREFIX = re.compile(rb"(?:^|>)(?P<stage>[^\s/<>]+/[^\s/<>]+) $")
 
 
 def stage_from_url(url: str) -> str | None:
@@ -47,55 +41,81 @@ def stage_from_url(url: str) -> str | None:
     return match.group("stage") if match else None
 
 
-def _sha256(url: str) -> str | None:
-    fragment = urlsplit(url).fragment
+class _Stages:
+    """``stage_from_url`` of a page's links: the links of one index share the part before
+    ``+f/`` (``../../``, ``../../../root/pypi/``), so each such part is resolved once."""
+
+    def __init__(self, page_url: str) -> None:
+        self.page_url = page_url
+        self._by_base: dict[str, str | None] = {}
+
+    def of(self, href: str) -> str | None:
+        cut = max(href.find("+f/"), href.find("+e/"))
+        if cut < 0:
+            return None
+        base = href[:cut]
+        if base not in self._by_base:
+            self._by_base[base] = stage_from_url(urljoin(self.page_url, base + "+f/x"))
+        return self._by_base[base]
+
+
+def _sha256(href: str) -> str | None:
+    _, _, fragment = href.partition("#")
     return fragment[len("sha256=") :].lower() if fragment.startswith("sha256=") else None
 
 
 def read_html(body: bytes, page_url: str) -> list[ServedFile]:
+    stages = _Stages(page_url)
     files = []
     for line in body.splitlines():
-        match = _LINK_LINE.match(line)
-        if match is None:
+        if b"<a " not in line:
             continue
-        served = _html_file(match, page_url)
+        match = _LINK_LINE.match(line)
+        served = _html_file(match, stages) if match is not None else None
         if served is not None:
             files.append(served)
     return files
 
 
-def _html_file(match: re.Match[bytes], page_url: str) -> ServedFile | None:
-    url = urljoin(page_url, html.unescape(match.group("href").decode("utf-8", "replace")))
-    stage = stage_from_url(url)
+def _html_file(match: re.Match[bytes], stages: _Stages) -> ServedFile | None:
+    href = match.group("href").decode("utf-8", "replace")
+    if "&" in href:
+        href = html.unescape(href)
+    # devpi names the index holding the file before the link; the URL tells it otherwise
+    named = _STAGE_PREFIX.search(match.group("prefix"))
+    stage = named.group("stage").decode("utf-8", "replace") if named else stages.of(href)
     if stage is None:
         return None
-    rest = match.group("rest").decode("utf-8", "replace")
-    yanked = re.search(r'data-yanked="([^"]*)"', rest)
+    rest = match.group("rest")
+    yanked = _YANKED_VALUE.search(rest) if b"data-yanked" in rest else None
+    key = match.group("key").decode("utf-8", "replace")
     return ServedFile(
-        filename=html.unescape(match.group("key").decode("utf-8", "replace")),
+        filename=html.unescape(key) if "&" in key else key,
         stage=stage,
-        sha256=_sha256(url),
+        sha256=_sha256(href),
         yanked=yanked is not None,
-        yanked_reason=html.unescape(yanked.group(1)) or None if yanked else None,
+        yanked_reason=html.unescape(yanked.group(1).decode("utf-8", "replace")) or None
+        if yanked
+        else None,
     )
 
 
 def read_json(document: Mapping[str, object], page_url: str) -> list[ServedFile]:
+    stages = _Stages(page_url)
     files = []
     entries = document.get("files")
     for entry in entries if isinstance(entries, list) else []:
-        served = _json_file(entry, page_url)
+        served = _json_file(entry, stages)
         if served is not None:
             files.append(served)
     return files
 
 
-def _json_file(entry: object, page_url: str) -> ServedFile | None:
-    if not isinstance(entry, dict):
+def _json_file(entry: object, stages: _Stages) -> ServedFile | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
         return None
-    url = urljoin(page_url, str(entry.get("url", "")))
-    stage = stage_from_url(url)
-    if stage is None or not isinstance(entry.get("filename"), str):
+    stage = stages.of(str(entry.get("url", "")))
+    if stage is None:
         return None
     yanked = entry.get("yanked")
     hashes = entry.get("hashes")
@@ -118,16 +138,15 @@ class Hide:
     remove: bool = False
 
 
-# A file's fate: None keeps it as it is.
-Fate = Callable[[ServedFile], "Hide | None"]
+# What to hide, by file name (a page lists a file name once).
+Hides = Mapping[str, Hide]
 
 
-def rewrite_html(body: bytes, page_url: str, fate: Fate, mode: str) -> bytes:
+def rewrite_html(body: bytes, hides: Hides, mode: str) -> bytes:
     out = []
     for line in body.splitlines(keepends=True):
-        match = _LINK_LINE.match(line)
-        served = _html_file(match, page_url) if match is not None else None
-        hide = fate(served) if served is not None else None
+        match = _LINK_LINE.match(line) if b"<a " in line else None
+        hide = hides.get(_text(match.group("key"))) if match is not None else None
         if hide is None or match is None:
             out.append(line)
             continue
@@ -141,12 +160,17 @@ def rewrite_html(body: bytes, page_url: str, fate: Fate, mode: str) -> bytes:
     return b"".join(out)
 
 
-def rewrite_json(document: dict[str, object], page_url: str, fate: Fate, mode: str) -> bytes:
+def _text(key: bytes) -> str:
+    text = key.decode("utf-8", "replace")
+    return html.unescape(text) if "&" in text else text
+
+
+def rewrite_json(document: dict[str, object], hides: Hides, mode: str) -> bytes:
     entries = document.get("files")
     kept: list[object] = []
     for entry in entries if isinstance(entries, list) else []:
-        served = _json_file(entry, page_url)
-        hide = fate(served) if served is not None else None
+        filename = entry.get("filename") if isinstance(entry, dict) else None
+        hide = hides.get(filename) if isinstance(filename, str) else None
         if hide is None:
             kept.append(entry)
         elif mode != "remove" and not hide.remove and isinstance(entry, dict):

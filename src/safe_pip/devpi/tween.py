@@ -18,6 +18,7 @@ client's address and the index.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -75,6 +76,14 @@ class _Verdicts:
     made_at: float
 
 
+@dataclass(frozen=True)
+class _PageVerdicts:
+    verdicts: dict[str, VersionVerdict]
+    hides: dict[str, pages.Hide]
+    generation: int
+    made_at: float
+
+
 class GuardTween:
     def __init__(self, handler: Callable[[Any], Any], registry: Any) -> None:
         self.handler = handler
@@ -82,6 +91,7 @@ class GuardTween:
         self.settings: Settings = registry[REGISTRY_KEY]
         self._verdicts: dict[tuple[str, str], _Verdicts] = {}
         self._upstream: dict[tuple[str, str], tuple[float, Upstream]] = {}
+        self._pages: dict[tuple[str, str, bytes], _PageVerdicts] = {}
         self._lock = threading.Lock()
 
     def __call__(self, request: Any) -> Any:
@@ -131,30 +141,35 @@ class GuardTween:
         document = pages.parse_json(body) if content_type == JSON_V1 else None
         if content_type == JSON_V1 and document is None:
             return response
-        files = (
-            pages.read_json(document, page_url)
-            if document is not None
-            else pages.read_html(body, page_url)
-        )
-        verdicts = self._verdicts_for(stage, project, files, state)
-        if not verdicts:
+        # A page devpi renders again unchanged (a warm mirror) is decided once per data
+        # generation and VERDICT_TTL_SECONDS (release age moves on with the clock).
+        key = (stage, project, hashlib.sha256(body).digest())
+        with self._lock:
+            cached = self._pages.get(key)
+        if cached is not None and _fresh(cached, state):
+            verdicts, hides = cached.verdicts, cached.hides
+        else:
+            files = (
+                pages.read_json(document, page_url)
+                if document is not None
+                else pages.read_html(body, page_url)
+            )
+            verdicts = self._verdicts_for(stage, project, files, state)
+            hides = _hides(files, verdicts, stage, project)
+            with self._lock:
+                if len(self._pages) >= MAX_CACHED_PROJECTS:
+                    self._pages.clear()
+                self._pages[key] = _PageVerdicts(
+                    verdicts, hides, state.generation, time.monotonic()
+                )
+        if not hides:
             return response
-
-        def fate(served: ServedFile) -> pages.Hide | None:
-            verdict = verdict_of(served.filename, project, verdicts)
-            if verdict is None:
-                return None
-            # Another index serves the file itself (devpi links to it there), and judges it
-            # as its own page shows it: a verdict only this page's view makes is kept by
-            # leaving the file out, not by a yank a pin could still follow.
-            elsewhere = served.stage != stage and verdict.depends_on_view
-            return pages.Hide(GUARDED_INDEX_YANK_PREFIX + verdict.line(), remove=elsewhere)
 
         mode = self.settings.hide
         if document is not None:
-            response.body = pages.rewrite_json(document, page_url, fate, mode)
+            response.body = pages.rewrite_json(document, hides, mode)
         else:
-            response.body = pages.rewrite_html(body, page_url, fate, mode)
+            response.body = pages.rewrite_html(body, hides, mode)
         shown = sorted(verdicts)[:MAX_HEADER_VERSIONS]
         response.headers[HIDDEN_HEADER] = (
             f"{len(verdicts)} version(s) ({', '.join(shown)}); reasons: "
@@ -342,6 +357,32 @@ class GuardTween:
             error=error,
             when=datetime.now(timezone.utc),
         )
+
+
+def _hides(
+    files: Sequence[ServedFile], verdicts: dict[str, VersionVerdict], stage: str, project: str
+) -> dict[str, pages.Hide]:
+    """What the page hides, by file name."""
+    hides = {}
+    for served in files:
+        verdict = verdict_of(served.filename, project, verdicts)
+        if verdict is None:
+            continue
+        # Another index serves the file itself (devpi links to it there), and judges it as
+        # its own page shows it: a verdict only this page's view makes is kept by leaving
+        # the file out, not by a yank a pin could still follow.
+        elsewhere = served.stage != stage and verdict.depends_on_view
+        hides[served.filename] = pages.Hide(
+            GUARDED_INDEX_YANK_PREFIX + verdict.line(), remove=elsewhere
+        )
+    return hides
+
+
+def _fresh(cached: _PageVerdicts, state: State) -> bool:
+    return (
+        cached.generation == state.generation
+        and time.monotonic() - cached.made_at < VERDICT_TTL_SECONDS
+    )
 
 
 def _stage(match: re.Match[str]) -> str:
