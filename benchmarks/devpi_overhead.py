@@ -74,10 +74,7 @@ def filter_page(guard: ServerGuard, body: bytes, url: str, as_json: bool) -> Non
     """What the tween does with a page: read it, decide every version, rewrite it."""
     state = guard.state()
     document = pages.parse_json(body) if as_json else None
-    if document is not None:
-        files = pages.read_json(document, url)
-    else:
-        files = pages.read_html(body, url)
+    files = pages.read_json(document, url) if document is not None else pages.read_html(body, url)
     verdicts = guard.page_verdicts(BIG_PROJECT, files, stages=["root/pypi"], state=state)
     hides = {
         f.filename: pages.Hide(GUARDED_INDEX_YANK_PREFIX + verdict.line())
