@@ -104,8 +104,14 @@ class DevpiServer:
         raise RuntimeError(f"devpi-server did not start:\n{self.log()}")
 
     def serial(self) -> int:
-        status = httpx.get(self.url + "/+status", headers={"Accept": "application/json"})
-        return int(status.json()["result"]["serial"])
+        """The server's change serial; -1 while it cannot say (a replica starting)."""
+        try:
+            status = httpx.get(
+                self.url + "/+status", headers={"Accept": "application/json"}, timeout=30
+            )
+            return int(status.json()["result"]["serial"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return -1
 
     def wait_in_sync_with(self, primary: DevpiServer, timeout: float = 180.0) -> None:
         """Wait until this replica has every change ``primary`` has made so far."""
