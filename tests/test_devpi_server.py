@@ -236,6 +236,7 @@ def test_without_a_database_the_index_refuses_to_serve(world: World) -> None:
         assert "safe-pip: this index cannot check packages: no advisory database" in page.text
         result = _pip_install(world, "cleanlib")
         assert result.returncode != 0
+        assert "503 Server Error: safe-pip cannot check packages" in result.stdout + result.stderr
     finally:
         moved.rename(world.database)
         time.sleep(RECHECK_SECONDS + 0.2)

@@ -120,7 +120,11 @@ class GuardTween:
         except SafePipError as exc:
             self._log(request, _stage(match), "not checked", [], error=str(exc))
             return _text_response(
-                503, f"safe-pip: this index cannot check packages: {exc}\n", REFUSED_HEADER, "503"
+                503,
+                f"safe-pip: this index cannot check packages: {exc}\n",
+                REFUSED_HEADER,
+                "503",
+                reason="safe-pip cannot check packages",
             )
         if state.database is None:  # fail-mode "open": serve what devpi serves
             response = self.handler(request)
