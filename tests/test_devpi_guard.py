@@ -21,7 +21,7 @@ from safe_pip.devpi import guard as guard_module
 from safe_pip.devpi import pages
 from safe_pip.devpi.guard import ServedFile, ServerGuard, Upstream, stage_of
 from safe_pip.errors import CannotCheckError
-from safe_pip.models import Action
+from safe_pip.models import Action, Category
 from support.scenario import MALICIOUS_ID, OSV_LOCAL, VULN_ID
 
 PAGE_URL = "http://devpi.test/acme/dev/+simple/vulnlib/"
@@ -256,3 +256,23 @@ def test_steering_behind_a_guarded_index_does_not_count_its_yank() -> None:
     published = Candidate("demo", "1.0", yanked=True, yanked_reason="broken")
     assert candidate_blockers(hidden, policy, NOW) == []
     assert [d.finding.id for d in candidate_blockers(published, policy, NOW)] == ["YANKED"]
+
+
+def test_a_refusal_is_a_decision_log_line_with_client_and_index(tmp_path: Path) -> None:
+    from safe_pip.devpi.guard import VersionVerdict
+    from safe_pip.devpi.refusal_log import log_refusal
+    from safe_pip.models import Decision, Finding
+    from safe_pip.pipeline.decision_log import read_recent
+
+    finding = Finding("vulnlib", "1.0", Category.VULNERABILITY, VULN_ID, "bad", fixed_in="1.1")
+    verdict = VersionVerdict("vulnlib", "1.0", (Decision(finding, Action.BLOCK, None),))
+    log = tmp_path / "decisions.jsonl"
+    path = "/root/pypi/+f/f26/eeb/vulnlib-1.0-py3-none-any.whl"
+    log_refusal(
+        log, method="GET", path=path, client="10.0.0.7", index="root/pypi", verdict="blocked",
+        verdicts=[verdict], filename="vulnlib-1.0-py3-none-any.whl", error=None, when=NOW,
+    )  # fmt: skip
+    [line] = read_recent(5, log)
+    assert line["command"] == ["devpi", "GET", path]
+    assert (line["client"], line["target"], line["exit_code"]) == ("10.0.0.7", "root/pypi", 1)
+    assert [d["id"] for d in line["decisions"]] == [VULN_ID]  # type: ignore[attr-defined]
