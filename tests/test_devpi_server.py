@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -81,6 +82,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         publish_standard_packages(upstream)
         publish_steering(upstream)
         upstream.add("acmelib", "99.0")  # the attacker's name grab on the public index
+        upstream.add("freshlib", "1.0")
+        upstream.add("freshlib", "2.0", upload_time=datetime.now(timezone.utc))  # too new
         init_serverdir(tmp / "server", env)
         secret = write_secret(tmp / "secret")
         args = ["--role", "primary", "--secretfile", str(secret), "--safe-pip-db", str(database)]
@@ -172,6 +175,15 @@ def test_uv_sync_resolves_to_the_allowed_version(world: World) -> None:
     sync = _uv(world, "sync", "--python", sys.executable, "--default-index", index, cwd=project)
     assert sync.returncode == 0, sync.stderr
     assert _installed(sync.stderr, "steerpkg") == "1.1", sync.stderr
+
+
+def test_a_release_younger_than_min_release_age_is_held_back(world: World) -> None:
+    """devpi keeps no upload times: the plugin reads them from the mirror's upstream page."""
+    chosen = _pip_install(world, "freshlib")
+    assert _installed(chosen.stdout, "freshlib") == "1.0", chosen.stderr
+    page = world.server.get(f"/{PRIVATE}/+simple/freshlib/", JSON_V1).json()
+    yanked = {f["filename"]: f.get("yanked") for f in page["files"]}
+    assert "TOO-NEW (release-age)" in yanked["freshlib-2.0-py3-none-any.whl"]
 
 
 def test_a_malicious_release_is_never_served(world: World) -> None:

@@ -80,6 +80,7 @@ class _Verdicts:
 class _PageVerdicts:
     verdicts: dict[str, VersionVerdict]
     hides: dict[str, pages.Hide]
+    filenames: frozenset[str]
     generation: int
     made_at: float
 
@@ -152,6 +153,10 @@ class GuardTween:
             cached = self._pages.get(key)
         if cached is not None and _fresh(cached, state):
             verdicts, hides = cached.verdicts, cached.hides
+            with self._lock:  # the page's files are served by the same decisions
+                self._verdicts[(stage, project)] = _Verdicts(
+                    verdicts, cached.filenames, state.generation, time.monotonic()
+                )
         else:
             files = (
                 pages.read_json(document, page_url)
@@ -164,7 +169,11 @@ class GuardTween:
                 if len(self._pages) >= MAX_CACHED_PROJECTS:
                     self._pages.clear()
                 self._pages[key] = _PageVerdicts(
-                    verdicts, hides, state.generation, time.monotonic()
+                    verdicts,
+                    hides,
+                    frozenset(f.filename for f in files),
+                    state.generation,
+                    time.monotonic(),
                 )
         if not hides:
             return response
