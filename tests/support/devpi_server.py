@@ -113,7 +113,7 @@ class DevpiServer:
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return -1
 
-    def wait_in_sync_with(self, primary: DevpiServer, timeout: float = 180.0) -> None:
+    def wait_in_sync_with(self, primary: DevpiServer, timeout: float = 300.0) -> None:
         """Wait until this replica has every change ``primary`` has made so far."""
         wanted = primary.serial()
         deadline = time.monotonic() + timeout
