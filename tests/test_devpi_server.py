@@ -82,6 +82,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         publish_standard_packages(upstream)
         publish_steering(upstream)
         upstream.add("acmelib", "99.0")  # the attacker's name grab on the public index
+        upstream.add_file("evilpkg", "0.1", "evilpkg-0.1.win32.exe", b"MZ")  # tells no version
         upstream.add("freshlib", "1.0")
         upstream.add("freshlib", "2.0", upload_time=datetime.now(timezone.utc))  # too new
         init_serverdir(tmp / "server", env)
@@ -190,15 +191,15 @@ def test_a_malicious_release_is_never_served(world: World) -> None:
     assert _pip_install(world, "evilpkg").returncode != 0
     pinned = _pip_install(world, "evilpkg==0.1")
     assert f"Forbidden by safe-pip {MALICIOUS_ID}" in pinned.stderr
-    # straight to the file, on the mirror and through the private index's page
+    # straight to each file (a legacy .exe too), on the mirror and through the private index
     for stage in ("root/pypi", PRIVATE):
         page = world.server.get(f"/{stage}/+simple/evilpkg/", JSON_V1).json()
-        url = httpx.URL(world.server.url + f"/{stage}/+simple/evilpkg/").join(
-            page["files"][0]["url"]
-        )
-        refused = httpx.get(url)
-        assert refused.status_code == 403
-        assert MALICIOUS_ID in refused.text and "refused by this index's policy" in refused.text
+        assert len(page["files"]) == 2
+        for listed in page["files"]:
+            url = httpx.URL(world.server.url + f"/{stage}/+simple/evilpkg/").join(listed["url"])
+            refused = httpx.get(url)
+            assert refused.status_code == 403, listed["filename"]
+            assert MALICIOUS_ID in refused.text and "refused by this index's policy" in refused.text
 
 
 def test_a_release_flagged_after_it_was_cached_is_refused(world: World) -> None:

@@ -196,9 +196,9 @@ class GuardTween:
         filename = unquote(match.group("filename"))
         parsed = name_and_version(filename)
         stage = _stage(match)
-        if parsed is None:  # no version in the name: ask with the project the page names
-            return self.handler(request)
-        project, _ = parsed
+        # A legacy name (``.egg``, ``.exe``) tells no version: judged by the records that
+        # affect every version of the project its name starts with.
+        project = parsed[0] if parsed is not None else _legacy_project(filename)
         verdicts = self._project_verdicts(request, stage, project, state)
         verdict = verdict_of(filename, project, verdicts)
         if verdict is None and not self._listed(stage, project, filename):
@@ -389,6 +389,10 @@ def _hides(
             GUARDED_INDEX_YANK_PREFIX + verdict.line(), remove=elsewhere
         )
     return hides
+
+
+def _legacy_project(filename: str) -> str:
+    return canonicalize_name(filename.split("-", 1)[0].split(".", 1)[0])
 
 
 def _fresh(cached: _PageVerdicts, state: State) -> bool:
