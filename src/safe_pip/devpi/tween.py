@@ -140,12 +140,10 @@ class GuardTween:
         if response.status_code != 200 or not state.policy.steers:
             return response
         stage, project = _stage(match), canonicalize_name(unquote(match.group("project")))
-        content_type = response.content_type or ""
+        is_json = (response.content_type or "") == JSON_V1
         body = response.body
         page_url = request.url
-        document = pages.parse_json(body) if content_type == JSON_V1 else None
-        if content_type == JSON_V1 and document is None:
-            return response
+        document = None
         # A page devpi renders again unchanged (a warm mirror) is decided once per data
         # generation and VERDICT_TTL_SECONDS (release age moves on with the clock).
         key = (stage, project, hashlib.sha256(body).digest())
@@ -158,6 +156,9 @@ class GuardTween:
                     verdicts, cached.filenames, state.generation, time.monotonic()
                 )
         else:
+            document = pages.parse_json(body) if is_json else None
+            if is_json and document is None:
+                return response
             files = (
                 pages.read_json(document, page_url)
                 if document is not None
@@ -179,6 +180,8 @@ class GuardTween:
             return response
 
         mode = self.settings.hide
+        if is_json and document is None:
+            document = pages.parse_json(body)
         if document is not None:
             response.body = pages.rewrite_json(document, hides, mode)
         else:
