@@ -276,3 +276,25 @@ def test_a_refusal_is_a_decision_log_line_with_client_and_index(tmp_path: Path) 
     assert line["command"] == ["devpi", "GET", path]
     assert (line["client"], line["target"], line["exit_code"]) == ("10.0.0.7", "root/pypi", 1)
     assert [d["id"] for d in line["decisions"]] == [VULN_ID]  # type: ignore[attr-defined]
+
+
+def test_only_a_replica_with_devpis_own_token_bypasses_the_guard() -> None:
+    from devpi_server.replica import ReplicaIdentity
+
+    from safe_pip.devpi.tween import REPLICA_UUID_HEADER, _from_a_replica
+
+    class Request:
+        def __init__(self, headers: dict[str, str], identity: object) -> None:
+            self.headers, self._identity = headers, identity
+
+        @property
+        def identity(self) -> object:
+            if isinstance(self._identity, Exception):
+                raise self._identity
+            return self._identity
+
+    header = {REPLICA_UUID_HEADER: "x"}
+    assert _from_a_replica(Request(header, ReplicaIdentity()))
+    assert not _from_a_replica(Request({}, ReplicaIdentity()))
+    assert not _from_a_replica(Request(header, None))  # the header alone proves nothing
+    assert not _from_a_replica(Request(header, PermissionError("Authorization malformed.")))

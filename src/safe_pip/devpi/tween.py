@@ -47,6 +47,7 @@ JSON_V1 = "application/vnd.pypi.simple.v1+json"
 HIDDEN_HEADER = "X-Safe-Pip-Hidden"
 REFUSED_HEADER = "X-Safe-Pip-Refused"
 REGISTRY_KEY = "safe_pip_guard"
+REPLICA_UUID_HEADER = "X-DEVPI-REPLICA-UUID"  # devpi_server.replica.H_REPLICA_UUID
 VERDICT_TTL_SECONDS = 30.0  # a file request reuses its page's verdicts this long
 UPSTREAM_TTL_SECONDS = 300.0  # upload times and project status read from a mirror's upstream
 UPSTREAM_TIMEOUT_SECONDS = 5.0
@@ -96,7 +97,7 @@ class GuardTween:
         self._lock = threading.Lock()
 
     def __call__(self, request: Any) -> Any:
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") or _from_a_replica(request):
             return self.handler(request)
         path = request.path_info
         if "/+simple/" in path:
@@ -392,6 +393,19 @@ def _hides(
             GUARDED_INDEX_YANK_PREFIX + verdict.line(), remove=elsewhere
         )
     return hides
+
+
+def _from_a_replica(request: Any) -> bool:
+    """A replica of this server fetching what it replicates (devpi's own replica token, not
+    just its header): it is not a client; each replica guards its own clients."""
+    if REPLICA_UUID_HEADER not in request.headers:
+        return False
+    from devpi_server.replica import ReplicaIdentity
+
+    try:
+        return isinstance(request.identity, ReplicaIdentity)
+    except Exception:  # a bad or expired token: devpi refuses it; here it is a client
+        return False
 
 
 def _legacy_project(filename: str) -> str:
