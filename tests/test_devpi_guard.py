@@ -298,3 +298,35 @@ def test_only_a_replica_with_devpis_own_token_bypasses_the_guard() -> None:
     assert not _from_a_replica(Request({}, ReplicaIdentity()))
     assert not _from_a_replica(Request(header, None))  # the header alone proves nothing
     assert not _from_a_replica(Request(header, PermissionError("Authorization malformed.")))
+
+
+def test_the_plugin_is_a_front_end_nothing_else_imports() -> None:
+    """devpi/ calls the pipeline and is never imported by it (or by anything else); it
+    imports no installer and no command."""
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "src" / "safe_pip"
+
+    def imports(path: Path) -> set[str]:
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+        return found
+
+    outside = [
+        f"{path.relative_to(package)}"
+        for path in package.rglob("*.py")
+        if "devpi" not in path.relative_to(package).parts
+        and any(name.startswith("safe_pip.devpi") for name in imports(path))
+    ]
+    assert outside == []
+    upward = [
+        f"{path.name} imports {name}"
+        for path in (package / "devpi").glob("*.py")
+        for name in imports(path)
+        if name.startswith(("safe_pip.commands", "safe_pip.installers"))
+    ]
+    assert upward == []
