@@ -361,3 +361,17 @@ def test_a_projects_page_is_read_once_however_many_of_its_files_a_lock_lists() -
 
     assert found == []  # the two indexes agree: one mirrors the other
     assert CountedEntry.reads <= 5 * len(page) + 20 * len(plan)
+
+
+# ---------------------------------------------------------------- behind a guarded index
+
+
+def test_a_guarded_index_hiding_a_version_is_not_reported_as_a_yank() -> None:
+    """safe-pip's devpi plugin keeps a blocked version as yanked ("safe-pip: ..."): the
+    client reports its own findings about it, not the index's yank once more."""
+    reason = "safe-pip: demo 1.0: PYSEC-1 (vulnerability)"
+    index = {"demo": [IndexEntry("demo-1.0-py3-none-any.whl", yanked=True, yanked_reason=reason)]}
+    assert problems([item(yanked=True)], index_files=index) == []
+    assert problems([item(yanked=True, yanked_reason=reason)]) == []
+    publisher = {"demo": [IndexEntry("demo-1.0-py3-none-any.whl", yanked=True, yanked_reason="x")]}
+    assert [f.id for f in problems([item(yanked=True)], index_files=publisher)] == ["YANKED"]

@@ -6,7 +6,16 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "safe_pip"
 MAX_TOP_LEVEL_MODULES = 12  # __init__ and __main__ included
-PACKAGES = {"advisories", "commands", "hook", "index", "installers", "pipeline", "producers"}
+PACKAGES = {
+    "advisories",
+    "commands",
+    "devpi",
+    "hook",
+    "index",
+    "installers",
+    "pipeline",
+    "producers",
+}
 
 
 def test_at_most_a_dozen_top_level_modules() -> None:

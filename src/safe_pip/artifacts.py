@@ -26,3 +26,24 @@ def filename_from_url(url: str) -> str | None:
 def without_fragment(url: str) -> str:
     """``url`` without its ``#...`` part (where indexes put ``sha256=...``)."""
     return urlunsplit(urlsplit(url)._replace(fragment=""))
+
+
+def name_and_version(filename: str) -> tuple[str, str] | None:
+    """(PEP 503-normalized name, version) a wheel or sdist file name tells; None for any
+    other name (a legacy ``.egg``, ``.exe``) or one that does not parse."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        canonicalize_name,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return canonicalize_name(name), str(version)

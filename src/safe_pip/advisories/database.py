@@ -168,10 +168,14 @@ class DatabaseStatus:
     def malware_age(self) -> timedelta:
         """How old the newest malicious-package data is (any source that carries some,
         else any source): what ``max-malware-age`` limits."""
+        return self.malware_age_at(datetime.now(timezone.utc))
+
+    def malware_age_at(self, now: datetime) -> timedelta:
+        """``malware_age`` at ``now`` (timezone-aware): a long-running server's clock."""
         carrying = [s for s in self.sources if s.malicious_count] or list(self.sources)
         if not carrying:
-            return self.age
-        return datetime.now(timezone.utc) - max(s.fetched_at for s in carrying)
+            return now - self.updated_at
+        return now - max(s.fetched_at for s in carrying)
 
 
 SOURCE_ENV_VAR = "SAFE_PIP_DB_SOURCE"

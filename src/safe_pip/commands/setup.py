@@ -28,6 +28,7 @@ from safe_pip.commands.hook import (
     target_from_args,
     user_site_gaps,
 )
+from safe_pip.commands.setup_index import INDEX_UNDO_HINT, add_index_option, run_index_setup
 from safe_pip.console import warn
 from safe_pip.errors import SafePipError, UsageError
 from safe_pip.hook import ci_shims
@@ -79,6 +80,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="remove the hook, the shell functions (every shell) and, with --ci DIR, the shims",
     )
+    add_index_option(setup)
     setup.set_defaults(func=run_setup)
 
 
@@ -86,6 +88,8 @@ def run_setup(args: argparse.Namespace) -> int:
     if args.undo:
         if args.source or args.no_db_update:
             raise UsageError("setup --undo takes no --source or --no-db-update")
+        if args.index:
+            raise UsageError(INDEX_UNDO_HINT)
         return _undo(args)
     target = target_from_args(args)
     shim_lines = [] if args.ci is None else _write_ci_shims(_directory(args.ci), target.python)
@@ -103,6 +107,8 @@ def run_setup(args: argparse.Namespace) -> int:
         code = exit_codes.OK
     else:
         code = _update_database(args.source)
+    if args.index:
+        run_index_setup(args.index, target.python)
     print(f"undo: {undo_command(args, target.python)}")
     return code
 

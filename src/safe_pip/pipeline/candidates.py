@@ -19,6 +19,7 @@ from safe_pip.pipeline.checks import (
     YANKED_ID,
     AdvisoryMatchLike,
     advisory_findings,
+    guarded_index_yank,
     yanked_summary,
 )
 from safe_pip.pipeline.policy import Policy, decide
@@ -122,7 +123,7 @@ def _other_findings(candidate: Candidate, rule: ReleaseAgeRule) -> list[Finding]
     )
     if age is not None:
         findings.append(age)
-    if candidate.yanked:
+    if candidate.yanked and not guarded_index_yank(candidate.yanked_reason):
         summary = yanked_summary(candidate.yanked_reason)
         findings.append(
             Finding(

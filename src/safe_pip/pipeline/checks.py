@@ -260,12 +260,28 @@ def project_status_id(status: str) -> str:
 
 
 def _yanked_findings(item: PlanItem, published: Sequence[IndexFileLike]) -> list[Finding]:
-    yanked_files = [f for f in published if f.yanked]
-    if not item.yanked and not yanked_files:
+    yanked_files = [f for f in published if f.yanked and not guarded_index_yank(f.yanked_reason)]
+    # pip's report says "yanked" without the reason: the page's reason tells whose yank it is
+    hidden_by_index = any(f.yanked and guarded_index_yank(f.yanked_reason) for f in published)
+    item_yanked = item.yanked and not (
+        guarded_index_yank(item.yanked_reason) or (not item.yanked_reason and hidden_by_index)
+    )
+    if not item_yanked and not yanked_files:
         return []
     reasons = [item.yanked_reason] + [f.yanked_reason for f in yanked_files]
     reason = next((r.strip() for r in reasons if r and r.strip()), None)
     return [item_finding(item, Category.YANKED, YANKED_ID, yanked_summary(reason))]
+
+
+# A guarded index (safe-pip's devpi plugin) keeps a version its policy blocks on its pages as
+# yanked, the reason starting with this: safe-pip behind it reports its own findings about
+# that version, not the index's yank of it once more.
+GUARDED_INDEX_YANK_PREFIX = "safe-pip: "
+
+
+def guarded_index_yank(reason: str | None) -> bool:
+    """Is this yank a guarded index hiding a version (not its publisher yanking it)?"""
+    return bool(reason) and str(reason).startswith(GUARDED_INDEX_YANK_PREFIX)
 
 
 def yanked_summary(reason: str | None) -> str:

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
-    from safe_pip.models import Verdict
+    from collections.abc import Sequence
+
+    from safe_pip.models import Decision, Verdict
 
 SCHEMA = 1
 MAX_BYTES = 1_000_000
@@ -87,7 +89,6 @@ def finish(exit_code: int, error: str | None = None) -> None:
 def entry(run: _Run, argv: list[str], exit_code: int, error: str | None) -> dict[str, object]:
     from datetime import datetime, timezone
 
-    from safe_pip.models import finding_to_json
     from safe_pip.redaction import redact_document
 
     plan = [item for verdict in run.verdicts for item in verdict.plan]
@@ -114,6 +115,16 @@ def entry(run: _Run, argv: list[str], exit_code: int, error: str | None) -> dict
             }
             for item in plan
         ],
+        **decisions_json(decisions),
+    }
+    return cast("dict[str, object]", redact_document(document))
+
+
+def decisions_json(decisions: Sequence[Decision]) -> dict[str, object]:
+    """A line's ``findings`` and ``decisions`` (also the devpi plugin's refusal lines)."""
+    from safe_pip.models import finding_to_json
+
+    return {
         "findings": [finding_to_json(d.finding) for d in decisions],
         "decisions": [
             {
@@ -126,7 +137,6 @@ def entry(run: _Run, argv: list[str], exit_code: int, error: str | None) -> dict
             for d in decisions
         ],
     }
-    return cast("dict[str, object]", redact_document(document))
 
 
 def _program(path: str) -> str:

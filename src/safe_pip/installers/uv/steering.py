@@ -17,13 +17,10 @@ from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
 
+from safe_pip.artifacts import name_and_version
 from safe_pip.models import Action
 
 if TYPE_CHECKING:
@@ -141,9 +138,5 @@ def _versions(files: Iterable[IndexFile]) -> dict[str, list[IndexFile]]:
 
 
 def _file_version(filename: str) -> str | None:
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
+    parsed = name_and_version(filename)
+    return parsed[1] if parsed is not None else None
