@@ -147,9 +147,13 @@ def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> d
     link = req.link
     source = _source(req, link)
     from_index = source == "index"
+    name = req.name or name_from_filename(link.filename)
     return {
-        "name": normalize_name(req.name or ""),
-        "version": version or version_from_filename(req.name or "", link.filename) or None,
+        # unnamed (``pip install ./dir``, an archive URL): what its file name tells, else
+        # the last part of its path, to name it in a report; the full check reads its metadata
+        "name": normalize_name(name or _last_part(link)),
+        "name_known": bool(name),
+        "version": version or (version_from_filename(name, link.filename) if name else None),
         "source": source,
         "url": link.url_without_fragment,
         "filename": _filename(link, source),
@@ -181,6 +185,25 @@ def page_facts(link: Any, index_urls: list[str]) -> dict[str, Any] | None:
 def _upload_time(link: Any) -> str | None:
     upload_time = getattr(link, "upload_time", None)  # newer pips keep PEP 700's upload-time
     return upload_time.isoformat() if upload_time is not None else UPLOAD_TIMES.get(link.url)
+
+
+def name_from_filename(filename: str) -> str | None:
+    """The project name a wheel or sdist file name carries (``pkg-1.0.tar.gz`` -> ``pkg``),
+    None when it does not look like one (``v1.0.tar.gz``, a directory)."""
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return parts[0] if len(parts) >= 5 else None
+    lowered = filename.lower()
+    stem = next((filename[: -len(s)] for s in _ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
+    if stem is None:
+        return None
+    name, _, version = stem.rpartition("-")
+    return name if name and re.match(r"v?[0-9][^-]*$", version) else None
+
+
+def _last_part(link: Any) -> str:
+    path = str(link.url_without_fragment).rstrip("/")
+    return path.rsplit("/", 1)[-1] or "unnamed"
 
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".tbz", ".txz")

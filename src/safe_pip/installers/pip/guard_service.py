@@ -29,7 +29,7 @@ import io
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -70,6 +70,7 @@ from safe_pip.pipeline.report_options import ReportOptions
 from safe_pip.pipeline.seen_hashes import SeenHashes
 
 NEEDS_BUILD_ID = "NEEDS-BUILD"
+BUILD_DEPENDENCIES_STEP = "build dependencies"
 # How pip names a requirement it found no version for ("... for vulnlib<1.1").
 _UNSATISFIED = re.compile(
     r"(?:satisfies the requirement|No matching distribution found for) ([^\s(]+)"
@@ -128,7 +129,8 @@ class GuardService:
         self._advisories: AdvisoryDatabase | None = None
         self._seen: SeenHashes | None = None
         self._avoided: dict[str, list[Avoided]] = {}
-        self._pinned_blocked: str | None = None  # an exact pin policy blocks: steering is off
+        # projects whose exact pin policy blocks: steering leaves them alone (the gate blocks)
+        self._pinned_blocked: set[str] = set()
         self._index_settings: IndexSettings | None = None  # how pip reached its indexes
         self._pages: dict[str, list[IndexFile]] = {}  # the page entries pip read (install)
 
@@ -217,9 +219,9 @@ class GuardService:
 
     def _candidates(self, request: Mapping[str, Any]) -> dict[str, Any]:
         # An audit reports what pip would choose unguarded; steering is an install's business.
-        if not self.policy.steers or self._audit or self._pinned_blocked:
-            return {"exit_code": 0, "remove": []}
         name = canonicalize_name(str(request["name"]))
+        if not self.policy.steers or self._audit or name in self._pinned_blocked:
+            return {"exit_code": 0, "remove": []}
         pinned = request.get("pinned")
         remove: list[int] = []
         advisories = self._advisories or _NoAdvisories()
@@ -240,11 +242,12 @@ class GuardService:
                 )
             )
             if blockers and pinned is not None and _same_version(version, str(pinned)):
-                # The user asked for exactly this version, which policy blocks: the run will
-                # block whatever pip picks besides, so steering stops here and pip resolves
-                # as it would unguarded; the gate and the full check report every finding
-                # (its dependencies' too) instead of pip's "Could not find a version".
-                self._pinned_blocked = f"{name}=={version}"
+                # The user asked for exactly this version, which policy blocks: steering
+                # steps aside for this project only, so the gate reports its findings (before
+                # anything of it is downloaded) instead of pip's "Could not find a version";
+                # every other project is still steered.
+                self._pinned_blocked.add(name)
+                self._avoided.pop(name, None)
                 return {"exit_code": 0, "remove": []}
             if blockers:
                 remove.append(position)
@@ -259,15 +262,11 @@ class GuardService:
         return {"exit_code": 0, "remove": remove}
 
     def _gate(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Vulnerabilities are left to the full check of the resolved set (with steering on,
-        the candidates pip sees were already filtered); everything else that blocks stops
-        pip before it downloads or builds this distribution."""
+        """Everything that blocks and is known before download (vulnerabilities included:
+        with steering on, pip only gets here with a version steering allowed or an exact pin)
+        stops pip before it downloads, prepares or builds this distribution."""
         candidate = candidate_from_json(request["item"])
-        decisions = [
-            d
-            for d in self._decisions(candidate)
-            if d.finding.category is not Category.VULNERABILITY
-        ]
+        decisions = self._decisions(candidate)
         if is_allowed(decisions):
             return {"exit_code": 0}
         verdict = Verdict(plan=[candidate.item], decisions=_blocking(decisions))
@@ -318,7 +317,7 @@ class GuardService:
             return self._stop(result, request, steering, logged=True)
         if build and not result.verdict.decisions and not result.notes:
             return answer  # clean build dependencies: nothing to say
-        answer.update(self._report(result, request, steering))
+        answer.update(self._report(result, request, steering, intermediate=build))
         return answer
 
     def _inspect(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -416,9 +415,7 @@ class GuardService:
         """The hook's pip run: its interpreter and the user's command, for the decision log
         (``safe-pip install`` logs its own)."""
         if not self._print_reports:
-            from safe_pip.commands.check import note_plan_origin
-
-            note_plan_origin(request.get("origin"))
+            decision_log.note_origin(request.get("origin"))
         return {"exit_code": 0}
 
     def _refuse(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -510,20 +507,29 @@ class GuardService:
         return {"exit_code": exit_codes.CANNOT_CHECK, "stderr": f"safe-pip: error: {message}\n"}
 
     def _report(
-        self, result: GuardResult, request: Mapping[str, Any], steering: Sequence[str]
+        self,
+        result: GuardResult,
+        request: Mapping[str, Any],
+        steering: Sequence[str],
+        *,
+        intermediate: bool = False,
     ) -> dict[str, str]:
-        """Print the report here, or return it for the guard to print."""
-        if self._print_reports and self._report_options.machine_stdout:
+        """Print the report here, or return it for the guard to print. ``intermediate``:
+        build dependencies checked mid-run, whose last line must not read like the verdict."""
+        options = self._report_options
+        if intermediate:
+            options = replace(options, intermediate=BUILD_DEPENDENCIES_STEP)
+        if self._print_reports and options.machine_stdout:
             for line in steering:
                 say(line)
             return {}  # the front end prints one JSON document when pip ends
         if self._print_reports:
             on_stderr = bool(request.get("report_on_stderr"))
-            _print(result, steering, self._report_options, on_stderr=on_stderr)
+            _print(result, steering, options, on_stderr=on_stderr)
             return {}
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            _print(result, steering, self._report_options, on_stderr=False)
+            _print(result, steering, options, on_stderr=False)
         return {"stdout": out.getvalue(), "stderr": err.getvalue()}
 
 
@@ -693,6 +699,9 @@ class _NoAdvisories:
 
     def matches_for_versions(self, name: str, versions: Iterable[str]) -> dict[str, list[Any]]:
         return {version: [] for version in versions}
+
+    def malicious_for_project(self, name: str) -> list[Any]:
+        return []
 
 
 class _NoSeenHashes:

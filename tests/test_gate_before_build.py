@@ -1,0 +1,138 @@
+"""Nothing of a package runs before its verdict (issue 15): the gate decides every finding
+that name, version, file and index page can tell before pip downloads, reads metadata from
+or builds a distribution; a source whose version needs its code is decided by name first;
+the user's own project is built and checked before anything is installed.
+
+Real pip (bundled and newest), the real safe-pip and the hook, a real index on 127.0.0.1.
+Every sdist here writes ``marker`` when its build backend is imported.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.guarded import Guarded
+from support.hook_helpers import PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
+from support.outcomes import output
+from support.sdists import sdist_bytes, sdist_filename
+from support.venvs import BUNDLED, NEWEST
+
+pytestmark = pytest.mark.integration
+
+VULN_SDIST_ID = "PYSEC-2099-15"
+MAL_BY_NAME_ID = "MAL-2099-15"
+PIP_KINDS = (BUNDLED, NEWEST)
+
+
+@pytest.fixture
+def marker(tmp_path: Path) -> Path:
+    return tmp_path / "package-code-ran.txt"
+
+
+@pytest.fixture
+def sdists(guarded: Guarded, marker: Path) -> Guarded:
+    """vulnsdist 1.0 (PYSEC-2099-15) and 1.1 (fixed), evilurl 1.0 (MAL-2099-15, which lists
+    its versions), goodurl 1.0: all sdists only, each writing ``marker`` when built."""
+    for name, version in (("vulnsdist", "1.0"), ("vulnsdist", "1.1"), ("goodurl", "1.0")):
+        guarded.index.add_file(
+            name,
+            version,
+            sdist_filename(name, version),
+            sdist_bytes(name, version, marker=marker),
+        )
+    # an archive URL whose file name does not tell the version, as a forge's tag archive
+    guarded.index.add_file(
+        "evilurl", "1.0", "v1.0.tar.gz", sdist_bytes("evilurl", "1.0", marker=marker)
+    )
+    guarded.index.add_file(
+        "goodtag", "3.0", "v3.0.tar.gz", sdist_bytes("goodtag", "3.0", marker=marker)
+    )
+    return guarded
+
+
+def _no_marker(marker: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert not marker.exists(), f"{marker.read_text()}\n{output(result)}"
+
+
+# ---------------------------------------------------------------- item 1: vulnerable sdists
+
+
+@pytest.mark.parametrize("kind", PIP_KINDS)
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        ((), {}),
+        (("--no-build-isolation",), {}),
+        (("--dry-run",), {}),
+        ((), {"SAFE_PIP_RESOLVE": "block"}),
+    ],
+    ids=["plain", "no-build-isolation", "dry-run", "resolve-block"],
+)
+def test_a_vulnerable_sdist_is_never_built(
+    kind: str, args: tuple[str, ...], env: dict[str, str], sdists: Guarded, marker: Path
+) -> None:
+    python = sdists.venv(kind)
+    result = sdists.install(python, *args, "vulnsdist==1.0", env=sdists.env_with(**env))
+    assert result.returncode == 1, output(result)
+    assert VULN_SDIST_ID in result.stdout, output(result)
+    _no_marker(marker, result)
+    assert sdists.installed(python) == {}
+
+
+@pytest.mark.parametrize("kind", PIP_KINDS)
+@pytest.mark.parametrize("via", [PIP_SCRIPT, PIP_MODULE])
+def test_the_hook_never_builds_a_vulnerable_sdist(
+    kind: str, via: str, sdists: Guarded, marker: Path
+) -> None:
+    python = sdists.venv(kind)
+    hook_venv(python)
+    result = pip_install(python, via, sdists.env, "--index-url", sdists.index.url, "vulnsdist==1.0")
+    assert result.returncode == 1, output(result)
+    assert VULN_SDIST_ID in output(result)
+    _no_marker(marker, result)
+    assert sdists.installed(python) == {}
+
+
+# ---------------------------------------------------------------- item 2: decided by name first
+
+
+@pytest.mark.parametrize("kind", PIP_KINDS)
+def test_a_malicious_name_is_blocked_before_its_archive_is_built(
+    kind: str, sdists: Guarded, marker: Path
+) -> None:
+    """``evilurl @ .../v1.0.tar.gz``: the version is unknown until built, and the MAL record
+    lists versions only; the name is enough."""
+    archive = sdists.index.hosted_files("evilurl")[0]
+    python = sdists.venv(kind)
+    result = sdists.install(python, f"evilurl @ {archive.url}")
+    assert result.returncode == 1, output(result)
+    assert MAL_BY_NAME_ID in result.stdout, output(result)
+    _no_marker(marker, result)
+    assert sdists.installed(python) == {}
+
+
+@pytest.mark.parametrize("name", ["goodurl", "goodtag"])
+def test_unverifiable_block_blocks_an_archive_before_its_build(
+    name: str, sdists: Guarded, marker: Path
+) -> None:
+    """Whether or not the file name tells the version (``goodtag @ .../v3.0.tar.gz``)."""
+    archive = sdists.index.hosted_files(name)[0]
+    python = sdists.venv(NEWEST)
+    env = sdists.env_with(SAFE_PIP_UNVERIFIABLE="block")
+    result = sdists.install(python, f"{name} @ {archive.url}", env=env)
+    assert result.returncode == 1, output(result)
+    assert "UNVERIFIED-SOURCE" in result.stdout, output(result)
+    _no_marker(marker, result)
+    assert sdists.installed(python) == {}
+
+
+def test_a_named_archive_is_built_and_checked_by_default(sdists: Guarded, marker: Path) -> None:
+    archive = sdists.index.hosted_files("goodurl")[0]
+    python = sdists.venv(NEWEST)
+    result = sdists.install(python, f"goodurl @ {archive.url}")
+    assert result.returncode == 0, output(result)
+    assert marker.exists()  # the user named it: it is built, then checked
+    assert sdists.installed(python) == {"goodurl": "1.0"}
