@@ -10,6 +10,7 @@ Every sdist here writes ``marker`` when its build backend is imported.
 from __future__ import annotations
 
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from support.guarded import Guarded
 from support.hook_helpers import PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
 from support.outcomes import output
+from support.scenario import VULN_ID
 from support.sdists import sdist_bytes, sdist_filename
 from support.venvs import BUNDLED, NEWEST
 
@@ -136,3 +138,64 @@ def test_a_named_archive_is_built_and_checked_by_default(sdists: Guarded, marker
     assert result.returncode == 0, output(result)
     assert marker.exists()  # the user named it: it is built, then checked
     assert sdists.installed(python) == {"goodurl": "1.0"}
+
+
+# ---------------------------------------------------------------- item 6: the user's own project
+
+
+def _own_project(directory: Path, requires: tuple[str, ...] = ()) -> Path:
+    """An unpacked project (``ownproj 1.0``) in ``directory``; its sdist next to it."""
+    archive = directory / sdist_filename("ownproj", "1.0")
+    archive.write_bytes(sdist_bytes("ownproj", "1.0", requires=requires))
+    with tarfile.open(archive) as unpacked:
+        unpacked.extractall(directory, filter="data")
+    return directory / "ownproj-1.0"
+
+
+@pytest.mark.parametrize("kind", PIP_KINDS)
+@pytest.mark.parametrize("form", ["dot", "dir", "archive", "url"])
+def test_the_users_own_project_is_built_and_checked(
+    kind: str, form: str, guarded: Guarded, tmp_path: Path
+) -> None:
+    """``pip install .``, ``./dir``, ``./pkg-1.0.tar.gz`` and an unnamed archive URL: built,
+    then its name, version and dependencies are checked; a vulnerable dependency blocks."""
+    project = _own_project(tmp_path, requires=("cleanlib",))
+    hosted = guarded.index.add_file(
+        "ownproj", "1.0", "ownproj-1.0.tar.gz", (tmp_path / "ownproj-1.0.tar.gz").read_bytes()
+    )
+    argument = {
+        "dot": ".",
+        "dir": str(project),
+        "archive": str(tmp_path / "ownproj-1.0.tar.gz"),
+        "url": hosted.url,
+    }[form]
+    python = guarded.venv(kind)
+    result = guarded.install(python, argument, cwd=project)
+    assert result.returncode == 0, output(result)
+    assert "2 packages checked" in result.stdout, output(result)
+    assert guarded.installed(python) == {"ownproj": "1.0", "cleanlib": "1.0"}
+
+
+def test_a_vulnerable_dependency_of_the_users_project_blocks(
+    guarded: Guarded, tmp_path: Path
+) -> None:
+    project = _own_project(tmp_path, requires=("vulnlib==1.0",))
+    python = guarded.venv(NEWEST)
+    result = guarded.install(python, ".", cwd=project)
+    assert result.returncode == 1, output(result)
+    assert VULN_ID in result.stdout, output(result)
+    assert guarded.installed(python) == {}
+
+
+@pytest.mark.parametrize("via", [PIP_SCRIPT, PIP_MODULE])
+def test_the_hook_installs_the_users_own_project(
+    via: str, guarded: Guarded, tmp_path: Path
+) -> None:
+    project = _own_project(tmp_path, requires=("cleanlib",))
+    python = guarded.venv(BUNDLED)
+    hook_venv(python)
+    args = ("--index-url", guarded.index.url, str(project))
+    result = pip_install(python, via, guarded.env, *args)
+    assert result.returncode == 0, output(result)
+    assert "delete" not in output(result), output(result)
+    assert guarded.installed(python) == {"ownproj": "1.0", "cleanlib": "1.0"}

@@ -312,3 +312,17 @@ def test_a_mid_run_build_dependency_line_does_not_read_like_the_verdict() -> Non
     assert (
         verdict_line(verdict, ReportOptions()) == "safe-pip: 1 package checked, no problems found."
     )
+
+
+def test_a_checker_that_answers_with_an_error_is_no_reason_to_delete_the_hook(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from safe_pip.hook.runtime import checker, pip_patch
+
+    state = pip_patch._RunState(options=None)
+    with pytest.raises(pip_patch.HookStop):
+        pip_patch._checker_unavailable(state, checker.CheckerError("could not read it"))
+    assert "delete" not in capsys.readouterr().err
+    with pytest.raises(pip_patch.HookStop):
+        pip_patch._checker_unavailable(state, checker.CheckerUnavailable("safe-pip is gone"))
+    assert "delete" in capsys.readouterr().err

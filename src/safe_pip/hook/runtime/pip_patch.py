@@ -311,7 +311,10 @@ def _checker_unavailable(state: _RunState, exc: Exception) -> None:
         _say(f"warning: {exc}; SAFE_PIP_HOOK_FAIL_OPEN is set, installing unchecked.")
         state.unchecked_allowed = True
         return
-    advice = checker.how_to_get_pip_back() if bootstrap.is_hook() else ""
+    # only a checker that is gone is a reason to take the hook out; one that answered
+    # with an error is safe-pip's to fix
+    gone = not isinstance(exc, checker.CheckerError)
+    advice = checker.how_to_get_pip_back() if bootstrap.is_hook() and gone else ""
     _say(f"{exc}; refusing to install. {advice}".rstrip())
     raise HookStop(CANNOT_CHECK)
 
