@@ -17,10 +17,10 @@ import pytest
 
 from support.guarded import Guarded
 from support.hook_helpers import PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
-from support.outcomes import output
+from support.outcomes import assert_one_line_error, output
 from support.scenario import VULN_ID
 from support.sdists import sdist_bytes, sdist_filename
-from support.venvs import BUNDLED, NEWEST
+from support.venvs import BUNDLED, NEWEST, venv_site_packages
 
 pytestmark = pytest.mark.integration
 
@@ -199,3 +199,66 @@ def test_the_hook_installs_the_users_own_project(
     assert result.returncode == 0, output(result)
     assert "delete" not in output(result), output(result)
     assert guarded.installed(python) == {"ownproj": "1.0", "cleanlib": "1.0"}
+
+
+# ---------------------------------------------------------------- item 4: the backstop
+
+
+def _refactor_pip(python: Path, *, bypass_check: bool) -> None:
+    """Change the venv's own copy of pip as a refactor of pip might: its install command
+    calls ``install_given_reqs`` under another name; with ``bypass_check`` it also resolves
+    and installs through functions it took before the guard could wrap them (so neither the
+    full check nor the install wrappers run)."""
+    site_packages = venv_site_packages(python.parent.parent)
+    install = site_packages / "pip" / "_internal" / "commands" / "install.py"
+    text = install.read_text()
+    assert "installed = install_given_reqs(" in text
+    text = text.replace("installed = install_given_reqs(", "installed = _install_reqs(")
+    text += "\nfrom pip._internal.req import install_given_reqs as _install_reqs\n"
+    if bypass_check:
+        assert "requirement_set = resolver.resolve(" in text
+        text = text.replace(
+            "requirement_set = resolver.resolve(", "requirement_set = _RESOLVE(resolver, "
+        )
+        text += (
+            "from pip._internal.resolution.resolvelib.resolver import Resolver as _Resolver\n"
+            "_RESOLVE = _Resolver.resolve\n"
+        )
+        requirements = site_packages / "pip" / "_internal" / "req" / "__init__.py"
+        source = requirements.read_text()
+        assert "requirement.install(" in source
+        source = source.replace("requirement.install(", "_INSTALL(requirement, ")
+        requirements.write_text(source + "\n_INSTALL = InstallRequirement.install\n")
+    install.write_text(text)
+
+
+@pytest.mark.parametrize("kind", PIP_KINDS)
+def test_a_refactored_pip_that_installs_unchecked_exits_3(kind: str, guarded: Guarded) -> None:
+    python = guarded.venv(kind)
+    _refactor_pip(python, bypass_check=True)
+    result = guarded.install(python, "cleanlib")
+    line = assert_one_line_error(result, 3)
+    assert "cleanlib 1.0 without a completed check" in line, output(result)
+
+
+def test_the_hook_backstop_exits_3_too(guarded: Guarded) -> None:
+    python = guarded.venv(NEWEST)
+    _refactor_pip(python, bypass_check=True)
+    hook_venv(python)
+    result = pip_install(
+        python, PIP_SCRIPT, guarded.env, "--index-url", guarded.index.url, "cleanlib"
+    )
+    assert result.returncode == 3, output(result)
+    assert "cleanlib 1.0 without a completed check" in result.stderr, output(result)
+    assert "Traceback" not in output(result)
+
+
+def test_a_renamed_install_function_still_installs_only_checked_files(guarded: Guarded) -> None:
+    """Only ``install_given_reqs`` is renamed: the check runs, ``InstallRequirement.install``
+    still refuses anything unchecked, and a checked plan installs."""
+    python = guarded.venv(NEWEST)
+    _refactor_pip(python, bypass_check=False)
+    result = guarded.install(python, "cleanlib")
+    assert result.returncode == 0, output(result)
+    assert "1 package checked" in result.stdout, output(result)
+    assert guarded.installed(python) == {"cleanlib": "1.0"}

@@ -326,3 +326,36 @@ def test_a_checker_that_answers_with_an_error_is_no_reason_to_delete_the_hook(
     with pytest.raises(pip_patch.HookStop):
         pip_patch._checker_unavailable(state, checker.CheckerUnavailable("safe-pip is gone"))
     assert "delete" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("directory", "expected"),
+    [
+        ("Foo_Bar-1.0.dist-info", ("foo-bar", "1.0")),
+        ("zope.interface-6.1.dist-info", ("zope-interface", "6.1")),
+        ("legacy-2.0-py3.11.egg-info", ("legacy", "2.0")),
+        ("bare.egg-info", ("bare", None)),
+    ],
+)
+def test_the_backstop_reads_name_and_version_off_metadata_directories(
+    directory: str, expected: tuple[str, str | None]
+) -> None:
+    from safe_pip.hook.runtime.installed import name_and_version
+
+    assert name_and_version(directory) == expected
+
+
+def test_the_backstop_names_what_was_installed_or_rewritten(tmp_path: Path) -> None:
+    import os
+
+    from safe_pip.hook.runtime.installed import installed_since, snapshot
+
+    kept = tmp_path / "kept-1.0.dist-info"
+    rewritten = tmp_path / "rewritten-1.0.dist-info"
+    for directory in (kept, rewritten):
+        directory.mkdir()
+        (directory / "RECORD").write_text("")
+    before = snapshot([str(tmp_path)])
+    os.utime(rewritten / "RECORD", ns=(1, 1))
+    (tmp_path / "new-2.0.dist-info").mkdir()
+    assert installed_since(before, [str(tmp_path)]) == [("new", "2.0"), ("rewritten", "1.0")]

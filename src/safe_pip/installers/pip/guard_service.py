@@ -12,6 +12,8 @@ The guard (``hook/runtime/pip_patch.py``) asks, one JSON object per question:
                 writes anything): what they carry (``pipeline.contents``);
 ``needs-build`` (audits) resolving would run an sdist's build: a ``NEEDS-BUILD`` finding;
 ``refuse``      the guard refuses pip's command line (a usage error);
+``unchecked``   pip installed something the full check did not allow (the guard's backstop at
+                the end of the run): could not check, exit 3;
 ``origin``      (the hook) the interpreter and the user's pip command, for the decision log.
 
 Every answer carries ``exit_code`` (0 go on, 1 blocked, 3 could not check). Reports are
@@ -198,6 +200,7 @@ class GuardService:
             "needs-build": self._needs_build,
             "inspect": self._inspect,
             "refuse": self._refuse,
+            "unchecked": self._unchecked,
             "origin": self._origin,
         }
         handler = handlers.get(str(request.get("op")))
@@ -206,7 +209,8 @@ class GuardService:
         if self.outcome.stop_code in (exit_codes.USAGE, exit_codes.CANNOT_CHECK):
             return {"exit_code": self.outcome.stop_code}  # a stop is final
         try:
-            if request.get("op") not in ("failed", "refuse", "origin") and not self._ready():
+            answered_unready = ("failed", "refuse", "origin", "unchecked")
+            if request.get("op") not in answered_unready and not self._ready():
                 return self._cannot_check(str(self._load_error))
             return handler(request)
         except CannotCheckError as exc:
@@ -423,6 +427,10 @@ class GuardService:
         self.outcome.usage_error = str(request["message"])
         self.outcome.stop_code = exit_codes.USAGE
         return {"exit_code": exit_codes.USAGE}
+
+    def _unchecked(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """pip installed something the full check did not allow (exit 3, one line)."""
+        return self._cannot_check(str(request["message"]))
 
     def _needs_build(self, request: Mapping[str, Any]) -> dict[str, Any]:
         candidate = candidate_from_json(request["item"])
