@@ -262,3 +262,57 @@ def test_a_renamed_install_function_still_installs_only_checked_files(guarded: G
     assert result.returncode == 0, output(result)
     assert "1 package checked" in result.stdout, output(result)
     assert guarded.installed(python) == {"cleanlib": "1.0"}
+
+
+# ---------------------------------------------------------------- item 5: the fail-open fallback
+
+
+def _unsupported_pip(python: Path) -> None:
+    """A pip whose internals the guard does not recognise (what it needs only to install
+    build dependencies is gone), so ``--fail-mode open`` falls back to the two-pass path."""
+    installer = venv_site_packages(python.parent.parent) / "pip/_internal/build_env/installer.py"
+    installer.write_text(installer.read_text() + "\ndel get_runnable_pip\n")
+
+
+def _fallback_warnings(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stderr.splitlines() if "does not recognise" in line]
+
+
+def test_the_fail_open_fallback_builds_nothing(sdists: Guarded, marker: Path) -> None:
+    sdists.index.add_file(
+        "evilsdist",
+        "1.0",
+        sdist_filename("evilsdist", "1.0"),
+        sdist_bytes("evilsdist", "1.0", marker=marker),
+    )
+    python = sdists.venv(NEWEST)
+    _unsupported_pip(python)
+    for requirement in ("evilsdist", "vulnsdist==1.1"):
+        result = sdists.install(python, "--fail-mode", "open", requirement)
+        assert result.returncode != 0, output(result)
+        _no_marker(marker, result)
+        [warning] = _fallback_warnings(result)
+        assert warning.startswith("safe-pip: warning:") and "only wheels" in warning
+    assert sdists.installed(python) == {}
+
+
+def test_the_fail_open_fallback_refuses_what_it_would_build(
+    guarded: Guarded, tmp_path: Path
+) -> None:
+    project = _own_project(tmp_path)
+    python = guarded.venv(NEWEST)
+    _unsupported_pip(python)
+    result = guarded.install(python, "--fail-mode", "open", str(project))
+    line = assert_one_line_error(result, 3)
+    assert "would be built from source" in line and str(project) in line
+    assert guarded.installed(python) == {}
+
+
+def test_the_fail_open_fallback_installs_checked_wheels(guarded: Guarded) -> None:
+    python = guarded.venv(NEWEST)
+    _unsupported_pip(python)
+    result = guarded.install(python, "--fail-mode", "open", "cleanlib")
+    assert result.returncode == 0, output(result)
+    assert len(_fallback_warnings(result)) == 1, output(result)
+    assert "error" not in result.stderr, output(result)
+    assert guarded.installed(python) == {"cleanlib": "1.0"}

@@ -121,9 +121,33 @@ def refuse_unsupported(exc: UnsupportedPip) -> None:
         return
     if _fail_open():
         _say(_unsupported_message(str(exc), fail_open=True))
+        # the user chose to install unchecked: at least nothing is built from source
+        # (pip has not read its options yet; its command line can still override this)
+        os.environ["PIP_ONLY_BINARY"] = ":all:"
         return
+    if not bootstrap.is_hook() and _tell_checker_unsupported(str(exc)):
+        raise SystemExit(CANNOT_CHECK) from None  # safe-pip says it, once
     _say(_unsupported_message(str(exc), fail_open=False))
     raise SystemExit(CANNOT_CHECK) from None
+
+
+def _tell_checker_unsupported(detail: str) -> bool:
+    """Tell ``safe-pip install`` this pip is not supported: it prints one line (the error, or
+    with fail-mode open the warning of its fallback). False if it could not be told."""
+    version = getattr(sys.modules.get("pip"), "__version__", "unknown version")
+    try:
+        link = bootstrap.open_channel()
+    except checker.CheckerUnavailable:
+        return False
+    try:
+        link.ask({"op": "unsupported", "message": f"{UNSUPPORTED_BY_GUARD} ({version}: {detail})"})
+    except checker.CheckerError:
+        return True  # it answered (with the stop): it knows
+    except checker.CheckerUnavailable:
+        return False
+    finally:
+        link.close()
+    return True
 
 
 def _patch(module: ModuleType) -> None:
@@ -798,7 +822,8 @@ def _unsupported_message(detail: str, *, fail_open: bool) -> str:
     if fail_open:
         return (
             f"warning: this pip ({version}) is not supported by the hook ({detail}); "
-            "SAFE_PIP_HOOK_FAIL_OPEN is set, so pip installs UNCHECKED."
+            "SAFE_PIP_HOOK_FAIL_OPEN is set, so pip installs UNCHECKED (wheels only: "
+            "nothing is built from source unless pip's command line says so)."
         )
     return (
         f"this pip ({version}) is not supported by the hook ({detail}); refusing to install. "

@@ -12,6 +12,8 @@ The guard (``hook/runtime/pip_patch.py``) asks, one JSON object per question:
                 writes anything): what they carry (``pipeline.contents``);
 ``needs-build`` (audits) resolving would run an sdist's build: a ``NEEDS-BUILD`` finding;
 ``refuse``      the guard refuses pip's command line (a usage error);
+``unsupported`` the guard does not recognise this pip (``safe-pip install`` prints the one
+                line: the error, or the fail-open fallback's warning);
 ``unchecked``   pip installed something the full check did not allow (the guard's backstop at
                 the end of the run): could not check, exit 3;
 ``origin``      (the hook) the interpreter and the user's pip command, for the decision log.
@@ -103,6 +105,7 @@ class GuardOutcome:
     steering_notes: list[str] = field(default_factory=list)
     audit_items: list[Any] = field(default_factory=list)  # audits: the resolved plan
     needs_build: list[Decision] = field(default_factory=list)
+    unsupported: str | None = None  # the guard does not recognise this pip (why, one line)
 
 
 class GuardService:
@@ -201,6 +204,7 @@ class GuardService:
             "inspect": self._inspect,
             "refuse": self._refuse,
             "unchecked": self._unchecked,
+            "unsupported": self._unsupported,
             "origin": self._origin,
         }
         handler = handlers.get(str(request.get("op")))
@@ -209,7 +213,7 @@ class GuardService:
         if self.outcome.stop_code in (exit_codes.USAGE, exit_codes.CANNOT_CHECK):
             return {"exit_code": self.outcome.stop_code}  # a stop is final
         try:
-            answered_unready = ("failed", "refuse", "origin", "unchecked")
+            answered_unready = ("failed", "refuse", "origin", "unchecked", "unsupported")
             if request.get("op") not in answered_unready and not self._ready():
                 return self._cannot_check(str(self._load_error))
             return handler(request)
@@ -427,6 +431,11 @@ class GuardService:
         self.outcome.usage_error = str(request["message"])
         self.outcome.stop_code = exit_codes.USAGE
         return {"exit_code": exit_codes.USAGE}
+
+    def _unsupported(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The guard could not load into this pip: pip stops (exit 3)."""
+        self.outcome.unsupported = str(request["message"])
+        return self._cannot_check(f"{self.outcome.unsupported}; nothing was installed")
 
     def _unchecked(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """pip installed something the full check did not allow (exit 3, one line)."""
