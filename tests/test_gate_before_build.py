@@ -17,6 +17,7 @@ import pytest
 
 from support.guarded import Guarded
 from support.hook_helpers import PIP_MODULE, PIP_SCRIPT, hook_venv, pip_install
+from support.index_server import LocalIndex
 from support.outcomes import assert_one_line_error, output
 from support.scenario import VULN_ID
 from support.sdists import sdist_bytes, sdist_filename
@@ -316,3 +317,27 @@ def test_the_fail_open_fallback_installs_checked_wheels(guarded: Guarded) -> Non
     assert len(_fallback_warnings(result)) == 1, output(result)
     assert "error" not in result.stderr, output(result)
     assert guarded.installed(python) == {"cleanlib": "1.0"}
+
+
+# ---------------------------------------------------------------- item 1: confusion at the gate
+
+
+def test_dependency_confusion_blocks_before_the_public_sdist_is_built(
+    guarded: Guarded, marker: Path, tmp_path: Path
+) -> None:
+    """The attacker's higher version on the public index is an sdist: CONFUSION is known
+    from the two index pages, so it is never built."""
+    guarded.index.add("corpinternal", "1.0")
+    with LocalIndex(tmp_path / "public-index") as public:
+        public.add_file(
+            "corpinternal",
+            "99.0",
+            sdist_filename("corpinternal", "99.0"),
+            sdist_bytes("corpinternal", "99.0", marker=marker),
+        )
+        python = guarded.venv(NEWEST)
+        result = guarded.install(python, "--extra-index-url", public.url, "corpinternal")
+    assert result.returncode == 1, output(result)
+    assert "CONFUSION" in result.stdout, output(result)
+    _no_marker(marker, result)
+    assert guarded.installed(python) == {}

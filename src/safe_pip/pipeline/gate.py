@@ -27,6 +27,7 @@ from safe_pip.pipeline.checks import (
     advisory_findings,
     find_problems,
 )
+from safe_pip.pipeline.confusion import ConfusionRule
 from safe_pip.pipeline.policy import Policy, decide
 from safe_pip.pipeline.release_age import ReleaseAgeRule
 
@@ -86,16 +87,20 @@ def candidate_decisions(
     seen: SeenHashesLike,
     policy: Policy,
     now: datetime,
+    confusion: ConfusionRule | None = None,
+    served: Sequence[IndexFile] = (),
 ) -> list[Decision]:
     """What policy decides about every finding known before download (release age
-    included); ``now`` is timezone-aware. With the version unknown, only what the name and the
-    source tell: the project's malicious-package records (any version) and an unverifiable
-    source."""
+    included); ``now`` is timezone-aware. ``confusion``: check dependency confusion too, with
+    ``served`` (every file each configured index lists for the project) when there are
+    several indexes. With the version unknown, only what the name and the source tell: the
+    project's malicious-package records (any version) and an unverifiable source."""
     item = candidate.item
-    pages = {item.name: [candidate.page]} if candidate.page is not None else {}
+    page = [candidate.page] if candidate.page is not None else []
+    pages = {item.name: [*page, *served]} if page or served else {}
     rule = ReleaseAgeRule.from_policy(policy, now)
     if candidate.version_known:
-        findings = find_problems([item], advisories, pages, seen, rule)
+        findings = find_problems([item], advisories, pages, seen, rule, confusion)
     else:
         by_name = (
             advisory_findings(item.name, "?", _ByName(advisories)) if candidate.name_known else []

@@ -441,8 +441,13 @@ def _facts(req: Any, state: _RunState) -> dict[str, Any] | None:
 def _gate(req: Any, state: _RunState) -> None:
     """Check what is known before pip downloads, prepares or builds ``req``."""
     facts = _facts(req, state)
-    if facts is not None:
-        _ask(state, {"op": "gate", "item": facts})
+    if facts is None:
+        return
+    question: dict[str, Any] = {"op": "gate", "item": facts, "index_urls": state.index_urls}
+    served = state.served.get(str(facts["name"]))
+    if served is not None:
+        question["served"] = served  # every index's files: dependency confusion is decidable
+    _ask(state, question)
 
 
 def _remember_source_hash(req: Any) -> None:

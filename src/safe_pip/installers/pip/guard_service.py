@@ -62,6 +62,7 @@ from safe_pip.pipeline import decision_log
 from safe_pip.pipeline.candidates import Candidate as ResolverCandidate
 from safe_pip.pipeline.candidates import CandidateJudge, candidate_blockers
 from safe_pip.pipeline.check_plan import GuardResult, check_plan, unless_fail_open
+from safe_pip.pipeline.confusion import ConfusionRule
 from safe_pip.pipeline.dependency_paths import (
     attach_required_by,
     requirement_names,
@@ -274,7 +275,7 @@ class GuardService:
         with steering on, pip only gets here with a version steering allowed or an exact pin)
         stops pip before it downloads, prepares or builds this distribution."""
         candidate = candidate_from_json(request["item"])
-        decisions = self._decisions(candidate)
+        decisions = self._decisions(candidate, request)
         if is_allowed(decisions):
             return {"exit_code": 0}
         verdict = Verdict(plan=[candidate.item], decisions=_blocking(decisions))
@@ -462,14 +463,40 @@ class GuardService:
 
     # ------------------------------------------------------------ helpers
 
-    def _decisions(self, candidate: Candidate) -> list[Decision]:
+    def _decisions(
+        self, candidate: Candidate, request: Mapping[str, Any] | None = None
+    ) -> list[Decision]:
+        confusion, served = self._confusion_at_gate(request or {})
         return candidate_decisions(
             candidate,
             self._advisories or _NoAdvisories(),
             self._seen or _NoSeenHashes(),
             self.policy,
             self._now,
+            confusion,
+            served,
         )
+
+    def _confusion_at_gate(
+        self, request: Mapping[str, Any]
+    ) -> tuple[ConfusionRule | None, list[IndexFile]]:
+        """The dependency-confusion rule for the gate, when pip's view is enough to decide:
+        one index, or several whose pages pip read completely (``served``)."""
+        raw_urls = request.get("index_urls")
+        if not isinstance(raw_urls, list) or not raw_urls:
+            return None, []
+        index_urls = [str(url) for url in raw_urls]
+        served: list[IndexFile] = []
+        if len(set(index_urls)) > 1:
+            entries = request.get("served")
+            if not isinstance(entries, list):
+                return None, []  # the full check reads every index's page itself
+            files = [_served_file(entry, index_urls) for entry in entries]
+            if any(file is None for file in files):
+                return None, []
+            served = [file for file in files if file is not None]
+        first_index = self._seen.first_index if self._seen is not None else _no_first_index
+        return ConfusionRule(index_urls, self.policy.index_for, first_index), served
 
     def _steering_lines(
         self, items: Sequence[Any], wanted: Mapping[str, SpecifierSet] | None
@@ -719,6 +746,10 @@ class _NoAdvisories:
 
     def malicious_for_project(self, name: str) -> list[Any]:
         return []
+
+
+def _no_first_index(name: str) -> None:
+    return None
 
 
 class _NoSeenHashes:
