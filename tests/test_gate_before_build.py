@@ -341,3 +341,24 @@ def test_dependency_confusion_blocks_before_the_public_sdist_is_built(
     assert "CONFUSION" in result.stdout, output(result)
     _no_marker(marker, result)
     assert guarded.installed(python) == {}
+
+
+def test_a_malicious_name_is_blocked_before_its_vcs_checkout_is_built(
+    guarded: Guarded, marker: Path, tmp_path: Path
+) -> None:
+    """``git+file://...#egg=evilurl``: decided by name before pip clones or builds it."""
+    repository = tmp_path / "evil-repo"
+    archive = tmp_path / "evilurl-1.0.tar.gz"
+    archive.write_bytes(sdist_bytes("evilurl", "1.0", marker=marker))
+    with tarfile.open(archive) as unpacked:
+        unpacked.extractall(tmp_path, filter="data")
+    (tmp_path / "evilurl-1.0").rename(repository)
+    git = ["git", "-C", str(repository), "-c", "user.name=t", "-c", "user.email=t@t"]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "x"]):
+        subprocess.run([*git, *command], check=True, capture_output=True)
+    python = guarded.venv(BUNDLED)
+    result = guarded.install(python, f"git+{repository.as_uri()}#egg=evilurl")
+    assert result.returncode == 1, output(result)
+    assert MAL_BY_NAME_ID in result.stdout, output(result)
+    _no_marker(marker, result)
+    assert "Cloning" not in result.stdout, output(result)

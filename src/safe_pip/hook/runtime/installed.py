@@ -27,7 +27,7 @@ _WRITTEN_LAST = ("RECORD", "PKG-INFO", "METADATA")
 def install_dirs(options: Any) -> list[str]:
     """Where this pip run can install: this interpreter's site-packages and user site (pip
     may choose the user site by itself), ``--target``, and the scheme of
-    ``--prefix``/``--root``/``--user`` as pip computes it."""
+    ``--prefix``/``--root`` as pip computes it."""
     paths = sysconfig.get_paths()
     dirs = [paths["purelib"], paths["platlib"]]
     if site.ENABLE_USER_SITE:
@@ -40,6 +40,10 @@ def install_dirs(options: Any) -> list[str]:
 
 
 def _scheme_dirs(options: Any) -> list[str]:
+    """``--prefix``/``--root``: where pip's own scheme puts them (only then: reading it may
+    import pip's locations code, which an ordinary install need not wait for)."""
+    if not (getattr(options, "prefix_path", None) or getattr(options, "root_path", None)):
+        return []
     try:
         from pip._internal.locations import get_scheme
 
