@@ -362,3 +362,17 @@ def test_a_malicious_name_is_blocked_before_its_vcs_checkout_is_built(
     assert MAL_BY_NAME_ID in result.stdout, output(result)
     _no_marker(marker, result)
     assert "Cloning" not in result.stdout, output(result)
+
+
+@pytest.mark.parametrize("kind", PIP_KINDS)
+def test_a_quarantined_project_is_blocked_before_its_sdist_is_built(
+    kind: str, sdists: Guarded, marker: Path
+) -> None:
+    """A mirror that still lists the files of a project its index quarantined (PEP 792):
+    pip does not read the marker; the gate does, before the build."""
+    sdists.index.set_status("goodurl", "quarantined", "under review")
+    python = sdists.venv(kind)
+    result = sdists.install(python, "goodurl")
+    assert result.returncode == 1, output(result)
+    assert "PROJECT-QUARANTINED" in result.stdout, output(result)
+    _no_marker(marker, result)

@@ -359,3 +359,32 @@ def test_the_backstop_names_what_was_installed_or_rewritten(tmp_path: Path) -> N
     os.utime(rewritten / "RECORD", ns=(1, 1))
     (tmp_path / "new-2.0.dist-info").mkdir()
     assert installed_since(before, [str(tmp_path)]) == [("new", "2.0"), ("rewritten", "1.0")]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (
+            b'{"meta": {}, "project-status": {"status": "Quarantined", "reason": "a  b"},'
+            b' "files": []}',
+            "application/vnd.pypi.simple.v1+json",
+        ),
+        (
+            b'<html><head><meta content="quarantined" name="pypi:project-status">'
+            b"<meta name='pypi:project-status-reason' content='a b'></head></html>",
+            "text/html",
+        ),
+    ],
+)
+def test_the_guard_reads_a_pep_792_status_off_the_pages_pip_read(
+    content: bytes, content_type: str
+) -> None:
+    from safe_pip.hook.runtime import plan_from_pip
+
+    plan_from_pip.PROJECT_STATUSES.clear()
+    plan_from_pip.note_project_status("https://h/simple/Some_Name/", content, content_type)
+    plan_from_pip.note_project_status("https://h/simple/other/", b'{"files": []}', "x/json")
+    assert plan_from_pip.PROJECT_STATUSES == {
+        "some-name": [["quarantined", "a b", "https://h/simple/"]]
+    }
+    plan_from_pip.PROJECT_STATUSES.clear()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from safe_pip.index.files import IndexFile
+from safe_pip.index.files import IndexFile, ProjectStatus
 from safe_pip.models import Action, Category, Decision, Finding, PlanItem, plan_from_json
 from safe_pip.pipeline.checks import (
     AdvisoryMatchLike,
@@ -89,26 +89,31 @@ def candidate_decisions(
     now: datetime,
     confusion: ConfusionRule | None = None,
     served: Sequence[IndexFile] = (),
+    project_statuses: Sequence[ProjectStatus] = (),
 ) -> list[Decision]:
     """What policy decides about every finding known before download (release age
     included); ``now`` is timezone-aware. ``confusion``: check dependency confusion too, with
     ``served`` (every file each configured index lists for the project) when there are
-    several indexes. With the version unknown, only what the name and the source tell: the
-    project's malicious-package records (any version) and an unverifiable source."""
+    several indexes; ``project_statuses``: the PEP 792 markers of the pages pip read. With
+    the version unknown, only what the name and the source tell: the project's
+    malicious-package records (any version), its status and an unverifiable source."""
     item = candidate.item
     page = [candidate.page] if candidate.page is not None else []
     pages = {item.name: [*page, *served]} if page or served else {}
     rule = ReleaseAgeRule.from_policy(policy, now)
     if candidate.version_known:
-        findings = find_problems([item], advisories, pages, seen, rule, confusion)
+        findings = find_problems([item], advisories, pages, seen, rule, confusion, project_statuses)
     else:
         by_name = (
             advisory_findings(item.name, "?", _ByName(advisories)) if candidate.name_known else []
         )
-        from_source = find_problems([item], _NO_ADVISORIES, pages, seen, rule)
+        from_source = find_problems(
+            [item], _NO_ADVISORIES, pages, seen, rule, project_statuses=project_statuses
+        )
+        by_source = (Category.UNVERIFIABLE, Category.PROJECT_STATUS)
         findings = [
             *by_name,
-            *(_without_version(f) for f in from_source if f.category is Category.UNVERIFIABLE),
+            *(_without_version(f) for f in from_source if f.category in by_source),
         ]
     return decide(findings, policy, now.date())
 

@@ -447,6 +447,9 @@ def _gate(req: Any, state: _RunState) -> None:
     served = state.served.get(str(facts["name"]))
     if served is not None:
         question["served"] = served  # every index's files: dependency confusion is decidable
+    statuses = plan_from_pip.PROJECT_STATUSES.get(str(facts["name"]))
+    if statuses:
+        question["project_statuses"] = statuses
     _ask(state, question)
 
 
@@ -499,6 +502,13 @@ def _watch_unread_pages(collector_module: Any) -> None:
         url = str(getattr(link, "url", ""))
         if content is None and url not in _absent_pages:
             unread.add(plan_from_pip.project_of_page(url))
+        elif content is not None:  # PEP 792 status, which pip does not read
+            body, content_type = (
+                getattr(content, "content", b""),
+                getattr(content, "content_type", ""),
+            )
+            if isinstance(body, bytes) and isinstance(content_type, str):
+                plan_from_pip.note_project_status(url, body, content_type)
         return content
 
     def handle_get_simple_fail(link: Any, reason: Any, *args: Any, **kwargs: Any) -> Any:
@@ -603,6 +613,13 @@ def _check(
     served = {name: state.served[name] for name in checked if name in state.served}
     if served:
         plan["served"] = served
+    statuses = [
+        [name, *status]
+        for name in checked
+        for status in plan_from_pip.PROJECT_STATUSES.get(name, ())
+    ]
+    if statuses:
+        plan["project_statuses"] = statuses
     dry_run = bool(getattr(state.options, "dry_run", False))
     _ask(state, {"op": "check", "plan": plan, "context": context, "dry_run": dry_run})
     if context == "install":

@@ -7,6 +7,7 @@ A missing attribute raises ``AttributeError``; the caller treats that as "pip no
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -31,6 +32,50 @@ def note_provenance(link: Any, provenance: object, args: Any, kwargs: Any) -> No
 
     page = args[0] if args else kwargs.get("page_url") or kwargs.get("base_url") or link.url
     PROVENANCE_URLS[link.url] = urljoin(str(page), provenance)
+
+
+# PEP 792 project status markers other than "active" on the index pages pip read, by
+# normalized project name: ``[status, reason or None, index URL of the page]`` (filled in by
+# ``pip_patch``; pip itself does not read them).
+PROJECT_STATUSES: dict[str, list[list[Any]]] = {}
+_STATUS_MARKER = b"project-status"
+_JSON_STATUS = re.compile(r'"project-status"\s*:\s*(\{[^{}]*\})')
+_META = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([a-zA-Z:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def note_project_status(page_url: str, content: bytes, content_type: str) -> None:
+    """Note the PEP 792 status an index page pip read gives its project (cheap: pages
+    without the marker, nearly all of them, are not parsed again)."""
+    if _STATUS_MARKER not in content:
+        return
+    text = content.decode("utf-8", errors="replace")
+    status: object = None
+    reason: object = None
+    if "json" in content_type.lower():
+        match = _JSON_STATUS.search(text)
+        try:
+            marker = json.loads(match.group(1)) if match else None
+        except ValueError:
+            marker = None
+        if isinstance(marker, dict):
+            status, reason = marker.get("status"), marker.get("reason")
+    else:
+        meta: dict[str, str] = {}
+        for tag in _META.findall(text):
+            attributes = {m[0].lower(): m[1] or m[2] for m in _ATTRIBUTE.findall(tag)}
+            if "name" in attributes and "content" in attributes:
+                meta[attributes["name"].lower()] = attributes["content"]
+        status = meta.get("pypi:project-status")
+        reason = meta.get("pypi:project-status-reason")
+    if not isinstance(status, str) or status.strip().lower() in ("", "active"):
+        return
+    words = " ".join(reason.split()) if isinstance(reason, str) else ""
+    index_url = page_url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[0] + "/"
+    entry = [status.strip().lower(), words or None, index_url]
+    statuses = PROJECT_STATUSES.setdefault(project_of_page(page_url), [])
+    if entry not in statuses:
+        statuses.append(entry)
 
 
 class PlanError(Exception):

@@ -46,7 +46,7 @@ from safe_pip import exit_codes
 from safe_pip.advisories.database import AdvisoryDatabase
 from safe_pip.console import say
 from safe_pip.errors import CannotCheckError, SafePipError, UsageError
-from safe_pip.index.files import IndexFile
+from safe_pip.index.files import IndexFile, ProjectStatus
 from safe_pip.index.settings import IndexSettings, settings_from_json
 from safe_pip.models import (
     Action,
@@ -311,6 +311,7 @@ class GuardService:
             record_seen=not request.get("dry_run"),
             index_files=index_files,
             index_settings=settings or IndexSettings(index_urls=tuple(index_urls)),
+            project_statuses=_project_statuses(plan.get("project_statuses")),
         )
         result.notes[:0] = self._notes
         if not build:
@@ -475,6 +476,12 @@ class GuardService:
             self._now,
             confusion,
             served,
+            _project_statuses(
+                [
+                    [candidate.item.name, *entry]
+                    for entry in (request or {}).get("project_statuses") or []
+                ]
+            ),
         )
 
     def _confusion_at_gate(
@@ -746,6 +753,20 @@ class _NoAdvisories:
 
     def malicious_for_project(self, name: str) -> list[Any]:
         return []
+
+
+def _project_statuses(raw: object) -> list[ProjectStatus]:
+    """``[[name, status, reason, index URL], ...]`` as the guard sends them; bad ones are
+    left out (the full check reads the pages itself where pip read none)."""
+    statuses: list[ProjectStatus] = []
+    for entry in raw if isinstance(raw, list) else []:
+        if not (isinstance(entry, list) and len(entry) == 4):
+            continue
+        name, status, reason, index_url = entry
+        if isinstance(name, str) and isinstance(status, str) and isinstance(index_url, str):
+            reason_text = reason if isinstance(reason, str) else None
+            statuses.append(ProjectStatus(canonicalize_name(name), status, reason_text, index_url))
+    return statuses
 
 
 def _no_first_index(name: str) -> None:
