@@ -376,3 +376,13 @@ def test_a_quarantined_project_is_blocked_before_its_sdist_is_built(
     assert result.returncode == 1, output(result)
     assert "PROJECT-QUARANTINED" in result.stdout, output(result)
     _no_marker(marker, result)
+
+
+@pytest.mark.parametrize("kind", PIP_KINDS)
+def test_a_dependency_blocked_at_the_gate_says_what_pulled_it_in(
+    kind: str, guarded: Guarded
+) -> None:
+    python = guarded.venv(kind)
+    result = guarded.install(python, "app", env=guarded.env_with(SAFE_PIP_RESOLVE="block"))
+    assert result.returncode == 1, output(result)
+    assert f"vulnlib==1.0 via app==1.0  vulnerability  {VULN_ID}" in result.stdout, output(result)

@@ -209,7 +209,22 @@ def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> d
         "pinned_hashes": [h.lower() for h in req.hash_options.get("sha256", [])],
         "page": page_facts(link, index_urls) if from_index else None,
         "requested": bool(getattr(req, "user_supplied", False)),  # typed: typosquat check
+        "required_by": _required_by(req),
     }
+
+
+def _required_by(req: Any) -> list[str]:
+    """The distribution that asked for ``req`` (``app==1.0``), for "via" in a gate's report;
+    none for what the user asked for, or when pip does not say."""
+    parent = getattr(req, "comes_from", None)
+    name = getattr(parent, "name", None)
+    if not isinstance(name, str) or not name or getattr(req, "user_supplied", False):
+        return []
+    try:
+        version = parent.metadata["Version"]
+    except Exception:
+        version = None
+    return [f"{normalize_name(name)}=={version}" if version else normalize_name(name)]
 
 
 def page_facts(link: Any, index_urls: list[str]) -> dict[str, Any] | None:
