@@ -216,7 +216,7 @@ def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> d
 def _required_by(req: Any) -> list[str]:
     """The distribution that asked for ``req`` (``app==1.0``), for "via" in a gate's report;
     none for what the user asked for, or when pip does not say."""
-    parent = getattr(req, "comes_from", None)
+    parent: Any = getattr(req, "comes_from", None)
     name = getattr(parent, "name", None)
     if not isinstance(name, str) or not name or getattr(req, "user_supplied", False):
         return []
