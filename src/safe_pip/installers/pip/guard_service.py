@@ -273,9 +273,12 @@ class GuardService:
     def _gate(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Everything that blocks and is known before download (vulnerabilities included:
         with steering on, pip only gets here with a version steering allowed or an exact pin)
-        stops pip before it downloads, prepares or builds this distribution."""
+        stops pip before it downloads, prepares or builds this distribution. An audit, which
+        never builds, leaves vulnerabilities to its check of the whole resolved plan."""
         candidate = candidate_from_json(request["item"])
         decisions = self._decisions(candidate, request)
+        if self._audit:  # nothing is ever built in an audit: it reports the whole plan
+            decisions = [d for d in decisions if d.finding.category is not Category.VULNERABILITY]
         if is_allowed(decisions):
             return {"exit_code": 0}
         verdict = Verdict(plan=[candidate.item], decisions=_blocking(decisions))
