@@ -63,16 +63,25 @@ def _no_marker(marker: Path, result: subprocess.CompletedProcess[str]) -> None:
 # ---------------------------------------------------------------- item 1: vulnerable sdists
 
 
-@pytest.mark.parametrize("kind", PIP_KINDS)
+# every variant the issue names, spread over both pips (the plain case on both)
 @pytest.mark.parametrize(
-    ("args", "env"),
+    ("kind", "args", "env"),
     [
-        ((), {}),
-        (("--no-build-isolation",), {}),
-        (("--dry-run",), {}),
-        ((), {"SAFE_PIP_RESOLVE": "block"}),
+        (BUNDLED, (), {}),
+        (NEWEST, (), {}),
+        (BUNDLED, ("--no-build-isolation",), {}),
+        (NEWEST, ("--dry-run",), {}),
+        (BUNDLED, (), {"SAFE_PIP_RESOLVE": "block"}),
+        (NEWEST, ("--use-deprecated=legacy-resolver",), {}),
     ],
-    ids=["plain", "no-build-isolation", "dry-run", "resolve-block"],
+    ids=[
+        "plain-bundled",
+        "plain-newest",
+        "no-build-isolation",
+        "dry-run",
+        "resolve-block",
+        "legacy-resolver",
+    ],
 )
 def test_a_vulnerable_sdist_is_never_built(
     kind: str, args: tuple[str, ...], env: dict[str, str], sdists: Guarded, marker: Path
@@ -153,8 +162,10 @@ def _own_project(directory: Path, requires: tuple[str, ...] = ()) -> Path:
     return directory / "ownproj-1.0"
 
 
-@pytest.mark.parametrize("kind", PIP_KINDS)
-@pytest.mark.parametrize("form", ["dot", "dir", "archive", "url"])
+@pytest.mark.parametrize(
+    ("kind", "form"),
+    [(BUNDLED, "dot"), (NEWEST, "dot"), (BUNDLED, "dir"), (NEWEST, "archive"), (BUNDLED, "url")],
+)
 def test_the_users_own_project_is_built_and_checked(
     kind: str, form: str, guarded: Guarded, tmp_path: Path
 ) -> None:
