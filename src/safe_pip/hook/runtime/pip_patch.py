@@ -55,6 +55,7 @@ PIP_PYTHON_REFUSAL = (
 
 _PATCHED_MARKER = "_safe_pip_guard_patched"
 _SOURCE_SHA256 = "_safe_pip_source_sha256"
+_INSPECTED = "_safe_pip_inspected"  # the wheel's contents were shown to the checker
 
 
 class HookStop(BaseException):
@@ -705,6 +706,8 @@ def _wrap_requirement_install(requirement_class: Any) -> None:
 
     def install(req: Any, *args: Any, **kwargs: Any) -> Any:
         _refuse_unchecked([req])
+        if not getattr(req, _INSPECTED, False):  # install_given_reqs was not the way in
+            _inspect_wheels([req])
         return original(req, *args, **kwargs)
 
     setattr(install, _PATCHED_MARKER, True)
@@ -761,6 +764,8 @@ def _inspect_wheels(requirements: list[Any]) -> None:
         return
     if wheels:
         _ask(state, {"op": "inspect", "wheels": wheels, "target": target})
+    for req in requirements:
+        setattr(req, _INSPECTED, True)
 
 
 def _has_checked_bytes(req: Any, checked_sha256: str | None) -> bool:
