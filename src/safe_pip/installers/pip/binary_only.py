@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from safe_pip.installers.pip.args import InstallArgs
-from safe_pip.installers.requirements_file import is_remote, read_requirements_file
+from safe_pip.producers.requirements_file import is_remote, read_requirements_file
 
 ONLY_BINARY = "--only-binary=:all:"
 NOT_CHECKED = (
