@@ -74,6 +74,12 @@ class _Advisories:
         advisory_id = "MAL-1" if self.malicious else "PYSEC-1"
         return [AdvisoryMatch(advisory_id, (), "bad", None, None, self.malicious)]
 
+    def malicious_for_project(self, name: str) -> list[AdvisoryMatch]:
+        """The records list version 1.2 only: a name-only lookup finds them all the same."""
+        if name != "bad" or not self.malicious:
+            return []
+        return [AdvisoryMatch("MAL-1", (), "bad", None, None, True)]
+
 
 class _NoSeen:
     def lookup(self, filename: str) -> None:
@@ -105,8 +111,8 @@ def test_gate_allows_a_clean_version() -> None:
 
 
 def test_unknown_version_is_checked_for_malicious_records_only() -> None:
-    """A direct URL whose file name tells no version: a record for every version still
-    matches, and only a malicious one counts (a vulnerability needs the version)."""
+    """A direct URL whose file name tells no version: any malicious record of the name
+    blocks it, whatever versions the record lists; a vulnerability needs the version."""
     raw = {"name": "bad", "version": None, "source": "url", "url": "https://h/x", "filename": "x"}
     candidate = candidate_from_json(raw)
     assert not candidate.version_known
@@ -117,6 +123,32 @@ def test_unknown_version_is_checked_for_malicious_records_only() -> None:
     assert not is_allowed(malicious)
     vulnerable = candidate_decisions(candidate, _Advisories(False), _NoSeen(), Policy(), NOW)
     assert is_allowed(vulnerable)
+
+
+def test_unverifiable_block_decides_an_unknown_version_at_the_gate() -> None:
+    raw = {"name": "fine", "version": None, "source": "url", "url": "https://h/v1.tar.gz"}
+    candidate = candidate_from_json(raw)
+    warned = candidate_decisions(candidate, _Advisories(True), _NoSeen(), Policy(), NOW)
+    assert is_allowed(warned)
+    strict = Policy(unverifiable=Action.BLOCK)
+    blocked = candidate_decisions(candidate, _Advisories(True), _NoSeen(), strict, NOW)
+    assert [d.finding.category for d in blocked] == [Category.UNVERIFIABLE]
+    assert not is_allowed(blocked)
+
+
+def test_an_unnamed_source_is_not_looked_up_by_the_name_it_is_shown_with() -> None:
+    """``pip install ./bad``: the directory's name is not the project's name."""
+    raw = {
+        "name": "bad",
+        "name_known": False,
+        "version": None,
+        "source": "path",
+        "url": "file:///w/bad",
+    }
+    decisions = candidate_decisions(
+        candidate_from_json(raw), _Advisories(True), _NoSeen(), Policy(), NOW
+    )
+    assert is_allowed(decisions)
 
 
 def test_yanked_candidate_blocks_only_when_policy_says_so() -> None:
@@ -160,13 +192,14 @@ def test_exact_pins_are_the_root_requirements_that_allow_one_version() -> None:
     ]
 
 
-def test_a_blocked_exact_pin_turns_steering_off_for_the_run(
+def test_a_blocked_exact_pin_steps_aside_for_its_own_project_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``requests==2.19.0``: steering would hide the pinned version and its vulnerable
-    dependencies' versions from pip, which then fails with "Could not find a version" before
-    safe-pip's report; the run blocks anyway, so pip resolves unsteered and the full check
-    reports the pin and its dependencies."""
+    """``requests==2.19.0 'pkg<1.2'``: steering would hide the pinned version from pip, which
+    then fails with "Could not find a version" before safe-pip's report, so it leaves that
+    project to the gate (which blocks it before download); every other project is still
+    steered, so pkg's vulnerable version is never picked (issue 15: one pin used to turn
+    steering off for the whole run)."""
     from safe_pip.installers.pip.guard_service import GuardService
     from support.scenario import build_advisory_db
 
@@ -187,7 +220,8 @@ def test_a_blocked_exact_pin_turns_steering_off_for_the_run(
         assert removed("vulnlib", ["1.0", "1.1"]) == ["1.0"]  # steering is on
         assert removed("steerpkg", ["1.1", "1.2", "2.0"], pinned="1.1") == ["1.2"]
         assert removed("steerpkg", ["1.1", "1.2", "2.0"], pinned="1.2.0") == []
-        assert removed("vulnlib", ["1.0", "1.1"]) == []  # ... and off for the rest of the run
+        assert removed("vulnlib", ["1.0", "1.1"]) == ["1.0"]  # ... and on for the others
+        assert removed("steerpkg", ["1.1", "1.2", "2.0"]) == []  # the pinned project: off
     finally:
         service.close()
 
@@ -378,3 +412,68 @@ def test_a_page_pip_read_again_unchanged_is_not_parsed_again(
     yanked = html.replace('">d', '" data-yanked>d')
     assert facts_of(yanked) == [("demo-1.0-py3-none-any.whl", True)]
     assert parsed == ["x"]
+
+
+def test_a_mid_run_build_dependency_line_does_not_read_like_the_verdict() -> None:
+    """pip checks build dependencies while it prepares; their clean summary used to read
+    "3 packages checked, no problems found." before the install itself was checked."""
+    from safe_pip.models import PlanItem, Verdict
+    from safe_pip.pipeline.report import verdict_line
+    from safe_pip.pipeline.report_options import ReportOptions
+
+    verdict = Verdict(plan=[PlanItem(name="setuptools", version="80.0")])
+    line = verdict_line(verdict, ReportOptions(intermediate="build dependencies"))
+    assert (
+        line
+        == "safe-pip: build dependencies: 1 package checked, no problems found; checking goes on."
+    )
+    assert (
+        verdict_line(verdict, ReportOptions()) == "safe-pip: 1 package checked, no problems found."
+    )
+
+
+def test_a_checker_that_answers_with_an_error_is_no_reason_to_delete_the_hook(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from safe_pip.hook.runtime import checker, pip_patch
+
+    state = pip_patch._RunState(options=None)
+    with pytest.raises(pip_patch.HookStop):
+        pip_patch._checker_unavailable(state, checker.CheckerError("could not read it"))
+    assert "delete" not in capsys.readouterr().err
+    with pytest.raises(pip_patch.HookStop):
+        pip_patch._checker_unavailable(state, checker.CheckerUnavailable("safe-pip is gone"))
+    assert "delete" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("directory", "expected"),
+    [
+        ("Foo_Bar-1.0.dist-info", ("foo-bar", "1.0")),
+        ("zope.interface-6.1.dist-info", ("zope-interface", "6.1")),
+        ("legacy-2.0-py3.11.egg-info", ("legacy", "2.0")),
+        ("bare.egg-info", ("bare", None)),
+    ],
+)
+def test_the_backstop_reads_name_and_version_off_metadata_directories(
+    directory: str, expected: tuple[str, str | None]
+) -> None:
+    from safe_pip.hook.runtime.installed import name_and_version
+
+    assert name_and_version(directory) == expected
+
+
+def test_the_backstop_names_what_was_installed_or_rewritten(tmp_path: Path) -> None:
+    import os
+
+    from safe_pip.hook.runtime.installed import installed_since, snapshot
+
+    kept = tmp_path / "kept-1.0.dist-info"
+    rewritten = tmp_path / "rewritten-1.0.dist-info"
+    for directory in (kept, rewritten):
+        directory.mkdir()
+        (directory / "RECORD").write_text("")
+    before = snapshot([str(tmp_path)])
+    os.utime(rewritten / "RECORD", ns=(1, 1))
+    (tmp_path / "new-2.0.dist-info").mkdir()
+    assert installed_since(before, [str(tmp_path)]) == [("new", "2.0"), ("rewritten", "1.0")]

@@ -157,11 +157,6 @@ def test_the_backstop_fires_when_pip_resolves_around_the_guard(
     assert attacks.installed(python) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 item 1 (helper gate15a): the gate leaves vulnerabilities to the full "
-    "check, so a pinned vulnerable sdist's metadata is built before it is blocked",
-)
 @pytest.mark.parametrize("config_id", CONFIG_IDS)
 def test_a_pinned_vulnerable_sdist_is_never_built(
     config_id: str, attacks: Guarded, marker: Path
@@ -172,11 +167,6 @@ def test_a_pinned_vulnerable_sdist_is_never_built(
     _blocked_and_nothing_ran(result, marker, VULN_SDIST_ID)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 item 6 (helper gate15a): a local project has no version before it is "
-    "built, and the plan refuses an item without one",
-)
 @pytest.mark.parametrize("config_id", CONFIG_IDS)
 def test_pip_install_dot_works(config_id: str, attacks: Guarded, tmp_path: Path) -> None:
     config = CONFIGS[config_id]

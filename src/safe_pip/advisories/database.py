@@ -298,6 +298,17 @@ class AdvisoryDatabase:
             answers[text] = answer.of(tuple(sorted(extra.union(key))) if extra else key)
         return {version: answers[version] for version in wanted}
 
+    def malicious_for_project(self, name: str) -> list[AdvisoryMatch]:
+        """Every non-withdrawn malicious-package record for ``name``, whatever versions it
+        lists: for a source whose version is not known until its code has run (a direct URL,
+        a VCS checkout), the name is all there is to decide on before the build."""
+        hits = self._project_hits(canonicalize_name(name))
+        malicious = [hit for hit in hits.values() if hit.malicious]
+        return sorted(
+            (_merge(group, "0", with_fix=False) for group in _alias_groups(malicious)),
+            key=lambda match: (_id_rank(match.id), match.id),
+        )
+
     def _project_hits(self, name: str) -> dict[str, _Hit]:
         cached = self._hits_by_project.get(name)
         if cached is not None:

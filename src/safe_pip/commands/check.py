@@ -165,22 +165,10 @@ def read_plan_json(source: str) -> tuple[list[PlanItem], list[str], IndexSetting
     except limits.DocumentError as exc:
         raise UsageError(f"--plan {label}: {exc}") from None
     try:
-        note_plan_origin(data.get("origin"))
+        decision_log.note_origin(data.get("origin"))
         return read_plan_data(data)
     except (ValueError, TypeError, AttributeError) as exc:
         raise UsageError(f"--plan {label}: not a safe-pip plan: {exc}") from None
-
-
-def note_plan_origin(origin: object) -> None:
-    """The optional ``origin`` of a plan (the pip hook: its interpreter and pip's command
-    line) goes to the decision log instead of this checker's own."""
-    if not isinstance(origin, dict):
-        return
-    python, command = origin.get("python"), origin.get("command")
-    if isinstance(python, str):
-        decision_log.note_target(python)
-    if isinstance(command, list) and all(isinstance(part, str) for part in command):
-        decision_log.note_command(command)
 
 
 def read_plan_data(data: Any) -> tuple[list[PlanItem], list[str], IndexSettings | None]:

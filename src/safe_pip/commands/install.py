@@ -3,7 +3,8 @@
 safe-pip takes only its own options out of the command line; everything else goes to pip
 unchanged and is read by pip alone (``installers/pip/one_pass.py``). Only for a pip whose
 internals the guard does not recognise, and only with ``fail-mode = "open"``, does the older
-two-pass path run (``PipInstaller``: pip's dry run checked, then a hash-pinned install).
+two-pass path run (``PipInstaller``: pip's dry run checked, then a hash-pinned install), and
+then for wheels only (``installers/pip/binary_only.py``): nothing is built from source.
 """
 
 from __future__ import annotations
@@ -63,13 +64,24 @@ def run_install(argv: Sequence[str]) -> int:
         refuse_colour()
 
     def two_pass() -> int:
+        from safe_pip.errors import CannotCheckError
         from safe_pip.installers.base import guarded_install
         from safe_pip.installers.pip.backend import PipInstaller
+        from safe_pip.installers.pip.binary_only import binary_only_args, built_from_source
         from safe_pip.installers.requirement_pins import read_requirement_files
 
         install_args = install_args_of(pip_args)
         if install_args.python:
             raise UsageError("pip's --python is safe-pip's own option here: use it once")
+        # nothing gates the fallback's dry run: it must not build (run) anything
+        culprits = built_from_source(install_args)
+        if culprits:
+            raise CannotCheckError(
+                "with fail-mode open and a pip the guard does not recognise, only wheels from "
+                f"an index are installed; these would be built from source: {', '.join(culprits)}"
+                "; nothing was installed"
+            )
+        install_args = install_args_of(binary_only_args(pip_args))
         options = read_requirement_files(install_args.requirement_inputs).option_lines()
         return guarded_install(
             PipInstaller.start(python, install_args, options, report),

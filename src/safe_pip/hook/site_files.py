@@ -44,6 +44,7 @@ RUNTIME_MODULES = (
     "bootstrap.py",
     "channel.py",
     "checker.py",
+    "installed.py",
     "pip_commands.py",
     "pip_patch.py",
     "pip_versions.py",

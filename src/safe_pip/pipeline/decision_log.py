@@ -63,6 +63,18 @@ def note_command(argv: list[str]) -> None:
     _run.command = list(argv)
 
 
+def note_origin(origin: object) -> None:
+    """The optional ``origin`` of a plan (the pip hook: its interpreter and pip's command
+    line) goes to the log instead of this checker's own."""
+    if not isinstance(origin, dict):
+        return
+    python, command = origin.get("python"), origin.get("command")
+    if isinstance(python, str):
+        note_target(python)
+    if isinstance(command, list) and all(isinstance(part, str) for part in command):
+        note_command(command)
+
+
 def note_check_started() -> None:
     _run.checking = True
 

@@ -262,8 +262,11 @@ def verdict_line(
         into = f" into {env}" if env else ""
         tail = f"nothing was installed{into}."
         return f"safe-pip: blocked: {counted} {verb} blocking findings; {tail}"
-    checked = f"{total} checked" + (f" {'in' if options.audit else 'for'} {env}" if env else "")
     warnings = len(verdict.warnings)
+    if options.intermediate and not skipped:
+        found = _count(warnings, "warning") if warnings else "no problems found"
+        return f"safe-pip: {options.intermediate}: {total} checked, {found}; checking goes on."
+    checked = f"{total} checked" + (f" {'in' if options.audit else 'for'} {env}" if env else "")
     ignored = sum(1 for d in verdict.decisions if d.action is Action.IGNORE)
     if skipped:
         found = f"{_count(warnings, 'warning')}" if warnings else "no problems found"

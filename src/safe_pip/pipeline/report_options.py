@@ -24,6 +24,9 @@ class ReportOptions:
     through_hook: bool = False
     # pip's and uv's -q: 1 keeps warnings and errors (no "no problems found"), 2 errors only
     quiet: int = 0
+    # a step before the verdict (build dependencies checked while pip prepares): its last
+    # line must not read like the verdict on the install
+    intermediate: str | None = None
 
     @property
     def machine_stdout(self) -> bool:

@@ -23,7 +23,7 @@ import sys
 import threading
 
 from . import run_token
-from .checker import CheckerUnavailable
+from .checker import CheckerError, CheckerUnavailable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class Channel:
         if not isinstance(response, dict):
             raise CheckerUnavailable("the safe-pip checker answered something unreadable")
         if response.get("error"):
-            raise CheckerUnavailable(str(response["error"]))
+            raise CheckerError(str(response["error"]))
         return response
 
     def close(self) -> None:

@@ -20,6 +20,11 @@ class CheckerUnavailable(Exception):
     """The checker command is not recorded or cannot be started (one line)."""
 
 
+class CheckerError(CheckerUnavailable):
+    """The checker runs, but answered a question with an error (one line): safe-pip is
+    installed and working, so removing the hook is no advice for it."""
+
+
 def checker_command(config_file: str = CONFIG_FILE) -> list[str]:
     """The recorded command that runs safe-pip (without the ``guard-serve`` argument).
 

@@ -15,8 +15,12 @@ Loaded by the ``.pth`` hook (plain ``pip install``) or by ``safe-pip install``'s
   in-process (``--use-feature=inprocess-build-deps``);
 * the build environment's ``call_subprocess`` -- a pip that pip starts to install build
   dependencies loads this guard too (``bootstrap.child_arguments``);
-* ``install_given_reqs`` -- refuses anything that was not checked, and any file whose sha256
-  is not the one that was checked (the archive is hashed again right after download);
+* ``install_given_reqs`` and ``InstallRequirement.install`` -- refuse anything that was not
+  checked, and any file whose sha256 is not the one that was checked (the archive is hashed
+  again right after download);
+* the end of the run -- the backstop, independent of which pip function installed: the
+  distributions that appeared or were rewritten where this run can install
+  (``installed.py``) must be exactly ones the full check allowed, else exit 3;
 * audits (``safe-pip check``) -- ``SourceDistribution.prepare_distribution_metadata`` never
   runs: an sdist that would have to be built is reported as ``NEEDS-BUILD``.
 
@@ -30,7 +34,7 @@ import importlib
 import os
 import sys
 
-from . import bootstrap, channel, checker, plan_from_pip
+from . import bootstrap, channel, checker, installed, plan_from_pip
 from .pip_versions import MIN_PIP_TEXT, is_supported
 
 TYPE_CHECKING = False
@@ -51,6 +55,7 @@ PIP_PYTHON_REFUSAL = (
 
 _PATCHED_MARKER = "_safe_pip_guard_patched"
 _SOURCE_SHA256 = "_safe_pip_source_sha256"
+_INSPECTED = "_safe_pip_inspected"  # the wheel's contents were shown to the checker
 
 
 class HookStop(BaseException):
@@ -75,6 +80,9 @@ class _RunState:
         self.options = options
         self.unchecked_allowed = unchecked_allowed  # SAFE_PIP_DISABLE or fail-open
         self.checked: dict[str, str | None] | None = None  # name -> checked sha256
+        self.checked_versions: dict[str, set[str]] = {}  # name -> versions the check allowed
+        self.install_dirs: list[str] = []  # where this run can install (the backstop)
+        self.before: dict[str, int] | None = None  # their metadata directories at the start
         self.channel: channel.Channel | None = None
         self.versions_by_url: dict[str, str] = {}  # candidate file URL -> version
         self.pins: dict[str, str] = {}  # name -> the one version a root requirement allows
@@ -126,9 +134,33 @@ def refuse_unsupported(exc: UnsupportedPip) -> None:
         return
     if _fail_open():
         _say(_unsupported_message(str(exc), fail_open=True))
+        # the user chose to install unchecked: at least nothing is built from source
+        # (pip has not read its options yet; its command line can still override this)
+        os.environ["PIP_ONLY_BINARY"] = ":all:"
         return
+    if not bootstrap.is_hook() and _tell_checker_unsupported(str(exc)):
+        raise SystemExit(CANNOT_CHECK) from None  # safe-pip says it, once
     _say(_unsupported_message(str(exc), fail_open=False))
     raise SystemExit(CANNOT_CHECK) from None
+
+
+def _tell_checker_unsupported(detail: str) -> bool:
+    """Tell ``safe-pip install`` this pip is not supported: it prints one line (the error, or
+    with fail-mode open the warning of its fallback). False if it could not be told."""
+    version = getattr(sys.modules.get("pip"), "__version__", "unknown version")
+    try:
+        link = bootstrap.open_channel()
+    except checker.CheckerUnavailable:
+        return False
+    try:
+        link.ask({"op": "unsupported", "message": f"{UNSUPPORTED_BY_GUARD} ({version}: {detail})"})
+    except checker.CheckerError:
+        return True  # it answered (with the stop): it knows
+    except checker.CheckerUnavailable:
+        return False
+    finally:
+        link.close()
+    return True
 
 
 def _patch(module: ModuleType) -> None:
@@ -144,6 +176,8 @@ def _patch(module: ModuleType) -> None:
     command_class.run = run
     _wrap_install_given_reqs(module, targets["install_module_install"])
     _wrap_install_given_reqs(targets["req_module"], targets["req_install"])
+    if targets["requirement_class"] is not None:
+        _wrap_requirement_install(targets["requirement_class"])
     _wrap_finder(targets["finder_class"])
     _wrap_preparer(targets["preparer_class"])
     for resolver_class in targets["resolver_classes"]:
@@ -187,6 +221,12 @@ def _patch_targets(install_module: ModuleType) -> dict[str, Any]:
     _required(build_env_module, "call_subprocess")
     _required(build_env_module, "get_runnable_pip")
     link_class = _required(_module("pip._internal.models.link"), "Link")
+    # optional: a second, lower point that refuses unchecked installs (the backstop at the
+    # end of the run does not depend on it)
+    requirement_module = _optional_module("pip._internal.req.req_install")
+    requirement_class = getattr(requirement_module, "InstallRequirement", None)
+    if not callable(getattr(requirement_class, "install", None)):
+        requirement_class = None
     # optional: without them pip's view of several indexes is not trusted to be complete
     collector_module = _optional_module("pip._internal.index.collector")
     if collector_module is not None and not all(
@@ -202,6 +242,7 @@ def _patch_targets(install_module: ModuleType) -> dict[str, Any]:
         "install_module_install": _required(install_module, "install_given_reqs"),
         "req_module": req_module,
         "req_install": _required(req_module, "install_given_reqs"),
+        "requirement_class": requirement_class,
         "finder_class": finder_class,
         "preparer_class": preparer_class,
         "resolver_classes": resolver_classes,
@@ -262,7 +303,10 @@ def _guarded_run(original_run: Callable[..., int], command: Any, options: Any, a
             # ``bootstrap.run`` kept pip from re-running itself under that interpreter,
             # where no guard would be loaded; say so instead of installing elsewhere
             _ask(state, {"op": "refuse", "message": PIP_PYTHON_REFUSAL})
-        return original_run(command, options, args)
+        _note_environment(state)
+        exit_code = original_run(command, options, args)
+        _backstop(state)
+        return exit_code
     except HookStop as stop:
         return bootstrap.child_exit_code(stop.exit_code)
     finally:
@@ -327,7 +371,10 @@ def _checker_unavailable(state: _RunState, exc: Exception) -> None:
         _say(f"warning: {exc}; SAFE_PIP_HOOK_FAIL_OPEN is set, installing unchecked.")
         state.unchecked_allowed = True
         return
-    advice = checker.how_to_get_pip_back() if bootstrap.is_hook() else ""
+    # only a checker that is gone is a reason to take the hook out; one that answered
+    # with an error is safe-pip's to fix
+    gone = not isinstance(exc, checker.CheckerError)
+    advice = checker.how_to_get_pip_back() if bootstrap.is_hook() and gone else ""
     _say(f"{exc}; refusing to install. {advice}".rstrip())
     raise HookStop(CANNOT_CHECK)
 
@@ -407,8 +454,11 @@ def _facts(req: Any, state: _RunState) -> dict[str, Any] | None:
 def _gate(req: Any, state: _RunState) -> None:
     """Check what is known before pip downloads, prepares or builds ``req``."""
     facts = _facts(req, state)
-    if facts is not None:
-        _ask(state, {"op": "gate", "item": facts})
+    if facts is None:
+        return
+    # the pages pip read travel with the question: the checker decides on its own reading
+    # of them (dependency confusion, project status, yanked, upload time)
+    _ask(state, {"op": "gate", "item": facts, "index_urls": state.index_urls})
 
 
 def _remember_source_hash(req: Any) -> None:
@@ -551,15 +601,70 @@ def _check(
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         _unsupported_during_run(state, f"reading the resolved plan failed: {exc}")
         return
-    if context == "install":
-        state.main_checked = True
     checked = {
         plan_from_pip.normalize_name(str(item["name"])): item.get("sha256")
         for item in plan["items"]
     }
     dry_run = bool(getattr(state.options, "dry_run", False))
     _ask(state, {"op": "check", "plan": plan, "context": context, "dry_run": dry_run})
+    if context == "install":
+        state.main_checked = True  # only once the check allowed it
     state.checked = {**(state.checked or {}), **checked}
+    for item in plan["items"]:
+        name = plan_from_pip.normalize_name(str(item["name"]))
+        state.checked_versions.setdefault(name, set()).add(str(item["version"]))
+
+
+def _note_environment(state: _RunState) -> None:
+    """What is installed where this run can install, before pip starts (the backstop)."""
+    if state.channel is None:
+        return  # nothing is checked in this run (fail-open): there is nothing to compare
+    state.install_dirs = installed.install_dirs(state.options)
+    state.before = installed.snapshot(state.install_dirs)
+
+
+def _backstop(state: _RunState) -> None:
+    """After pip's run: whatever it installed, by whichever of its functions, must be what
+    the full check allowed (name and version); else exit 3 with one line. Independent of the
+    wrappers above, so a pip that installs through a path the guard does not know is caught."""
+    if state.before is None or state.unchecked_allowed:
+        return
+    unchecked = [
+        f"{name} {version or '?'}"
+        for name, version in installed.installed_since(state.before, state.install_dirs)
+        if not _was_checked(state, name, version)
+    ]
+    if not unchecked:
+        return
+    pip_version = getattr(sys.modules.get("pip"), "__version__", "unknown version")
+    message = (
+        f"pip {pip_version} installed {', '.join(unchecked)} without a completed check of "
+        "exactly that (the guard does not know this pip's install path); check the "
+        "environment with `safe-pip check --installed`"
+    )
+    if bootstrap.is_hook():
+        _say(f"error: {message}")
+        raise HookStop(CANNOT_CHECK)
+    _ask(state, {"op": "unchecked", "message": message})
+    raise HookStop(CANNOT_CHECK)  # in case the checker did not stop the run
+
+
+def _was_checked(state: _RunState, name: str, version: str | None) -> bool:
+    if not state.main_checked or state.checked is None or name not in state.checked:
+        return False
+    versions = state.checked_versions.get(name, set())
+    return version is None or any(_same_version(version, v) for v in versions)
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        from pip._vendor.packaging.version import InvalidVersion, Version
+    except ImportError:
+        return a == b
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
 
 
 def _wrap_install_given_reqs(module: Any, original: Callable[..., Any]) -> None:
@@ -574,6 +679,23 @@ def _wrap_install_given_reqs(module: Any, original: Callable[..., Any]) -> None:
 
     setattr(install_given_reqs, _PATCHED_MARKER, True)
     module.install_given_reqs = install_given_reqs
+
+
+def _wrap_requirement_install(requirement_class: Any) -> None:
+    """``InstallRequirement.install``: a method, so a pip that imports ``install_given_reqs``
+    under another name still passes here for every distribution it installs."""
+    original = requirement_class.install
+    if getattr(original, _PATCHED_MARKER, False):
+        return
+
+    def install(req: Any, *args: Any, **kwargs: Any) -> Any:
+        _refuse_unchecked([req])
+        if not getattr(req, _INSPECTED, False):  # install_given_reqs was not the way in
+            _inspect_wheels([req])
+        return original(req, *args, **kwargs)
+
+    setattr(install, _PATCHED_MARKER, True)
+    requirement_class.install = install
 
 
 def _refuse_unchecked(requirements: Iterable[Any]) -> None:
@@ -626,6 +748,8 @@ def _inspect_wheels(requirements: list[Any]) -> None:
         return
     if wheels:
         _ask(state, {"op": "inspect", "wheels": wheels, "target": target})
+    for req in requirements:
+        setattr(req, _INSPECTED, True)
 
 
 def _has_checked_bytes(req: Any, checked_sha256: str | None) -> bool:
@@ -709,7 +833,8 @@ def _unsupported_message(detail: str, *, fail_open: bool) -> str:
     if fail_open:
         return (
             f"warning: this pip ({version}) is not supported by the hook ({detail}); "
-            "SAFE_PIP_HOOK_FAIL_OPEN is set, so pip installs UNCHECKED."
+            "SAFE_PIP_HOOK_FAIL_OPEN is set, so pip installs UNCHECKED (wheels only: "
+            "nothing is built from source unless pip's command line says so)."
         )
     return (
         f"this pip ({version}) is not supported by the hook ({detail}); refusing to install. "

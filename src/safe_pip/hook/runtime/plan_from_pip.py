@@ -118,9 +118,13 @@ def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> d
     link = req.link
     source = _source(req, link)
     from_index = source == "index"
+    name = req.name or name_from_filename(link.filename)
     return {
-        "name": normalize_name(req.name or ""),
-        "version": version or version_from_filename(req.name or "", link.filename) or None,
+        # unnamed (``pip install ./dir``, an archive URL): what its file name tells, else
+        # the last part of its path, to name it in a report; the full check reads its metadata
+        "name": normalize_name(name or _last_part(link)),
+        "name_known": bool(name),
+        "version": version or (version_from_filename(name, link.filename) if name else None),
         "source": source,
         "url": link.url_without_fragment,
         "filename": _filename(link, source),
@@ -131,7 +135,22 @@ def requirement_facts(req: Any, version: str | None, index_urls: list[str]) -> d
         "pinned_hashes": [h.lower() for h in req.hash_options.get("sha256", [])],
         "page": page_facts(link, index_urls) if from_index else None,
         "requested": bool(getattr(req, "user_supplied", False)),  # typed: typosquat check
+        "required_by": _required_by(req),
     }
+
+
+def _required_by(req: Any) -> list[str]:
+    """The distribution that asked for ``req`` (``app==1.0``), for "via" in a gate's report;
+    none for what the user asked for, or when pip does not say."""
+    parent: Any = getattr(req, "comes_from", None)
+    name = getattr(parent, "name", None)
+    if not isinstance(name, str) or not name or getattr(req, "user_supplied", False):
+        return []
+    try:
+        version = parent.metadata["Version"]
+    except Exception:
+        version = None
+    return [f"{normalize_name(name)}=={version}" if version else normalize_name(name)]
 
 
 def page_facts(link: Any, index_urls: list[str]) -> dict[str, Any] | None:
@@ -152,6 +171,25 @@ def page_facts(link: Any, index_urls: list[str]) -> dict[str, Any] | None:
 def _upload_time(link: Any) -> str | None:
     upload_time = getattr(link, "upload_time", None)  # newer pips keep PEP 700's upload-time
     return upload_time.isoformat() if upload_time is not None else UPLOAD_TIMES.get(link.url)
+
+
+def name_from_filename(filename: str) -> str | None:
+    """The project name a wheel or sdist file name carries (``pkg-1.0.tar.gz`` -> ``pkg``),
+    None when it does not look like one (``v1.0.tar.gz``, a directory)."""
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return parts[0] if len(parts) >= 5 else None
+    lowered = filename.lower()
+    stem = next((filename[: -len(s)] for s in _ARCHIVE_SUFFIXES if lowered.endswith(s)), None)
+    if stem is None:
+        return None
+    name, _, version = stem.rpartition("-")
+    return name if name and re.match(r"v?[0-9][^-]*$", version) else None
+
+
+def _last_part(link: Any) -> str:
+    path = str(link.url_without_fragment).rstrip("/")
+    return path.rsplit("/", 1)[-1] or "unnamed"
 
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".tbz", ".txz")

@@ -12,6 +12,10 @@ The guard (``hook/runtime/pip_patch.py``) asks, one JSON object per question:
                 writes anything): what they carry (``pipeline.contents``);
 ``needs-build`` (audits) resolving would run an sdist's build: a ``NEEDS-BUILD`` finding;
 ``refuse``      the guard refuses pip's command line (a usage error);
+``unsupported`` the guard does not recognise this pip (``safe-pip install`` prints the one
+                line: the error, or the fail-open fallback's warning);
+``unchecked``   pip installed something the full check did not allow (the guard's backstop at
+                the end of the run): could not check, exit 3;
 ``origin``      (the hook) the interpreter and the user's pip command, for the decision log.
 
 Every answer carries ``exit_code`` (0 go on, 1 blocked, 3 could not check). Reports are
@@ -64,6 +68,7 @@ from safe_pip.pipeline.check_plan import (
     unless_fail_open,
     with_index_facts,
 )
+from safe_pip.pipeline.confusion import ConfusionRule
 from safe_pip.pipeline.dependency_paths import (
     attach_required_by,
     requirement_names,
@@ -77,6 +82,7 @@ from safe_pip.pipeline.seen_hashes import SeenHashes
 from safe_pip.times import parse_timestamp
 
 NEEDS_BUILD_ID = "NEEDS-BUILD"
+BUILD_DEPENDENCIES_STEP = "build dependencies"
 # How pip names a requirement it found no version for ("... for vulnlib<1.1").
 _UNSATISFIED = re.compile(
     r"(?:satisfies the requirement|No matching distribution found for) ([^\s(]+)"
@@ -108,6 +114,7 @@ class GuardOutcome:
     steering_notes: list[str] = field(default_factory=list)
     audit_items: list[Any] = field(default_factory=list)  # audits: the resolved plan
     needs_build: list[Decision] = field(default_factory=list)
+    unsupported: str | None = None  # the guard does not recognise this pip (why, one line)
 
 
 class GuardService:
@@ -136,7 +143,8 @@ class GuardService:
         self._advisories: AdvisoryDatabase | None = None
         self._seen: SeenHashes | None = None
         self._avoided: dict[str, list[Avoided]] = {}
-        self._pinned_blocked: str | None = None  # an exact pin policy blocks: steering is off
+        # projects whose exact pin policy blocks: steering leaves them alone (the gate blocks)
+        self._pinned_blocked: set[str] = set()
         self._pages = PipPages()  # the pages pip read, in safe-pip's own reading
         self._index_settings: IndexSettings | None = None  # how pip reached its indexes
         # the install's page entries, in safe-pip's reading (provenance links among them)
@@ -207,6 +215,8 @@ class GuardService:
             "needs-build": self._needs_build,
             "inspect": self._inspect,
             "refuse": self._refuse,
+            "unchecked": self._unchecked,
+            "unsupported": self._unsupported,
             "origin": self._origin,
         }
         handler = handlers.get(str(request.get("op")))
@@ -216,7 +226,8 @@ class GuardService:
             return {"exit_code": self.outcome.stop_code}  # a stop is final
         try:
             self._pages.take(request)
-            if request.get("op") not in ("failed", "refuse", "origin") and not self._ready():
+            answered_unready = ("failed", "refuse", "origin", "unchecked", "unsupported")
+            if request.get("op") not in answered_unready and not self._ready():
                 return self._cannot_check(str(self._load_error))
             return handler(request)
         except CannotCheckError as exc:
@@ -229,9 +240,9 @@ class GuardService:
 
     def _candidates(self, request: Mapping[str, Any]) -> dict[str, Any]:
         # An audit reports what pip would choose unguarded; steering is an install's business.
-        if not self.policy.steers or self._audit or self._pinned_blocked:
-            return {"exit_code": 0, "remove": []}
         name = canonicalize_name(str(request["name"]))
+        if not self.policy.steers or self._audit or name in self._pinned_blocked:
+            return {"exit_code": 0, "remove": []}
         pinned = request.get("pinned")
         remove: list[int] = []
         advisories = self._advisories or _NoAdvisories()
@@ -258,11 +269,12 @@ class GuardService:
                 )
             blockers = judge.blocking_ids(candidate)
             if blockers and pinned is not None and _same_version(version, str(pinned)):
-                # The user asked for exactly this version, which policy blocks: the run will
-                # block whatever pip picks besides, so steering stops here and pip resolves
-                # as it would unguarded; the gate and the full check report every finding
-                # (its dependencies' too) instead of pip's "Could not find a version".
-                self._pinned_blocked = f"{name}=={version}"
+                # The user asked for exactly this version, which policy blocks: steering
+                # steps aside for this project only, so the gate reports its findings (before
+                # anything of it is downloaded) instead of pip's "Could not find a version";
+                # every other project is still steered.
+                self._pinned_blocked.add(name)
+                self._avoided.pop(name, None)
                 return {"exit_code": 0, "remove": []}
             if blockers:
                 remove.append(position)
@@ -279,15 +291,15 @@ class GuardService:
         return {"exit_code": 0, "remove": remove}
 
     def _gate(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Vulnerabilities are left to the full check of the resolved set (with steering on,
-        the candidates pip sees were already filtered); everything else that blocks stops
-        pip before it downloads or builds this distribution."""
-        candidate, statuses = self._own_reading(candidate_from_json(request["item"]))
-        decisions = [
-            d
-            for d in self._decisions(candidate, statuses)
-            if d.finding.category is not Category.VULNERABILITY
-        ]
+        """Everything that blocks and is known before download (vulnerabilities included:
+        with steering on, pip only gets here with a version steering allowed or an exact pin)
+        stops pip before it downloads, prepares or builds this distribution, judged on
+        safe-pip's own reading of the pages pip read. An audit, which never builds, leaves
+        vulnerabilities to its check of the whole resolved plan."""
+        candidate, facts = self._own_reading(candidate_from_json(request["item"]))
+        decisions = self._decisions(candidate, facts, request)
+        if self._audit:  # nothing is ever built in an audit: it reports the whole plan
+            decisions = [d for d in decisions if d.finding.category is not Category.VULNERABILITY]
         if is_allowed(decisions):
             return {"exit_code": 0}
         verdict = Verdict(plan=[candidate.item], decisions=_blocking(decisions))
@@ -344,7 +356,7 @@ class GuardService:
             return self._stop(result, request, steering, logged=True)
         if build and not result.verdict.decisions and not result.notes:
             return answer  # clean build dependencies: nothing to say
-        answer.update(self._report(result, request, steering))
+        answer.update(self._report(result, request, steering, intermediate=build))
         return answer
 
     def _inspect(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -444,9 +456,7 @@ class GuardService:
         """The hook's pip run: its interpreter and the user's command, for the decision log
         (``safe-pip install`` logs its own)."""
         if not self._print_reports:
-            from safe_pip.commands.check import note_plan_origin
-
-            note_plan_origin(request.get("origin"))
+            decision_log.note_origin(request.get("origin"))
         return {"exit_code": 0}
 
     def _refuse(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -454,6 +464,15 @@ class GuardService:
         self.outcome.usage_error = str(request["message"])
         self.outcome.stop_code = exit_codes.USAGE
         return {"exit_code": exit_codes.USAGE}
+
+    def _unsupported(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The guard could not load into this pip: pip stops (exit 3)."""
+        self.outcome.unsupported = str(request["message"])
+        return self._cannot_check(f"{self.outcome.unsupported}; nothing was installed")
+
+    def _unchecked(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """pip installed something the full check did not allow (exit 3, one line)."""
+        return self._cannot_check(str(request["message"]))
 
     def _needs_build(self, request: Mapping[str, Any]) -> dict[str, Any]:
         candidate = candidate_from_json(request["item"])
@@ -477,36 +496,58 @@ class GuardService:
     # ------------------------------------------------------------ helpers
 
     def _decisions(
-        self, candidate: Candidate, statuses: Sequence[ProjectStatus] = ()
+        self,
+        candidate: Candidate,
+        facts: ProjectFacts | None = None,
+        request: Mapping[str, Any] | None = None,
     ) -> list[Decision]:
+        confusion, served = self._confusion_at_gate(candidate, facts, request or {})
         return candidate_decisions(
             candidate,
             self._advisories or _NoAdvisories(),
             self._seen or _NoSeenHashes(),
             self.policy,
             self._now,
-            project_statuses=statuses,
+            confusion,
+            served,
+            facts.statuses if facts is not None else (),
         )
 
-    def _own_reading(self, candidate: Candidate) -> tuple[Candidate, list[ProjectStatus]]:
+    def _own_reading(self, candidate: Candidate) -> tuple[Candidate, ProjectFacts | None]:
         """``candidate`` with what safe-pip's reading of the pages pip read says of its file
-        (yanked, upload time, the index it is on) and its project's PEP 792 markers; as pip
-        described it when the pages are not all known (the full check reads them itself)."""
+        (yanked, upload time, the index it is on), and those pages' facts of its project
+        (every index's files, PEP 792 markers); as pip described it when the pages are not
+        all known (the full check reads them itself)."""
         item = candidate.item
         if item.source is not ArtifactSource.INDEX:
-            return candidate, []
+            return candidate, None
         facts = self._pages.project(item.name)
         if facts is None:
-            return candidate, []
+            return candidate, None
         matcher = FileMatcher(facts.files, [item])
         bare = _without_pips_reading(item)
         page = matcher.match(bare)
-        own = Candidate(
-            item=with_index_facts(bare, matcher),
-            page=page,
-            version_known=candidate.version_known,
-        )
-        return own, facts.statuses
+        own = replace(candidate, item=with_index_facts(bare, matcher), page=page)
+        return own, facts
+
+    def _confusion_at_gate(
+        self, candidate: Candidate, facts: ProjectFacts | None, request: Mapping[str, Any]
+    ) -> tuple[ConfusionRule | None, list[IndexFile]]:
+        """The dependency-confusion rule for the gate, with every file the pages pip read
+        list for the project (every index and find-links location), when that view is
+        complete or there is one index only; else (None) the full check decides, after
+        reading every page itself."""
+        first_index = self._seen.first_index if self._seen is not None else _no_first_index
+        if facts is not None:
+            sources = list(dict.fromkeys([*self._pages.index_urls, *self._pages.find_links]))
+            others = [file for file in facts.files if file is not candidate.page]
+            if sources:
+                return ConfusionRule(sources, self.policy.index_for, first_index), others
+        raw_urls = request.get("index_urls")
+        if isinstance(raw_urls, list) and len({str(url) for url in raw_urls}) == 1:
+            index_urls = [str(url) for url in raw_urls]
+            return ConfusionRule(index_urls, self.policy.index_for, first_index), []
+        return None, []
 
     def _steering_lines(
         self, items: Sequence[Any], wanted: Mapping[str, SpecifierSet] | None
@@ -561,20 +602,29 @@ class GuardService:
         return {"exit_code": exit_codes.CANNOT_CHECK, "stderr": f"safe-pip: error: {message}\n"}
 
     def _report(
-        self, result: GuardResult, request: Mapping[str, Any], steering: Sequence[str]
+        self,
+        result: GuardResult,
+        request: Mapping[str, Any],
+        steering: Sequence[str],
+        *,
+        intermediate: bool = False,
     ) -> dict[str, str]:
-        """Print the report here, or return it for the guard to print."""
-        if self._print_reports and self._report_options.machine_stdout:
+        """Print the report here, or return it for the guard to print. ``intermediate``:
+        build dependencies checked mid-run, whose last line must not read like the verdict."""
+        options = self._report_options
+        if intermediate:
+            options = replace(options, intermediate=BUILD_DEPENDENCIES_STEP)
+        if self._print_reports and options.machine_stdout:
             for line in steering:
                 say(line)
             return {}  # the front end prints one JSON document when pip ends
         if self._print_reports:
             on_stderr = bool(request.get("report_on_stderr"))
-            _print(result, steering, self._report_options, on_stderr=on_stderr)
+            _print(result, steering, options, on_stderr=on_stderr)
             return {}
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            _print(result, steering, self._report_options, on_stderr=False)
+            _print(result, steering, options, on_stderr=False)
         return {"stdout": out.getvalue(), "stderr": err.getvalue()}
 
 
@@ -788,6 +838,13 @@ class _NoAdvisories:
 
     def matches_for_versions(self, name: str, versions: Iterable[str]) -> dict[str, list[Any]]:
         return {version: [] for version in versions}
+
+    def malicious_for_project(self, name: str) -> list[Any]:
+        return []
+
+
+def _no_first_index(name: str) -> None:
+    return None
 
 
 class _NoSeenHashes:

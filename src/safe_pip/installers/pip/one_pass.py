@@ -159,10 +159,10 @@ def install(
         pip_command=pip_command,
     )
     if unsupported_pip(run) and policies and policies[0].fails_open:
-        say(
-            "warning: fail-mode is open: checking this pip the older way instead (its dry "
-            "run, then a hash-pinned install; sdists are built while it plans)"
-        )
+        from safe_pip.hook.runtime.pip_patch import UNSUPPORTED_BY_GUARD
+        from safe_pip.installers.pip.binary_only import NOT_CHECKED
+
+        say(f"warning: {run.outcome.unsupported or UNSUPPORTED_BY_GUARD}; {NOT_CHECKED}.")
         return fallback()
     installed = None
     if already_installed is not None and policies and _nothing_to_install(run.outcome):
@@ -175,9 +175,12 @@ def _nothing_to_install(outcome: GuardOutcome) -> bool:
 
 
 def unsupported_pip(run: GuardedRun) -> bool:
-    """The guard said it does not recognise this pip's internals (its one error line)."""
+    """The guard said it does not recognise this pip's internals (to the checker, or in its
+    own error line when it could not reach it)."""
     from safe_pip.hook.runtime.pip_patch import UNSUPPORTED_BY_GUARD
 
+    if run.outcome.unsupported is not None:
+        return True
     return run.pip.returncode == exit_codes.CANNOT_CHECK and UNSUPPORTED_BY_GUARD in run.pip.stderr
 
 
