@@ -221,10 +221,6 @@ class Policy:
             Category.TYPOSQUAT: self.typosquat,
         }[category]
 
-    def bound_index(self, name: str) -> str | None:
-        """The index ``index-for`` binds this project to, if any."""
-        return self.index_for.get(canonicalize_name(name))
-
 
 @dataclass
 class PolicyOverrides:
