@@ -453,6 +453,47 @@ def test_configured_category_actions() -> None:
     assert decide_one(finding(Category.UNVERIFIABLE), policy)[0] is Action.BLOCK
 
 
+@pytest.mark.parametrize(
+    ("finding_id", "action"),
+    [
+        ("PROJECT-QUARANTINED", Action.BLOCK),
+        ("PROJECT-ARCHIVED", Action.WARN),
+        ("PROJECT-DEPRECATED", Action.WARN),
+    ],
+)
+def test_a_quarantined_project_blocks_and_other_statuses_warn(
+    finding_id: str, action: Action
+) -> None:
+    """PEP 792: an index quarantines a project it suspects (malware); no key loosens that,
+    and the allow list, which is for vulnerable, yanked and unverifiable packages, neither."""
+    status = finding(Category.PROJECT_STATUS, finding_id, aliases=())
+    assert decide_one(status, Policy()) == (action, None)
+    assert decide_one(status, Policy(allow=("requests",)))[0] is action
+    relaxed = Policy(vulnerability=Action.WARN, yanked=Action.WARN, confusion=Action.WARN)
+    assert decide_one(status, relaxed)[0] is action
+
+
+@pytest.mark.parametrize(
+    ("finding_id", "unknown_upload_time", "action"),
+    [
+        ("TOO-NEW", Action.IGNORE, Action.BLOCK),
+        ("NO-UPLOAD-TIME", Action.WARN, Action.WARN),
+        ("NO-UPLOAD-TIME", Action.BLOCK, Action.BLOCK),
+    ],
+)
+def test_release_age_findings_follow_their_own_keys(
+    finding_id: str, unknown_upload_time: Action, action: Action
+) -> None:
+    age = finding(Category.RELEASE_AGE, finding_id, aliases=())
+    assert decide_one(age, Policy(unknown_upload_time=unknown_upload_time))[0] is action
+
+
+def test_categories_without_a_key_block() -> None:
+    policy = Policy()
+    for category in (Category.MALICIOUS, Category.RELEASE_AGE, Category.PROJECT_STATUS):
+        assert policy.category_action(category) is Action.BLOCK
+
+
 @pytest.mark.parametrize("rule_id", ["PYSEC-2018-28", "CVE-2018-18074", "ghsa-X84V-xcm2-53pg"])
 def test_ignore_by_id_or_any_alias(rule_id: str) -> None:
     policy = Policy(ignore=(IgnoreRule(rule_id, "not used that way"),))
