@@ -15,7 +15,7 @@ import pytest
 
 from safe_pip.models import Action, Category, Decision, Finding, PlanItem, Verdict
 from safe_pip.pipeline.report import render_json, render_text
-from safe_pip.redaction import redact_document, redact_text, redact_url
+from safe_pip.redaction import index_identity, redact_document, redact_text, redact_url
 from support.index_server import LocalIndex
 from support.outcomes import output
 
@@ -47,6 +47,41 @@ def test_redact_text_masks_every_url_in_a_message() -> None:
     redacted = redact_text(text)
     assert PASSWORD not in redacted and TOKEN not in redacted
     assert "https://u:****@a.invalid/x" in redacted and "(e@mail)" in redacted
+
+
+AT_PASSWORD_URL = "https://alice:p@ss@private.example/simple/"
+
+
+def test_a_password_with_a_raw_at_sign_is_masked_whole_in_every_form() -> None:
+    """pip splits user info from the host at the *last* '@', so ``p@ss`` is the password."""
+    masked = "https://alice:****@private.example/simple/"
+    assert redact_url(AT_PASSWORD_URL) == masked
+    assert redact_text(f"cannot read {AT_PASSWORD_URL}: 401") == f"cannot read {masked}: 401"
+    assert redact_document({"index": [AT_PASSWORD_URL]}) == {"index": [masked]}
+    assert index_identity(AT_PASSWORD_URL) == "https://private.example/simple"
+
+
+def test_a_token_with_a_raw_at_sign_is_masked_whole() -> None:
+    url = "https://tok@en@private.example/"
+    assert redact_url(url) == redact_text(url) == "https://****@private.example/"
+    assert index_identity(url) == "https://private.example"
+
+
+def test_an_at_sign_after_the_host_is_no_user_info() -> None:
+    text = "https://private.example/simple/?who=a@b and https://private.example#x@y (e@mail)"
+    assert redact_text(text) == text
+    assert redact_url("https://private.example/a@b") == "https://private.example/a@b"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://alice:s3cr3t@[::1/simple/", "https://s3cr3t@[private.example/simple/"],
+)
+def test_a_url_python_cannot_split_is_still_redacted(url: str) -> None:
+    """``urlsplit`` raises ValueError for a bad IPv6 host: the text rule still masks it."""
+    assert "s3cr3t" not in redact_url(url)
+    assert "****@[" in redact_url(url)
+    assert "s3cr3t" not in index_identity(url) and "@" not in index_identity(url)
 
 
 def test_redact_document_walks_nested_values() -> None:

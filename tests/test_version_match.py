@@ -7,6 +7,7 @@ from safe_pip.advisories.version_match import (
     first_fixed,
     is_affected,
     normalize_version,
+    prepare_range,
 )
 
 
@@ -137,3 +138,64 @@ def test_normalize_version() -> None:
     assert normalize_version("1.0.0") == normalize_version("1.0") == normalize_version("v1")
     assert normalize_version("2.0.0-RC1") == normalize_version("2.0.0rc1")
     assert normalize_version("0.3m1") == "0.3m1"
+
+
+@pytest.mark.parametrize(
+    "range_",
+    [
+        events(("introduced", "1.0"), ("fixed", "2.0"), ("fixed", "2021-05-01")),
+        events(("introduced", "1.0"), ("fixed", "2021-05-01"), ("fixed", "2.0")),
+        events(("introduced", "1.0"), ("last_affected", "2021-05-01"), ("fixed", "2.0")),
+    ],
+)
+def test_one_readable_end_is_enough_to_judge_a_range(range_: list[RangeEvent]) -> None:
+    """Only a range whose *every* end is unreadable is left to the versions list."""
+    assert is_affected("1.5", [range_], ())
+    assert not is_affected("2.0", [range_], ())
+    assert not is_affected("0.9", [range_], ())
+
+
+def test_events_after_a_limit_star_still_count() -> None:
+    range_ = events(("limit", "*"), ("introduced", "1.0"), ("fixed", "2.0"))
+    assert [is_affected(v, [range_], ()) for v in ("0.9", "1.1", "2.0")] == [False, True, False]
+
+
+def test_a_limit_star_lifts_every_other_limit() -> None:
+    """OSV: a version is within the limits when it is below *any* limit; "*" is infinity."""
+    for range_ in (
+        events(("introduced", "1.0"), ("limit", "1.5"), ("limit", "*")),
+        events(("introduced", "1.0"), ("limit", "*"), ("limit", "1.5")),
+    ):
+        assert is_affected("3.0", [range_], ())
+    assert not is_affected("3.0", [events(("introduced", "1.0"), ("limit", "1.5"))], ())
+
+
+def test_a_version_below_any_of_several_limits_is_within_them() -> None:
+    range_ = events(("introduced", "1.0"), ("limit", "1.5"), ("limit", "3.0"))
+    assert is_affected("2.0", [range_], ())
+    assert not is_affected("3.0", [range_], ())
+
+
+def test_a_later_introduction_reopens_a_fixed_range() -> None:
+    range_ = events(("introduced", "0"), ("fixed", "1.0"), ("introduced", "1.5"))
+    assert [is_affected(v, [range_], ()) for v in ("0.5", "1.2", "1.5", "9")] == [
+        True,
+        False,
+        True,
+        True,
+    ]
+
+
+def test_introduced_and_fixed_at_the_same_version_affect_nothing_there() -> None:
+    """At equal versions an opening event sorts before a closing one (also when spelled
+    differently), so the fix wins."""
+    range_ = events(("fixed", "1.0.0"), ("introduced", "1.0"))
+    assert not is_affected("1.0", [range_], ())
+    assert not is_affected("1.5", [range_], ())
+
+
+def test_prepared_ranges_answer_the_same() -> None:
+    range_ = events(("introduced", "1.0"), ("fixed", "2.0"), ("limit", "*"))
+    prepared = prepare_range(range_)
+    assert prepare_range(prepared) is prepared
+    assert is_affected("1.5", [prepared], ()) and not is_affected("2.5", [prepared], ())

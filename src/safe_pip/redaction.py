@@ -22,9 +22,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 MASK = "****"
 
-# ``scheme://userinfo@`` anywhere in a text: the userinfo has no '/', '@', whitespace or quote.
+# ``scheme://userinfo@`` anywhere in a text. Like pip, the user info ends at the *last* '@' of
+# the authority (a password may hold a raw '@'); the authority ends at '/', '?', '#',
+# whitespace or a quote, so an '@' in a path, query or fragment is no user info.
 _USERINFO_IN_TEXT = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"'<>]+)@"
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s\"'<>]+)@"
 )
 
 
@@ -46,7 +48,7 @@ def index_identity(index_url: str) -> str:
     try:
         parts = urlsplit(index_url.strip())
     except ValueError:
-        return redact_text(index_url.strip()).rstrip("/")
+        return _USERINFO_IN_TEXT.sub(r"\g<scheme>", index_url.strip()).rstrip("/")
     host = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit(parts._replace(netloc=host)).rstrip("/")
 
