@@ -23,11 +23,11 @@ from urllib.parse import urlsplit, urlunsplit
 MASK = "****"
 
 # ``scheme://userinfo@`` anywhere in a text. Like pip, the user info ends at the *last* '@' of
-# the authority (a password may hold a raw '@'); the authority ends at '/', '?', '#',
-# whitespace or a quote, so an '@' in a path, query or fragment is no user info.
-_USERINFO_IN_TEXT = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s\"'<>]+)@"
-)
+# the authority (a password may hold a raw '@', a quote...); the authority ends at '/', '?',
+# '#' or whitespace, so an '@' in a path, query or fragment, or in the next word, is no user
+# info. (Masking a little too much, say a host in a run like ``'https://host','a@b'``, is
+# the price of never printing a password.)
+_USERINFO_IN_TEXT = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/?#\s]+)@")
 
 
 def redact_url(url: str) -> str:
