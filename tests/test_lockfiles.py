@@ -88,6 +88,18 @@ def test_uv_lock_lists_every_artifact_and_skips_the_project(tmp_path: Path) -> N
     assert lock.dependencies == {"native-lib": (), "fromgit": ("native-lib",)}
 
 
+def test_an_artifact_url_python_cannot_split_is_still_named(tmp_path: Path) -> None:
+    """Found by tests/test_properties_parsers.py: a '[' after ``http://`` (an IPv6 host
+    never closed) made ``urlsplit`` raise ValueError, a traceback instead of a result."""
+    broken = UV_LOCK.replace(
+        f'{{ url = "{FILES}/native_lib-2.0-cp311', f'{{ url = "http://[x/native_lib-2.0-cp311'
+    )
+    assert broken != UV_LOCK
+    lock = read_lock_file(write(tmp_path, "uv.lock", broken))
+    native = lock.packages[0]
+    assert "native_lib-2.0-cp311-cp311-win_amd64.whl" in [a.filename for a in native.artifacts]
+
+
 # ---------------------------------------------------------------- pylock.toml
 
 PYLOCK = f"""\

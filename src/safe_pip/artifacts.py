@@ -19,13 +19,21 @@ def is_sha256(digest: str) -> bool:
 
 def filename_from_url(url: str) -> str | None:
     """The last path segment of an artifact URL or path, URL-decoded; None when empty."""
-    last = unquote(urlsplit(url).path).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # a host Python cannot split ("http://[x/f.whl"): the path still ends it
+        path = url.split("#", 1)[0].split("?", 1)[0]
+    last = unquote(path).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     return last or None
 
 
 def without_fragment(url: str) -> str:
     """``url`` without its ``#...`` part (where indexes put ``sha256=...``)."""
-    return urlunsplit(urlsplit(url)._replace(fragment=""))
+    try:
+        return urlunsplit(urlsplit(url)._replace(fragment=""))
+    except ValueError:  # a host Python cannot split: cut at the first '#', as urlsplit does
+        return url.split("#", 1)[0]
+
 
 
 def name_and_version(filename: str) -> tuple[str, str] | None:
