@@ -92,7 +92,7 @@ def test_an_artifact_url_python_cannot_split_is_still_named(tmp_path: Path) -> N
     """Found by tests/test_properties_parsers.py: a '[' after ``http://`` (an IPv6 host
     never closed) made ``urlsplit`` raise ValueError, a traceback instead of a result."""
     broken = UV_LOCK.replace(
-        f'{{ url = "{FILES}/native_lib-2.0-cp311', f'{{ url = "http://[x/native_lib-2.0-cp311'
+        f'{{ url = "{FILES}/native_lib-2.0-cp311', '{ url = "http://[x/native_lib-2.0-cp311'
     )
     assert broken != UV_LOCK
     lock = read_lock_file(write(tmp_path, "uv.lock", broken))

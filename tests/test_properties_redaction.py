@@ -21,9 +21,9 @@ from support.properties import FAST
 
 # Characters a raw password may hold: anything but what ends a URL's authority ('/', '?',
 # '#') and whitespace (a URL in a message ends there). Includes the characters that make
-# Python's urlsplit raise (a lone '[', a full-width '@' that NFKC turns into '@').
+# Python's urlsplit raise (a lone '[', a full-width '@' or '/' that NFKC turns into '@' or '/').
 SECRET_ALPHABET = st.sampled_from(
-    list("abcXYZ0189-._~%!$&'()*+,;=:@[]\"<>\\^`{|}") + ["é", "ß", "＠", "／", "€"]
+    [*"abcXYZ0189-._~%!$&'()*+,;=:@[]\"<>\\^`{|}", "é", "ß", "\uff20", "\uff0f", "€"]
 )
 USER_ALPHABET = st.sampled_from(list("abcXYZ019-._~%!$&'()*+,;=@"))
 secrets = st.text(SECRET_ALPHABET, min_size=1, max_size=12)

@@ -113,7 +113,7 @@ def corpus() -> list[tuple[str, list[list[tuple[str, str]]], list[str]]]:
     for number in range(CORPUS_SIZE):
         ranges = [
             [
-                (chooser.choice(KINDS + ["introduced"]), chooser.choice(pool))
+                (chooser.choice([*KINDS, "introduced"]), chooser.choice(pool))
                 for _ in range(chooser.randint(1, 6))
             ]
             for _ in range(chooser.randint(1, 2))

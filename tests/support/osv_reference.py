@@ -65,7 +65,7 @@ def in_range(version: str, events: Sequence[Event]) -> bool:
         bound = parsed(text)
         if kind == "introduced" and (text == "0" or (bound is not None and v >= bound)):
             vulnerable = True
-        elif kind == "fixed" and bound is not None and v >= bound:
+        elif kind == "fixed" and bound is not None and v >= bound:  # noqa: SIM114 (the spec's shape)
             vulnerable = False
         elif kind == "last_affected" and bound is not None and v > bound:
             vulnerable = False
