@@ -49,7 +49,7 @@ def index_identity(index_url: str) -> str:
         parts = urlsplit(index_url.strip())
     except ValueError:
         return _USERINFO_IN_TEXT.sub(r"\g<scheme>", index_url.strip()).rstrip("/")
-    host = parts.netloc.rsplit("@", 1)[-1]
+    host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=host)).rstrip("/")
 
 

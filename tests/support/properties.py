@@ -26,6 +26,8 @@ def examples(fast: int) -> settings:
     return settings(
         max_examples=_EXAMPLES or fast,
         deadline=None,
+        # the same examples every run (benchmarks/mutation_score.py compares runs)
+        derandomize=os.environ.get("SAFE_PIP_PROPERTY_DERANDOMIZE") == "1",
         # the suite's autouse fixtures (tmp dirs for caches and logs) are not per example
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
