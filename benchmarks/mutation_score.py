@@ -486,7 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append((module, len(outcomes), killed, timeouts))
             survivors.extend(outcome for outcome in outcomes if not outcome.killed)
             print(f"{module}: {killed}/{len(outcomes)} killed", file=sys.stderr, flush=True)
-    print(f"\n| module | mutants | killed | survived | score |\n|---|---:|---:|---:|---:|")
+    print("\n| module | mutants | killed | survived | score |\n|---|---:|---:|---:|---:|")
     for module, total, killed, _ in rows:
         print(f"| {module} | {total} | {killed} | {total - killed} | {100 * killed / total:.1f}% |")
     total = sum(row[1] for row in rows)
