@@ -83,7 +83,7 @@ def _replace(document: Any, path: Path_, value: Any, delete: bool) -> Any:
         return value
     parent = document
     for step in path[:-1]:
-        parent = parent[step]  # type: ignore[index]
+        parent = parent[step]
     if delete:
         del parent[path[-1]]
     else:
