@@ -344,19 +344,32 @@ class Outcome:
     source_line: str
 
 
+# What the fast tests read besides src/ and tests/ (config examples, docs, README).
+_SANDBOX_DIRS = ("src", "tests", "config-examples", "docs")
+_SANDBOX_FILES = ("pyproject.toml", "README.md", "ARCHITECTURE.md")
+
+
 def _sandbox(rev: str | None, into: Path) -> Path:
-    """A copy of src/, tests/ and pyproject.toml (of ``rev``, or of the working tree)."""
+    """A copy of the tree the tests need (of ``rev``, or of the working tree)."""
     into.mkdir(parents=True)
     if rev is None:
         ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
-        for part in ("src", "tests"):
-            shutil.copytree(REPO / part, into / part, ignore=ignore)
-        shutil.copy2(REPO / "pyproject.toml", into / "pyproject.toml")
+        for part in _SANDBOX_DIRS:
+            if (REPO / part).is_dir():
+                shutil.copytree(REPO / part, into / part, ignore=ignore)
+        for name in _SANDBOX_FILES:
+            if (REPO / name).is_file():
+                shutil.copy2(REPO / name, into / name)
     else:
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", rev, "src", "tests", "pyproject.toml"],
+        listed = subprocess.run(
+            ["git", "-C", str(REPO), "ls-tree", "--name-only", rev],
             check=True,
             capture_output=True,
+            text=True,
+        ).stdout.split()
+        parts = [part for part in (*_SANDBOX_DIRS, *_SANDBOX_FILES) if part in listed]
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", rev, *parts], check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into
