@@ -42,7 +42,7 @@ else:  # pragma: no cover
 
 T = TypeVar("T")
 DATA = Path(__file__).parent / "data"
-FEW = examples(60)
+FEW = examples(40)
 SHA = "a" * 64
 
 

@@ -33,7 +33,7 @@ def examples(fast: int) -> settings:
     )
 
 
-FAST = examples(200)
+FAST = examples(100)
 
 
 # ------------------------------------------------------------ documents to break parsers with
