@@ -113,6 +113,7 @@ CASES = [
     Case("allow", '["x", "y"]', '["y"]', False),
     Case("index-for", "{}", f'{{ x = "{INDEX}" }}', True),
     Case("index-for", f'{{ x = "{INDEX}" }}', f'{{ x = "{OTHER_INDEX}" }}', True),
+    Case("index-for", f'{{ x = "{INDEX}" }}', f'{{ x = "{INDEX}", y = "{INDEX}" }}', True),
     Case("index-for", f'{{ x = "{INDEX}", y = "{INDEX}" }}', f'{{ x = "{INDEX}" }}', False),
     Case("ignore", "[]", ignore("PYSEC-2020-1"), True),
     Case("ignore", ignore("PYSEC-2020-1"), ignore("PYSEC-2020-1", "PYSEC-2020-2"), True),
