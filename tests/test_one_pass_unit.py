@@ -16,8 +16,8 @@ from safe_pip.hook.runtime import bootstrap
 from safe_pip.hook.runtime.plan_from_pip import version_from_filename
 from safe_pip.installers.pip.guard_server import GuardListener
 from safe_pip.installers.pip.one_pass import guarded_pip_command
-from safe_pip.models import Action, Category
-from safe_pip.pipeline.gate import candidate_decisions, candidate_from_json, is_allowed
+from safe_pip.models import Action, Category, PlanItem
+from safe_pip.pipeline.gate import Candidate, candidate_decisions, candidate_from_json, is_allowed
 from safe_pip.pipeline.policy import Policy
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -163,6 +163,32 @@ def test_yanked_candidate_blocks_only_when_policy_says_so() -> None:
     }
     assert _decide(raw, malicious=False) == [Action.WARN]
     assert _decide(raw, malicious=False, policy=Policy(yanked=Action.BLOCK)) == [Action.BLOCK]
+
+
+def test_a_candidate_built_with_a_version_is_checked_for_every_advisory() -> None:
+    item = PlanItem(name="bad", version="1.2", filename="bad-1.2.tar.gz", sha256="a" * 64)
+    decisions = candidate_decisions(
+        Candidate(item=item), _Advisories(True), _NoSeen(), Policy(), NOW
+    )
+    assert Candidate(item=item).version_known
+    assert not is_allowed(decisions)
+
+
+def test_the_candidates_own_upload_time_wins_over_its_page_and_the_index_url_falls_back() -> None:
+    raw = {
+        "name": "new",
+        "version": "1.0",
+        "filename": "new-1.0.tar.gz",
+        "url": "https://h/new-1.0.tar.gz",
+        "index_url": "https://h/simple/",
+        "upload_time": "2025-01-01T00:00:00Z",
+        "page": {"sha256": "c" * 64, "upload_time": "2026-01-01T00:00:00Z"},
+    }
+    candidate = candidate_from_json(raw)
+    assert candidate.item.upload_time == "2025-01-01T00:00:00Z"
+    assert candidate.page is not None and candidate.page.index_url == "https://h/simple/"
+    without = candidate_from_json({**raw, "upload_time": None})
+    assert without.item.upload_time == "2026-01-01T00:00:00Z"
 
 
 # ---------------------------------------------------------------- steering and exact pins

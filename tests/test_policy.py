@@ -608,6 +608,18 @@ def test_database_age_warning() -> None:
     assert Policy(max_db_age_days=30).database_is_stale(31)
     assert not Policy(max_db_age_days=30).database_is_stale(30)
     assert not Policy(max_db_age_days=0).database_is_stale(10_000)
+    assert Policy(max_db_age_days=1).database_is_stale(1.5)
+
+
+def test_the_expired_note_names_the_last_day_any_ignore_applied() -> None:
+    policy = Policy(
+        ignore=(
+            IgnoreRule("PYSEC-2018-28", "first", expires=date(2024, 6, 1)),
+            IgnoreRule("CVE-2018-18074", "renewed once", expires=date(2025, 1, 31)),
+            IgnoreRule("GHSA-x84v-xcm2-53pg", "old", expires=date(2023, 1, 1)),
+        )
+    )
+    assert decide_one(finding(), policy) == (Action.BLOCK, "ignore expired on 2025-01-31")
 
 
 # ---------------------------------------------------------------- config-examples

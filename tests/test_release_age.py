@@ -95,6 +95,28 @@ def test_an_old_enough_release_and_a_disabled_rule_find_nothing() -> None:
     assert release_age_finding("demo", "1.0", None, disabled) is None
 
 
+def test_a_cooldown_shorter_than_a_day_still_applies() -> None:
+    rule = ReleaseAgeRule(min_age=timedelta(hours=1), now=NOW)
+    finding = release_age_finding("demo", "1.0", ago(minutes=30), rule)
+    assert finding is not None and finding.id == TOO_NEW_ID
+    assert release_age_finding("demo", "1.0", ago(minutes=90), rule) is None
+
+
+def test_a_release_uploaded_this_moment_is_just_now() -> None:
+    rule = ReleaseAgeRule(min_age=timedelta(days=2), now=NOW)
+    finding = release_age_finding("demo", "1.0", ago(seconds=0), rule)
+    assert finding is not None and finding.summary.startswith("uploaded just now, allowed from")
+    later = release_age_finding("demo", "1.0", ago(hours=3), rule)
+    assert later is not None and later.summary.startswith("uploaded 3h ago, allowed from")
+
+
+def test_a_candidate_is_not_yanked_unless_its_index_says_so() -> None:
+    strict = Policy(yanked=Action.BLOCK)
+    assert candidate_allowed(Candidate("demo", "1.0", upload_time=ago(days=30)), strict, NOW)
+    yanked = Candidate("demo", "1.0", upload_time=ago(days=30), yanked=True)
+    assert not candidate_allowed(yanked, strict, NOW)
+
+
 def test_unknown_upload_time_is_its_own_finding_unless_policy_ignores_it() -> None:
     finding = release_age_finding("demo", "1.0", None, RULE)
     assert finding is not None and finding.id == NO_UPLOAD_TIME_ID
