@@ -26,12 +26,12 @@ from safe_pip.advisories.osv import MalformedRecordError, parse_record
 from safe_pip.console import terminal_safe
 from safe_pip.errors import IndexUnreachableError, SafePipError, UsageError
 from safe_pip.index.client import _parse_page
-from safe_pip.installers.requirements_file import read_requirements_file
 from safe_pip.pipeline.config import CONFIG_KEYS, ENVIRONMENT_VARIABLES, load_policy
 from safe_pip.producers.lockfiles.detect import read_lock_file
 from safe_pip.producers.lockfiles.poetry_lock import read_poetry_lock
 from safe_pip.producers.lockfiles.pylock import read_pylock
 from safe_pip.producers.lockfiles.uv_lock import read_uv_lock
+from safe_pip.producers.requirements_file import read_requirements_file
 from support.properties import FAST, documents, examples, leaves, mutated, toml_text
 from test_lockfiles import POETRY_LOCK, PYLOCK, UV_LOCK
 

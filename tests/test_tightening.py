@@ -46,6 +46,10 @@ def ignore(*ids: str) -> str:
     return "[" + ", ".join(f'{{ id = "{i}", reason = "r", package = "x" }}' for i in ids) + "]"
 
 
+def pth_allow(*files: str) -> str:
+    return "[" + ", ".join(f'{{ package = "x", file = "{f}", reason = "r" }}' for f in files) + "]"
+
+
 CASES = [
     Case("fail-mode", '"closed"', '"open"', True),
     Case("fail-mode", '"open"', '"closed"', False),
@@ -57,6 +61,22 @@ CASES = [
     Case("min-severity", "4.0", "4.5", True),
     Case("min-severity", '"high"', '"medium"', False),
     Case("min-severity", '"medium"', "4", False),
+    Case("contents", '"block"', '"default"', True),
+    Case("contents", '"default"', '"warn"', True),
+    Case("contents", '"block"', '"warn"', True),
+    Case("contents", '"warn"', '"default"', False),
+    Case("contents", '"default"', '"block"', False),
+    Case("contents", '"default"', '"default"', False),
+    Case("typosquat", '"block"', '"warn"', True),
+    Case("typosquat", '"warn"', '"block"', False),
+    Case("attestation-dropped", '"block"', '"warn"', True),
+    Case("attestation-dropped", '"warn"', '"block"', False),
+    Case("require-provenance", '["x", "y"]', '["x"]', True),
+    Case("require-provenance", '["x"]', '["y", "x"]', False),
+    Case("require-provenance", "[]", '["x"]', False),
+    Case("pth-allow", "[]", pth_allow("a.pth"), True),
+    Case("pth-allow", pth_allow("a.pth"), pth_allow("a.pth", "b.pth"), True),
+    Case("pth-allow", pth_allow("a.pth", "b.pth"), pth_allow("b.pth"), False),
     Case("yanked", '"block"', '"warn"', True),
     Case("yanked", '"warn"', '"block"', False),
     Case("hash-mismatch", '"block"', '"warn"', True),
@@ -170,7 +190,7 @@ def assert_kept_or_dropped(case: Case, combined: Policy, earlier: Policy, later:
         assert f"{case.key}" in warning, case
     else:
         assert combined.warnings == (), case
-        if case.key not in ("allow", "ignore", "index-for"):  # those accumulate
+        if case.key not in ("allow", "ignore", "index-for", "pth-allow"):  # those accumulate
             assert getattr(combined, name) == getattr(later, name), case
 
 
