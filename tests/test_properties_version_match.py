@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from packaging.version import Version
 
 from safe_pip.advisories.database import AdvisoryDatabase
 from safe_pip.advisories.update import update_database
 from safe_pip.advisories.version_match import (
     RangeEvent,
+    affected_spans,
     first_fixed,
     is_affected,
     normalize_version,
@@ -93,6 +95,21 @@ def test_first_fixed_is_the_lowest_fix_above_that_is_itself_safe(
         assert found is not None and osv_reference.parsed(found) == safe_fixes[0][0]
 
 
+@FAST
+@given(asked=st.lists(versions, max_size=12), events=events)
+def test_affected_spans_cover_exactly_the_affected_versions(
+    asked: list[str], events: list[tuple[str, str]]
+) -> None:
+    """The batch path steering uses: one walk over sorted versions."""
+    ordered = sorted(Version(text) for text in asked)
+    covered = set()
+    for start, end in affected_spans(ordered, range_events(events)):
+        assert 0 <= start < end <= len(ordered)
+        covered.update(range(start, end))
+    expected = {i for i, v in enumerate(ordered) if osv_reference.in_range(str(v), events)}
+    assert covered == expected
+
+
 def _ends_unreadable(events: list[tuple[str, str]]) -> bool:
     ends = [text for kind, text in events if kind in ("fixed", "last_affected")]
     return bool(ends) and all(osv_reference.parsed(text) is None for text in ends)
@@ -156,4 +173,9 @@ def test_database_lookups_agree_with_the_osv_algorithm(database: AdvisoryDatabas
             found = bool(database.matches(package, version, with_fix=False))
             if found is not expected:
                 disagreements.append((package, version, ranges, listed, expected))
+        batch = database.matches_for_versions(package, ASKED)
+        for version in ASKED:
+            expected = osv_reference.is_affected(version, ranges, listed)
+            if bool(batch[version]) is not expected:
+                disagreements.append((package, f"{version} (batch)", ranges, listed, expected))
     assert disagreements == []
