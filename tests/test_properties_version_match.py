@@ -102,7 +102,7 @@ def test_affected_spans_cover_exactly_the_affected_versions(
 ) -> None:
     """The batch path steering uses: one walk over sorted versions."""
     ordered = sorted(Version(text) for text in asked)
-    covered = set()
+    covered: set[int] = set()
     for start, end in affected_spans(ordered, range_events(events)):
         assert 0 <= start < end <= len(ordered)
         covered.update(range(start, end))
