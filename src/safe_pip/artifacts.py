@@ -35,7 +35,6 @@ def without_fragment(url: str) -> str:
         return url.split("#", 1)[0]
 
 
-
 def name_and_version(filename: str) -> tuple[str, str] | None:
     """(PEP 503-normalized name, version) a wheel or sdist file name tells; None for any
     other name (a legacy ``.egg``, ``.exe``) or one that does not parse."""
