@@ -49,6 +49,7 @@ PACKAGE = Path("src/safe_pip")
 TARGETS: dict[str, tuple[str, ...]] = {
     "pipeline/tightening.py": ("test_tightening.py", "test_policy_trust.py"),
     "pipeline/policy.py": (
+        "test_policy_actions.py",
         "test_policy.py",
         "test_policy_trust.py",
         "test_tightening.py",
@@ -60,7 +61,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "test_osv.py",
     ),
     "pipeline/release_age.py": ("test_release_age.py",),
-    "pipeline/candidates.py": ("test_release_age.py",),
+    "pipeline/candidates.py": ("test_candidate_judge.py", "test_release_age.py"),
     "redaction.py": ("test_redaction.py", "test_properties_redaction.py"),
     "pipeline/gate.py": ("test_one_pass_unit.py",),
 }
