@@ -17,6 +17,7 @@ import pytest
 from safe_pip.advisories.database import AdvisoryMatch
 from safe_pip.models import Action, Finding
 from safe_pip.pipeline import candidates as candidates_module
+from safe_pip.pipeline import policy as policy_module
 from safe_pip.pipeline.candidates import Candidate, CandidateJudge, candidate_blockers
 from safe_pip.pipeline.policy import IgnoreRule, Policy
 
@@ -156,7 +157,7 @@ def test_each_advisory_list_is_read_once_per_project() -> None:
 
 def test_each_advisory_is_decided_once_per_project(monkeypatch: pytest.MonkeyPatch) -> None:
     decided: list[str] = []
-    original = candidates_module.decide
+    original = policy_module.decide
 
     def counting(findings: list[Finding], policy: Policy, today: date) -> object:
         decided.extend(f.id for f in findings if f.category.value != "release-age")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 
@@ -89,10 +90,14 @@ ACTION_KEYS = tuple(
 )
 
 
+def _with(key: str, value: Any) -> Policy:
+    return replace(Policy(), **{key: value})
+
+
 def _settings() -> list[Policy]:
     """The defaults, then every action key at every action, then every contents mode."""
     policies = [Policy()]
-    policies += [replace(Policy(), **{key: action}) for key in ACTION_KEYS for action in Action]
+    policies += [_with(key, action) for key in ACTION_KEYS for action in Action]
     policies += [replace(Policy(), contents=mode) for mode in ContentsMode]
     return policies
 
