@@ -82,6 +82,7 @@ def test_install_writes_the_pth_line_and_the_package(target_venv: Path) -> None:
         "bootstrap",
         "channel",
         "checker",
+        "installed",
         "pip_commands",
         "pip_patch",
         "pip_versions",

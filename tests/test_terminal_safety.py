@@ -69,11 +69,10 @@ def test_a_yanked_reason_cannot_erase_earlier_lines(
     from support.scenario import build_advisory_db
 
     build_advisory_db(isolated_env)
-    local_index.add("vulnlib", "1.0")
-    local_index.add("shiny", "1.0", yanked=f"{ERASE_LINE_ABOVE}{ERASE_LINE_ABOVE}fine")
+    local_index.add("vulnlib", "1.0", yanked=f"{ERASE_LINE_ABOVE}{ERASE_LINE_ABOVE}fine")
     python = pip_venv("bundled")
-    # resolve = "block": both pins reach the full check, so the yanked line follows a
-    # BLOCKED line it would like to erase (with steering, vulnlib==1.0 stops pip first)
+    # yanked = "block": the gate's report of vulnlib==1.0 has its BLOCKED vulnerability line
+    # first and then the yanked line, whose reason would like to erase the lines above it
     result = safe_pip(
         "install",
         "--python",
@@ -81,12 +80,14 @@ def test_a_yanked_reason_cannot_erase_earlier_lines(
         "-i",
         local_index.url,
         "vulnlib==1.0",
-        "shiny==1.0",
-        env={**isolated_env, "SAFE_PIP_RESOLVE": "block"},
+        env={**isolated_env, "SAFE_PIP_YANKED": "block"},
     )
     assert result.returncode == 1, output(result)
     assert "\x1b" not in result.stdout + result.stderr, output(result)
-    assert "shiny==1.0  yanked" in result.stdout and "fine" in result.stdout
+    lines = result.stdout.splitlines()
+    vulnerable = next(i for i, line in enumerate(lines) if "vulnlib==1.0  vulnerability" in line)
+    yanked = next(i for i, line in enumerate(lines) if "vulnlib==1.0  yanked" in line)
+    assert vulnerable < yanked and "fine" in lines[yanked], output(result)
 
 
 @pytest.mark.integration
