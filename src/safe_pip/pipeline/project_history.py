@@ -15,20 +15,13 @@ file.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from types import TracebackType
-
-from filelock import FileLock, Timeout
 
 from safe_pip import paths
-from safe_pip.errors import DatabaseError
+from safe_pip.pipeline.first_use_record import FirstUseRecord
 
-_LOCK_TIMEOUT_SECONDS = 60.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS first_pth_lines (
     name TEXT PRIMARY KEY,
@@ -54,13 +47,12 @@ class FirstRelease:
     first_seen: str
 
 
-class ProjectHistory:
+class ProjectHistory(FirstUseRecord):
     """Use ``ProjectHistory.open()``; close it (or use ``with``)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = FileLock(str(path.with_name(path.name + ".lock")))
-        self._connection: sqlite3.Connection | None = None
+    SCHEMA = _SCHEMA
+    WHAT = "project history"
+    RESET = "delete it to start over"
 
     @classmethod
     def open(cls, path: Path | None = None) -> ProjectHistory:
@@ -85,19 +77,12 @@ class ProjectHistory:
         self._record("first_publishers", "publisher", entries, now)
 
     def _first(self, table: str, column: str, name: str) -> FirstRelease | None:
-        if self._connection is None and not self.path.exists():
-            return None
-        with self._sqlite_errors():
-            row = (
-                self._connect()
-                .execute(
-                    f"SELECT version, {column}, first_seen FROM {table} WHERE name = ?", (name,)
-                )
-                .fetchone()
-            )
+        query = f"SELECT version, {column}, first_seen FROM {table} WHERE name = ?"
+        row = self._one_row(query, name)
         if row is None:
             return None
-        values = json.loads(row[1])
+        with self._sqlite_errors():
+            values = json.loads(row[1])
         return FirstRelease(str(row[0]), tuple(str(v) for v in values), str(row[2]))
 
     def _record(
@@ -114,61 +99,9 @@ class ProjectHistory:
             (name, version, json.dumps(list(values)), stamp.isoformat(timespec="seconds"))
             for name, (version, values) in entries.items()
         ]
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._lock.acquire(timeout=_LOCK_TIMEOUT_SECONDS), self._sqlite_errors():
-                connection = self._connect()
-                with connection:
-                    connection.executemany(
-                        f"INSERT OR IGNORE INTO {table} (name, version, {column}, first_seen)"
-                        " VALUES (?, ?, ?, ?)",
-                        rows,
-                    )
-        except Timeout as exc:
-            raise DatabaseError(
-                f"project history {self.path} is locked by another safe-pip process"
-            ) from exc
-        except OSError as exc:
-            raise DatabaseError(
-                f"cannot write project history {self.path}: {exc.strerror or exc}"
-            ) from exc
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def __enter__(self) -> ProjectHistory:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is None:
-            connection = sqlite3.connect(
-                str(self.path), timeout=_LOCK_TIMEOUT_SECONDS, check_same_thread=False
+        with self._writing() as connection:
+            connection.executemany(
+                f"INSERT OR IGNORE INTO {table} (name, version, {column}, first_seen)"
+                " VALUES (?, ?, ?, ?)",
+                rows,
             )
-            try:
-                connection.executescript(_SCHEMA)
-                connection.commit()
-            except BaseException:
-                connection.close()
-                raise
-            self._connection = connection
-        return self._connection
-
-    @contextmanager
-    def _sqlite_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except (sqlite3.Error, ValueError) as exc:
-            self.close()
-            raise DatabaseError(
-                f"project history {self.path} is unusable ({exc}); delete it to start over"
-            ) from exc

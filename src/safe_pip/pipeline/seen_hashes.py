@@ -15,22 +15,16 @@ written and a rotated token does not look like another index.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from types import TracebackType
-
-from filelock import FileLock, Timeout
 
 from safe_pip import paths
-from safe_pip.errors import DatabaseError
 from safe_pip.models import ArtifactSource, PlanItem
+from safe_pip.pipeline.first_use_record import FirstUseRecord
 from safe_pip.redaction import index_identity, redact_url
 
-_LOCK_TIMEOUT_SECONDS = 60.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen_hashes (
     filename TEXT PRIMARY KEY,
@@ -63,13 +57,12 @@ class SeenHash:
     url: str | None
 
 
-class SeenHashes:
+class SeenHashes(FirstUseRecord):
     """The trust-on-first-use record. Use ``SeenHashes.open()``; close it (or use ``with``)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = FileLock(str(path.with_name(path.name + ".lock")))
-        self._connection: sqlite3.Connection | None = None
+    SCHEMA = _SCHEMA
+    WHAT = "seen-hash record"
+    RESET = "delete it to reset trust-on-first-use"
 
     @classmethod
     def open(cls, path: Path | None = None) -> SeenHashes:
@@ -97,13 +90,6 @@ class SeenHashes:
         )
         return None if row is None else SeenIndex(row[0], row[1], row[2])
 
-    def _one_row(self, query: str, key: str) -> tuple[str, ...] | None:
-        if self._connection is None and not self.path.exists():
-            return None
-        with self._sqlite_errors():
-            row: tuple[str, ...] | None = self._connect().execute(query, (key,)).fetchone()
-        return row
-
     def record(self, items: Iterable[PlanItem], now: datetime | None = None) -> int:
         """Remember the hash of every downloaded artifact not seen before; return how many.
 
@@ -125,73 +111,16 @@ class SeenHashes:
         ]
         if not rows and not index_rows:
             return 0
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._lock.acquire(timeout=_LOCK_TIMEOUT_SECONDS), self._sqlite_errors():
-                connection = self._connect()
-                with connection:
-                    before = connection.total_changes
-                    connection.executemany(
-                        "INSERT OR IGNORE INTO seen_hashes (filename, sha256, first_seen, url)"
-                        " VALUES (?, ?, ?, ?)",
-                        rows,
-                    )
-                    recorded = connection.total_changes - before
-                    connection.executemany(
-                        "INSERT OR IGNORE INTO seen_indexes (name, index_url, first_seen)"
-                        " VALUES (?, ?, ?)",
-                        index_rows,
-                    )
-                    return recorded
-        except Timeout as exc:
-            raise DatabaseError(
-                f"seen-hash record {self.path} is locked by another safe-pip process"
-                f" (lock file {self._lock.lock_file})"
-            ) from exc
-        except OSError as exc:
-            raise DatabaseError(
-                f"cannot write seen-hash record {self.path}: {exc.strerror or exc}"
-            ) from exc
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def __enter__(self) -> SeenHashes:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is None:
-            # check_same_thread: the guard service asks from each connection's thread,
-            # one question at a time (its lock)
-            connection = sqlite3.connect(
-                str(self.path), timeout=_LOCK_TIMEOUT_SECONDS, check_same_thread=False
+        with self._writing() as connection:
+            before = connection.total_changes
+            connection.executemany(
+                "INSERT OR IGNORE INTO seen_hashes (filename, sha256, first_seen, url)"
+                " VALUES (?, ?, ?, ?)",
+                rows,
             )
-            try:
-                connection.executescript(_SCHEMA)
-                connection.commit()
-            except BaseException:
-                connection.close()
-                raise
-            self._connection = connection
-        return self._connection
-
-    @contextmanager
-    def _sqlite_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            self.close()
-            raise DatabaseError(
-                f"seen-hash record {self.path} is unusable ({exc});"
-                " delete it to reset trust-on-first-use"
-            ) from exc
+            recorded = connection.total_changes - before
+            connection.executemany(
+                "INSERT OR IGNORE INTO seen_indexes (name, index_url, first_seen) VALUES (?, ?, ?)",
+                index_rows,
+            )
+        return recorded
