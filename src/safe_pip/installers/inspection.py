@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from safe_pip import exit_codes
 from safe_pip.errors import SafePipError
 from safe_pip.pipeline.check_plan import GuardResult
 from safe_pip.pipeline.report_options import ReportOptions
+
+if TYPE_CHECKING:
+    from safe_pip.installers.base import InstallOutcome
 
 
 class ContentsBlocked(SafePipError):
@@ -39,3 +44,20 @@ def show_inspection(result: GuardResult, options: ReportOptions) -> None:
         return
     for note in result.notes:
         warn(note)
+
+
+def act_on_inspection(
+    result: GuardResult, options: ReportOptions, installer: str
+) -> InstallOutcome | None:
+    """What a front end does with its plan's inspection before it installs: a downloaded
+    file with other bytes than were checked ends the install as the installer's own refusal
+    would (nothing installed, the hash-mismatch exit); otherwise the findings are shown and a
+    block raises ``ContentsBlocked``. None: go on and install."""
+    from safe_pip.installers.base import InstallOutcome
+
+    if only_a_hash_mismatch(result):
+        return InstallOutcome(exit_codes.BLOCKED, hash_mismatch=True)
+    show_inspection(result, options)
+    if result.verdict.blocked:
+        raise ContentsBlocked(result, installer)
+    return None

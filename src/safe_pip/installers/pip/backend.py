@@ -109,12 +109,7 @@ class PipInstaller:
         import tempfile
         from pathlib import Path
 
-        from safe_pip import exit_codes
-        from safe_pip.installers.inspection import (
-            ContentsBlocked,
-            only_a_hash_mismatch,
-            show_inspection,
-        )
+        from safe_pip.installers.inspection import act_on_inspection
         from safe_pip.installers.pip.inspect_plan import inspect_pip_plan
         from safe_pip.pipeline.report_options import ReportOptions
 
@@ -125,12 +120,7 @@ class PipInstaller:
             result = inspect_pip_plan(
                 self.python, items, self._policy, settings, self.install_args, Path(work)
             )
-        if only_a_hash_mismatch(result):
-            return InstallOutcome(exit_codes.BLOCKED, hash_mismatch=True)
-        show_inspection(result, self.report_options or ReportOptions())
-        if result.verdict.blocked:
-            raise ContentsBlocked(result, "pip")
-        return None
+        return act_on_inspection(result, self.report_options or ReportOptions(), "pip")
 
     def close(self) -> None:
         self.pending_plan.cancel()

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from safe_pip import exit_codes
 from safe_pip.console import say
 from safe_pip.installers.base import Check, Checked, InstallOutcome, Planned, PlanRefused
 from safe_pip.installers.uv.args import UvInstallArgs
@@ -210,11 +209,7 @@ class UvInstaller:
         """What the plan's wheels carry, before uv writes anything (``inspect_wheels``). A
         downloaded file whose sha256 is not the checked one ends the install as uv's own
         refusal would (nothing installed, the hash-mismatch exit)."""
-        from safe_pip.installers.inspection import (
-            ContentsBlocked,
-            only_a_hash_mismatch,
-            show_inspection,
-        )
+        from safe_pip.installers.inspection import act_on_inspection
         from safe_pip.installers.uv.inspect_wheels import inspect_for_uv
         from safe_pip.pipeline.report_options import ReportOptions
 
@@ -229,12 +224,7 @@ class UvInstaller:
             self.work,
             self._plan.index_urls,
         )
-        if only_a_hash_mismatch(result):
-            return InstallOutcome(exit_codes.BLOCKED, hash_mismatch=True)
-        show_inspection(result, self.report_options or ReportOptions())
-        if result.verdict.blocked:
-            raise ContentsBlocked(result)
-        return None
+        return act_on_inspection(result, self.report_options or ReportOptions(), "uv")
 
     def close(self) -> None:
         self.runs.cancel()
