@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from safe_pip.index.client import _parse_page
 from safe_pip.index.files import IndexFile
 from safe_pip.index.page_cache import PageCache
@@ -67,3 +69,18 @@ def test_the_page_cache_keeps_provenance_and_rereads_older_rows(tmp_path: Path) 
     document["files"] = [row[:6] for row in document["files"]]  # as an older safe-pip wrote
     entry.write_text(json.dumps(document))
     assert cache.load(url) is None
+
+
+def test_knowing_the_extra_is_there_does_not_import_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pypi-attestations and sigstore take ~0.5 s to import; every guarded install asks
+    whether the extra is there, and only a file with provenance may pay for the import."""
+    import sys
+
+    from safe_pip.pipeline.provenance.verify import available
+
+    for name in [m for m in sys.modules if m.split(".")[0] in ("pypi_attestations", "sigstore")]:
+        monkeypatch.delitem(sys.modules, name)
+    assert available()
+    assert "pypi_attestations" not in sys.modules
+    monkeypatch.setitem(sys.modules, "pypi_attestations", None)  # as if it were missing
+    assert not available()
