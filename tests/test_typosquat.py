@@ -111,3 +111,21 @@ def test_db_update_refuses_a_list_without_its_source(tmp_path: Path) -> None:
     source.write_text("# x\nnot a rank line\n")
     with pytest.raises(UsageError, match="rank<TAB>name"):
         install_popular_list(source)
+
+
+def test_prepare_leaves_nothing_to_parse_for_the_first_question(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A guard prepares the list while pip starts: the gate's first question must not wait
+    for the parse (~50 ms) or the lookups."""
+    from safe_pip.models import PlanItem
+    from safe_pip.pipeline import typosquat
+
+    typosquat.prepare()
+
+    def no_second_parse(text: str) -> typosquat.PopularProjects:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(typosquat, "parse_popular", no_second_parse)
+    [finding] = typosquat.typosquat_findings([PlanItem("termncolor", "1.0", requested=True)])
+    assert "termcolor" in finding.summary

@@ -25,6 +25,7 @@ more popular ones (the false-positive side) and that real typosquats fire.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -272,6 +273,13 @@ def one_edit(a: str, b: str) -> bool:
     while i < len(short) and short[i] == long[i]:
         i += 1
     return short[i:] == long[i + 1 :]
+
+
+def prepare() -> None:
+    """Parse the list and build the lookups a first question needs (~80 ms), so a guard can
+    do it in the background before pip asks; any error is left to that question."""
+    with contextlib.suppress(OSError, ValueError):
+        closest_popular("safe-pip-prepare", load_popular())
 
 
 def typosquat_findings(

@@ -171,6 +171,7 @@ class GuardService:
         thread of the connection that asks: no hand-over to another thread per question."""
         self._preloading = True
         threading.Thread(target=self._open_data, daemon=True, name="safe-pip-preload").start()
+        threading.Thread(target=_prepare_typosquat, daemon=True, name="safe-pip-names").start()
 
     def _open_data(self) -> None:
         try:
@@ -841,6 +842,13 @@ class _NoAdvisories:
 
     def malicious_for_project(self, name: str) -> list[Any]:
         return []
+
+
+def _prepare_typosquat() -> None:
+    """The popular-names lookups, built while pip starts (the gate asks about typed names)."""
+    from safe_pip.pipeline.typosquat import prepare
+
+    prepare()
 
 
 def _no_first_index(name: str) -> None:
