@@ -335,3 +335,31 @@ def test_uv_does_not_let_the_public_version_in_when_the_private_index_fails(
     )
     assert result.returncode == 3, output(result)
     assert "corpinternal" not in installed(target_venv, isolated_env)
+
+
+@pytest.mark.integration
+def test_a_local_index_without_the_project_is_absence_not_an_unread_page(
+    local_index: LocalIndex,
+    isolated_env: dict[str, str],
+    safe_pip: SafePip,
+    pip_venv: Callable[[str], Path],
+    tmp_path: Path,
+) -> None:
+    """A machine's pip.conf lists a ``file://`` index beside the remote one; it has no
+    directory for the project (pip logs "neither a file nor a directory" and goes on). That
+    is absence, as a 404 is: the guard decides on the pages pip read instead of reading the
+    remote page once more as if pip could not read the local one."""
+    from support.scenario import build_advisory_db
+
+    build_advisory_db(isolated_env)
+    local_simple = tmp_path / "mirror" / "simple"
+    local_simple.mkdir(parents=True)
+    local_index.add("cleanlib", "1.0")
+    local_index.clear_log()
+    python = pip_venv("newest")
+    indexes = ("-i", local_index.url, "--extra-index-url", local_simple.as_uri())
+    result = safe_pip("install", "--python", python, *indexes, "cleanlib")
+    assert result.returncode == 0, output(result)
+    assert installed(python, isolated_env) == {"cleanlib": "1.0"}
+    pages = [path for path in local_index.requests if path.rstrip("/").endswith("/cleanlib")]
+    assert len(pages) == 1, local_index.requests  # pip's own request, no second one

@@ -53,6 +53,17 @@ def local_directory(location: str) -> Path | None:
     return path if path.is_dir() else None
 
 
+def missing_local_page(index_url: str, name: str) -> bool:
+    """A ``file://`` index with no directory for project ``name``: pip reads nothing there
+    (it logs "neither a file nor a directory" and goes on), so, like a 404, the index does
+    not have the project."""
+    parts = urlsplit(index_url)
+    if parts.scheme.lower() != "file":
+        return False
+    base = Path(unquote(parts.path))
+    return not (base / canonicalize_name(name)).exists() and not (base / name).exists()
+
+
 def directory_files(directory: Path, location: str, name: str) -> list[IndexFile]:
     """The files of project ``name`` in a find-links ``directory``, hashed (a directory
     publishes no hashes; its bytes are what pip installs)."""

@@ -171,7 +171,7 @@ class GuardService:
         thread of the connection that asks: no hand-over to another thread per question."""
         self._preloading = True
         threading.Thread(target=self._open_data, daemon=True, name="safe-pip-preload").start()
-        threading.Thread(target=_prepare_typosquat, daemon=True, name="safe-pip-names").start()
+        threading.Thread(target=_prepare_answers, daemon=True, name="safe-pip-prepare").start()
 
     def _open_data(self) -> None:
         try:
@@ -844,11 +844,20 @@ class _NoAdvisories:
         return []
 
 
-def _prepare_typosquat() -> None:
-    """The popular-names lookups, built while pip starts (the gate asks about typed names)."""
-    from safe_pip.pipeline.typosquat import prepare
+def _prepare_answers() -> None:
+    """While pip starts: import what answering pip's questions needs (reading the pages it
+    read, opening wheels, provenance: ~100 ms of imports pip would otherwise wait for at its
+    first questions) and build the popular-names lookups the gate asks about typed names.
+    Only a head start: whatever fails here fails again, reported, where it is needed."""
+    with contextlib.suppress(Exception):
+        import urllib.request  # noqa: F401  (find-links file:// locations)
 
-    prepare()
+        import safe_pip.index.client
+        import safe_pip.pipeline.contents.inspect
+        import safe_pip.pipeline.provenance.check  # noqa: F401
+        from safe_pip.pipeline.typosquat import prepare
+
+        prepare()
 
 
 def _no_first_index(name: str) -> None:

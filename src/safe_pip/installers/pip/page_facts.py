@@ -115,8 +115,8 @@ class PipPages:
         facts = ProjectFacts()
         for index_url in self.index_urls:
             key = _key(project_page_url(index_url, name))
-            if key in self._absent:
-                continue
+            if key in self._absent or find_links.missing_local_page(index_url, name):
+                continue  # a 404/410, or a file:// index without the project's directory
             if key not in self._raw:
                 return None
             files, marker = self._parse(key, index_url, project_page_url(index_url, name))
