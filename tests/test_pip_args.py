@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from safe_pip.installers.pip.args import needs_separate_value, parse_install_args
+from safe_pip.installers.pip.args import parse_install_args
+from safe_pip.installers.pip.options import needs_separate_value
 
 
 def test_plain_requirements_go_to_the_dry_run_only() -> None:

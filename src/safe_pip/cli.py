@@ -162,11 +162,11 @@ _PIP_GENERAL_OPTIONS = frozenset(
 
 def _refuse_a_mistyped_top_level_option(first: str) -> None:
     """``safe-pip --versin``: pip would print only its own usage; say what was meant."""
-    import difflib
-
     name = first.partition("=")[0]
     if not name.startswith("--") or name in _PIP_GENERAL_OPTIONS:
         return
+    import difflib
+
     close = difflib.get_close_matches(name, ["--version", "--help"], n=1, cutoff=0.75)
     if close:
         raise UsageError(
@@ -182,7 +182,7 @@ def _pip_command_position(args: Sequence[str]) -> int | None:
     install``); such an install must be guarded like ``safe-pip install``, not passed to pip.
     """
     from safe_pip.commands.own_options import OWN_VALUE_OPTIONS
-    from safe_pip.installers.pip.args import needs_separate_value
+    from safe_pip.installers.pip.options import needs_separate_value
 
     position = 0
     while position < len(args):

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TextIO
-
-from safe_pip.redaction import redact_text
 
 _STYLES = {"red": "1;31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
 _RESET = "\x1b[0m"
@@ -74,7 +71,7 @@ def terminal_safe(text: str) -> str:
 
 def say(message: str) -> None:
     """``safe-pip: <message>`` on stderr (credentials redacted, control characters removed)."""
-    sys.stderr.write(f"safe-pip: {terminal_safe(redact_text(message))}\n")
+    sys.stderr.write(f"safe-pip: {terminal_safe(_redacted(message))}\n")
 
 
 def warn(message: str) -> None:
@@ -89,14 +86,22 @@ def error(message: str) -> None:
 
 def _say_labelled(label: str, style: str, message: str) -> None:
     coloured = paint(label, style, colour_enabled(sys.stderr))
-    sys.stderr.write(f"safe-pip: {coloured}: {terminal_safe(redact_text(message))}\n")
+    sys.stderr.write(f"safe-pip: {coloured}: {terminal_safe(_redacted(message))}\n")
 
 
 def show_installer_output(text: str) -> None:
     """An installer's own lines (pip's error block) on stderr, each made terminal-safe and
     redacted like safe-pip's own."""
     for line in text.rstrip().splitlines():
-        sys.stderr.write(terminal_safe(redact_text(line)).rstrip() + "\n")
+        sys.stderr.write(terminal_safe(_redacted(line)).rstrip() + "\n")
+
+
+def _redacted(text: str) -> str:
+    """``redaction.redact_text``, imported at the first message: not before the installer
+    starts (``tests/test_start_path.py``)."""
+    from safe_pip.redaction import redact_text
+
+    return redact_text(text)
 
 
 def strip_ansi(text: str) -> str:
@@ -131,6 +136,8 @@ def terminal_width(stream: TextIO) -> int | None:
     ``stream`` is not a terminal (logs keep whole lines)."""
     if not _is_terminal(stream):
         return None
+    import shutil
+
     return shutil.get_terminal_size().columns
 
 

@@ -12,8 +12,8 @@ import os
 import shlex
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 APP_NAME = "safe-pip"
 DISTRIBUTION = "safe-pip-guard"
@@ -119,8 +119,7 @@ def decision_log_path() -> Path:
 # ---------------------------------------------------------------- this safe-pip's own install
 
 
-@dataclass(frozen=True)
-class SelfInstall:
+class SelfInstall(NamedTuple):
     """``kind``: ``pipx``, ``uv tool``, ``venv`` (an environment of its own, as the README
     installs it) or ``interpreter`` (installed into a Python that is not a venv)."""
 

@@ -99,7 +99,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.plan is not None:
         result = check_plan_json(args.plan, policy)
         # the pip hook, about to install: hints for a plain pip command
-        options = replace(own.report_options(), through_hook=True)
+        options = own.report_options()._replace(through_hook=True)
     elif args.installed:
         python = resolve_target_python(args.python)
         note = default_target_note(python, args.python)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import textwrap
 
 from safe_pip import paths
-from safe_pip.commands.own_options import OWN_OPTIONS, OwnOption
+from safe_pip.commands.own_options import OWN_OPTIONS, PIP_HELP_OPTION, OwnOption
 
-PIP_HELP_OPTION = "--pip-help"  # ``safe-pip install --pip-help``: the target pip's own help
 UV_HELP_OPTION = "--uv-help"  # ``safe-uv [COMMAND] --uv-help``: uv's own help
 _HELP_COLUMN = 28
 _WIDTH = 92

@@ -13,12 +13,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from safe_pip import exit_codes
-from safe_pip.commands.help_text import PIP_HELP_OPTION
-from safe_pip.commands.own_options import quiet_level, split_own_options
+from safe_pip.commands.own_options import PIP_HELP_OPTION, quiet_level, split_own_options
 from safe_pip.console import refuse_colour, say
 from safe_pip.errors import UsageError
 from safe_pip.installers.pip import one_pass
@@ -56,9 +54,8 @@ def run_install(argv: Sequence[str]) -> int:
         say(note)
     decision_log.note_target(python)
     decision_log.note_check_started()  # from here on, even a failed plan is a guarded run
-    report = replace(
-        own.report_options(environment=environment_label(python)),
-        quiet=quiet_level(pip_args, os.environ.get("PIP_QUIET", "")),
+    report = own.report_options(environment=environment_label(python))._replace(
+        quiet=quiet_level(pip_args, os.environ.get("PIP_QUIET", ""))
     )
     if "--no-color" in pip_args or os.environ.get("PIP_NO_COLOR", "").lower() in _TRUE:
         refuse_colour()
@@ -123,6 +120,8 @@ def _may_ask_for_help(pip_args: Sequence[str]) -> bool:
 def already_installed(python: str, install_args: InstallArgs, policy: Policy) -> GuardResult:
     """pip has nothing to install: what the environment already has of the requested
     projects, checked against the advisories; anything found is a warning (nothing changes)."""
+    from dataclasses import replace
+
     from safe_pip.installers.requirement_pins import requested_names
     from safe_pip.models import Action, Verdict
     from safe_pip.pipeline.check_plan import GuardResult, check_plan

@@ -11,24 +11,23 @@ output options are added from the same table (:func:`add_policy_options`) and re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from safe_pip.errors import UsageError
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
     from safe_pip.pipeline.policy import Policy
     from safe_pip.pipeline.report_options import ReportOptions
 
 OUTPUT_FORMATS = ("text", "json", "sarif", "cyclonedx")
 FAIL_MODES = ("closed", "open")
+PIP_HELP_OPTION = "--pip-help"  # ``safe-pip install --pip-help``: the target pip's own help
 
 
-@dataclass(frozen=True)
-class OwnOption:
+class OwnOption(NamedTuple):
     """One safe-pip option: its name, the ``OwnOptions`` field it sets, and how."""
 
     name: str
@@ -96,16 +95,46 @@ OWN_VALUE_OPTIONS = frozenset(option.name for option in OWN_OPTIONS if option.ta
 _BY_NAME = {option.name: option for option in OWN_OPTIONS}
 
 
-@dataclass
 class OwnOptions:
-    python: str | None = None
-    uv: str | None = None
-    output_format: str = "text"
-    output: str | None = None
-    warn_only: bool | None = None
-    ignore_vuln: list[str] = field(default_factory=list)
-    allow: list[str] = field(default_factory=list)
-    fail_mode: str | None = None
+    """The values of :data:`OWN_OPTIONS` on one command line (a plain class, not a
+    dataclass: read before the installer starts, see ``tests/test_start_path.py``)."""
+
+    FIELDS = (
+        *("python", "uv", "output_format", "output"),
+        *("warn_only", "ignore_vuln", "allow", "fail_mode"),
+    )
+
+    def __init__(
+        self,
+        python: str | None = None,
+        uv: str | None = None,
+        output_format: str = "text",
+        output: str | None = None,
+        warn_only: bool | None = None,
+        ignore_vuln: list[str] | None = None,
+        allow: list[str] | None = None,
+        fail_mode: str | None = None,
+    ) -> None:
+        self.python = python
+        self.uv = uv
+        self.output_format = output_format
+        self.output = output
+        self.warn_only = warn_only
+        self.ignore_vuln: list[str] = list(ignore_vuln or [])
+        self.allow: list[str] = list(allow or [])
+        self.fail_mode = fail_mode
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OwnOptions) and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"OwnOptions({given})"
 
     @property
     def json_output(self) -> bool:
@@ -142,6 +171,8 @@ class OwnOptions:
             allow=list(self.allow),
             fail_mode=self.fail_mode,
         )
+        from pathlib import Path
+
         from safe_pip.console import warn
 
         policy = load_policy(start_dir or Path.cwd(), overrides)
@@ -214,8 +245,8 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
 
 def own_options_from_parsed(parsed: argparse.Namespace) -> OwnOptions:
     """The ``OwnOptions`` an argparse parser with :func:`add_policy_options` read."""
-    known = [f.name for f in fields(OwnOptions)]
-    own = OwnOptions(**{name: getattr(parsed, name) for name in known if hasattr(parsed, name)})
+    given = {name: getattr(parsed, name) for name in OwnOptions.FIELDS if hasattr(parsed, name)}
+    own = OwnOptions(**given)
     return own.checked()
 
 

@@ -13,8 +13,7 @@ import os
 import subprocess
 from collections.abc import Sequence
 
-from safe_pip.commands.help_text import PIP_HELP_OPTION
-from safe_pip.commands.own_options import split_own_options
+from safe_pip.commands.own_options import PIP_HELP_OPTION, split_own_options
 from safe_pip.console import refuse_colour
 from safe_pip.installers.pip import one_pass
 from safe_pip.installers.process import check_interpreter

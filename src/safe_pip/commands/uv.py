@@ -161,7 +161,7 @@ def _install(
     # uv's -q, wherever uv's parser put it (one option may reach several steps)
     steps = (request.plan_args, request.install_args, request.shared_args)
     quiet = quiet_level(global_args) + max(quiet_level(list(step)) for step in steps)
-    options = replace(own.report_options(), quiet=quiet)
+    options = own.report_options()._replace(quiet=quiet)
     # uv plans while safe-pip loads its policy and imports its checks.
     installer = UvInstaller.start(uv, global_args, command, request, env, report_options=options)
     return guarded_install(installer, load_policy=own.policy, report_options=options)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from safe_pip import exit_codes
@@ -173,7 +173,7 @@ def _plan_check_install(
             progress.clear()
             return report(refused.result, options)
     if checked.environment is not None:
-        options = replace(options, environment=checked.environment)
+        options = options._replace(environment=checked.environment)
     if not checked.planned.items and not installer.installs_an_empty_plan:
         installed = already_installed(policy) if already_installed else checked.result
         problems = bool(installed.verdict.decisions)

@@ -11,9 +11,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import BinaryIO, Generic, TextIO, TypeVar
+from typing import BinaryIO, Generic, NamedTuple, TextIO, TypeVar
 
 from safe_pip import exit_codes
 from safe_pip.console import colour_enabled, installer_output_safe, strip_ansi
@@ -49,8 +48,7 @@ def check_interpreter(python: str) -> str:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ChildOutput:
+class ChildOutput(NamedTuple):
     """What a finished child process said (decoded as UTF-8, undecodable bytes replaced)."""
 
     returncode: int
@@ -160,8 +158,7 @@ def start_child(
     return PendingChild(process, read, cleanup=cleanup, timeout=timeout, on_timeout=on_timeout)
 
 
-@dataclass(frozen=True)
-class InstallerRun:
+class InstallerRun(NamedTuple):
     returncode: int  # the installer's exit code; exit_codes.INTERRUPTED after Ctrl-C
     stderr: str = ""
 

@@ -19,15 +19,13 @@ the cap. Writing is one append and never fails a run: a problem is one warning l
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     from safe_pip.models import Decision, Verdict
 
@@ -36,12 +34,16 @@ MAX_BYTES = 1_000_000
 ROTATED_SUFFIX = ".1"
 
 
-@dataclass
 class _Run:
-    target: str | None = None
-    command: list[str] | None = None  # the user's command when it is not this process's argv
-    verdicts: list[Verdict] = field(default_factory=list)
-    checking: bool = False  # a check began (so even a failed one is a guarded run)
+    """What this process noted of its run (a plain class: noted before the installer
+    starts: see ``tests/test_start_path.py``)."""
+
+    def __init__(self) -> None:
+        self.target: str | None = None
+        # the user's command when it is not this process's argv
+        self.command: list[str] | None = None
+        self.verdicts: list[Verdict] = []
+        self.checking = False  # a check began (so even a failed one is a guarded run)
 
 
 _run = _Run()
@@ -154,12 +156,14 @@ def decisions_json(decisions: Sequence[Decision]) -> dict[str, object]:
 def _program(path: str) -> str:
     """``safe-pip``, ``safe-uv``, ``pip``: the name the user typed (``python -m safe_pip``
     runs ``__main__.py``)."""
-    name = Path(path).name
+    name = os.path.basename(path)
     return "safe-pip" if name == "__main__.py" else name
 
 
 def append(document: dict[str, object], path: Path | None = None) -> None:
     """Append one line to the log at ``path`` (default: the user's), rotating past the cap."""
+    import json
+
     from safe_pip import paths
 
     path = path or paths.decision_log_path()

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,7 +96,7 @@ def print_verdict(result: GuardResult, options: ReportOptions | None = None) -> 
 def render(result: GuardResult, options: ReportOptions) -> str:
     """The report in ``options.output_format`` (text without colour or width limit; a file
     gets the whole report whatever -q says)."""
-    options = replace(options, quiet=0)
+    options = options._replace(quiet=0)
     if options.output_format == "json":
         return render_json(result.verdict, options, result.skipped)
     if options.output_format == "sarif":

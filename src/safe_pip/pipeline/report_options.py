@@ -4,15 +4,15 @@ where the installer's output goes before it imports the reporting code."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 from safe_pip.errors import UsageError
 
 
-@dataclass(frozen=True)
-class ReportOptions:
-    """How and where a verdict is reported, and what it is about."""
+class ReportOptions(NamedTuple):
+    """How and where a verdict is reported, and what it is about (a named tuple, not a
+    dataclass: front ends build one before the installer starts, where every millisecond of
+    import is paid on each run; ``_replace`` changes a field)."""
 
     output_format: str = "text"
     output_file: str | None = None  # --output: the report goes there, a text one to stdout
@@ -34,13 +34,13 @@ class ReportOptions:
         return self.output_format != "text" and self.output_file is None
 
 
-@dataclass
 class _RunReport:
     """What this run was asked to report, so that a run that ends in an error still gives
     one document on stdout (a machine format) and in ``--output FILE``."""
 
-    options: ReportOptions | None = None
-    reported: bool = False  # a verdict report went out already
+    def __init__(self) -> None:
+        self.options: ReportOptions | None = None
+        self.reported = False  # a verdict report went out already
 
 
 _RUN = _RunReport()
@@ -69,6 +69,8 @@ def unreported_request() -> ReportOptions | None:
 def check_output_path(value: str) -> None:
     """``--output FILE`` must be a file safe-pip can write (replace), checked before anything
     runs: a usage error (exit 2) otherwise."""
+    from pathlib import Path
+
     path = Path(value).expanduser()
     if path.is_dir():
         raise UsageError(f"--output {value}: is a directory; name a file")

@@ -13,121 +13,10 @@ Unknown options are kept in both lists: pip validates them and reports its own e
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-
-class _Use(enum.Enum):
-    BOTH = "both"  # dry run and vetted install
-    DRY_RUN = "dry-run"  # resolution only: requirement inputs, upgrade, pre-releases...
-    VETTED = "vetted"  # vetted install only (would pollute the JSON report on stdout)
-    NEITHER = "neither"  # safe-pip supplies or handles it itself
-
-
-@dataclass(frozen=True)
-class _Option:
-    names: tuple[str, ...]  # the first long one is the canonical spelling (``_Collector``)
-    takes_value: bool
-    use: _Use
-
-
-_OPTIONS: tuple[_Option, ...] = (
-    # requirement inputs and resolution
-    _Option(("-r", "--requirement"), True, _Use.DRY_RUN),
-    _Option(("-c", "--constraint"), True, _Use.DRY_RUN),
-    _Option(("-e", "--editable"), True, _Use.DRY_RUN),
-    _Option(("--group",), True, _Use.DRY_RUN),
-    _Option(("--requirements-from-script",), True, _Use.DRY_RUN),
-    _Option(("--no-deps", "--no-dependencies"), False, _Use.DRY_RUN),
-    _Option(("--only-deps", "--only-dependencies"), False, _Use.DRY_RUN),
-    _Option(("-U", "--upgrade"), False, _Use.DRY_RUN),
-    _Option(("--upgrade-strategy",), True, _Use.DRY_RUN),
-    _Option(("--pre",), False, _Use.DRY_RUN),
-    _Option(("--all-releases",), True, _Use.DRY_RUN),
-    _Option(("--only-final",), True, _Use.DRY_RUN),
-    _Option(("--require-hashes",), False, _Use.DRY_RUN),
-    _Option(("--no-require-hashes",), False, _Use.DRY_RUN),
-    # replaced by safe-pip's own
-    _Option(("--dry-run",), False, _Use.NEITHER),
-    _Option(("--report",), True, _Use.NEITHER),
-    _Option(("--python",), True, _Use.NEITHER),
-    _Option(("-h", "--help"), False, _Use.NEITHER),
-    # output verbosity: would mix log lines into the report on stdout
-    _Option(("-v", "--verbose"), False, _Use.VETTED),
-    _Option(("-q", "--quiet"), False, _Use.VETTED),
-    # package index
-    _Option(("-i", "--index-url", "--pypi-url"), True, _Use.BOTH),
-    _Option(("--extra-index-url",), True, _Use.BOTH),
-    _Option(("--no-index",), False, _Use.BOTH),
-    _Option(("-f", "--find-links"), True, _Use.BOTH),
-    _Option(("--trusted-host",), True, _Use.BOTH),
-    _Option(("--refresh-package",), True, _Use.BOTH),
-    _Option(("--uploaded-prior-to",), True, _Use.BOTH),
-    _Option(("--keyring-provider",), True, _Use.BOTH),
-    # network
-    _Option(("--cert",), True, _Use.BOTH),
-    _Option(("--client-cert",), True, _Use.BOTH),
-    _Option(("--proxy",), True, _Use.BOTH),
-    _Option(("--no-proxy-env",), False, _Use.BOTH),
-    _Option(("--retries",), True, _Use.BOTH),
-    _Option(("--resume-retries",), True, _Use.BOTH),
-    _Option(("--timeout", "--default-timeout"), True, _Use.BOTH),
-    # install location and target platform
-    _Option(("-t", "--target"), True, _Use.BOTH),
-    _Option(("--user",), False, _Use.BOTH),
-    _Option(("--no-user",), False, _Use.BOTH),
-    _Option(("--root",), True, _Use.BOTH),
-    _Option(("--prefix",), True, _Use.BOTH),
-    _Option(("--src", "--source", "--source-dir", "--source-directory"), True, _Use.BOTH),
-    _Option(("--platform",), True, _Use.BOTH),
-    _Option(("--python-version",), True, _Use.BOTH),
-    _Option(("--implementation",), True, _Use.BOTH),
-    _Option(("--abi",), True, _Use.BOTH),
-    _Option(("--break-system-packages",), False, _Use.BOTH),
-    _Option(("--ignore-requires-python",), False, _Use.BOTH),
-    # what to reinstall
-    _Option(("--force-reinstall",), False, _Use.BOTH),
-    _Option(("-I", "--ignore-installed"), False, _Use.BOTH),
-    _Option(("--exists-action",), True, _Use.BOTH),
-    # building sdists
-    _Option(("--no-build-isolation",), False, _Use.BOTH),
-    _Option(("--use-pep517",), False, _Use.BOTH),
-    _Option(("--no-use-pep517",), False, _Use.BOTH),
-    _Option(("--check-build-dependencies",), False, _Use.BOTH),
-    _Option(("--build-constraint",), True, _Use.BOTH),
-    _Option(("-C", "--config-settings"), True, _Use.BOTH),
-    _Option(("--global-option",), True, _Use.BOTH),
-    _Option(("--build-option",), True, _Use.BOTH),
-    _Option(("--install-option",), True, _Use.BOTH),
-    _Option(("--no-clean",), False, _Use.BOTH),
-    _Option(("--only-binary",), True, _Use.BOTH),
-    _Option(("--no-binary",), True, _Use.BOTH),
-    _Option(("--prefer-binary",), False, _Use.BOTH),
-    # installing
-    _Option(("--compile",), False, _Use.BOTH),
-    _Option(("--no-compile",), False, _Use.BOTH),
-    _Option(("--no-warn-script-location",), False, _Use.BOTH),
-    _Option(("--no-warn-conflicts",), False, _Use.BOTH),
-    _Option(("--root-user-action",), True, _Use.BOTH),
-    _Option(("--progress-bar",), True, _Use.BOTH),
-    # general
-    _Option(("--isolated",), False, _Use.BOTH),
-    _Option(("--debug",), False, _Use.BOTH),
-    _Option(("--require-virtualenv", "--require-venv"), False, _Use.BOTH),
-    _Option(("--log", "--log-file", "--local-log"), True, _Use.BOTH),
-    _Option(("--no-input",), False, _Use.BOTH),
-    _Option(("--cache-dir",), True, _Use.BOTH),
-    _Option(("--no-cache-dir",), False, _Use.BOTH),
-    _Option(("--disable-pip-version-check",), False, _Use.BOTH),
-    _Option(("--no-color",), False, _Use.BOTH),
-    _Option(("--no-python-version-warning",), False, _Use.BOTH),
-    _Option(("--use-feature",), True, _Use.BOTH),
-    _Option(("--use-deprecated",), True, _Use.BOTH),
-)
-
-_BY_NAME: dict[str, _Option] = {name: option for option in _OPTIONS for name in option.names}
-_LONG_NAMES: tuple[str, ...] = tuple(name for name in _BY_NAME if name.startswith("--"))
+from safe_pip.installers.pip.options import BY_NAME, PipOption, Use, long_option
 
 
 @dataclass(frozen=True)
@@ -179,7 +68,7 @@ class _Collector:
     positionals: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
 
-    def add(self, option: _Option, value: str | None, tokens: Sequence[str]) -> None:
+    def add(self, option: PipOption, value: str | None, tokens: Sequence[str]) -> None:
         canonical = next((n for n in option.names if n.startswith("--")), option.names[0])
         if value is None:
             self.flags[canonical] = True
@@ -187,9 +76,9 @@ class _Collector:
                 self.flags["--user"] = False
         else:
             self.values.setdefault(canonical, []).append(value)
-        if option.use in (_Use.BOTH, _Use.DRY_RUN):
+        if option.use in (Use.BOTH, Use.DRY_RUN):
             self.dry_run.extend(tokens)
-        if option.use in (_Use.BOTH, _Use.VETTED):
+        if option.use in (Use.BOTH, Use.VETTED):
             self.passthrough.extend(tokens)
 
     def add_unknown(self, token: str) -> None:
@@ -203,30 +92,6 @@ class _Collector:
 
     def all(self, name: str) -> tuple[str, ...]:
         return tuple(self.values.get(name, ()))
-
-
-def _long_option(name: str) -> _Option | None:
-    """Exact match, or a unique prefix as optparse (and so pip) accepts it."""
-    if name in _BY_NAME:
-        return _BY_NAME[name]
-    candidates = [long for long in _LONG_NAMES if long.startswith(name)]
-    return _BY_NAME[candidates[0]] if len(candidates) == 1 else None
-
-
-def needs_separate_value(token: str) -> bool:
-    """Whether pip reads the next argument as the value of option ``token``
-    (``--log FILE``, ``-vr FILE``; not ``--log=FILE``, ``-rFILE`` or a flag)."""
-    if token.startswith("--"):
-        name, has_inline, _ = token.partition("=")
-        option = _long_option(name)
-        return option is not None and option.takes_value and not has_inline
-    for position, letter in enumerate(token[1:], start=1):
-        option = _BY_NAME.get("-" + letter)
-        if option is None:
-            return False
-        if option.takes_value:
-            return position == len(token) - 1
-    return False
 
 
 def parse_install_args(args: Sequence[str]) -> InstallArgs:
@@ -253,7 +118,7 @@ def parse_install_args(args: Sequence[str]) -> InstallArgs:
 
 def _take_long(token: str, tokens: list[str], position: int, state: _Collector) -> int:
     name, has_inline, inline_value = token.partition("=")
-    option = _long_option(name)
+    option = long_option(name)
     if option is None:
         state.add_unknown(token)
         return position
@@ -280,7 +145,7 @@ def _take_short_cluster(token: str, tokens: list[str], position: int, state: _Co
     while index < len(letters):
         name = "-" + letters[index]
         index += 1
-        option = _BY_NAME.get(name)
+        option = BY_NAME.get(name)
         if option is None and index == 1:  # not an option we know: keep the token whole
             state.add_unknown(token)
             return position

@@ -614,7 +614,7 @@ class GuardService:
         build dependencies checked mid-run, whose last line must not read like the verdict."""
         options = self._report_options
         if intermediate:
-            options = replace(options, intermediate=BUILD_DEPENDENCIES_STEP)
+            options = options._replace(intermediate=BUILD_DEPENDENCIES_STEP)
         if self._print_reports and options.machine_stdout:
             for line in steering:
                 say(line)

@@ -16,8 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from safe_pip import exit_codes
 from safe_pip.console import say
@@ -49,8 +48,7 @@ AUDIT = "audit"
 GUARDED_COMMANDS = ("install", "download", "wheel", "lock")
 
 
-@dataclass(frozen=True)
-class GuardedRun:
+class GuardedRun(NamedTuple):
     """pip's exit code and stderr, and what the guard saw."""
 
     pip: InstallerRun
@@ -214,8 +212,7 @@ def _conflict_explanation(stdout: str) -> str:
     return "" if start < 0 else "\n" + stdout[start:].strip() + "\n"
 
 
-@dataclass(frozen=True)
-class Audit:
+class Audit(NamedTuple):
     """What an audit's resolution found: the plan, and decisions that stopped it early."""
 
     items: list[PlanItem]
