@@ -7,6 +7,7 @@ finding on a dependency, the requirements that brought it in.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
@@ -64,21 +65,42 @@ def requirements_in_effect(
     extras: Iterable[str] = (),
 ) -> list[Requirement]:
     """The ``Requires-Dist`` entries whose markers hold in ``environment`` with ``extras``
-    (unreadable entries are skipped)."""
+    (unreadable entries are skipped). A plan's entries are asked about several times (its
+    dependency edges, the specifiers on each name, the report): each distinct question is
+    answered once per process."""
+    texts = tuple(text for text in requires_dist if isinstance(text, str))
+    question = (texts, tuple(sorted((environment or {}).items())), tuple(extras))
+    try:
+        return list(_in_effect(*question))
+    except TypeError:  # a marker value that is not text (a hostile report): no caching
+        return list(_in_effect.__wrapped__(*question))
+
+
+@functools.lru_cache(maxsize=2048)
+def _in_effect(
+    texts: tuple[str, ...], environment: tuple[tuple[str, str], ...], extras: tuple[str, ...]
+) -> tuple[Requirement, ...]:
     wanted_extras = [""] + [canonicalize_name(extra) for extra in extras]
+    values = dict(environment)
     in_effect: list[Requirement] = []
-    for text in requires_dist:
-        if not isinstance(text, str):
-            continue
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
+    for text in texts:
+        requirement = _parsed(text)
+        if requirement is None:
             continue
         if requirement.marker is None or any(
-            _marker_holds(requirement, environment, extra) for extra in wanted_extras
+            _marker_holds(requirement, values, extra) for extra in wanted_extras
         ):
             in_effect.append(requirement)
-    return in_effect
+    return tuple(in_effect)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> Requirement | None:
+    """``text`` read as a requirement, or None; shared, so never changed by a caller."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
 
 
 def _marker_holds(
