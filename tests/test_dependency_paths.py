@@ -65,3 +65,13 @@ def test_pip_report_dependencies_say_what_pulled_them_in() -> None:
     assert plan["idna"].required_by == ("requests==2.19.0",)
     assert plan["urllib3"].required_by == ("requests==2.19.0",)
     assert plan["requests"].required_by == ()
+
+
+def test_a_marker_environment_with_a_value_that_is_not_text_is_still_evaluated() -> None:
+    """A hostile or odd report's marker environment (a list value) cannot be a cache key:
+    the entries are evaluated uncached, with the same answer."""
+    entries = ["idna>=2", 'colorama; sys_platform == "win32"', "not a requirement ((("]
+    odd = {"sys_platform": "linux", "platform_tags": ["x"]}
+    assert requirement_names(entries, odd) == ["idna"]  # type: ignore[arg-type]
+    assert requirement_names(entries, {"sys_platform": "win32"}) == ["idna", "colorama"]
+    assert requirement_names(entries, {"sys_platform": "linux"}) == ["idna"]
