@@ -7,7 +7,8 @@ projects), locks all 150 with uv (``requirements.txt`` with hashes, ``uv.lock``,
 ``pylock.toml`` exported by uv), builds the advisory database from the real PyPA snapshot, then
 checks each file, interleaved:
 
-* ``before``: safe-pip as of ``--before REV`` (default: the commit before the page cache), run
+* ``before``: safe-pip as of ``--before REV`` (default: the commit before the page cache;
+  with ``--pinned``, the commit before pinned files were checked as written), run
   from an exported copy of that revision's ``src/``;
 * ``cold``: this safe-pip with an empty index page cache;
 * ``warm``: this safe-pip with the pages cached by the previous run (every page revalidated).
@@ -60,6 +61,9 @@ PROJECTS = [f"benchpkg{number:03d}" for number in range(150)]
 OLD_VERSIONS = 40
 TAGS = ("py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-win_amd64")
 DEFAULT_BEFORE = "58a4f26"  # main just before the index page cache landed
+# main before pinned files were checked as written (issue 16); the revision above cannot
+# check the pinned file offline: its pip dry run tries to build an sdist of the same name
+PINNED_BEFORE = "302713d"
 VARIANTS = ("before", "cold", "warm")
 # Popular projects whose locks together hold ~160 packages (with their dependencies).
 REAL_PACKAGES = [
@@ -111,7 +115,7 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--before", default=DEFAULT_BEFORE)
+    parser.add_argument("--before", default=None, help="default: see DEFAULT_BEFORE, PINNED_BEFORE")
     parser.add_argument("--real", action="store_true", help="also lock files of real packages")
     parser.add_argument("--pinned", action="store_true", help="only the file of 40 exact pins")
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT, help="OSV zip for the database")
@@ -119,7 +123,7 @@ def main() -> None:
     if args.pinned:
         work = Path(tempfile.mkdtemp(prefix="safe-pip-bench-pinned-"))
         try:
-            measure_pinned(work, args.rounds, args.before, args.snapshot)
+            measure_pinned(work, args.rounds, args.before or PINNED_BEFORE, args.snapshot)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return
@@ -128,7 +132,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="safe-pip-bench-check-"))
     try:
-        before_src = export_revision(args.before, work / "before")
+        before_src = export_revision(args.before or DEFAULT_BEFORE, work / "before")
         # Byte-code for both, as an installed safe-pip has (PYTHONDONTWRITEBYTECODE may be set).
         for source in (before_src, REPO / "src"):
             subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True)
