@@ -104,6 +104,10 @@ class _PatchingLoader:
         return module
 
     def exec_module(self, module: "ModuleType") -> None:
+        if module.__name__ != PIP_MAIN_PARSER_MODULE and sys.version_info >= MIN_PYTHON:
+            from .bootstrap import start_checker_early
+
+            start_checker_early()  # while pip loads the command, its options and config
         self._loader.exec_module(module)
         if module.__name__ == PIP_MAIN_PARSER_MODULE:
             _watch_pip_python_option(module)

@@ -16,6 +16,7 @@ ever built); ``child``; ``hook`` -- the hook's own rules apply (``SAFE_PIP_DISAB
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import runpy
@@ -119,12 +120,51 @@ def load_nested(settings_json: str) -> None:
     sys.meta_path.insert(0, PipInstallFinder())
 
 
+# The hook's checker, started when pip loads a guarded command (``start_checker_early``), or
+# why it could not be: taken by the command's run (``open_channel``).
+_early: list[channel.Channel | checker.CheckerUnavailable] = []
+
+
+def start_checker_early() -> None:
+    """Start the hook's checker as pip loads a guarded command, before pip reads its options
+    and configuration: loading safe-pip and its data takes the checker ~150 ms, which then
+    overlaps pip's own start instead of its first questions. Not for ``safe-pip install``'s
+    checker (already running), nor when ``SAFE_PIP_DISABLE`` lets pip run unguarded; a
+    checker the run never asks for (``pip install --help``) is stopped at exit."""
+    if _early or (_settings is not None and _settings.get("address")):
+        return
+    if os.environ.get("SAFE_PIP_DISABLE", "").strip().lower() not in ("", "0", "false", "no"):
+        return
+    try:
+        _early.append(_spawn_checker())
+    except checker.CheckerUnavailable as exc:  # reported where the run opens its channel
+        _early.append(exc)
+    atexit.register(_stop_unused_checker)
+
+
 def open_channel() -> channel.Channel:
-    """Reach the checker: the one ``safe-pip install`` serves, else start the hook's."""
+    """Reach the checker: the one ``safe-pip install`` serves, else the hook's (started
+    early, or now)."""
     if _settings is not None and _settings.get("address"):
         return channel.connect(str(_settings["address"]), str(_settings.get("token", "")))
+    if _early:
+        started = _early.pop()
+        if isinstance(started, checker.CheckerUnavailable):
+            raise started
+        return started
+    return _spawn_checker()
+
+
+def _spawn_checker() -> channel.Channel:
     command = (_settings or {}).get("checker") or checker.checker_command()
     return channel.spawn(list(command))
+
+
+def _stop_unused_checker() -> None:
+    while _early:
+        started = _early.pop()
+        if not isinstance(started, checker.CheckerUnavailable):
+            started.abandon()
 
 
 def child_arguments() -> list[str]:

@@ -70,6 +70,13 @@ class Channel:
             raise CheckerError(str(response["error"]))
         return response
 
+    def abandon(self) -> None:
+        """Stop a checker that was never asked anything (it has nothing to finish)."""
+        if self._process is not None:
+            with contextlib.suppress(OSError):
+                self._process.kill()
+        self.close()
+
     def close(self) -> None:
         for stream in (self._writer, self._reader):
             with contextlib.suppress(OSError):
