@@ -48,12 +48,19 @@ class Channel:
         self._process = process
         self._closer = closer
         self._lock = threading.Lock()
+        # whether the checker said it reads page bytes framed after a question (it says so
+        # in every answer; an older one never does): until then they travel as JSON text
+        self._frames = False
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        line = (json.dumps(request) + "\n").encode("utf-8")
+        """The checker's answer to ``request``; the ``bytes`` of its pages (``"body"``) are
+        framed after the line when the checker reads frames, else sent as latin-1 text."""
         with self._lock:
+            line, frames = _encoded(request, framed=self._frames)
             try:
                 self._writer.write(line)
+                for frame in frames:
+                    self._writer.write(frame)
                 self._writer.flush()
                 answer = self._reader.readline()
             except OSError as exc:
@@ -66,6 +73,7 @@ class Channel:
             raise CheckerUnavailable("the safe-pip checker answered something unreadable") from None
         if not isinstance(response, dict):
             raise CheckerUnavailable("the safe-pip checker answered something unreadable")
+        self._frames = response.get("frames") is True
         if response.get("error"):
             raise CheckerError(str(response["error"]))
         return response
@@ -88,6 +96,30 @@ class Channel:
                 self._process.wait(timeout=CONNECT_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+
+
+def _encoded(request: dict[str, Any], *, framed: bool) -> tuple[bytes, list[bytes]]:
+    """The question's line and the page bytes framed after it (see ``guard_server``): each
+    page's ``bytes`` body goes after the line (``"frame"``: its position, ``"frames"``: the
+    sizes), or, to a checker that has not said it reads frames, into the line as latin-1."""
+    frames: list[bytes] = []
+    pages = []
+    for page in request.get("pages") or []:
+        body = page.get("body")
+        if isinstance(body, bytes):
+            page = dict(page)
+            if framed:
+                del page["body"]
+                page["frame"] = len(frames)
+                frames.append(body)
+            else:
+                page["body"] = body.decode("latin-1")
+        pages.append(page)
+    if pages:
+        request = dict(request, pages=pages)
+    if frames:
+        request["frames"] = [len(frame) for frame in frames]
+    return (json.dumps(request) + "\n").encode("utf-8"), frames
 
 
 def connect(address: str, token: str) -> Channel:

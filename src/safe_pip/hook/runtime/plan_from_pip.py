@@ -261,7 +261,7 @@ def location_url(location: str) -> str:
 def unsent_pages(read: dict[str, Any], absent: set[str], sent: set[str]) -> list[dict[str, Any]]:
     """The pages pip read (``read``: URL -> its ``IndexContent``) or found absent (404/410)
     that the checker has not been sent yet (``sent`` is updated): their bytes, for the
-    checker's own reading. Bytes travel as latin-1 text (every byte one character)."""
+    checker's own reading (``channel`` frames them after the question)."""
     pages: list[dict[str, Any]] = []
     for url, content in list(read.items()):
         if url in sent:
@@ -272,7 +272,7 @@ def unsent_pages(read: dict[str, Any], absent: set[str], sent: set[str]) -> list
                 "url": url,
                 "page_url": str(content.url),
                 "content_type": str(content.content_type),
-                "body": bytes(content.content).decode("latin-1"),
+                "body": bytes(content.content),
             }
         )
     for url in list(absent):

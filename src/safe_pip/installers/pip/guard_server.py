@@ -25,19 +25,60 @@ if TYPE_CHECKING:
 _BACKLOG = 8
 
 
-def answer_line(service: GuardService, line: bytes) -> bytes:
-    """One JSON answer line for one JSON question line."""
-    try:
-        request = json.loads(line)
-    except ValueError:
-        request = None
+# Every answer says the checker reads page bytes framed after the question line (below):
+# a guard sends them so once it has seen that (an older checker never says it).
+FRAMES = "frames"
+
+
+def answer_line(service: GuardService, request: object) -> bytes:
+    """One JSON answer line for one question (None: unreadable)."""
     if not isinstance(request, dict):
         answer: dict[str, Any] = {"error": "safe-pip could not read the guard's question"}
     elif request.get("op") == "hello":
         answer = {"exit_code": 0}
     else:
         answer = service.handle(request)
+    answer[FRAMES] = True
     return (json.dumps(answer) + "\n").encode("utf-8")
+
+
+def read_question(line: bytes, questions: IO[bytes]) -> object:
+    """The question on ``line``, with the page bytes framed after it read from ``questions``:
+    ``"frames": [n, ...]`` on the line says that n bytes follow for each page whose
+    ``"frame"`` is that position (they become its ``"content"``). None when unreadable;
+    ``FramingError`` when the frames cannot be read (the conversation cannot go on)."""
+    try:
+        request = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(request, dict) or FRAMES not in request:
+        return request
+    sizes = request.pop(FRAMES)
+    if not isinstance(sizes, list) or not all(
+        isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in sizes
+    ):
+        raise FramingError("frame sizes must be a list of byte counts")
+    from safe_pip.limits import INDEX_PAGE_MAX_BYTES  # not before pip starts (dataclasses)
+
+    if sum(sizes) > INDEX_PAGE_MAX_BYTES * max(len(sizes), 1):
+        raise FramingError("frames larger than the pages they can be")
+    frames = []
+    for size in sizes:
+        frame = questions.read(size)
+        if len(frame) != size:
+            raise FramingError("the guard's question ended inside its page bytes")
+        frames.append(frame)
+    for page in request.get("pages") or []:
+        if isinstance(page, dict) and "frame" in page:
+            position = page.pop("frame")
+            if not isinstance(position, int) or not 0 <= position < len(frames):
+                raise FramingError("a page names a frame that was not sent")
+            page["content"] = frames[position]
+    return request
+
+
+class FramingError(Exception):
+    """The page bytes after a question could not be read as announced."""
 
 
 def serve_stdio(service: GuardService) -> None:
@@ -66,10 +107,16 @@ def _serve(
             answers.write(b'{"error": "safe-pip: wrong token"}\n')
             answers.flush()
             return
-        answers.write(b'{"exit_code": 0}\n')
+        answers.write(b'{"exit_code": 0, "frames": true}\n')
         answers.flush()
     for line in iter(questions.readline, b""):
-        answers.write(answer_line(service, line))
+        try:
+            request = read_question(line, questions)
+        except FramingError as exc:  # the next question's start is unknown: stop here
+            answers.write(json.dumps({"error": f"safe-pip: {exc}"}).encode("utf-8") + b"\n")
+            answers.flush()
+            return
+        answers.write(answer_line(service, request))
         answers.flush()
 
 

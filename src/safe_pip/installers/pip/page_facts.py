@@ -70,14 +70,10 @@ class PipPages:
             if page.get("absent"):
                 self._absent.add(key)
                 continue
-            body, content_type, page_url = (
-                page.get("body"),
-                page.get("content_type"),
-                page.get("page_url"),
-            )
-            if not all(isinstance(v, str) for v in (body, content_type, page_url)):
-                raise ValueError("a page needs 'body', 'content_type' and 'page_url' text")
-            self._raw[key] = (str(body).encode("latin-1"), str(content_type), str(page_url))
+            content_type, page_url = page.get("content_type"), page.get("page_url")
+            if not isinstance(content_type, str) or not isinstance(page_url, str):
+                raise ValueError("a page needs 'content_type' and 'page_url' text")
+            self._raw[key] = (_body(page), content_type, page_url)
         if pages:
             self._projects = {n: f for n, f in self._projects.items() if f is not None}
 
@@ -168,6 +164,18 @@ def _read(
 
 def _same_source(files: Sequence[IndexFile], source: str) -> bool:
     return all(file.index_url == source for file in files)
+
+
+def _body(page: Mapping[str, Any]) -> bytes:
+    """A page's bytes: framed after the question (``content``), or latin-1 text in it
+    (``body``: every byte one character, as a guard sends them to a checker that has not
+    said it reads frames)."""
+    content, body = page.get("content"), page.get("body")
+    if isinstance(content, bytes):
+        return content
+    if isinstance(body, str):
+        return body.encode("latin-1")
+    raise ValueError("a page needs its bytes ('body' text or framed 'content')")
 
 
 def _key(url: str) -> str:
