@@ -251,9 +251,36 @@ def _files_from_rows(rows: list[object], index_url: str) -> list[IndexFile]:
         ):
             raise ValueError("malformed cache row")
         files.append(
-            IndexFile(filename, url, sha256, yanked, reason, upload_time, index_url, provenance)
+            _index_file(filename, url, sha256, yanked, reason, upload_time, index_url, provenance)
         )
     return files
+
+
+def _index_file(
+    filename: str,
+    url: str,
+    sha256: str | None,
+    yanked: bool,
+    yanked_reason: str | None,
+    upload_time: str | None,
+    index_url: str,
+    provenance: str | None,
+) -> IndexFile:
+    """``IndexFile(...)`` of values already checked, made without the frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field: half the time of reading a cached
+    page of thousands of files); equal to it in every way."""
+    file = object.__new__(IndexFile)
+    file.__dict__.update(
+        filename=filename,
+        url=url,
+        sha256=sha256,
+        yanked=yanked,
+        yanked_reason=yanked_reason,
+        upload_time=upload_time,
+        index_url=index_url,
+        provenance=provenance,
+    )
+    return file
 
 
 def _optional_str(value: object) -> bool:
