@@ -245,10 +245,12 @@ class GuardService:
         if not self.policy.steers or self._audit or name in self._pinned_blocked:
             return {"exit_code": 0, "remove": []}
         pinned = request.get("pinned")
-        listed = [(str(version), *rest) for version, *rest in request["candidates"]]
-        verdicts = self._listed_verdicts(name, [version for version, *_ in listed])
+        listed = request["candidates"]  # [version, yanked, reason, upload time] per file
+        versions = [str(entry[0]) for entry in listed]
+        verdicts = self._listed_verdicts(name, versions)
         remove: list[int] = []
-        for position, (version, yanked, reason, upload_time) in enumerate(listed):
+        for position, (version, entry) in enumerate(zip(versions, listed)):
+            _, yanked, reason, upload_time = entry
             avoided = verdicts.of(version, bool(yanked), reason, upload_time)
             if avoided is None:
                 continue
