@@ -695,12 +695,13 @@ class _ListedPositions:
     def matching(self, listed: str) -> list[int]:
         exact = self._texts.get(listed, [])
         parsed = parse_version(listed)
-        if parsed is None:
+        equal = self._equal.get(parsed, []) if parsed is not None else []
+        if equal == exact:  # none other is equal (most often: the very text, or nothing)
             return exact
         return sorted(
             {*exact}.union(
                 position
-                for position in self._equal.get(parsed, ())
+                for position in equal
                 if normalize_version(self._readable[position][1]) == listed
             )
         )
