@@ -746,13 +746,13 @@ class _VersionFacts:
         if files is None:
             return ResolverCandidate(name=name, version=version, advisories=advisories)
         worst, upload_time = _deciding_file(files)
-        yanked = [f for f in files if f.yanked]
+        yanked, reason = _yank(files)
         return ResolverCandidate(
             name=name,
             version=version,
             upload_time=upload_time,
-            yanked=bool(yanked),
-            yanked_reason=next((f.yanked_reason for f in yanked if f.yanked_reason), None),
+            yanked=yanked,
+            yanked_reason=reason,
             advisories=advisories,
             index_url=worst.index_url,
             file_url=worst.url,
@@ -766,6 +766,14 @@ class _VersionFacts:
                 if parsed is not None:
                     self._by_version.setdefault(parsed, []).extend(files)
         return self._by_version
+
+
+def _yank(files: Sequence[IndexFile]) -> tuple[bool, str | None]:
+    """Is a version yanked (one of its files is), and the first reason a yanked file gives."""
+    yanked = [f for f in files if f.yanked]
+    if not yanked:
+        return False, None
+    return True, next((f.yanked_reason for f in yanked if f.yanked_reason), None)
 
 
 def _deciding_file(files: Sequence[IndexFile]) -> tuple[IndexFile, str | None]:
