@@ -244,6 +244,15 @@ class GuardService:
         name = canonicalize_name(str(request["name"]))
         if not self.policy.steers or self._audit or name in self._pinned_blocked:
             return {"exit_code": 0, "remove": []}
+        from safe_pip.index.client import few_collections
+
+        # Thousands of files and versions, nearly all kept for the run: the collector's
+        # passes over them would find nothing to free.
+        with few_collections():
+            return self._steering_answer(name, request)
+
+    def _steering_answer(self, name: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The positions of the listed candidates policy blocks (what pip must not see)."""
         pinned = request.get("pinned")
         listed = request["candidates"]  # [version, yanked, reason, upload time] per file
         versions = [str(entry[0]) for entry in listed]
