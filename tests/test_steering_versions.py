@@ -219,3 +219,11 @@ def test_on_pips_word_each_description_of_a_version_is_judged(service: GuardServ
         }
     )
     assert answer["remove"] == [0]
+
+
+@pytest.mark.parametrize("listed", [[[]], [["1.0"]], [5], [None], [["1.0", False, None, None, 1]]])
+def test_a_malformed_entry_is_an_error_answer_not_a_traceback(
+    service: GuardService, listed: list[object]
+) -> None:
+    answer = service.handle({"op": "candidates", "name": "demo", "candidates": listed})
+    assert "could not read the guard's question" in answer["error"]

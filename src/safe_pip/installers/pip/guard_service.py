@@ -255,7 +255,7 @@ class GuardService:
         """The positions of the listed candidates policy blocks (what pip must not see)."""
         pinned = request.get("pinned")
         listed = request["candidates"]  # [version, yanked, reason, upload time] per file
-        versions = [str(entry[0]) for entry in listed]
+        versions = [str(version) for version, *_ in listed]  # ValueError: an empty entry
         verdicts = self._listed_verdicts(name, versions)
         remove: list[int] = []
         for position, (version, entry) in enumerate(zip(versions, listed)):
