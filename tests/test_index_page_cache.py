@@ -205,3 +205,42 @@ def test_an_unchanged_page_from_an_index_without_validators_is_not_parsed_again(
     assert (again.upload_time, again.yanked) == ("2001-02-03T04:05:06Z", False)
     assert yanked.yanked_reason == "withdrawn"
     assert yanked.upload_time is not None and yanked.upload_time.startswith("2024-01-02")
+
+
+def test_a_file_read_back_from_the_cache_is_the_file_stored(tmp_path: Path) -> None:
+    """Cached files are built without ``IndexFile.__init__`` (speed): every field, equality,
+    hashing and immutability are those of the stored file (a field added to ``IndexFile``
+    and not to the cache's reading fails here)."""
+    import dataclasses
+
+    url = "https://index.invalid/simple/demo/"
+    stored = [
+        IndexFile(
+            "demo-1.0-py3-none-any.whl",
+            "https://files.invalid/demo-1.0-py3-none-any.whl",
+            "ab" * 32,
+            True,
+            "broken",
+            "2024-05-06T07:08:09Z",
+            "https://index.invalid/simple",
+            "https://files.invalid/demo-1.0-py3-none-any.whl.provenance",
+        ),
+        IndexFile(
+            "demo-1.0.tar.gz",
+            "https://files.invalid/demo-1.0.tar.gz",
+            None,
+            False,
+            None,
+            None,
+            "https://index.invalid/simple",
+        ),
+    ]
+    cache = PageCache(tmp_path / "cache")
+    cache.store(url, "https://index.invalid/simple", {"etag": '"1"'}, stored)
+    page = cache.load(url)
+    assert page is not None
+    assert page.files == stored
+    assert [vars(f) for f in page.files] == [vars(f) for f in stored]
+    assert [hash(f) for f in page.files] == [hash(f) for f in stored]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        page.files[0].yanked = False  # type: ignore[misc]

@@ -17,19 +17,37 @@ from datetime import datetime, timedelta, timezone
 
 
 def parse_timestamp(text: str | None) -> datetime | None:
-    """``text`` as timezone-aware UTC; None when missing or unreadable (naive means UTC)."""
+    """``text`` as timezone-aware UTC; None when missing or unreadable (naive means UTC;
+    blanks around it and a trailing ``Z``/``z`` are read too). A moment no UTC ``datetime``
+    can hold (``9999-12-31T23:00:00-05:00``) is unreadable."""
     if not text:
         return None
+    try:
+        moment = datetime.fromisoformat(text)  # most are read as written, at once
+    except ValueError:
+        lenient = _leniently(text)
+        if lenient is None:
+            return None
+        moment = lenient
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+
+
+def _leniently(text: str) -> datetime | None:
+    """``text`` without the blanks around it, a trailing ``Z``/``z`` read as UTC (Python
+    before 3.11 reads no ``Z``): what ``fromisoformat`` then reads, or None. (Where the
+    text as written is read, it is read the same: ``tests/test_times.py``.)"""
     cleaned = text.strip()
     if cleaned.endswith(("Z", "z")):
         cleaned = cleaned[:-1] + "+00:00"
     try:
-        moment = datetime.fromisoformat(cleaned)
+        return datetime.fromisoformat(cleaned)
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def timestamp_text(moment: datetime) -> str:

@@ -10,7 +10,6 @@ Python (``version_match``).
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 import sqlite3
@@ -682,26 +681,27 @@ class _Hit:
 class _ListedPositions:
     """Which of the sorted versions a listed version names: ``is_affected``'s rule (the
     version as written, or its normalized form, is in the list), without normalizing every
-    version of a page: only versions equal to the listed one (found by bisection) can."""
+    version of a page: only versions equal to the listed one (found by their parsed value)
+    can."""
 
     def __init__(self, readable: Sequence[tuple[Version, str]]) -> None:
         self._readable = readable
-        self._ordered = [parsed for parsed, _ in readable]
         self._texts: dict[str, list[int]] = {}
-        for position, (_, text) in enumerate(readable):
+        self._equal: dict[Version, list[int]] = {}
+        for position, (parsed, text) in enumerate(readable):
             self._texts.setdefault(text, []).append(position)
+            self._equal.setdefault(parsed, []).append(position)
 
     def matching(self, listed: str) -> list[int]:
         exact = self._texts.get(listed, [])
         parsed = parse_version(listed)
-        if parsed is None:
+        equal = self._equal.get(parsed, []) if parsed is not None else []
+        if equal == exact:  # none other is equal (most often: the very text, or nothing)
             return exact
-        start = bisect.bisect_left(self._ordered, parsed)
-        end = bisect.bisect_right(self._ordered, parsed, lo=start)
         return sorted(
             {*exact}.union(
                 position
-                for position in range(start, end)
+                for position in equal
                 if normalize_version(self._readable[position][1]) == listed
             )
         )

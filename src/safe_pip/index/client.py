@@ -109,7 +109,7 @@ def fetch_index_files(
             deadline = run.within("request-deadline", request_deadline)
             return _fetch_page(chosen, *page, deadline, page_cache)
 
-        with _few_collections(), ThreadPoolExecutor(min(MAX_WORKERS, len(pages))) as pool:
+        with few_collections(), ThreadPoolExecutor(min(MAX_WORKERS, len(pages))) as pool:
             for (index_url, name), (files, marker) in zip(pages, pool.map(fetch, pages)):
                 found[name].extend(files)
                 if marker is not None and statuses is not None:
@@ -121,9 +121,10 @@ def fetch_index_files(
 class _FewCollections:
     """Pages list up to thousands of files each, and every parsed file stays alive for the
     run: the garbage collector's passes over them found nothing to free and cost ~0.3 s of
-    CPU for a 160-package lock. Collect less often while pages are read (memory stays
-    bounded by the page size limit and the number of pages); the process's own threshold
-    is back once the last of any concurrent readers is done."""
+    CPU for a 160-package lock. Collect less often while pages are read (fetched, parsed or
+    taken from the page cache; memory stays bounded by the page size limit and the number of
+    pages); the process's own threshold is back once the last of any concurrent readers is
+    done."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -147,7 +148,7 @@ class _FewCollections:
                     gc.set_threshold(*self._saved)
 
 
-_few_collections = _FewCollections()
+few_collections = _FewCollections()
 
 
 def fetch_small_files(
@@ -516,7 +517,7 @@ def parse_page(content: bytes, content_type: str, page_url: str, index_url: str)
     files and PEP 792 marker. ``content_type``: the answer's (parameters are ignored);
     ``IndexUnreachableError`` for a page that is no simple-API page or cannot be read."""
     media_type = content_type.split(";")[0].strip().lower()
-    with _few_collections():
+    with few_collections():
         return _parse_page(content, media_type, page_url, index_url)
 
 

@@ -231,8 +231,13 @@ def _status(document: dict[str, object]) -> Marker | None:
 
 
 def _files_from_rows(rows: list[object], index_url: str) -> list[IndexFile]:
-    """The rows as files; ``ValueError`` for any row of the wrong shape. (A page lists up to
-    thousands of files: the checks are written out rather than called per value.)"""
+    """The rows as files; ``ValueError`` for any row of the wrong shape.
+
+    A page lists up to thousands of files: the checks are written out rather than called
+    per value, and each file's fields are put in its ``__dict__`` at once: the frozen
+    dataclass's ``__init__`` sets them one by one through ``object.__setattr__``, most of
+    the time of reading a cached page. The file is equal to ``IndexFile(...)`` in every way
+    (``test_a_file_read_back_from_the_cache_is_the_file_stored``)."""
     files: list[IndexFile] = []
     for row in rows:
         # 7 fields since PEP 740 provenance URLs are kept (a 6-field row from an older
@@ -250,9 +255,18 @@ def _files_from_rows(rows: list[object], index_url: str) -> list[IndexFile]:
             or (provenance is not None and type(provenance) is not str)
         ):
             raise ValueError("malformed cache row")
-        files.append(
-            IndexFile(filename, url, sha256, yanked, reason, upload_time, index_url, provenance)
+        file = object.__new__(IndexFile)
+        file.__dict__.update(
+            filename=filename,
+            url=url,
+            sha256=sha256,
+            yanked=yanked,
+            yanked_reason=reason,
+            upload_time=upload_time,
+            index_url=index_url,
+            provenance=provenance,
         )
+        files.append(file)
     return files
 
 

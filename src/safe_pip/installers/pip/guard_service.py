@@ -68,6 +68,7 @@ from safe_pip.pipeline.check_plan import (
     unless_fail_open,
     with_index_facts,
 )
+from safe_pip.pipeline.checks import AdvisoryMatchLike
 from safe_pip.pipeline.confusion import ConfusionRule
 from safe_pip.pipeline.dependency_paths import (
     attach_required_by,
@@ -88,7 +89,6 @@ _UNSATISFIED = re.compile(
     r"(?:satisfies the requirement|No matching distribution found for) ([^\s(]+)"
 )
 MAX_AVOIDED_VERSIONS_SHOWN = 3
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -244,32 +244,26 @@ class GuardService:
         name = canonicalize_name(str(request["name"]))
         if not self.policy.steers or self._audit or name in self._pinned_blocked:
             return {"exit_code": 0, "remove": []}
+        from safe_pip.index.client import few_collections
+
+        # Thousands of files and versions, nearly all kept for the run: the collector's
+        # passes over them would find nothing to free.
+        with few_collections():
+            return self._steering_answer(name, request)
+
+    def _steering_answer(self, name: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """The positions of the listed candidates policy blocks (what pip must not see)."""
         pinned = request.get("pinned")
+        listed = request["candidates"]  # [version, yanked, reason, upload time] per file
+        versions = [str(version) for version, *_ in listed]  # ValueError: an empty entry
+        verdicts = self._listed_verdicts(name, versions)
         remove: list[int] = []
-        advisories = self._advisories or _NoAdvisories()
-        judge = CandidateJudge(self.policy, self._now)
-        listed = [(str(version), *rest) for version, *rest in request["candidates"]]
-        # Every listed version at once (a version's wheels and sdist share the answer);
-        # fixed versions only for what is reported (_failed).
-        matches = advisories.matches_for_versions(name, [version for version, *_ in listed])
-        facts = self._pages.project(name)
-        own = _VersionFacts(facts) if facts is not None else None
-        for position, (version, yanked, reason, upload_time) in enumerate(listed):
-            candidate = ResolverCandidate(
-                name=name,
-                version=version,
-                upload_time=upload_time,
-                yanked=bool(yanked),
-                yanked_reason=reason,
-                advisories=matches[version],
-            )
-            if own is not None:  # the pages' word, not pip's (a version not on them: local)
-                described = own.get(version) or _unlisted(candidate)
-                candidate = replace(
-                    described, name=name, version=version, advisories=matches[version]
-                )
-            blockers = judge.blocking_ids(candidate)
-            if blockers and pinned is not None and _same_version(version, str(pinned)):
+        for position, (version, entry) in enumerate(zip(versions, listed)):
+            _, yanked, reason, upload_time = entry
+            avoided = verdicts.of(version, bool(yanked), reason, upload_time)
+            if avoided is None:
+                continue
+            if pinned is not None and _same_version(version, str(pinned)):
                 # The user asked for exactly this version, which policy blocks: steering
                 # steps aside for this project only, so the gate reports its findings (before
                 # anything of it is downloaded) instead of pip's "Could not find a version";
@@ -277,19 +271,20 @@ class GuardService:
                 self._pinned_blocked.add(name)
                 self._avoided.pop(name, None)
                 return {"exit_code": 0, "remove": []}
-            if blockers:
-                remove.append(position)
-                item = PlanItem(
-                    name=name,
-                    version=version,
-                    url=candidate.file_url,
-                    index_url=candidate.index_url,
-                    yanked=candidate.yanked,
-                    yanked_reason=candidate.yanked_reason,
-                    upload_time=candidate.upload_time,
-                )
-                self._avoided.setdefault(name, []).append(Avoided(version, blockers, item))
+            remove.append(position)
+            self._avoided.setdefault(name, []).append(avoided)
         return {"exit_code": 0, "remove": remove}
+
+    def _listed_verdicts(self, name: str, versions: Sequence[str]) -> _ListedVerdicts:
+        """How steering judges the versions pip lists for ``name``: on the word of the pages
+        pip read when they are all known (a version on none of them: a local file), else on
+        pip's. Every listed version's advisories are looked up at once; fixed versions only
+        for what is reported (``_failed``)."""
+        advisories = self._advisories or _NoAdvisories()
+        matches = advisories.matches_for_versions(name, versions)
+        facts = self._pages.project(name)
+        own = _VersionFacts(facts) if facts is not None else None
+        return _ListedVerdicts(name, CandidateJudge(self.policy, self._now), matches, own)
 
     def _gate(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Everything that blocks and is known before download (vulnerabilities included:
@@ -682,12 +677,66 @@ def _without_pips_reading(item: PlanItem) -> PlanItem:
     return replace(item, yanked=None, yanked_reason=None, upload_time=None)
 
 
+class _ListedVerdicts:
+    """What steering decides about the versions pip lists for one project: an ``Avoided``
+    for a version policy blocks, None for one it allows. pip lists each file (wheels, the
+    sdist) of a version; a version is described and judged once: on the pages' word
+    (``own``) once per version, on pip's once per distinct description."""
+
+    def __init__(
+        self,
+        name: str,
+        judge: CandidateJudge,
+        matches: Mapping[str, Sequence[AdvisoryMatchLike]],
+        own: _VersionFacts | None,
+    ) -> None:
+        self._name = name
+        self._judge = judge
+        self._matches = matches
+        self._own = own
+        self._verdicts: dict[object, Avoided | None] = {}
+
+    def of(
+        self, version: str, yanked: bool, reason: str | None, upload_time: str | None
+    ) -> Avoided | None:
+        key = version if self._own is not None else (version, yanked, reason, upload_time)
+        if key not in self._verdicts:
+            if self._own is not None:
+                candidate = self._own.describe(self._name, version, self._matches[version])
+            else:
+                candidate = ResolverCandidate(
+                    name=self._name,
+                    version=version,
+                    upload_time=upload_time,
+                    yanked=yanked,
+                    yanked_reason=reason,
+                    advisories=self._matches[version],
+                )
+            self._verdicts[key] = self._judged(candidate)
+        return self._verdicts[key]
+
+    def _judged(self, candidate: ResolverCandidate) -> Avoided | None:
+        blockers = self._judge.blocking_ids(candidate)
+        if not blockers:
+            return None
+        item = PlanItem(
+            name=candidate.name,
+            version=candidate.version,
+            url=candidate.file_url,
+            index_url=candidate.index_url,
+            yanked=candidate.yanked,
+            yanked_reason=candidate.yanked_reason,
+            upload_time=candidate.upload_time,
+        )
+        return Avoided(candidate.version, blockers, item)
+
+
 class _VersionFacts:
     """For steering: each listed version of a project as its files on the pages describe
-    it, the worst file deciding (one yanked file makes the version yanked; one file without
-    an upload time leaves the version without one, from that file's index; else the latest
-    time). Files are grouped by the version text of their names (cheap: a page can list
-    20,000 files); a version is worked out only when asked about."""
+    it, the worst file deciding (``_deciding_file``; one yanked file makes the version
+    yanked). A version on none of the pages is a local file pip found itself
+    (``--find-links`` directory), which no page marks yanked or dates. Files are grouped by
+    the version text of their names (cheap: a page can list 20,000 files)."""
 
     def __init__(self, facts: ProjectFacts) -> None:
         self._by_text: dict[str, list[IndexFile]] = {}
@@ -696,15 +745,27 @@ class _VersionFacts:
             if text is not None:
                 self._by_text.setdefault(text, []).append(file)
         self._by_version: dict[Version, list[IndexFile]] | None = None
-        self._described: dict[str, ResolverCandidate | None] = {}
 
-    def get(self, version: str) -> ResolverCandidate | None:
-        if version not in self._described:  # pip asks once per distinct file description
-            files = self._by_text.get(version)
-            if files is None:  # spelled otherwise in the file names ("1.0.0rc1", "1.0.0-rc1")
-                files = self._normalized().get(_parsed(version) or Version("0.dev0"))
-            self._described[version] = None if files is None else _worst_file(version, files)
-        return self._described[version]
+    def describe(
+        self, name: str, version: str, advisories: Sequence[AdvisoryMatchLike]
+    ) -> ResolverCandidate:
+        files = self._by_text.get(version)
+        if files is None:  # spelled otherwise in the file names ("1.0.0rc1", "1.0.0-rc1")
+            files = self._normalized().get(_parsed(version) or Version("0.dev0"))
+        if files is None:
+            return ResolverCandidate(name=name, version=version, advisories=advisories)
+        worst, upload_time = _deciding_file(files)
+        yanked, reason = _yank(files)
+        return ResolverCandidate(
+            name=name,
+            version=version,
+            upload_time=upload_time,
+            yanked=yanked,
+            yanked_reason=reason,
+            advisories=advisories,
+            index_url=worst.index_url,
+            file_url=worst.url,
+        )
 
     def _normalized(self) -> dict[Version, list[IndexFile]]:
         if self._by_version is None:
@@ -716,30 +777,30 @@ class _VersionFacts:
         return self._by_version
 
 
-def _worst_file(version: str, files: Sequence[IndexFile]) -> ResolverCandidate:
-    """One version as its worst file describes it (see ``_VersionFacts``). The rule reads
-    the upload time, and uses the index and URL given only when there is none (or none it
-    can read): a single file is passed on as it is, with nothing parsed here."""
-    if len(files) == 1:
-        worst, upload_time = files[0], files[0].upload_time
-    else:
-        moments = [(parse_timestamp(f.upload_time), f) for f in files]
-        untimed = [f for moment, f in moments if moment is None]
-        if untimed:
-            worst, upload_time = untimed[0], None
-        else:
-            worst = max(moments, key=lambda pair: pair[0] or _EPOCH)[1]
-            upload_time = worst.upload_time
+def _yank(files: Sequence[IndexFile]) -> tuple[bool, str | None]:
+    """Is a version yanked (one of its files is), and the first reason a yanked file gives."""
     yanked = [f for f in files if f.yanked]
-    return ResolverCandidate(
-        name="",
-        version=version,
-        upload_time=upload_time,
-        yanked=bool(yanked),
-        yanked_reason=next((f.yanked_reason for f in yanked if f.yanked_reason), None),
-        index_url=worst.index_url,
-        file_url=worst.url,
-    )
+    if not yanked:
+        return False, None
+    return True, next((f.yanked_reason for f in yanked if f.yanked_reason), None)
+
+
+def _deciding_file(files: Sequence[IndexFile]) -> tuple[IndexFile, str | None]:
+    """The file whose upload time stands for a version's files, and that time: the first
+    file without a (readable) upload time, with none (one such file leaves the version
+    without one; its index and URL tell where it was read from); else the latest (the first
+    of equals), with its time as written. A single file is passed on as it is, with nothing
+    parsed here."""
+    if len(files) == 1:
+        return files[0], files[0].upload_time
+    latest, latest_moment = files[0], None
+    for file in files:
+        moment = parse_timestamp(file.upload_time)
+        if moment is None:
+            return file, None
+        if latest_moment is None or moment > latest_moment:
+            latest, latest_moment = file, moment
+    return latest, latest.upload_time
 
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
@@ -763,12 +824,6 @@ def _parsed(version: str) -> Version | None:
         return Version(version)
     except InvalidVersion:
         return None
-
-
-def _unlisted(candidate: ResolverCandidate) -> ResolverCandidate:
-    """A version on none of the pages read: a local file pip found itself (``--find-links``
-    directory), which no page marks yanked or dates."""
-    return replace(candidate, yanked=False, yanked_reason=None, upload_time=None)
 
 
 def _specifiers_by_name(plan: Mapping[str, Any]) -> dict[str, SpecifierSet] | None:

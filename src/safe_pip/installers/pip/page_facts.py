@@ -149,15 +149,16 @@ class PipPages:
 def _read(
     url: str, source: str, body: bytes, content_type: str, page_url: str, cache: PageCache
 ) -> Page:
-    from safe_pip.index.client import parse_page
+    from safe_pip.index.client import few_collections, parse_page
     from safe_pip.index.page_cache import Body
 
     media_type = content_type.split(";")[0].strip().lower()
     digest = Body.of(body, page_url, media_type)
-    cached = cache.load(url)
-    if cached is not None and cached.body == digest and _same_source(cached.files, source):
-        return cached.files, cached.status
-    files, status = parse_page(body, content_type, page_url, source)
+    with few_collections():  # a cached page too is thousands of files that stay alive
+        cached = cache.load(url)
+        if cached is not None and cached.body == digest and _same_source(cached.files, source):
+            return cached.files, cached.status
+        files, status = parse_page(body, content_type, page_url, source)
     cache.store(url, source, {}, files, status, digest)
     return files, status
 
