@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from safe_pip.advisories.database import AdvisoryMatch
+from safe_pip.errors import UsageError
 from safe_pip.hook.runtime import bootstrap
 from safe_pip.hook.runtime.plan_from_pip import version_from_filename
 from safe_pip.installers.pip.guard_server import GuardListener
@@ -503,3 +504,34 @@ def test_the_backstop_names_what_was_installed_or_rewritten(tmp_path: Path) -> N
     os.utime(rewritten / "RECORD", ns=(1, 1))
     (tmp_path / "new-2.0.dist-info").mkdir()
     assert installed_since(before, [str(tmp_path)]) == [("new", "2.0"), ("rewritten", "1.0")]
+
+
+@pytest.mark.parametrize(
+    ("raised", "exit_code"),
+    [
+        (OverflowError("date value out of range"), 3),
+        (IndexError("list index out of range"), 3),
+        (UsageError("policy: min-release-age must be a duration"), 2),
+    ],
+)
+def test_an_unexpected_error_while_answering_stops_pip_with_one_line(
+    raised: Exception, exit_code: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was: only KeyError/TypeError/ValueError were caught; anything else (an OverflowError
+    from a hostile upload time) escaped the conversation thread as a traceback."""
+    from safe_pip.installers.pip.guard_service import GuardService
+
+    def fail(request: object) -> dict[str, object]:
+        raise raised
+
+    service = GuardService(Policy(), print_reports=False, now=NOW)
+    monkeypatch.setattr(service, "_candidates", fail)
+    monkeypatch.setattr(service, "_ready", lambda: True)  # no database needed to get there
+    service.preload()
+    try:
+        answer = service.handle({"op": "candidates", "name": "demo", "candidates": []})
+    finally:
+        service.close()
+    assert answer["exit_code"] == exit_code
+    assert answer["stderr"].count("\n") == 1 and str(raised) in answer["stderr"]
+    assert service.outcome.stop_code == exit_code

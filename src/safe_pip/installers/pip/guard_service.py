@@ -235,6 +235,13 @@ class GuardService:
             return self._cannot_check(str(exc))
         except (KeyError, TypeError, ValueError) as exc:
             return {"error": f"safe-pip could not read the guard's question: {exc}"}
+        except SafePipError as exc:  # e.g. a policy or index error found while answering
+            if exc.exit_code == exit_codes.USAGE:
+                self.outcome.usage_error = str(exc)
+                return self._stop_with(exit_codes.USAGE, str(exc))
+            return self._cannot_check(str(exc))
+        except Exception as exc:  # anything else: a stop with one line, never a traceback
+            return self._cannot_check(f"checking failed ({type(exc).__name__}: {exc})")
 
     def _ready(self) -> bool:
         return self._load_error is None  # the data was opened (or failed to) before any question
@@ -592,10 +599,15 @@ class GuardService:
 
     def _cannot_check(self, message: str) -> dict[str, Any]:
         self.outcome.error = message
-        self.outcome.stop_code = exit_codes.CANNOT_CHECK
+        return self._stop_with(exit_codes.CANNOT_CHECK, message)
+
+    def _stop_with(self, exit_code: int, message: str) -> dict[str, Any]:
+        """Stop pip with ``exit_code``; the hook's pip prints ``message`` (safe-pip install
+        reports the outcome itself)."""
+        self.outcome.stop_code = exit_code
         if self._print_reports:
-            return {"exit_code": exit_codes.CANNOT_CHECK}
-        return {"exit_code": exit_codes.CANNOT_CHECK, "stderr": f"safe-pip: error: {message}\n"}
+            return {"exit_code": exit_code}
+        return {"exit_code": exit_code, "stderr": f"safe-pip: error: {message}\n"}
 
     def _report(
         self,
