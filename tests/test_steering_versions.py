@@ -227,3 +227,11 @@ def test_a_malformed_entry_is_an_error_answer_not_a_traceback(
 ) -> None:
     answer = service.handle({"op": "candidates", "name": "demo", "candidates": listed})
     assert "could not read the guard's question" in answer["error"]
+
+
+def test_a_listed_version_that_is_no_version_borrows_no_files(service: GuardService) -> None:
+    """Was: a listed version that does not parse was looked up as ``0.dev0``, so it took
+    the files (here: yanked) of a ``0.dev0`` release on the page."""
+    files = [page_file("demo-0.dev0-py3-none-any.whl", OLD, yanked="broken")]
+    assert removed(service, files, [["0.dev0", False, None, None]]) == [0]
+    assert removed(service, files, [["not-a-version", False, None, OLD]]) == []

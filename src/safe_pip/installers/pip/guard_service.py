@@ -762,8 +762,9 @@ class _VersionFacts:
         self, name: str, version: str, advisories: Sequence[AdvisoryMatchLike]
     ) -> ResolverCandidate:
         files = self._by_text.get(version)
-        if files is None:  # spelled otherwise in the file names ("1.0.0rc1", "1.0.0-rc1")
-            files = self._normalized().get(_parsed(version) or Version("0.dev0"))
+        parsed = _parsed(version) if files is None else None
+        if parsed is not None:  # spelled otherwise in the file names ("1.0.0rc1", "1.0.0-rc1")
+            files = self._normalized().get(parsed)
         if files is None:
             return ResolverCandidate(name=name, version=version, advisories=advisories)
         worst, upload_time = _deciding_file(files)
