@@ -70,6 +70,8 @@ def test_a_request_without_bytes_is_sent_as_it_is() -> None:
         ([10], [{"frame": 0}], b"short"),
         ([3], [{"frame": 1}], b"abc"),
         ("3", [{"frame": 0}], b"abc"),
+        ([64 * 1024 * 1024 + 1], [{"frame": 0}], b""),  # more than a page can be: not read
+        ([0] * 4097, [], b""),
     ],
 )
 def test_frames_that_cannot_be_read_as_announced_stop_the_conversation(
@@ -129,6 +131,6 @@ def test_a_channel_frames_pages_only_after_the_checker_said_it_reads_them() -> N
 
 
 def test_a_checker_error_is_still_an_error_with_frames() -> None:
-    pipe = _Pipe({"error": "safe-pip: frames larger than the pages they can be"})
+    pipe = _Pipe({"error": "safe-pip: frames larger or more than the pages they can be"})
     with pytest.raises(CheckerError, match="frames larger"):
         channel.Channel(pipe.reader, pipe.writer).ask(_question(b"x"))

@@ -28,6 +28,7 @@ _BACKLOG = 8
 # Every answer says the checker reads page bytes framed after the question line (below):
 # a guard sends them so once it has seen that (an older checker never says it).
 FRAMES = "frames"
+MAX_FRAMES = 4096  # pages with one question (each at most limits.INDEX_PAGE_MAX_BYTES)
 
 
 def answer_line(service: GuardService, request: object) -> bytes:
@@ -60,8 +61,8 @@ def read_question(line: bytes, questions: IO[bytes]) -> object:
         raise FramingError("frame sizes must be a list of byte counts")
     from safe_pip.limits import INDEX_PAGE_MAX_BYTES  # not before pip starts (dataclasses)
 
-    if sum(sizes) > INDEX_PAGE_MAX_BYTES * max(len(sizes), 1):
-        raise FramingError("frames larger than the pages they can be")
+    if len(sizes) > MAX_FRAMES or any(size > INDEX_PAGE_MAX_BYTES for size in sizes):
+        raise FramingError("frames larger or more than the pages they can be")
     frames = []
     for size in sizes:
         frame = questions.read(size)
