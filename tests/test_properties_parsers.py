@@ -291,3 +291,15 @@ def test_the_documented_errors_are_one_line_safe_pip_errors() -> None:
     for error in (IndexUnreachableError, UsageError):
         assert issubclass(error, SafePipError)
     assert issubclass(MalformedRecordError, ValueError)  # db update skips and counts it
+
+
+@pytest.mark.parametrize("option", ["-r", "--requirement", "-c"])
+def test_an_included_file_named_with_a_nul_character_is_one_usage_error(
+    option: str, tmp_path: Path
+) -> None:
+    """Found by the property above: `-r <NUL>` raised ValueError (embedded null byte) from
+    resolving the path, a traceback instead of exit 2."""
+    path = tmp_path / "requirements.txt"
+    path.write_text(f"{option} \0\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="NUL character"):
+        read_requirements_file(path, read_constraints=True)

@@ -19,6 +19,7 @@ the cap. Writing is one append and never fails a run: a problem is one warning l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING, cast
@@ -84,6 +85,15 @@ def note_check_started() -> None:
 def note_verdict(verdict: Verdict) -> None:
     _run.checking = True
     _run.verdicts.append(verdict)
+
+
+def prepare() -> None:
+    """Import what writing the line needs (its directory comes from platformdirs), while
+    the installer runs: the line is written after it, when the user waits."""
+    from safe_pip import paths
+
+    with contextlib.suppress(Exception):
+        paths.decision_log_path()
 
 
 def finish(exit_code: int, error: str | None = None) -> None:

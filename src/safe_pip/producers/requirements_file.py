@@ -108,6 +108,8 @@ class _Reader:
 
     def read(self, path: Path, including: str | None) -> None:
         where = f" (included from {including})" if including else ""
+        if "\0" in str(path):  # no file can be named so (the OS refuses the name outright)
+            raise UsageError(f"requirements file name holds a NUL character: {str(path)!r}{where}")
         resolved = path.resolve()
         if resolved in self._reading:
             raise UsageError(f"requirements file includes itself: {path}{where}")

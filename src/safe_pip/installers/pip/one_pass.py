@@ -30,6 +30,7 @@ from safe_pip.errors import (
 )
 from safe_pip.installers.pip.guard_server import GuardListener
 from safe_pip.installers.process import InstallerRun, pip_child_env, run_installer
+from safe_pip.pipeline import decision_log
 
 # Only what starting pip needs is imported up front: the checking code is imported while pip
 # starts up (``run_guarded_pip``), so it costs the user no time.
@@ -91,6 +92,7 @@ def run_guarded_pip(
             services.append(service)
             listener.attach(service)
             service.preload()
+            decision_log.prepare()  # its line is written after pip, when the user waits
 
         preparing = threading.Thread(target=prepare, daemon=True)
         command = guarded_pip_command(python, pip_args, listener, mode=mode, command=pip_command)
@@ -175,11 +177,13 @@ def _nothing_to_install(outcome: GuardOutcome) -> bool:
 def unsupported_pip(run: GuardedRun) -> bool:
     """The guard said it does not recognise this pip's internals (to the checker, or in its
     own error line when it could not reach it)."""
-    from safe_pip.hook.runtime.pip_patch import UNSUPPORTED_BY_GUARD
-
     if run.outcome.unsupported is not None:
         return True
-    return run.pip.returncode == exit_codes.CANNOT_CHECK and UNSUPPORTED_BY_GUARD in run.pip.stderr
+    if run.pip.returncode != exit_codes.CANNOT_CHECK:
+        return False  # (no import of the guard's module here after every run)
+    from safe_pip.hook.runtime.pip_patch import UNSUPPORTED_BY_GUARD
+
+    return UNSUPPORTED_BY_GUARD in run.pip.stderr
 
 
 def audit(python: str, pip_args: Sequence[str], policy: Policy) -> Audit:
