@@ -96,11 +96,15 @@ def measure(
 
 
 def report(plan: Plan, samples: dict[str, list[float]]) -> str:
+    """The medians, each way's ratio of medians to plain pip, and the median of the ratios
+    round by round ("paired": each round runs the three ways back to back, so a slower
+    spell of the shared machine or the network weighs on all three alike)."""
     plain = statistics.median(samples["plain"])
     cells = [f"{plain * 1000:.0f} ms"]
     for way in WAYS[1:]:
         value = statistics.median(samples[way])
-        cells.append(f"{value * 1000:.0f} ms (x{value / plain:.2f})")
+        paired = statistics.median(w / p for w, p in zip(samples[way], samples["plain"]))
+        cells.append(f"{value * 1000:.0f} ms (x{value / plain:.2f}; paired x{paired:.2f})")
     return f"| {plan.title} | " + " | ".join(cells) + " |"
 
 
@@ -160,7 +164,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="safe-pip-bench-"))
     compile_sources()
-    print(f"pip: {args.pip}, rounds: {args.rounds}, medians (ratio to plain pip)")
+    print(f"pip: {args.pip}, rounds: {args.rounds}, medians (ratios to plain pip: see report())")
     print("| plan | pip install | safe-pip install | pip install, hooked venv |")
     print("|---|---|---|---|")
     for plan, env in each_plan(args.index, work):
