@@ -66,6 +66,21 @@ def test_a_checker_that_could_not_start_early_is_reported_by_the_run(
         bootstrap.open_channel()
 
 
+def test_any_error_starting_the_checker_early_waits_for_the_run_as_one_line(
+    hook_settings: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It happens inside pip's import of its command: an exception there would be pip's
+    traceback (``Popen`` raises ValueError for a NUL in the recorded command)."""
+
+    def broken() -> channel.Channel:
+        raise ValueError("embedded null byte")
+
+    monkeypatch.setattr(bootstrap, "_spawn_checker", broken)
+    bootstrap.start_checker_early()
+    with pytest.raises(CheckerUnavailable, match="cannot start the safe-pip checker: embedded"):
+        bootstrap.open_channel()
+
+
 def test_no_early_checker_when_pip_runs_unguarded_or_safe_pip_serves_one(
     hook_settings: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:

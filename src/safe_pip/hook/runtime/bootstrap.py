@@ -139,6 +139,8 @@ def start_checker_early() -> None:
         _early.append(_spawn_checker())
     except checker.CheckerUnavailable as exc:  # reported where the run opens its channel
         _early.append(exc)
+    except Exception as exc:  # inside pip's import of its command: never a traceback there
+        _early.append(checker.CheckerUnavailable(f"cannot start the safe-pip checker: {exc}"))
     atexit.register(_stop_unused_checker)
 
 
